@@ -1,0 +1,237 @@
+/**
+ * The one list of every function, route, queue, event rule, schedule and state machine.
+ *
+ * `infra/` turns it into CDK resources; `local/` wires the same handlers to the local
+ * gateway, queues, bus, scheduler and state-machine runner. Neither keeps a list of its own,
+ * so the two cannot drift apart (test/infra/manifest.test.ts checks the template against it).
+ *
+ * Invariants:
+ * - every function name is unique, kebab-case, and its entry file exists under functions/
+ * - every route (method + path) is served by exactly one function
+ * - every queue, rule, schedule and state machine refers to functions declared here
+ */
+
+export const ROLES = ['client', 'partner', 'sales', 'retention', 'compliance', 'finance', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const STAFF_ROLES = ROLES.filter((r) => r !== 'client' && r !== 'partner') as Exclude<Role, 'client' | 'partner'>[];
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway path template, e.g. /v1/admin/clients/{clientId}/audit */
+  path: string;
+  /** 'public' routes skip the authorizer; otherwise the roles allowed (any authenticated role: 'authenticated'). */
+  auth: 'public' | 'authenticated' | readonly Role[];
+}
+
+/**
+ * Permissions a function needs. infra grants exactly these (least privilege); local ignores them.
+ * - table:read / table:write: the single table (write implies read)
+ * - bus:put: PutEvents on the tenant bus
+ * - documents:read / documents:write: the KYC documents bucket
+ * - audit-archive:write: the Object Lock audit bucket
+ * - userpool:admin: Cognito admin calls (create users, add to groups)
+ * - userpool:auth: Cognito InitiateAuth / SignUp (public client flows)
+ * - states:start:<machine>: StartExecution on one state machine
+ * - states:callback: SendTaskSuccess / SendTaskFailure (manual decisions)
+ * - textract:analyze: AnalyzeID / AnalyzeDocument
+ */
+export type Permission =
+  | 'table:read'
+  | 'table:write'
+  | 'bus:put'
+  | 'documents:read'
+  | 'documents:write'
+  | 'audit-archive:write'
+  | 'userpool:admin'
+  | 'userpool:auth'
+  | 'states:callback'
+  | 'textract:analyze'
+  | `states:start:${string}`;
+
+export type StreamFilter = 'outbox' | 'audit';
+
+export interface FunctionSpec {
+  /** Logical name, kebab-case, unique. */
+  name: string;
+  /** Entry file relative to the repository root; it exports `handler`. */
+  entry: string;
+  description: string;
+  routes?: readonly RouteSpec[];
+  /** DynamoDB stream consumer, filtered to items of this kind. */
+  stream?: StreamFilter;
+  permissions: readonly Permission[];
+  memoryMb?: number;
+  timeoutSeconds?: number;
+}
+
+export interface QueueSpec {
+  name: string;
+  fifo: boolean;
+  consumer: string;
+  batchSize: number;
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: number;
+}
+
+/** An EventBridge rule on the tenant bus. Targets either a function or a queue. */
+export interface RuleSpec {
+  name: string;
+  pattern: { source?: string[]; 'detail-type'?: string[]; detail?: Record<string, unknown> };
+  target: { function: string } | { queue: string };
+}
+
+/** A scheduled job. `cron` uses EventBridge syntax: cron(min hour day-of-month month day-of-week year). */
+export interface ScheduleSpec {
+  name: string;
+  cron: string;
+  function: string;
+  description: string;
+}
+
+export interface StateMachineSpec {
+  name: string;
+  /** ASL file relative to the repository root. Task resources are written as ${FunctionName} placeholders. */
+  definition: string;
+  /** Placeholder -> function name, e.g. { AnalyzeDocumentsFn: 'kyc-analyze' }. */
+  tasks: Record<string, string>;
+}
+
+export const JOB_SOURCE = 'backoffice.jobs';
+export const JOB_DETAIL_TYPE = 'job.run.requested';
+export const EVENT_SOURCE = 'backoffice';
+
+const api = (name: string, file: string, description: string, routes: RouteSpec[], permissions: Permission[]): FunctionSpec => ({
+  name,
+  entry: `functions/api/${file}.ts`,
+  description,
+  routes,
+  permissions,
+});
+
+export const functions: readonly FunctionSpec[] = [
+  api(
+    'api-health',
+    'health',
+    'Liveness and the OpenAPI document',
+    [
+      { method: 'GET', path: '/health', auth: 'public' },
+      { method: 'GET', path: '/openapi.json', auth: 'public' },
+    ],
+    [],
+  ),
+  api(
+    'api-registrations',
+    'registrations',
+    'Client self-registration',
+    [{ method: 'POST', path: '/v1/registrations', auth: 'public' }],
+    ['table:write', 'userpool:admin'],
+  ),
+  api(
+    'api-sessions',
+    'sessions',
+    'Sign-in: email and password for tokens',
+    [{ method: 'POST', path: '/v1/sessions', auth: 'public' }],
+    ['table:read', 'userpool:auth'],
+  ),
+  api(
+    'api-me',
+    'me',
+    "The caller's profile and onboarding state",
+    [{ method: 'GET', path: '/v1/me', auth: 'authenticated' }],
+    ['table:read'],
+  ),
+  api(
+    'api-staff',
+    'staff',
+    'Staff users, created and listed by admins',
+    [
+      { method: 'POST', path: '/v1/admin/staff', auth: ['admin'] },
+      { method: 'GET', path: '/v1/admin/staff', auth: ['admin'] },
+    ],
+    ['table:write', 'userpool:admin'],
+  ),
+  api(
+    'api-audit',
+    'audit',
+    "A client's audit trail, newest first",
+    [{ method: 'GET', path: '/v1/admin/clients/{clientId}/audit', auth: ['compliance', 'admin'] }],
+    ['table:read'],
+  ),
+  api(
+    'api-jobs',
+    'jobs',
+    'Run a scheduled job on demand',
+    [{ method: 'POST', path: '/v1/admin/jobs/{job}/runs', auth: ['admin'] }],
+    ['table:write', 'bus:put'],
+  ),
+  {
+    name: 'outbox-relay',
+    entry: 'functions/workers/outbox-relay.ts',
+    description: 'Publishes committed outbox items from the table stream to the event bus',
+    stream: 'outbox',
+    permissions: ['table:write', 'bus:put'],
+  },
+  {
+    name: 'audit-archiver',
+    entry: 'functions/workers/audit-archiver.ts',
+    description: 'Copies audit items from the table stream to the Object Lock audit bucket as NDJSON',
+    stream: 'audit',
+    permissions: ['audit-archive:write'],
+  },
+  {
+    name: 'notifications',
+    entry: 'functions/workers/notifications.ts',
+    description: 'Sends client notifications (welcome email, ...) from queued domain events',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'job-audit-verify',
+    entry: 'functions/jobs/audit-verify.ts',
+    description: 'Re-computes every audit hash chain and raises a finding on any break',
+    permissions: ['table:write'],
+    timeoutSeconds: 300,
+  },
+];
+
+export const queues: readonly QueueSpec[] = [
+  {
+    name: 'notifications',
+    fifo: false,
+    consumer: 'notifications',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+  },
+];
+
+export const rules: readonly RuleSpec[] = [
+  {
+    name: 'client-registered-to-notifications',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['client.registered'] },
+    target: { queue: 'notifications' },
+  },
+];
+
+export const schedules: readonly ScheduleSpec[] = [
+  {
+    name: 'audit-verify',
+    cron: 'cron(30 2 * * ? *)',
+    function: 'job-audit-verify',
+    description: 'Nightly audit hash-chain verification',
+  },
+];
+
+export const stateMachines: readonly StateMachineSpec[] = [];
+
+export function functionByName(name: string): FunctionSpec {
+  const fn = functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`manifest: no function named ${name}`);
+  return fn;
+}
+
+export function allRoutes(): { fn: FunctionSpec; route: RouteSpec }[] {
+  return functions.flatMap((fn) => (fn.routes ?? []).map((route) => ({ fn, route })));
+}
