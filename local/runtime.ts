@@ -1,0 +1,215 @@
+/**
+ * Wires the whole product for a laptop or a test run, from the same manifest CDK reads:
+ * DynamoDB Local + the single table, the local AWS emulator (Cognito, S3, SQS, EventBridge with its
+ * rules and schedules, Step Functions), the table stream feeding the outbox relay and audit archiver,
+ * and the API gateway in front of the same handlers.
+ *
+ * Handlers see the same environment variables as in Lambda; AWS_ENDPOINT_URL points their SDK
+ * clients at the emulator (docs/decisions/0001-local-aws-emulator.md).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseTenantConfig, type TenantConfig } from '#domain/tenant/config.ts';
+import { queues, ROLES, STAFF_ROLES, schedules } from '#functions/manifest.ts';
+import { setTenantConfig } from '#shared/tenant.ts';
+import { LocalCognito } from '#local/aws/cognito.ts';
+import { LocalEventBus } from '#local/aws/events.ts';
+import { S3Store } from '#local/aws/s3.ts';
+import { LocalScheduler } from '#local/aws/scheduler.ts';
+import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
+import { LocalSqs } from '#local/aws/sqs.ts';
+import { LocalStepFunctions } from '#local/aws/states.ts';
+import { type StreamRelay, startStreamRelay } from '#local/aws/streams.ts';
+import { type DynamoLocal, ensureTable, localClient, startDynamoLocal } from '#local/dynamodb.ts';
+import { type Gateway, startGateway } from '#local/gateway.ts';
+import { invoke } from '#local/lambda.ts';
+import { seedDemo } from '#local/seed.ts';
+
+export interface RuntimeOptions {
+  tenant?: string;
+  /** Where data lives across restarts. Omitted: a temporary folder and an in-memory DynamoDB, removed on stop. */
+  dataDir?: string;
+  /** 0 picks a free port. */
+  apiPort?: number;
+  awsPort?: number;
+  dynamoPort?: number;
+  /** Use an already running DynamoDB Local instead of starting one. */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  /** Run cron schedules on timers (jobs can always be run on demand). */
+  schedules?: boolean;
+  seed?: boolean;
+  logRequests?: boolean;
+  /** Scales visibility timeouts and Wait states (tests use a small value). */
+  timeScale?: number;
+}
+
+export interface Runtime {
+  tenant: string;
+  brand: string;
+  config: TenantConfig;
+  apiUrl: string;
+  awsUrl: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  cognito: LocalCognito;
+  s3: S3Store;
+  sqs: LocalSqs;
+  bus: LocalEventBus;
+  states: LocalStepFunctions;
+  scheduler: LocalScheduler;
+  /** Waits until queues, the bus and the stream relay have nothing left in flight. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+export const LOCAL_POOLS = {
+  clients: { id: 'local_clients', clientId: 'local-clients-app', groups: ROLES.filter((r) => r === 'client' || r === 'partner') },
+  staff: { id: 'local_staff', clientId: 'local-staff-app', groups: [...STAFF_ROLES] },
+};
+
+export function loadTenantConfig(tenant: string): TenantConfig {
+  const file = path.join(root, 'infra', 'tenants', `${tenant}.json`);
+  return parseTenantConfig(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const tenant = opts.tenant ?? 'demo';
+  const config = loadTenantConfig(tenant);
+  const ephemeral = !opts.dataDir;
+  const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `backoffice-${tenant}-`)));
+  mkdirSync(dataDir, { recursive: true });
+  const tableName = opts.tableName ?? `backoffice-${tenant}`;
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        console.error('[local] error while stopping', err);
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    // 1. DynamoDB Local and the table.
+    let dynamo: DynamoLocal | undefined;
+    let dynamoEndpoint = opts.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      dynamo = await startDynamoLocal({
+        port: opts.dynamoPort ?? 0,
+        ...(ephemeral ? {} : { dataDir: path.join(dataDir, 'dynamodb') }),
+      });
+      stops.push(() => dynamo?.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    const admin = localClient(dynamoEndpoint);
+    await ensureTable(admin, tableName);
+    admin.destroy();
+
+    // 2. The environment every handler reads (the same names infra/ sets on each Lambda).
+    const buckets = { documents: `${tenant}-documents`, audit: `${tenant}-audit` };
+    Object.assign(process.env, {
+      STAGE: 'local',
+      TENANT: tenant,
+      TENANT_CONFIG: JSON.stringify(config),
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: `backoffice-${tenant}`,
+      DOCUMENTS_BUCKET: buckets.documents,
+      AUDIT_BUCKET: buckets.audit,
+      USER_POOL_ID: LOCAL_POOLS.clients.id,
+      USER_POOL_CLIENT_ID: LOCAL_POOLS.clients.clientId,
+      STAFF_USER_POOL_ID: LOCAL_POOLS.staff.id,
+      STAFF_USER_POOL_CLIENT_ID: LOCAL_POOLS.staff.clientId,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      POWERTOOLS_SERVICE_NAME: `backoffice-${tenant}`,
+      POWERTOOLS_METRICS_NAMESPACE: 'Backoffice',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+      POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'false',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+    delete process.env.AWS_PROFILE;
+    setTenantConfig(config);
+
+    // 3. The emulated AWS services, wired from the manifest.
+    let awsUrl = '';
+    const cognito = new LocalCognito({
+      dataFile: path.join(dataDir, 'cognito.json'),
+      issuerBaseUrl: () => awsUrl,
+      pools: [LOCAL_POOLS.clients, LOCAL_POOLS.staff],
+    });
+    const s3 = new S3Store({ dir: path.join(dataDir, 's3'), buckets: Object.values(buckets) });
+    const timeScale = opts.timeScale ?? 1;
+    const sqs = new LocalSqs({ queues, consumer: invoke, timeScale });
+    stops.push(() => sqs.stop());
+    const bus = new LocalEventBus({ invoke, sqs });
+    const scheduler = new LocalScheduler({ schedules, invoke, bus, timers: opts.schedules ?? false });
+    stops.push(() => scheduler.stop());
+    const states = new LocalStepFunctions({ invoke, sqs, bus, dataDir, timeScale, root });
+    stops.push(() => states.stop());
+    const emulator: AwsEmulator = await startAwsEmulator({ port: opts.awsPort ?? 0, services: [sqs, bus, states], s3, cognito });
+    stops.push(() => emulator.close());
+    awsUrl = emulator.url;
+    process.env.AWS_ENDPOINT_URL = awsUrl;
+    for (const [name, url] of Object.entries(sqs.urls())) process.env[`QUEUE_URL_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`] = url;
+    Object.assign(process.env, states.envVars());
+
+    // 4. The table stream: outbox relay and audit archiver.
+    const relay: StreamRelay = await startStreamRelay({
+      endpoint: dynamoEndpoint,
+      tableName,
+      invoke,
+      startingPosition: 'TRIM_HORIZON',
+      checkpointFile: path.join(dataDir, 'stream-checkpoints.json'),
+    });
+    stops.push(() => relay.stop());
+
+    // 5. The API.
+    const gateway: Gateway = await startGateway({
+      port: opts.apiPort ?? 0,
+      verify: (token) => cognito.verifyIdToken(token),
+      invoke,
+      ...(opts.logRequests ? { log: (line: string) => console.log(`[api] ${line}`) } : {}),
+    });
+    stops.push(() => gateway.close());
+
+    if (ephemeral) stops.unshift(() => rm(dataDir, { recursive: true, force: true }));
+
+    const runtime: Runtime = {
+      tenant,
+      brand: config.brand.name,
+      config,
+      apiUrl: gateway.url,
+      awsUrl,
+      dynamoEndpoint,
+      tableName,
+      cognito,
+      s3,
+      sqs,
+      bus,
+      states,
+      scheduler,
+      async settle() {
+        for (let i = 0; i < 3; i++) {
+          await relay.drain();
+          await bus.drain();
+          await sqs.drain();
+        }
+      },
+      stop,
+    };
+    if (opts.seed) await seedDemo(runtime);
+    return runtime;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Test tables on the run's DynamoDB Local: each call creates a fresh, uniquely named table from the
+ * shared definition (functions/store/table.ts), so test files never see each other's data.
+ */
+import { randomBytes } from 'node:crypto';
+import { ensureTable, localClient } from '#local/dynamodb.ts';
+
+export async function createTestTable(prefix = 'test'): Promise<string> {
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) throw new Error('AWS_ENDPOINT_URL_DYNAMODB is not set: is the global setup running?');
+  const name = `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const client = localClient(endpoint);
+  try {
+    await ensureTable(client, name);
+  } finally {
+    client.destroy();
+  }
+  return name;
+}
+
+/** Creates a table and sets TABLE_NAME/TENANT for code under test. */
+export async function useTestTable(prefix?: string): Promise<string> {
+  const name = await createTestTable(prefix);
+  process.env.TABLE_NAME = name;
+  process.env.TENANT ??= 'demo';
+  return name;
+}
