@@ -63,7 +63,20 @@ const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 /** Prints a measured figure and its baseline side by side, with the ratios. */
 export function printComparison(rows: { subject: Stats; baseline: Stats }[]): void {
   console.log(
-    ['subject', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'errors', '| baseline', 'ops/s', 'p50 ms', 'p99 ms', '| thrpt ratio', 'p50 ratio'].join('\t'),
+    [
+      'subject',
+      'conc',
+      'ops/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      '| baseline',
+      'ops/s',
+      'p50 ms',
+      'p99 ms',
+      '| thrpt ratio',
+      'p50 ratio',
+    ].join('\t'),
   );
   for (const { subject: s, baseline: b } of rows) {
     console.log(

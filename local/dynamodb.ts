@@ -66,7 +66,9 @@ export function localClient(endpoint: string): DynamoDBClient {
 export async function startDynamoLocal(opts: { port?: number; dataDir?: string; timeoutMs?: number } = {}): Promise<DynamoLocal> {
   const port = opts.port ? opts.port : await freePort();
   if (await portInUse(port)) {
-    throw new Error(`Port ${port} is already in use: is another DynamoDB Local (or npm start) running? Set DYNAMODB_PORT to use another port.`);
+    throw new Error(
+      `Port ${port} is already in use: is another DynamoDB Local (or npm start) running? Set DYNAMODB_PORT to use another port.`,
+    );
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const child: ChildProcess = spawn({ port, sharedDb: true, ...(opts.dataDir ? { path: opts.dataDir } : {}), stdio: 'pipe' });
@@ -160,7 +162,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await client.send(
-    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }),
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
   );
   return true;
 }

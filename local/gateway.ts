@@ -156,7 +156,7 @@ export async function handleRequest(
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
     query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    multiQuery[k] = [...(multiQuery[k] ?? []), v];
   }
   const stage = opts.stage ?? 'local';
   const event: APIGatewayProxyEvent = {

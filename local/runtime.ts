@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTenantConfig, type TenantConfig } from '#domain/tenant/config.ts';
 import { queues, ROLES, STAFF_ROLES, schedules } from '#functions/manifest.ts';
-import { setTenantConfig } from '#shared/tenant.ts';
 import { LocalCognito } from '#local/aws/cognito.ts';
 import { LocalEventBus } from '#local/aws/events.ts';
 import { S3Store } from '#local/aws/s3.ts';
@@ -26,6 +25,7 @@ import { type DynamoLocal, ensureTable, localClient, startDynamoLocal } from '#l
 import { type Gateway, startGateway } from '#local/gateway.ts';
 import { invoke } from '#local/lambda.ts';
 import { seedDemo } from '#local/seed.ts';
+import { setTenantConfig } from '#shared/tenant.ts';
 
 export interface RuntimeOptions {
   tenant?: string;
@@ -159,7 +159,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(() => emulator.close());
     awsUrl = emulator.url;
     process.env.AWS_ENDPOINT_URL = awsUrl;
-    for (const [name, url] of Object.entries(sqs.urls())) process.env[`QUEUE_URL_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`] = url;
+    for (const [name, url] of Object.entries(sqs.urls()))
+      process.env[`QUEUE_URL_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`] = url;
     Object.assign(process.env, states.envVars());
 
     // 4. The table stream: outbox relay and audit archiver.

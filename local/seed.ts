@@ -55,7 +55,11 @@ export async function seedDemo(runtime: Runtime): Promise<{ created: string[] }>
       for (const role of user.roles.filter((r) => r !== 'client')) await cognitoIdentity.addToGroup('client', user.email, role);
     } else {
       const staffRoles = user.roles as Parameters<typeof createStaff>[0]['roles'];
-      await createStaff({ email: user.email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles }, SEED_CALLER, 'seed');
+      await createStaff(
+        { email: user.email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles },
+        SEED_CALLER,
+        'seed',
+      );
       await cognitoIdentity.setPassword('staff', user.email, DEMO_PASSWORD);
     }
     created.push(user.email);

@@ -7,8 +7,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_PASSWORD, DEMO_USERS } from '#local/seed.ts';
 import { startRuntime } from '#local/runtime.ts';
+import { DEMO_PASSWORD, DEMO_USERS } from '#local/seed.ts';
 
 const { values } = parseArgs({
   options: {

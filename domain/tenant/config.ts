@@ -3,7 +3,7 @@
  * The CDK stack reads it at synth time and inlines it into every bundle; the local runtime
  * reads the same file. Business rules that vary per tenant live here as data, not code branches.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{2,5}$/, 'ISO 4217-style currency code');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code');

@@ -166,8 +166,8 @@ export class LocalEventBus implements JsonService {
           await this.invoke(rule.target.function, event);
         } else {
           if (!this.sqs) throw new Error(`rule ${rule.name} targets queue ${rule.target.queue} but no LocalSqs was given`);
-          const fifo = /\.fifo$/.test(rule.target.queue);
-          await this.sqs.send(rule.target.queue, JSON.stringify(event), fifo ? { groupId: rule.name, dedupId: event.id } : {});
+          // Group and dedup ids only apply when the queue is FIFO; standard queues ignore them.
+          await this.sqs.send(rule.target.queue, JSON.stringify(event), { groupId: rule.name, dedupId: event.id });
         }
         return;
       } catch (e) {

@@ -163,12 +163,15 @@ export class LocalSqs implements JsonService {
     }));
   }
 
-  /** Sends to a queue by manifest name, physical name or URL (used by the event bus for queue targets). */
+  /**
+   * Sends to a queue by manifest name, physical name or URL (used by the event bus for queue targets).
+   * `groupId` and `dedupId` are used by FIFO queues and ignored by standard ones.
+   */
   send(name: string, body: string, extra: { groupId?: string; dedupId?: string; delaySeconds?: number } = {}) {
-    return this.enqueue(this.queue(name), {
+    const q = this.queue(name);
+    return this.enqueue(q, {
       MessageBody: body,
-      MessageGroupId: extra.groupId,
-      MessageDeduplicationId: extra.dedupId,
+      ...(q.fifo ? { MessageGroupId: extra.groupId, MessageDeduplicationId: extra.dedupId } : {}),
       DelaySeconds: extra.delaySeconds,
     });
   }

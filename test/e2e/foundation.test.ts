@@ -3,7 +3,7 @@
  * stream relay, bus, queue and worker that `npm start` runs.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ddb } from '#shared/clients.ts';
 import { emailKeys } from '#store/keys.ts';
@@ -97,7 +97,12 @@ describe('bad input gets a specific problem+json and changes nothing', () => {
     ['oversize body', { body: { ...registration('x2@example.com'), firstName: 'a'.repeat(70 * 1024) } }, 413, 'body_too_large'],
     ['bad email', { body: registration('not-an-email') }, 400, 'invalid_email'],
     ['weak password', { body: { ...registration('x3@example.com'), password: 'password' } }, 400, 'weak_password'],
-    ['wrong content type', { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
+    [
+      'wrong content type',
+      { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported_media_type',
+    ],
   ];
   for (const [name, req, status, code] of cases) {
     it(name, async () => {
@@ -134,7 +139,9 @@ describe('authentication and authorisation at the edge', () => {
     const token = await e2e.signIn('client@demo.test');
     const [h, p, s] = token.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
-    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, 'cognito:groups': ['admin'] })).toString('base64url'), s].join('.');
+    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, 'cognito:groups': ['admin'] })).toString('base64url'), s].join(
+      '.',
+    );
     const r = await e2e.call('GET', '/v1/admin/staff', { token: tampered });
     expect(r.status).toBe(401);
     expect(r.body.code).toBe('unauthenticated');
@@ -171,7 +178,13 @@ describe('authentication and authorisation at the edge', () => {
     const admin = await e2e.signIn('admin@demo.test');
     const created = await e2e.call('POST', '/v1/admin/staff', {
       token: admin,
-      body: { email: 'retention@demo.test', firstName: 'Rita', lastName: 'Retention', roles: ['retention'], temporaryPassword: 'Temp-Passw0rd!' },
+      body: {
+        email: 'retention@demo.test',
+        firstName: 'Rita',
+        lastName: 'Retention',
+        roles: ['retention'],
+        temporaryPassword: 'Temp-Passw0rd!',
+      },
     });
     expect(created.status).toBe(201);
     const list = await e2e.call('GET', '/v1/admin/staff?limit=100', { token: admin });

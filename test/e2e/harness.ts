@@ -9,12 +9,17 @@ import { DEMO_PASSWORD } from '#local/seed.ts';
 export interface Reply {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field in tests
   body: any;
 }
 
 export interface E2E {
   rt: Runtime;
-  call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<Reply>;
   signIn(email: string, password?: string): Promise<string>;
 }
 

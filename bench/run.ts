@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
+ * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
+ * Suites: http, audit, size (default: all). Set BENCH_OPS to change the operations per figure.
+ */
+import { startRuntime } from '#local/runtime.ts';
+import { bundleSizes, printSizes } from './size.ts';
+import { auditSuite } from './suites/audit.ts';
+import { httpSuite } from './suites/http.ts';
+
+const all = ['http', 'audit', 'size'];
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const suites = wanted.length ? wanted : all;
+for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
+
+const ops = Number(process.env.BENCH_OPS ?? 600);
+const concurrencies = [1, 8, 32];
+console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${process.version} | ${new Date().toISOString()}`);
+
+const needsRuntime = suites.some((s) => s !== 'size');
+const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) : undefined;
+try {
+  if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
+  if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
+  if (suites.includes('size')) printSizes(await bundleSizes());
+} finally {
+  await rt?.stop();
+}

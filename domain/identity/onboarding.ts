@@ -1,0 +1,37 @@
+/**
+ * A client's onboarding position as the identity slice knows it. The KYC slice extends the stages;
+ * this module only fixes the first ones and the rule for what comes next.
+ *
+ * Invariants:
+ * - a freshly registered client is at stage 'registered' with KYC 'not_started'
+ * - `next` is a pure function of the stage: every stage has exactly one next step ('none' at the end)
+ */
+export const ONBOARDING_STAGES = ['registered', 'profile_completed', 'kyc_submitted', 'approved', 'rejected'] as const;
+export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
+export type KycStatus = 'not_started' | 'pending' | 'approved' | 'rejected';
+
+const NEXT: Record<OnboardingStage, string> = {
+  registered: 'complete_profile',
+  profile_completed: 'submit_kyc',
+  kyc_submitted: 'await_review',
+  approved: 'fund_account',
+  rejected: 'contact_support',
+};
+
+export function nextStep(stage: OnboardingStage): string {
+  return NEXT[stage];
+}
+
+export function isOnboardingStage(s: unknown): s is OnboardingStage {
+  return typeof s === 'string' && (ONBOARDING_STAGES as readonly string[]).includes(s);
+}
+
+export interface OnboardingState {
+  stage: OnboardingStage;
+  kycStatus: KycStatus;
+  next: string;
+}
+
+export function initialOnboarding(): OnboardingState {
+  return { stage: 'registered', kycStatus: 'not_started', next: nextStep('registered') };
+}

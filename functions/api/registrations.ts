@@ -1,0 +1,201 @@
+/**
+ * POST /v1/registrations: client self-registration.
+ *
+ * Invariants:
+ * - bad input is rejected before anything is written, with a specific code: invalid_email,
+ *   weak_password, invalid_date, date_in_future, underage, invalid_country, country_restricted,
+ *   country_not_served, unsupported_locale (else the edge's generic codes)
+ * - one client per normalised email per tenant: an existing UNIQUE#EMAIL item or a Cognito
+ *   UsernameExists is 409 email_taken, and nothing new is written
+ * - order: Cognito user (sub) -> permanent password -> group 'client' -> ONE commit of profile +
+ *   unique email + audit 'client.registered' + outbox 'client.registered'; if anything after the
+ *   user's creation fails, the Cognito user is deleted (compensation) and the error rethrown
+ * - the clientId is the Cognito sub; passwords are never stored or logged
+ */
+import * as z from 'zod';
+import { cognitoIdentity } from '#adapters/identity/cognito.ts';
+import { initialOnboarding } from '#domain/identity/onboarding.ts';
+import {
+  countryProblem,
+  dateOfBirthProblem,
+  isValidEmail,
+  jurisdictionCode,
+  normalizeEmail,
+  PASSWORD_MESSAGES,
+  passwordViolations,
+} from '#domain/identity/rules.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { logger } from '#shared/powertools.ts';
+import { tenantConfig } from '#shared/tenant.ts';
+import { commit } from '#store/audit.ts';
+import { clientProfileView, newClientProfile, putClientProfile } from '#store/clients.ts';
+import { claimEmail, emailTaken, findEmailOwner } from '#store/unique-email.ts';
+
+const DOB_MESSAGES = {
+  invalid_date: 'must be a real date in the form YYYY-MM-DD',
+  date_in_future: 'must not be in the future',
+  underage: 'you must be at least 18 years old',
+} as const;
+
+const COUNTRY_MESSAGES = {
+  country_restricted: 'we cannot accept clients resident in this country',
+  country_not_served: 'we do not serve clients resident in this country yet',
+} as const;
+
+export const emailField = z
+  .string()
+  .trim()
+  .max(254)
+  .refine(isValidEmail, { message: 'must be a valid email address', params: { code: 'invalid_email' } });
+
+export const passwordField = z
+  .string()
+  .max(1024)
+  .superRefine((pw, ctx) => {
+    for (const v of passwordViolations(pw)) {
+      ctx.addIssue({ code: 'custom', message: PASSWORD_MESSAGES[v], params: { code: 'weak_password', violation: v } });
+    }
+  });
+
+const name = z.string().trim().min(1).max(100);
+const utm = z.string().trim().min(1).max(200);
+
+export const RegistrationBody = z.strictObject({
+  email: emailField,
+  password: passwordField,
+  firstName: name,
+  lastName: name,
+  dateOfBirth: z
+    .string()
+    .max(10)
+    .superRefine((s, ctx) => {
+      const p = dateOfBirthProblem(s, new Date());
+      if (p) ctx.addIssue({ code: 'custom', message: DOB_MESSAGES[p], params: { code: p } });
+    }),
+  countryOfResidence: z
+    .string()
+    .refine((s) => /^[A-Z]{2}$/.test(s), {
+      message: 'must be an ISO 3166-1 alpha-2 code such as DE',
+      abort: true,
+      params: { code: 'invalid_country' },
+    })
+    .superRefine((c, ctx) => {
+      const p = countryProblem(tenantConfig(), c);
+      if (p) ctx.addIssue({ code: 'custom', message: COUNTRY_MESSAGES[p], params: { code: p } });
+    }),
+  clientType: z.enum(['retail', 'professional']),
+  referralCode: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{3,32}$/)
+    .optional(),
+  marketingSource: z
+    .strictObject({ utmSource: utm.optional(), utmMedium: utm.optional(), utmCampaign: utm.optional() })
+    .optional(),
+  locale: z
+    .string()
+    .max(10)
+    .refine((l) => tenantConfig().locales.includes(l), {
+      message: 'is not a supported language',
+      params: { code: 'unsupported_locale' },
+    })
+    .optional(),
+});
+export type RegistrationBody = z.infer<typeof RegistrationBody>;
+
+export const RegistrationResult = z.object({
+  clientId: z.string(),
+  status: z.literal('active'),
+  onboarding: z.object({ stage: z.literal('registered'), next: z.string() }),
+});
+
+/** Registers a client: Cognito first (for the sub), then one audited commit; compensates on failure. */
+export async function registerClient(body: RegistrationBody, ctx: { requestId: string; locale: string }) {
+  const cfg = tenantConfig();
+  const email = normalizeEmail(body.email);
+  if (await findEmailOwner(email)) throw emailTaken();
+
+  const { sub: clientId } = await cognitoIdentity.createUser('client', {
+    email,
+    givenName: body.firstName,
+    familyName: body.lastName,
+    password: body.password,
+  });
+  try {
+    await cognitoIdentity.setPassword('client', email, body.password);
+    await cognitoIdentity.addToGroup('client', email, 'client');
+    const now = new Date().toISOString();
+    const locale = body.locale ?? ctx.locale;
+    const profile = newClientProfile(
+      {
+        clientId,
+        email,
+        firstName: body.firstName,
+        lastName: body.lastName,
+        dateOfBirth: body.dateOfBirth,
+        countryOfResidence: body.countryOfResidence,
+        jurisdiction: jurisdictionCode(cfg, body.countryOfResidence) ?? 'UNKNOWN',
+        clientType: body.clientType,
+        referralCode: body.referralCode,
+        marketingSource: body.marketingSource,
+        locale,
+        status: 'active',
+        onboarding: { stage: 'registered' },
+      },
+      now,
+    );
+    await commit({
+      writes: [putClientProfile(profile), claimEmail(email, 'client', clientId, now)],
+      audit: {
+        actor: { id: clientId, role: 'client' },
+        action: 'client.registered',
+        entity: { type: 'client', id: clientId },
+        clientId,
+        before: null,
+        after: clientProfileView(profile),
+        requestId: ctx.requestId,
+      },
+      outbox: [
+        {
+          detailType: 'client.registered',
+          detail: {
+            clientId,
+            country: body.countryOfResidence,
+            clientType: body.clientType,
+            referralCode: body.referralCode ?? null,
+            locale,
+          },
+        },
+      ],
+    });
+    return { clientId, status: profile.status, onboarding: { stage: 'registered' as const, next: initialOnboarding().next } };
+  } catch (err) {
+    await cognitoIdentity.deleteUser('client', email).catch((e: unknown) => {
+      logger.error('registration compensation failed: orphaned Cognito user', { clientId, error: (e as Error).name });
+    });
+    throw err;
+  }
+}
+
+export const routes = [
+  defineRoute({
+    method: 'POST',
+    path: '/v1/registrations',
+    operationId: 'createRegistration',
+    summary: 'Register as a new client',
+    tags: ['identity'],
+    auth: 'public',
+    body: RegistrationBody,
+    idempotency: 'optional',
+    responses: {
+      201: { description: 'Registered', schema: RegistrationResult },
+      400: { description: 'Invalid input' },
+      409: { description: 'email_taken' },
+    },
+    handler: async ({ body, correlationId, locale }) => ({
+      status: 201,
+      body: await registerClient(body, { requestId: correlationId, locale }),
+    }),
+  }),
+];
+
+export const handler = httpHandler(...routes);

@@ -1,0 +1,321 @@
+/**
+ * One Lambda per manifest function (functions/manifest.ts), each with its own role, log group
+ * and exactly the IAM its `permissions` list asks for - nothing is granted by default.
+ *
+ * Bundling: local esbuild (never Docker), ESM output with a `require` shim for CommonJS
+ * dependencies, minified, source maps on, the tenant config inlined at build time through
+ * `define` (functions/shared/tenant.ts reads process.env.TENANT_CONFIG), and every dependency
+ * bundled except @aws-sdk/* (provided by the nodejs22.x runtime).
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Tags } from 'aws-cdk-lib';
+import type { UserPool } from 'aws-cdk-lib/aws-cognito';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { TenantConfig } from '#domain/tenant/config.ts';
+import type { FunctionSpec, Permission } from '#functions/manifest.ts';
+import { toEnvSuffix } from '#shared/env.ts';
+import { esbuildOptions } from '../bundling.ts';
+import { acknowledge, nagArnRef } from '../nag.ts';
+
+/** Repository root (holds package.json, package-lock.json and the manifest's entry paths). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const FUNCTION_TAG = 'backoffice:function';
+export const DEFAULT_MEMORY_MB = 512;
+export const DEFAULT_TIMEOUT_SECONDS = 15;
+
+/**
+ * Cognito calls granted by `userpool:admin`: the user-lifecycle admin API, on both pools.
+ * Listed one by one (no `Admin*` wildcard) so a reviewer sees exactly what a compromised function could do.
+ */
+export const COGNITO_ADMIN_ACTIONS = [
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminUpdateUserAttributes',
+  'cognito-idp:AdminDeleteUserAttributes',
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminDeleteUser',
+  'cognito-idp:AdminSetUserPassword',
+  'cognito-idp:AdminResetUserPassword',
+  'cognito-idp:AdminUserGlobalSignOut',
+  'cognito-idp:ListUsers',
+  'cognito-idp:ListUsersInGroup',
+];
+
+export interface FunctionsProps {
+  specs: readonly FunctionSpec[];
+  tenantConfig: TenantConfig;
+  table: Table;
+  dataKey: IKey;
+  logsKey: IKey;
+  bus: IEventBus;
+  documentsBucket: IBucket;
+  auditBucket: IBucket;
+  clientPool: UserPool;
+  clientPoolClientId: string;
+  staffPool: UserPool;
+  staffPoolClientId: string;
+  queues: ReadonlyMap<string, IQueue>;
+}
+
+/** Shared construction of a bundled Node.js Lambda (also used for infra's own LocalStack authorizer). */
+export function backofficeFunction(
+  scope: Construct,
+  id: string,
+  opts: {
+    entry: string;
+    description: string;
+    tenantConfig: TenantConfig;
+    logsKey: IKey;
+    environment: Record<string, string>;
+    memoryMb?: number;
+    timeoutSeconds?: number;
+    /** Why this function's role needs `Resource::*` beyond X-Ray (e.g. DynamoDB ListStreams). */
+    wildcardResourceReasons?: string[];
+  },
+): { fn: NodejsFunction; role: Role; logGroup: LogGroup } {
+  const logGroup = new LogGroup(scope, 'Logs', {
+    retention: RetentionDays.THREE_MONTHS,
+    encryptionKey: opts.logsKey,
+  });
+  // Own role, no AWS managed policy: logs go only to this function's log group.
+  const role = new Role(scope, 'Role', {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `${id}: ${opts.description}`.slice(0, 1000),
+  });
+  logGroup.grantWrite(role);
+
+  const esb = esbuildOptions(opts.tenantConfig);
+  const fn = new NodejsFunction(scope, 'Function', {
+    entry: join(REPO_ROOT, opts.entry),
+    handler: 'handler',
+    description: opts.description.slice(0, 256),
+    runtime: Runtime.NODEJS_22_X,
+    architecture: Architecture.ARM_64,
+    memorySize: opts.memoryMb ?? DEFAULT_MEMORY_MB,
+    timeout: Duration.seconds(opts.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+    tracing: Tracing.ACTIVE,
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...opts.environment },
+    // Options shared with `npm run size` (infra/bundling.ts), so the measured bundle is the deployed one.
+    bundling: {
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      target: String(esb.target),
+      mainFields: esb.mainFields,
+      banner: esb.banner?.js,
+      minify: esb.minify,
+      sourceMap: true,
+      sourceMapMode: SourceMapMode.DEFAULT,
+      sourcesContent: false,
+      externalModules: esb.external,
+      tsconfig: join(REPO_ROOT, 'tsconfig.json'),
+      define: esb.define,
+    },
+  });
+  const wildcardReasons = [
+    'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)',
+    ...(opts.wildcardResourceReasons ?? []),
+  ];
+  acknowledge(
+    role,
+    'AwsSolutions-IAM5[Resource::*]',
+    `"*" only for actions that have no resource-level permissions: ${wildcardReasons.join('; ')}.`,
+  );
+  acknowledge(
+    fn,
+    'AwsSolutions-L1',
+    'Pinned to nodejs22.x on purpose: package.json engines, the local runtime and the tests all run Node 22; bump together.',
+  );
+  return { fn, role, logGroup };
+}
+
+export class Functions extends Construct {
+  /** By manifest name. */
+  readonly byName = new Map<string, NodejsFunction>();
+  private readonly roles = new Map<string, Role>();
+  private readonly props: FunctionsProps;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    this.props = props;
+    const cfg = props.tenantConfig;
+
+    const environment: Record<string, string> = {
+      TENANT: cfg.tenant,
+      TABLE_NAME: props.table.tableName,
+      EVENT_BUS_NAME: props.bus.eventBusName,
+      DOCUMENTS_BUCKET: props.documentsBucket.bucketName,
+      AUDIT_BUCKET: props.auditBucket.bucketName,
+      USER_POOL_ID: props.clientPool.userPoolId,
+      USER_POOL_CLIENT_ID: props.clientPoolClientId,
+      STAFF_USER_POOL_ID: props.staffPool.userPoolId,
+      STAFF_USER_POOL_CLIENT_ID: props.staffPoolClientId,
+      POWERTOOLS_METRICS_NAMESPACE: `Backoffice/${cfg.tenant}`,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    for (const [name, queue] of props.queues) environment[`QUEUE_URL_${toEnvSuffix(name)}`] = queue.queueUrl;
+
+    for (const spec of props.specs) {
+      const scopeFor = new Construct(this, spec.name);
+      const { fn, role } = backofficeFunction(scopeFor, spec.name, {
+        entry: spec.entry,
+        description: spec.description,
+        tenantConfig: cfg,
+        logsKey: props.logsKey,
+        environment: { ...environment, POWERTOOLS_SERVICE_NAME: spec.name },
+        memoryMb: spec.memoryMb,
+        timeoutSeconds: spec.timeoutSeconds,
+        wildcardResourceReasons: wildcardReasonsFor(spec),
+      });
+      Tags.of(fn).add(FUNCTION_TAG, spec.name);
+      this.byName.set(spec.name, fn);
+      this.roles.set(spec.name, role);
+      for (const permission of spec.permissions) {
+        if (!permission.startsWith('states:start:')) this.grant(spec.name, permission, role);
+      }
+    }
+  }
+
+  get(name: string): NodejsFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`manifest: no function named ${name}`);
+    return fn;
+  }
+
+  /**
+   * `states:start:<machine>`: StartExecution on that machine plus STATE_MACHINE_ARN_<MACHINE>.
+   * Only these functions get the ARN (giving it to a task function of the same machine would be a cycle).
+   */
+  grantStateMachines(machines: ReadonlyMap<string, IStateMachine>): void {
+    for (const spec of this.props.specs) {
+      for (const permission of spec.permissions) {
+        if (!permission.startsWith('states:start:')) continue;
+        const machineName = permission.slice('states:start:'.length);
+        const machine = machines.get(machineName);
+        if (!machine)
+          throw new Error(`manifest: function ${spec.name} asks for ${permission} but no state machine is named ${machineName}`);
+        const fn = this.get(spec.name);
+        machine.grantStartExecution(fn);
+        fn.addEnvironment(`STATE_MACHINE_ARN_${toEnvSuffix(machineName)}`, machine.stateMachineArn);
+      }
+    }
+  }
+
+  private grant(name: string, permission: Permission, role: Role): void {
+    const p = this.props;
+    const both = [p.clientPool.userPoolArn, p.staffPool.userPoolArn];
+    const tableIndexes = `Resource::${nagArnRef(p.table)}/index/*`;
+    switch (permission) {
+      case 'table:read':
+        p.table.grantReadData(role);
+        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, 'Queries may use any GSI of the single table (gsi1, gsi2).');
+        return;
+      case 'table:write':
+        p.table.grantReadWriteData(role);
+        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, 'Queries may use any GSI of the single table (gsi1, gsi2).');
+        for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+          acknowledge(
+            role,
+            `AwsSolutions-IAM5[Action::${action}]`,
+            "Scoped to the table's own CMK only: writing items under a customer-managed key needs these (Table.grantReadWriteData).",
+          );
+        }
+        return;
+      case 'bus:put':
+        p.bus.grantPutEventsTo(role);
+        return;
+      case 'documents:read':
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['s3:GetObject', 's3:GetObjectVersion'],
+            resources: [p.documentsBucket.arnForObjects('*')],
+          }),
+        );
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [p.documentsBucket.bucketArn] }));
+        p.dataKey.grant(role, 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket)}/*]`,
+          'Reads any KYC document object; object keys are per client and created at upload time.',
+        );
+        return;
+      case 'documents:write':
+        role.addToPolicy(
+          new PolicyStatement({
+            // PutObject signs the trader room's presigned POST uploads.
+            actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+            resources: [p.documentsBucket.arnForObjects('*')],
+          }),
+        );
+        p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket)}/*]`,
+          'Writes new KYC document objects under per-client keys created at upload time.',
+        );
+        return;
+      case 'audit-archive:write':
+        // Put only: no delete, no retention or legal-hold changes (Object Lock compliance mode).
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [p.auditBucket.arnForObjects('*')] }));
+        p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket)}/*]`,
+          'Appends NDJSON audit objects under date-partitioned keys; put only, Object Lock forbids overwrite or delete.',
+        );
+        return;
+      case 'userpool:admin':
+        role.addToPolicy(new PolicyStatement({ actions: COGNITO_ADMIN_ACTIONS, resources: both }));
+        return;
+      case 'userpool:auth':
+        // InitiateAuth / RespondToAuthChallenge / SignUp on a public app client are unauthenticated
+        // Cognito APIs: no IAM permission exists or is needed.
+        return;
+      case 'states:callback':
+        role.addToPolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            // Task-token APIs have no resource-level permissions.
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+            resources: ['*'],
+          }),
+        );
+        return;
+      case 'textract:analyze':
+        // Textract analysis APIs have no resource-level permissions.
+        role.addToPolicy(new PolicyStatement({ actions: ['textract:AnalyzeID', 'textract:AnalyzeDocument'], resources: ['*'] }));
+        return;
+      default:
+        throw new Error(`manifest: function ${name} has unknown permission "${permission}"`);
+    }
+  }
+}
+
+function wildcardReasonsFor(spec: FunctionSpec): string[] {
+  const reasons: string[] = [];
+  if (spec.stream) reasons.push('DynamoDB ListStreams (table stream consumer)');
+  if (spec.permissions.includes('states:callback'))
+    reasons.push('Step Functions SendTaskSuccess/Failure/Heartbeat (task tokens)');
+  if (spec.permissions.includes('textract:analyze')) reasons.push('Textract AnalyzeID/AnalyzeDocument');
+  return reasons;
+}

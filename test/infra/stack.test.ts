@@ -1,0 +1,308 @@
+/**
+ * Security and data properties of the demo tenant's stack, and cdk-nag (AwsSolutions) with zero
+ * unacknowledged findings.
+ */
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as manifest from '#functions/manifest.ts';
+import { RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
+import { CLIENT_GROUPS, STAFF_GROUPS } from '#infra/constructs/identity.ts';
+import { TENANTS_DIR } from '#infra/tenant.ts';
+import { GSIS, TTL_ATTRIBUTE } from '#store/table.ts';
+import { functionLogicalId, resources, roleActions, type Synth, synth } from './support.ts';
+
+const demo = JSON.parse(readFileSync(`${TENANTS_DIR}/demo.json`, 'utf8'));
+
+let s: Synth;
+beforeAll(() => {
+  s = synth({ tenant: 'demo' });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has zero unacknowledged errors', () => {
+    expect(s.nagViolations.filter((v) => v.severity === 'error')).toEqual([]);
+  });
+  it('has zero unacknowledged warnings', () => {
+    expect(s.nagViolations).toEqual([]);
+  });
+});
+
+describe('table', () => {
+  it('is on-demand, PITR, streamed, KMS (CMK), TTL, deletion-protected and retained', () => {
+    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    });
+  });
+
+  it('has both GSIs', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: GSIS.map((g) =>
+        Match.objectLike({
+          IndexName: g.name,
+          KeySchema: [
+            { AttributeName: g.partitionKey, KeyType: 'HASH' },
+            { AttributeName: g.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      ),
+    });
+  });
+
+  it('customer-managed keys rotate', () => {
+    for (const key of Object.values(resources(s.template, 'AWS::KMS::Key'))) {
+      expect(key.Properties!.EnableKeyRotation).toBe(true);
+    }
+  });
+});
+
+describe('buckets', () => {
+  it('audit bucket: Object Lock in COMPLIANCE mode for the tenant retention years, versioned, KMS', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: demo.audit.retentionYears } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+    });
+  });
+
+  it('every bucket blocks public access, is retained and refuses plain HTTP', () => {
+    const buckets = resources(s.template, 'AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(3);
+    for (const b of Object.values(buckets)) {
+      expect(b.DeletionPolicy).toBe('Retain');
+      expect(b.Properties!.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+    const policies = Object.values(resources(s.template, 'AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(3);
+    for (const p of policies) {
+      expect(JSON.stringify(p.Properties!.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('documents bucket allows presigned POST uploads (CORS)', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: Match.arrayWith(['POST']) })] },
+    });
+  });
+});
+
+describe('user pools', () => {
+  const pool = (suffix: string) =>
+    Object.entries(resources(s.template, 'AWS::Cognito::UserPool')).find(([, p]) =>
+      String(p.Properties!.UserPoolName).endsWith(suffix),
+    )!;
+
+  it('clients pool: MFA optional (TOTP), groups client and partner', () => {
+    const [id, p] = pool('-clients');
+    expect(p.Properties!.MfaConfiguration).toBe('OPTIONAL');
+    expect(p.Properties!.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    expect(groupsOf(id)).toEqual([...CLIENT_GROUPS].sort());
+    expect(CLIENT_GROUPS).toEqual(['client', 'partner']);
+  });
+
+  it('staff pool: MFA required (TOTP only), no self sign-up, staff groups', () => {
+    const [id, p] = pool('-staff');
+    expect(p.Properties!.MfaConfiguration).toBe('ON');
+    expect(p.Properties!.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    expect(p.Properties!.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
+    expect(groupsOf(id)).toEqual([...STAFF_GROUPS].sort());
+    expect([...STAFF_GROUPS].sort()).toEqual(['admin', 'compliance', 'finance', 'retention', 'sales']);
+  });
+
+  it('both pools: default password policy, Plus plan with threat protection enforced', () => {
+    for (const p of Object.values(resources(s.template, 'AWS::Cognito::UserPool'))) {
+      expect(p.Properties!.Policies).toMatchObject({
+        PasswordPolicy: {
+          MinimumLength: 8,
+          RequireUppercase: true,
+          RequireLowercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      });
+      expect(p.Properties!.UserPoolTier).toBe('PLUS');
+      expect(p.Properties!.UserPoolAddOns).toEqual({ AdvancedSecurityMode: 'ENFORCED' });
+    }
+  });
+
+  it('app clients: password auth + refresh, no secret', () => {
+    const clients = Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(2);
+    for (const c of clients) {
+      expect(c.Properties!.GenerateSecret).toBe(false);
+      expect(c.Properties!.ExplicitAuthFlows).toEqual(
+        expect.arrayContaining(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+      );
+    }
+  });
+
+  function groupsOf(poolId: string): string[] {
+    return Object.values(resources(s.template, 'AWS::Cognito::UserPoolGroup'))
+      .filter((g) => (g.Properties!.UserPoolId as { Ref: string }).Ref === poolId)
+      .map((g) => String(g.Properties!.GroupName))
+      .sort();
+  }
+});
+
+describe('API', () => {
+  it('authorizer is Cognito over both pools', () => {
+    const authorizers = Object.values(resources(s.template, 'AWS::ApiGateway::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    const a = authorizers[0]!.Properties!;
+    expect(a.Type).toBe('COGNITO_USER_POOLS');
+    expect(a.IdentitySource).toBe('method.request.header.Authorization');
+    const pools = Object.keys(resources(s.template, 'AWS::Cognito::UserPool'));
+    expect((a.ProviderARNs as { 'Fn::GetAtt': string[] }[]).map((p) => p['Fn::GetAtt'][0]).sort()).toEqual(pools.sort());
+  });
+
+  it('stage: access logs, X-Ray, throttling from the tenant file', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          ThrottlingRateLimit: demo.api.throttleRps,
+          ThrottlingBurstLimit: demo.api.throttleBurst,
+          LoggingLevel: 'INFO',
+          DataTraceEnabled: false,
+        }),
+      ]),
+    });
+  });
+
+  it('WAF: regional web ACL with the tenant rate limit and AWS common rules, associated with the stage', () => {
+    s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: RATE_LIMIT_RULE,
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: demo.api.rateLimitPer5Min, AggregateKeyType: 'IP' }) },
+        }),
+        Match.objectLike({
+          Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+        }),
+      ]),
+    });
+    const [aclId] = Object.keys(resources(s.template, 'AWS::WAFv2::WebACL'));
+    const [stageId] = Object.keys(resources(s.template, 'AWS::ApiGateway::Stage'));
+    const assoc = Object.values(resources(s.template, 'AWS::WAFv2::WebACLAssociation'));
+    expect(assoc).toHaveLength(1);
+    expect(assoc[0]!.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
+    expect(JSON.stringify(assoc[0]!.Properties!.ResourceArn)).toContain(stageId);
+  });
+});
+
+describe('least privilege (grants follow manifest permissions exactly)', () => {
+  const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+  it.each(manifest.functions.map((f) => [f.name, f] as const))('%s', (name, spec) => {
+    const actions = roleActions(s.template, functionLogicalId(s.template, name));
+    const has = (p: manifest.Permission) => spec.permissions.includes(p);
+    const some = (list: string[]) => list.some((a) => actions.includes(a));
+
+    expect(some(WRITE), 'table write').toBe(has('table:write'));
+    expect(actions.includes('dynamodb:Query'), 'table read').toBe(has('table:read') || has('table:write'));
+    expect(actions.includes('events:PutEvents'), 'bus:put').toBe(has('bus:put'));
+    expect(
+      actions.some((a) => a.startsWith('cognito-idp:')),
+      'userpool:admin',
+    ).toBe(has('userpool:admin'));
+    expect(actions.includes('s3:PutObject'), 's3 put').toBe(has('documents:write') || has('audit-archive:write'));
+    expect(actions.includes('s3:GetObject'), 's3 get').toBe(has('documents:read'));
+    expect(
+      actions.some((a) => a.startsWith('textract:')),
+      'textract',
+    ).toBe(has('textract:analyze'));
+    expect(
+      actions.some((a) => a.startsWith('states:SendTask')),
+      'states:callback',
+    ).toBe(has('states:callback'));
+    expect(actions.some((a) => a.startsWith('s3:Delete') || a === 's3:*' || a === '*')).toBe(false);
+  });
+
+  it('a read-only function (api-me) cannot write the table', () => {
+    const actions = roleActions(s.template, functionLogicalId(s.template, 'api-me'));
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).not.toContain('dynamodb:PutItem');
+  });
+
+  it('function roles carry no AWS managed policies', () => {
+    for (const name of manifest.functions.map((f) => f.name)) {
+      const fn = resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!;
+      const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      expect(resources(s.template, 'AWS::IAM::Role')[roleId]!.Properties!.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('monitoring', () => {
+  it('every function has an Errors and a Throttles alarm', () => {
+    const alarms = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    for (const name of manifest.functions.map((f) => f.name)) {
+      const ref = { Name: 'FunctionName', Value: { Ref: functionLogicalId(s.template, name) } };
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(
+          alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify([ref])),
+          `${name} ${metric}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('alarms for API 5XX and DynamoDB throttles go to an encrypted topic', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WriteThrottleEvents', Namespace: 'AWS/DynamoDB' });
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const a of Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties!.AlarmActions).toHaveLength(1);
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('exposes what clients and operators need', () => {
+    const outputs = Object.keys(s.template.toJSON().Outputs ?? {});
+    for (const o of [
+      'ApiUrl',
+      'UserPoolId',
+      'UserPoolClientId',
+      'StaffUserPoolId',
+      'StaffUserPoolClientId',
+      'DocumentsBucketName',
+      'AuditBucketName',
+      'TableName',
+      'EventBusName',
+    ]) {
+      expect(outputs).toContain(o);
+    }
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Synthesizes the real app (real esbuild bundling: the nag check must see the real functions) once per
+ * test file and shares the template. Context comes from cdk.json, exactly as `cdk synth` would see it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { REPO_ROOT } from '#infra/constructs/functions.ts';
+import { type BackofficeApp, type CreateAppOptions, createApp } from '#infra/create-app.ts';
+
+export const cdkJsonContext: Record<string, unknown> = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+
+export interface Synth extends BackofficeApp {
+  template: Template;
+  /** cdk-nag AwsSolutions violations that were not acknowledged. */
+  nagViolations: { ruleName: string; severity: string; paths: string[] }[];
+}
+
+export function synth(context: Record<string, unknown> = {}, options: CreateAppOptions = {}): Synth {
+  const built = createApp({ ...options, nag: false, context: { ...cdkJsonContext, ...context } });
+  const report = new AwsSolutionsChecks(built.app).validateScope(built.app);
+  const template = Template.fromStack(built.stack);
+  return {
+    ...built,
+    template,
+    nagViolations: report.violations.map((v) => ({
+      ruleName: v.ruleName,
+      severity: v.severity ?? 'error',
+      paths: v.violatingResources.map((r) => r.constructPath ?? r.resourceLogicalId ?? '?'),
+    })),
+  };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
+
+export function resources(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** Logical id of the Lambda function tagged with this manifest name. */
+export function functionLogicalId(template: Template, name: string): string {
+  const matches = Object.entries(resources(template, 'AWS::Lambda::Function')).filter(([, r]) =>
+    ((r.Properties?.Tags as { Key: string; Value: string }[] | undefined) ?? []).some(
+      (t) => t.Key === 'backoffice:function' && t.Value === name,
+    ),
+  );
+  if (matches.length !== 1) throw new Error(`expected one function tagged ${name}, found ${matches.length}`);
+  return matches[0]![0];
+}
+
+/** Every IAM action allowed to a function's execution role (inline policies attached to the role). */
+export function roleActions(template: Template, fnLogicalId: string): string[] {
+  const fn = resources(template, 'AWS::Lambda::Function')[fnLogicalId]!;
+  const roleId = ((fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'] ?? [])[0];
+  const actions: string[] = [];
+  for (const policy of Object.values(resources(template, 'AWS::IAM::Policy'))) {
+    const roles = (policy.Properties!.Roles as { Ref: string }[]).map((r) => r.Ref);
+    if (!roles.includes(roleId!)) continue;
+    const doc = policy.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
+    for (const st of doc.Statement) actions.push(...([] as string[]).concat(st.Action));
+  }
+  return actions;
+}
+
+/** "GET /v1/me" -> the AWS::ApiGateway::Method resource, by walking Resource parents. */
+export function methodsByRoute(template: Template): Map<string, Record<string, unknown>> {
+  const apiResources = resources(template, 'AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    if (!id) return ''; // root: Fn::GetAtt RestApi.RootResourceId
+    const r = apiResources[id]!;
+    return `${pathOf(r.Properties!.ParentId)}/${r.Properties!.PathPart}`;
+  };
+  const out = new Map<string, Record<string, unknown>>();
+  for (const m of Object.values(resources(template, 'AWS::ApiGateway::Method'))) {
+    const path = pathOf(m.Properties!.ResourceId) || '/';
+    out.set(`${m.Properties!.HttpMethod} ${path}`, m.Properties!);
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * API Gateway REST (proxy) events and Lambda contexts for unit tests, shaped like what API Gateway's
+ * Cognito authorizer - and local/gateway.ts - hand to a handler.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+
+export interface ApiEventInput {
+  method: string;
+  /** the path template, e.g. /v1/admin/clients/{clientId}/audit */
+  resource: string;
+  /** the concrete path; defaults to the resource with pathParameters substituted */
+  path?: string;
+  /** an object is JSON-encoded (and gets content-type application/json unless headers say otherwise) */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** authorizer claims as API Gateway passes them (string values) */
+  claims?: Record<string, unknown>;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  requestId?: string;
+}
+
+export function apiEvent(input: ApiEventInput): APIGatewayProxyEvent {
+  const headers: Record<string, string> = { ...(input.headers ?? {}) };
+  let body: string | null = null;
+  if (typeof input.body === 'string') body = input.body;
+  else if (input.body !== undefined) {
+    body = JSON.stringify(input.body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+  }
+  const pathParameters = input.pathParameters ?? null;
+  const path =
+    input.path ??
+    input.resource.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(pathParameters?.[name] ?? name));
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(headers)) multiValueHeaders[k] = [v];
+  return {
+    httpMethod: input.method,
+    resource: input.resource,
+    path,
+    body,
+    isBase64Encoded: false,
+    headers,
+    multiValueHeaders,
+    pathParameters,
+    queryStringParameters: input.query ?? null,
+    multiValueQueryStringParameters: input.query
+      ? Object.fromEntries(Object.entries(input.query).map(([k, v]) => [k, [v]]))
+      : null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: input.claims ? { claims: input.claims } : null,
+      protocol: 'HTTP/1.1',
+      httpMethod: input.method,
+      identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' } as APIGatewayProxyEvent['requestContext']['identity'],
+      path,
+      stage: 'v1',
+      requestId: input.requestId ?? randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: input.resource,
+    },
+  };
+}
+
+/** Claims for a signed-in user, in API Gateway's string form for cognito:groups. */
+export function claimsFor(sub: string, groups: string[], email = `${sub}@example.test`): Record<string, string> {
+  return { sub, email, 'cognito:groups': `[${groups.join(' ')}]`, email_verified: 'true', token_use: 'id' };
+}
+
+export function lambdaContext(name = 'test-fn', timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Parses a proxy result's JSON body. */
+export const bodyOf = <T = Record<string, unknown>>(res: { body: string }): T => JSON.parse(res.body) as T;

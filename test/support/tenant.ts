@@ -1,0 +1,10 @@
+/** Sets the demo tenant config and the environment the HTTP edge reads, for unit tests. */
+import { parseTenantConfig } from '#domain/tenant/config.ts';
+import { setTenantConfig } from '#shared/tenant.ts';
+import demo from '../../infra/tenants/demo.json' with { type: 'json' };
+
+export function useDemoTenant(): void {
+  process.env.TABLE_NAME ??= 'backoffice-test';
+  process.env.TENANT ??= 'demo';
+  setTenantConfig(parseTenantConfig(demo));
+}
