@@ -61,12 +61,28 @@ export function claimsOf(event: APIGatewayProxyEvent): Claims | undefined {
   return undefined;
 }
 
+/**
+ * Defense in depth beside the authorizer: a role counts only when the token was issued by the pool
+ * that role lives in (staff roles: the staff pool; client and partner: the clients pool), so a group
+ * created by mistake in the wrong pool can never make a client an administrator. Issuers end with
+ * `/<userPoolId>` in AWS and locally. Without pool ids in the environment (unit tests) roles are
+ * taken as the authorizer passed them.
+ */
+export function roleAllowedForIssuer(role: Role, iss: unknown): boolean {
+  const staffPool = process.env.STAFF_USER_POOL_ID;
+  const clientPool = process.env.USER_POOL_ID;
+  if (!staffPool || !clientPool) return true;
+  if (typeof iss !== 'string') return false;
+  const pool = STAFF_SET.has(role) ? staffPool : clientPool;
+  return iss.endsWith(`/${pool}`);
+}
+
 /** The caller from the event's claims, or null when there is no subject. */
 export function callerFrom(event: APIGatewayProxyEvent): Caller | null {
   const claims = claimsOf(event);
   const sub = claims?.sub;
   if (!claims || typeof sub !== 'string' || sub.length === 0) return null;
-  const roles = rolesFrom(parseGroups(claims['cognito:groups']));
+  const roles = rolesFrom(parseGroups(claims['cognito:groups'])).filter((r) => roleAllowedForIssuer(r, claims.iss));
   const email = typeof claims.email === 'string' ? claims.email : '';
   return { sub, email, roles, isStaff: roles.some((r) => STAFF_SET.has(r)) };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as manifest from '#functions/manifest.ts';
-import { RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
+import { GATEWAY_PROBLEMS, RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
 import { CLIENT_GROUPS, STAFF_GROUPS } from '#infra/constructs/identity.ts';
 import { TENANTS_DIR } from '#infra/tenant.ts';
 import { GSIS, TTL_ATTRIBUTE } from '#store/table.ts';
@@ -218,6 +218,27 @@ describe('API', () => {
     expect(assoc).toHaveLength(1);
     expect(assoc[0]!.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
     expect(JSON.stringify(assoc[0]!.Properties!.ResourceArn)).toContain(stageId);
+  });
+});
+
+describe('gateway responses', () => {
+  it('authorizer refusals, unknown routes and throttling answer problem+json with stable codes', () => {
+    const responses = Object.values(resources(s.template, 'AWS::ApiGateway::GatewayResponse'));
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties, asserted field by field
+    const byType = new Map<string, any>(responses.map((r) => [String(r.Properties?.ResponseType), r.Properties]));
+    for (const [type, status, code] of [
+      ['UNAUTHORIZED', '401', 'unauthenticated'],
+      ['MISSING_AUTHENTICATION_TOKEN', '404', 'route_not_found'],
+      ['THROTTLED', '429', 'rate_limited'],
+      ['WAF_FILTERED', '403', 'request_blocked'],
+    ] as const) {
+      const r = byType.get(type);
+      expect(r, type).toBeDefined();
+      expect(r.StatusCode).toBe(status);
+      expect(r.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+      expect(JSON.parse(r.ResponseTemplates['application/json']).code).toBe(code);
+    }
+    expect(responses).toHaveLength(GATEWAY_PROBLEMS.length);
   });
 });
 

@@ -1,5 +1,5 @@
 /** The edge's small pure parts: group claims, locales, correlation ids, the message catalogue. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { callerFrom, parseGroups, rolesFrom } from '#middleware/auth.ts';
 import { isJsonContentType } from '#middleware/body.ts';
 import { isSaneCorrelationId } from '#middleware/correlation.ts';
@@ -37,6 +37,23 @@ describe('cognito:groups are read in every shape', () => {
       true,
     );
     expect(callerFrom(apiEvent({ method: 'GET', resource: '/x' }))).toBeNull();
+  });
+});
+
+describe('a role counts only when issued by the pool it lives in', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const event = (iss: string | undefined, groups: string[]) =>
+    apiEvent({ method: 'GET', resource: '/x', claims: { ...claimsFor('s1', groups), ...(iss ? { iss } : {}) } });
+
+  it('staff roles come only from the staff pool, client roles only from the clients pool', () => {
+    vi.stubEnv('USER_POOL_ID', 'eu-west-1_clients');
+    vi.stubEnv('STAFF_USER_POOL_ID', 'eu-west-1_staff');
+    const fromClients = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_clients';
+    const fromStaff = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_staff';
+    expect(callerFrom(event(fromClients, ['client', 'admin']))?.roles).toEqual(['client']);
+    expect(callerFrom(event(fromStaff, ['admin', 'client']))?.roles).toEqual(['admin']);
+    expect(callerFrom(event('https://evil.example/eu-west-1_staffx', ['admin']))?.roles).toEqual([]);
+    expect(callerFrom(event(undefined, ['admin']))?.roles).toEqual([]);
   });
 });
 
