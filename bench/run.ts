@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, size (default: all). Set BENCH_OPS to change the operations per figure.
+ * Suites: http, audit, ledger, size (default: all). Set BENCH_OPS to change the operations per figure.
  */
 import { startRuntime } from '#local/runtime.ts';
 import { bundleSizes, printSizes } from './size.ts';
 import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
+import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'size'];
+const all = ['http', 'audit', 'ledger', 'size'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all;
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -22,6 +23,7 @@ const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) 
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
   if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
+  if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
   if (suites.includes('size')) printSizes(await bundleSizes());
 } finally {
   await rt?.stop();

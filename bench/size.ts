@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { functions } from '#functions/manifest.ts';
 import { esbuildOptions } from '#infra/bundling.ts';
-import { loadTenantConfig } from '#local/runtime.ts';
+import { loadTenantConfig } from '#infra/tenant.ts';
 
 export async function bundleSizes(): Promise<{ name: string; bytes: number; gzip: number }[]> {
   const root = path.resolve(import.meta.dirname, '..');

@@ -14,6 +14,8 @@
 export const ROLES = ['client', 'partner', 'sales', 'retention', 'compliance', 'finance', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const STAFF_ROLES = ROLES.filter((r) => r !== 'client' && r !== 'partner') as Exclude<Role, 'client' | 'partner'>[];
+/** Roles (Cognito groups) of the clients pool; STAFF_ROLES are the staff pool's. */
+export const CLIENT_ROLES = ROLES.filter((r) => r === 'client' || r === 'partner') as Extract<Role, 'client' | 'partner'>[];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -30,12 +32,16 @@ export interface RouteSpec {
  * - table:read / table:write: the single table (write implies read)
  * - bus:put: PutEvents on the tenant bus
  * - documents:read / documents:write: the KYC documents bucket
+ * - audit-archive:read: HeadObject/GetObject on the Object Lock audit bucket (verifying the archive)
  * - audit-archive:write: the Object Lock audit bucket
- * - userpool:admin: Cognito admin calls (create users, add to groups)
+ * - userpool:admin:clients / userpool:admin:staff: the Cognito user-provisioning admin calls (create,
+ *   get, set password, add to group, delete) on ONE pool: the public registration function can never
+ *   touch the staff pool
  * - userpool:auth: Cognito InitiateAuth / SignUp (public client flows)
  * - states:start:<machine>: StartExecution on one state machine
  * - states:callback: SendTaskSuccess / SendTaskFailure (manual decisions)
  * - textract:analyze: AnalyzeID / AnalyzeDocument
+ * - email:send: SES SendEmail from the tenant's brand identity (brand.supportEmail's domain)
  */
 export type Permission =
   | 'table:read'
@@ -43,11 +49,14 @@ export type Permission =
   | 'bus:put'
   | 'documents:read'
   | 'documents:write'
+  | 'audit-archive:read'
   | 'audit-archive:write'
-  | 'userpool:admin'
+  | 'userpool:admin:clients'
+  | 'userpool:admin:staff'
   | 'userpool:auth'
   | 'states:callback'
   | 'textract:analyze'
+  | 'email:send'
   | `states:start:${string}`;
 
 export type StreamFilter = 'outbox' | 'audit';
@@ -127,13 +136,16 @@ export const functions: readonly FunctionSpec[] = [
     'registrations',
     'Client self-registration',
     [{ method: 'POST', path: '/v1/registrations', auth: 'public' }],
-    ['table:write', 'userpool:admin'],
+    ['table:write', 'userpool:admin:clients'],
   ),
   api(
     'api-sessions',
     'sessions',
     'Sign-in: email and password for tokens',
-    [{ method: 'POST', path: '/v1/sessions', auth: 'public' }],
+    [
+      { method: 'POST', path: '/v1/sessions', auth: 'public' },
+      { method: 'POST', path: '/v1/sessions/challenges', auth: 'public' },
+    ],
     ['table:read', 'userpool:auth'],
   ),
   api(
@@ -151,7 +163,7 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'POST', path: '/v1/admin/staff', auth: ['admin'] },
       { method: 'GET', path: '/v1/admin/staff', auth: ['admin'] },
     ],
-    ['table:write', 'userpool:admin'],
+    ['table:write', 'userpool:admin:staff'],
   ),
   api(
     'api-audit',
@@ -185,14 +197,69 @@ export const functions: readonly FunctionSpec[] = [
     name: 'notifications',
     entry: 'functions/workers/notifications.ts',
     description: 'Sends client notifications (welcome email, ...) from queued domain events',
-    permissions: ['table:write'],
+    permissions: ['table:write', 'email:send'],
   },
   {
     name: 'job-audit-verify',
     entry: 'functions/jobs/audit-verify.ts',
-    description: 'Re-computes every audit hash chain and raises a finding on any break',
-    permissions: ['table:write'],
+    description: 'Re-computes every audit hash chain, checks each chain tip is archived, and raises a finding on any gap',
+    permissions: ['table:write', 'audit-archive:read', 'audit-archive:write'],
     timeoutSeconds: 300,
+  },
+  api(
+    'api-wallets',
+    'wallets',
+    "A client's wallets: balances, transactions and monthly CSV statements",
+    [
+      { method: 'GET', path: '/v1/wallets', auth: ['client'] },
+      { method: 'GET', path: '/v1/wallets/{walletId}/transactions', auth: ['client', 'finance', 'compliance', 'admin'] },
+      { method: 'GET', path: '/v1/wallets/{walletId}/statement', auth: ['client', 'finance', 'compliance', 'admin'] },
+    ],
+    ['table:write'],
+  ),
+  api(
+    'api-transfers',
+    'transfers',
+    "Transfers between a client's own wallets, with FX at the tenant rate",
+    [{ method: 'POST', path: '/v1/transfers', auth: ['client'] }],
+    ['table:write'],
+  ),
+  api(
+    'api-adjustments',
+    'adjustments',
+    'Manual wallet adjustments by finance, four-eyes above the tenant threshold',
+    [
+      { method: 'POST', path: '/v1/admin/adjustments', auth: ['finance'] },
+      { method: 'GET', path: '/v1/admin/adjustments', auth: ['finance'] },
+      { method: 'POST', path: '/v1/admin/adjustments/{adjustmentId}/decision', auth: ['finance'] },
+    ],
+    ['table:write'],
+  ),
+  api(
+    'api-ledger-admin',
+    'ledger-admin',
+    'Ledger inspection for finance, compliance and admins: accounts, journals, reconciliation',
+    [
+      { method: 'GET', path: '/v1/admin/ledger/accounts/{accountId}', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/ledger/journals/{journalId}', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/ledger/reconciliation', auth: ['finance', 'compliance', 'admin'] },
+    ],
+    ['table:read'],
+  ),
+  {
+    name: 'job-outbox-sweeper',
+    entry: 'functions/jobs/outbox-sweeper.ts',
+    description: 'Republishes outbox events left unpublished (lost stream delivery, failed PutEvents)',
+    permissions: ['table:write', 'bus:put'],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'job-ledger-reconciliation',
+    entry: 'functions/jobs/ledger-reconciliation.ts',
+    description: 'Checks balances against postings and holds, journals for balance, and expires stale holds',
+    permissions: ['table:write'],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
   },
 ];
 
@@ -221,6 +288,21 @@ export const schedules: readonly ScheduleSpec[] = [
     cron: 'cron(30 2 * * ? *)',
     function: 'job-audit-verify',
     description: 'Nightly audit hash-chain verification',
+  },
+  {
+    // Hourly: stale holds keep client funds reserved until expired, so expiry must not lag by a day;
+    // and a balance bug found within the hour has touched far fewer movements than one found overnight.
+    name: 'ledger-reconciliation',
+    cron: 'cron(15 * * * ? *)',
+    function: 'job-ledger-reconciliation',
+    description: 'Hourly ledger reconciliation and hold expiry',
+  },
+  {
+    // Every 5 minutes: an outbox event whose stream delivery was lost is republished within ~10 minutes.
+    name: 'outbox-sweeper',
+    cron: 'cron(0/5 * * * ? *)',
+    function: 'job-outbox-sweeper',
+    description: 'Republishes outbox events unpublished for more than 5 minutes',
   },
 ];
 

@@ -66,6 +66,7 @@ export class BackofficeStack extends Stack {
       staffPool: this.identity.staffPool,
       staffPoolClientId: this.identity.staffPoolClient.userPoolClientId,
       queues: this.messaging.queues,
+      corsOrigins,
     });
     const fn = (name: string) => this.functions.get(name);
 

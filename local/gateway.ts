@@ -17,6 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { allRoutes, type FunctionSpec, type RouteSpec } from '#functions/manifest.ts';
+import { gatewayProblem, gatewayProblemBody } from '#shared/gateway-problems.ts';
 
 export type TokenVerifier = (token: string) => Promise<Record<string, unknown> | null>;
 export type Invoker = (fnName: string, event: unknown) => Promise<unknown>;
@@ -59,7 +60,10 @@ export function stringifyClaims(claims: Record<string, unknown>): Record<string,
   return out;
 }
 
-function problem(status: number, code: string, detail: string, correlationId: string): APIGatewayProxyResult {
+/** API Gateway's own answers, from the list infra/ deploys as gateway responses. */
+function problem(type: string, correlationId: string): APIGatewayProxyResult {
+  const p = gatewayProblem(type);
+  const status = p.status ?? (type === 'DEFAULT_5XX' ? 502 : 400);
   return {
     statusCode: status,
     headers: {
@@ -67,7 +71,7 @@ function problem(status: number, code: string, detail: string, correlationId: st
       'x-correlation-id': correlationId,
       'access-control-allow-origin': '*',
     },
-    body: JSON.stringify({ type: `https://errors.backoffice.dev/${code}`, title: code, status, code, detail, correlationId }),
+    body: JSON.stringify(gatewayProblemBody(p, status, correlationId)),
   };
 }
 
@@ -124,19 +128,19 @@ export async function handleRequest(
       body: '',
     };
   }
-  if (req.body === 'too_large') return problem(413, 'payload_too_large', 'The request body exceeds 10 MB.', requestId);
+  if (req.body === 'too_large') return problem('REQUEST_TOO_LARGE', requestId);
 
   const candidates = routes.filter((r) => r.regex.test(url.pathname));
-  if (candidates.length === 0) return problem(404, 'route_not_found', `No route for ${url.pathname}.`, requestId);
+  // An unknown path and an undefined method on a known path look the same, as in API Gateway.
   const match = candidates.find((r) => r.route.method === method);
-  if (!match) return problem(405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}.`, requestId);
+  if (!match) return problem('MISSING_AUTHENTICATION_TOKEN', requestId);
 
   let claims: Record<string, string> | undefined;
   if (match.route.auth !== 'public') {
     const header = req.headers.authorization ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     const verified = token ? await opts.verify(token) : null;
-    if (!verified) return problem(401, 'unauthenticated', 'A valid bearer token is required.', requestId);
+    if (!verified) return problem('UNAUTHORIZED', requestId);
     claims = stringifyClaims(verified);
   }
 
@@ -205,12 +209,12 @@ export async function handleRequest(
   try {
     const result = (await opts.invoke(match.fn.name, event)) as APIGatewayProxyResult;
     if (!result || typeof result.statusCode !== 'number') {
-      return problem(502, 'bad_gateway', 'The integration returned a malformed response.', requestId);
+      return problem('DEFAULT_5XX', requestId);
     }
     return result;
   } catch (err) {
     console.error(`[gateway] ${match.fn.name} threw:`, err);
-    return problem(502, 'bad_gateway', 'The integration failed.', requestId);
+    return problem('DEFAULT_5XX', requestId);
   }
 }
 

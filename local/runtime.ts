@@ -7,12 +7,13 @@
  * Handlers see the same environment variables as in Lambda; AWS_ENDPOINT_URL points their SDK
  * clients at the emulator (docs/decisions/0001-local-aws-emulator.md).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseTenantConfig, type TenantConfig } from '#domain/tenant/config.ts';
-import { queues, ROLES, STAFF_ROLES, schedules } from '#functions/manifest.ts';
+import type { TenantConfig } from '#domain/tenant/config.ts';
+import { CLIENT_ROLES, queues, STAFF_ROLES, schedules } from '#functions/manifest.ts';
+import { loadTenantConfig } from '#infra/tenant.ts';
 import { LocalCognito } from '#local/aws/cognito.ts';
 import { LocalEventBus } from '#local/aws/events.ts';
 import { S3Store } from '#local/aws/s3.ts';
@@ -25,6 +26,7 @@ import { type DynamoLocal, ensureTable, localClient, startDynamoLocal } from '#l
 import { type Gateway, startGateway } from '#local/gateway.ts';
 import { invoke } from '#local/lambda.ts';
 import { seedDemo } from '#local/seed.ts';
+import { toEnvSuffix } from '#shared/env.ts';
 import { setTenantConfig } from '#shared/tenant.ts';
 
 export interface RuntimeOptions {
@@ -66,15 +68,29 @@ export interface Runtime {
 }
 
 const root = path.resolve(import.meta.dirname, '..');
+/**
+ * The two user pools (docs/decisions/0002-two-user-pools.md). MFA is TOTP as in AWS, with one local
+ * choice: in AWS the staff pool REQUIRES MFA, but locally it is 'optional' by default so the seeded
+ * demo staff sign in with a password only (a staff user who enrols TOTP is still asked for a code).
+ * `LOCAL_STAFF_MFA=required` gives the AWS behaviour (MFA_SETUP at first sign-in, then
+ * SOFTWARE_TOKEN_MFA); it is read when a sign-in happens, so a test may set it before starting the runtime.
+ */
 export const LOCAL_POOLS = {
-  clients: { id: 'local_clients', clientId: 'local-clients-app', groups: ROLES.filter((r) => r === 'client' || r === 'partner') },
-  staff: { id: 'local_staff', clientId: 'local-staff-app', groups: [...STAFF_ROLES] },
+  clients: {
+    id: 'local_clients',
+    clientId: 'local-clients-app',
+    groups: [...CLIENT_ROLES] as string[],
+    mfa: 'optional' as const,
+  },
+  staff: {
+    id: 'local_staff',
+    clientId: 'local-staff-app',
+    groups: [...STAFF_ROLES],
+    get mfa(): 'optional' | 'required' {
+      return process.env.LOCAL_STAFF_MFA === 'required' ? 'required' : 'optional';
+    },
+  },
 };
-
-export function loadTenantConfig(tenant: string): TenantConfig {
-  const file = path.join(root, 'infra', 'tenants', `${tenant}.json`);
-  return parseTenantConfig(JSON.parse(readFileSync(file, 'utf8')));
-}
 
 export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   const tenant = opts.tenant ?? 'demo';
@@ -159,8 +175,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(() => emulator.close());
     awsUrl = emulator.url;
     process.env.AWS_ENDPOINT_URL = awsUrl;
-    for (const [name, url] of Object.entries(sqs.urls()))
-      process.env[`QUEUE_URL_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`] = url;
+    for (const [name, url] of Object.entries(sqs.urls())) process.env[`QUEUE_URL_${toEnvSuffix(name)}`] = url;
     Object.assign(process.env, states.envVars());
 
     // 4. The table stream: outbox relay and audit archiver.

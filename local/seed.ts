@@ -65,5 +65,43 @@ export async function seedDemo(runtime: Runtime): Promise<{ created: string[] }>
     created.push(user.email);
   }
   if (created.length) console.log(`[local] seeded ${created.length} demo users for tenant ${runtime.tenant}`);
+  await seedDemoWallets();
   return { created };
+}
+
+/** What the demo client holds after seeding: funded through finance adjustments below the four-eyes threshold. */
+export const DEMO_FUNDING = [
+  { currency: 'USD', amount: '5000.00' },
+  { currency: 'EUR', amount: '2500.00' },
+] as const;
+
+/**
+ * Gives the demo client funded wallets through the product's own adjustment path (finance user, house
+ * adjustments account, audited journal). Idempotent across restarts: each credit carries a fixed
+ * idempotency key, so the ledger replays it instead of posting it again.
+ */
+async function seedDemoWallets(): Promise<void> {
+  const { findEmailOwner } = await import('#store/unique-email.ts');
+  const { requestAdjustment } = await import('#functions/api/adjustments.ts');
+  const { ensureWallet } = await import('#store/ledger/accounts.ts');
+  const client = await findEmailOwner('client@demo.test');
+  const finance = await findEmailOwner('finance@demo.test');
+  if (!client || !finance) return;
+  const caller = { sub: finance.ownerId, email: 'finance@demo.test', roles: ['finance'] as Role[], isStaff: true };
+  for (const { currency, amount } of DEMO_FUNDING) {
+    const wallet = await ensureWallet(client.ownerId, currency, {
+      actor: { id: 'system:seed', role: 'system' },
+      requestId: 'seed',
+    });
+    await requestAdjustment(
+      {
+        walletId: wallet.accountId,
+        direction: 'credit',
+        amount: { amount, currency },
+        reason: 'Demo seed: opening balance for the demo client',
+      },
+      caller,
+      { key: `seed-demo-funding-${currency}`, requestId: 'seed' },
+    );
+  }
 }

@@ -16,6 +16,38 @@ export const JurisdictionSchema = z.strictObject({
   countries: z.array(countryCode).min(1),
 });
 
+/** A decimal string in major units, e.g. '10000.00' (the currency's exponent is checked where it is used). */
+const decimalAmount = z.string().regex(/^\d{1,15}(\.\d{1,18})?$/, 'decimal string such as 10000.00');
+/** A positive decimal rate, e.g. '1.0850'. */
+const decimalRate = z
+  .string()
+  .regex(/^\d{1,12}(\.\d{1,12})?$/, 'decimal rate such as 1.0850')
+  .refine((s) => /[1-9]/.test(s), 'rate must be positive');
+/** An FX pair: base then quote, 'EURUSD' or 'EUR/USD' (the slash form for ambiguous codes). */
+const fxPair = z.string().regex(/^[A-Z][A-Z0-9]{2,5}\/?[A-Z][A-Z0-9]{2,5}$/, "pair such as 'EURUSD' or 'EUR/USDT'");
+
+export const LedgerConfigSchema = z.strictObject({
+  /** Adjustments at or above this amount (converted to its currency) need a second finance user. Default: 10,000.00 base. */
+  adjustmentApprovalThreshold: z.strictObject({ amount: decimalAmount, currency: currencyCode }).optional(),
+  /** Balance shards of hot house accounts (fee income, PSP clearing, FX position). */
+  houseAccountShards: z.number().int().min(1).max(64).default(8),
+  /** Lifetime of an open hold before reconciliation expires it. */
+  holdTtlHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(72),
+});
+
+export const FxConfigSchema = z.strictObject({
+  /** 'static': the rates below (mid rates; quote units per one base unit). */
+  source: z.literal('static').default('static'),
+  rates: z.record(fxPair, decimalRate).default({}),
+  /** Spread taken on client FX conversions, in basis points of the rate. */
+  markupBps: z.number().int().min(0).max(1000).default(0),
+});
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
@@ -41,6 +73,8 @@ export const TenantConfigSchema = z
       })
       .default({ rateLimitPer5Min: 2000, throttleRps: 50, throttleBurst: 100 }),
     alarmEmail: z.email().optional(),
+    ledger: LedgerConfigSchema.default({ houseAccountShards: 8, holdTtlHours: 72 }),
+    fx: FxConfigSchema.default({ source: 'static', rates: {}, markupBps: 0 }),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.currencies.includes(cfg.baseCurrency)) {
@@ -49,9 +83,33 @@ export const TenantConfigSchema = z
     if (!cfg.locales.includes(cfg.defaultLocale)) {
       ctx.addIssue({ code: 'custom', path: ['defaultLocale'], message: 'defaultLocale must be one of locales' });
     }
-  });
+    const threshold = cfg.ledger.adjustmentApprovalThreshold;
+    if (threshold && !cfg.currencies.includes(threshold.currency)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ledger', 'adjustmentApprovalThreshold', 'currency'],
+        message: 'threshold currency must be one of currencies',
+      });
+    }
+    for (const pair of Object.keys(cfg.fx.rates)) {
+      if (!splitPair(pair, cfg.currencies)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fx', 'rates', pair],
+          message: 'pair must be two different enabled currencies, unambiguously split (use EUR/USDT when in doubt)',
+        });
+      }
+    }
+  })
+  .transform((cfg) => ({
+    ...cfg,
+    ledger: {
+      ...cfg.ledger,
+      adjustmentApprovalThreshold: cfg.ledger.adjustmentApprovalThreshold ?? { amount: '10000.00', currency: cfg.baseCurrency },
+    },
+  }));
 
-export type TenantConfig = z.infer<typeof TenantConfigSchema>;
+export type TenantConfig = z.output<typeof TenantConfigSchema>;
 
 /** Parses a tenant config, throwing an error that names every bad field. */
 export function parseTenantConfig(input: unknown): TenantConfig {
@@ -66,4 +124,103 @@ export function parseTenantConfig(input: unknown): TenantConfig {
 /** The jurisdiction that covers a country, if any is enabled for the tenant. */
 export function jurisdictionFor(cfg: TenantConfig, country: string) {
   return cfg.jurisdictions.find((j) => j.countries.includes(country));
+}
+
+/**
+ * Splits an FX pair key into [base, quote] among the enabled currencies: 'EUR/USD' by its slash,
+ * 'EURUSD' by the one split whose halves are both enabled. Undefined when none or several fit.
+ */
+export function splitPair(pair: string, currencies: readonly string[]): [string, string] | undefined {
+  const fits = (a: string, b: string) => a !== b && currencies.includes(a) && currencies.includes(b);
+  if (pair.includes('/')) {
+    const [a = '', b = ''] = pair.split('/');
+    return fits(a, b) ? [a, b] : undefined;
+  }
+  const splits: [string, string][] = [];
+  for (let i = 3; i <= pair.length - 3; i++) {
+    const a = pair.slice(0, i);
+    const b = pair.slice(i);
+    if (fits(a, b)) splits.push([a, b]);
+  }
+  return splits.length === 1 ? splits[0] : undefined;
+}
+
+/** An exact positive rational (num / den), for rate arithmetic without floating point. */
+export interface Ratio {
+  num: bigint;
+  den: bigint;
+}
+
+export function ratioOf(decimal: string): Ratio {
+  const [int = '0', frac = ''] = decimal.split('.');
+  return { num: BigInt(int + frac), den: 10n ** BigInt(frac.length) };
+}
+
+/** A ratio as a decimal string with at most `places` decimals (half-even), trailing zeros trimmed. */
+export function ratioToDecimal(r: Ratio, places = 10): string {
+  const scale = 10n ** BigInt(places);
+  const scaled = r.num * scale;
+  let q = scaled / r.den;
+  const rem = scaled % r.den;
+  if (rem * 2n > r.den || (rem * 2n === r.den && q % 2n === 1n)) q += 1n;
+  const s = q.toString().padStart(places + 1, '0');
+  const int = s.slice(0, s.length - places);
+  const frac = s.slice(s.length - places).replace(/0+$/, '');
+  return frac ? `${int}.${frac}` : int;
+}
+
+export interface FxQuote {
+  from: string;
+  to: string;
+  /** Units of `to` per one unit of `from`, as applied (markup included when asked for). */
+  rate: string;
+  /** The mid rate before markup. */
+  midRate: string;
+  source: 'static';
+  /** How it was derived: the configured pair, its inverse, or a cross through the base currency. */
+  via: 'direct' | 'inverse' | 'cross';
+  markupBps: number;
+}
+
+/**
+ * The tenant's rate from one currency to another (units of `to` per unit of `from`): a configured
+ * pair, its inverse, or the cross through the base currency. With `markup`, the tenant's spread is
+ * taken against the client (rate * (1 - markupBps / 10000)). Undefined when no route exists.
+ */
+export function fxQuote(cfg: TenantConfig, from: string, to: string, opts: { markup?: boolean } = {}): FxQuote | undefined {
+  const markupBps = opts.markup ? cfg.fx.markupBps : 0;
+  const mid = midRatio(cfg, from, to);
+  if (!mid) return undefined;
+  const applied: Ratio = { num: mid.ratio.num * BigInt(10_000 - markupBps), den: mid.ratio.den * 10_000n };
+  return {
+    from,
+    to,
+    rate: ratioToDecimal(applied),
+    midRate: ratioToDecimal(mid.ratio),
+    source: cfg.fx.source,
+    via: mid.via,
+    markupBps,
+  };
+}
+
+function directRatio(cfg: TenantConfig, from: string, to: string): { ratio: Ratio; via: 'direct' | 'inverse' } | undefined {
+  if (from === to) return { ratio: { num: 1n, den: 1n }, via: 'direct' };
+  for (const [pair, rate] of Object.entries(cfg.fx.rates)) {
+    const split = splitPair(pair, cfg.currencies);
+    if (!split) continue;
+    const r = ratioOf(rate);
+    if (split[0] === from && split[1] === to) return { ratio: r, via: 'direct' };
+    if (split[0] === to && split[1] === from) return { ratio: { num: r.den, den: r.num }, via: 'inverse' };
+  }
+  return undefined;
+}
+
+/** The exact mid rate from one currency to another (direct, inverse or cross through the base), if any. */
+export function midRatio(cfg: TenantConfig, from: string, to: string): { ratio: Ratio; via: FxQuote['via'] } | undefined {
+  const direct = directRatio(cfg, from, to);
+  if (direct) return direct;
+  const a = directRatio(cfg, from, cfg.baseCurrency);
+  const b = directRatio(cfg, cfg.baseCurrency, to);
+  if (!a || !b) return undefined;
+  return { ratio: { num: a.ratio.num * b.ratio.num, den: a.ratio.den * b.ratio.den }, via: 'cross' };
 }

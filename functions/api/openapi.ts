@@ -21,23 +21,31 @@ import { ROLES } from '#functions/manifest.ts';
 import type { AnyRoute } from '#middleware/http.ts';
 import { IDEMPOTENCY_TTL_SECONDS } from '#middleware/idempotency.ts';
 import pkg from '../../package.json' with { type: 'json' };
+import * as adjustments from './adjustments.ts';
 import * as audit from './audit.ts';
 import * as health from './health.ts';
 import * as jobs from './jobs.ts';
+import * as ledgerAdmin from './ledger-admin.ts';
 import * as me from './me.ts';
 import * as registrations from './registrations.ts';
 import * as sessions from './sessions.ts';
 import * as staff from './staff.ts';
+import * as transfers from './transfers.ts';
+import * as wallets from './wallets.ts';
 
 /** Every API module (functions/api/*.ts): each exports `routes`. */
 export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
+  adjustments,
   audit,
   health,
   jobs,
+  ledgerAdmin,
   me,
   registrations,
   sessions,
   staff,
+  transfers,
+  wallets,
 ];
 
 export const FieldErrorSchema = z.object({

@@ -5,15 +5,17 @@
  * - bad input is rejected before anything is written, with a specific code: invalid_email,
  *   weak_password, invalid_date, date_in_future, underage, invalid_country, country_restricted,
  *   country_not_served, unsupported_locale (else the edge's generic codes)
- * - one client per normalised email per tenant: an existing UNIQUE#EMAIL item or a Cognito
- *   UsernameExists is 409 email_taken, and nothing new is written
- * - order: Cognito user (sub) -> permanent password -> group 'client' -> ONE commit of profile +
- *   unique email + audit 'client.registered' + outbox 'client.registered'; if anything after the
- *   user's creation fails, the Cognito user is deleted (compensation) and the error rethrown
+ * - one client per normalised email per tenant (functions/api/shared/provision-user.ts): an active
+ *   UNIQUE#EMAIL owner or a live reservation is 409 email_taken, and nothing new is written
+ * - order: reserve email -> Cognito user (sub; an orphan of a crashed attempt is adopted) -> permanent
+ *   password -> group 'client' -> ONE commit of profile + unique email (active) + audit
+ *   'client.registered' + outbox 'client.registered'; if anything after the user's creation fails, the
+ *   Cognito user is deleted and the reservation released (or left to expire), and the error rethrown
+ * - the address is unverified: Cognito email_verified 'false', profile emailVerified false (proving
+ *   it belongs to the onboarding flow)
  * - the clientId is the Cognito sub; passwords are never stored or logged
  */
 import * as z from 'zod';
-import { cognitoIdentity } from '#adapters/identity/cognito.ts';
 import { initialOnboarding } from '#domain/identity/onboarding.ts';
 import {
   countryProblem,
@@ -25,11 +27,10 @@ import {
   passwordViolations,
 } from '#domain/identity/rules.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit } from '#store/audit.ts';
 import { clientProfileView, newClientProfile, putClientProfile } from '#store/clients.ts';
-import { claimEmail, emailTaken, findEmailOwner } from '#store/unique-email.ts';
+import { provisionUser } from './shared/provision-user.ts';
 
 const DOB_MESSAGES = {
   invalid_date: 'must be a real date in the form YYYY-MM-DD',
@@ -108,72 +109,70 @@ export const RegistrationResult = z.object({
   onboarding: z.object({ stage: z.literal('registered'), next: z.string() }),
 });
 
-/** Registers a client: Cognito first (for the sub), then one audited commit; compensates on failure. */
+/**
+ * Registers a client through the shared provisioning (reserve email -> Cognito user, adopting an
+ * orphan of an earlier attempt -> password + group -> one commit; compensates on failure).
+ */
 export async function registerClient(body: RegistrationBody, ctx: { requestId: string; locale: string }) {
   const cfg = tenantConfig();
   const email = normalizeEmail(body.email);
-  if (await findEmailOwner(email)) throw emailTaken();
-
-  const { sub: clientId } = await cognitoIdentity.createUser('client', {
-    email,
-    givenName: body.firstName,
-    familyName: body.lastName,
-    password: body.password,
-  });
-  try {
-    await cognitoIdentity.setPassword('client', email, body.password);
-    await cognitoIdentity.addToGroup('client', email, 'client');
-    const now = new Date().toISOString();
-    const locale = body.locale ?? ctx.locale;
-    const profile = newClientProfile(
-      {
-        clientId,
-        email,
-        firstName: body.firstName,
-        lastName: body.lastName,
-        dateOfBirth: body.dateOfBirth,
-        countryOfResidence: body.countryOfResidence,
-        jurisdiction: jurisdictionCode(cfg, body.countryOfResidence) ?? 'UNKNOWN',
-        clientType: body.clientType,
-        referralCode: body.referralCode,
-        marketingSource: body.marketingSource,
-        locale,
-        status: 'active',
-        onboarding: { stage: 'registered' },
-      },
-      now,
-    );
-    await commit({
-      writes: [putClientProfile(profile), claimEmail(email, 'client', clientId, now)],
-      audit: {
-        actor: { id: clientId, role: 'client' },
-        action: 'client.registered',
-        entity: { type: 'client', id: clientId },
-        clientId,
-        before: null,
-        after: clientProfileView(profile),
-        requestId: ctx.requestId,
-      },
-      outbox: [
+  const locale = body.locale ?? ctx.locale;
+  const { result: profile } = await provisionUser({
+    pool: 'client',
+    user: { email, givenName: body.firstName, familyName: body.lastName, password: body.password, emailVerified: false },
+    groups: ['client'],
+    persist: async ({ userId: clientId, claim, now }) => {
+      const profile = newClientProfile(
         {
-          detailType: 'client.registered',
-          detail: {
-            clientId,
-            country: body.countryOfResidence,
-            clientType: body.clientType,
-            referralCode: body.referralCode ?? null,
-            locale,
-          },
+          clientId,
+          email,
+          firstName: body.firstName,
+          lastName: body.lastName,
+          dateOfBirth: body.dateOfBirth,
+          countryOfResidence: body.countryOfResidence,
+          jurisdiction: jurisdictionCode(cfg, body.countryOfResidence) ?? 'UNKNOWN',
+          clientType: body.clientType,
+          referralCode: body.referralCode,
+          marketingSource: body.marketingSource,
+          locale,
+          emailVerified: false,
+          status: 'active',
+          onboarding: { stage: 'registered' },
         },
-      ],
-    });
-    return { clientId, status: profile.status, onboarding: { stage: 'registered' as const, next: initialOnboarding().next } };
-  } catch (err) {
-    await cognitoIdentity.deleteUser('client', email).catch((e: unknown) => {
-      logger.error('registration compensation failed: orphaned Cognito user', { clientId, error: (e as Error).name });
-    });
-    throw err;
-  }
+        now,
+      );
+      await commit({
+        writes: [putClientProfile(profile), claim],
+        audit: {
+          actor: { id: clientId, role: 'client' },
+          action: 'client.registered',
+          entity: { type: 'client', id: clientId },
+          clientId,
+          before: null,
+          after: clientProfileView(profile),
+          requestId: ctx.requestId,
+        },
+        outbox: [
+          {
+            detailType: 'client.registered',
+            detail: {
+              clientId,
+              country: body.countryOfResidence,
+              clientType: body.clientType,
+              referralCode: body.referralCode ?? null,
+              locale,
+            },
+          },
+        ],
+      });
+      return profile;
+    },
+  });
+  return {
+    clientId: profile.clientId,
+    status: profile.status,
+    onboarding: { stage: 'registered' as const, next: initialOnboarding().next },
+  };
 }
 
 export const routes = [

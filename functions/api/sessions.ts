@@ -1,21 +1,31 @@
 /**
  * POST /v1/sessions: sign-in (email + password) and token refresh (email + refreshToken).
+ * POST /v1/sessions/challenges: answers a sign-in challenge (new password, TOTP code, TOTP enrolment).
  *
  * Invariants:
  * - the user pool is chosen by the UNIQUE#EMAIL item's kind (staff -> staff pool, else client pool);
  *   an unknown email still goes to Cognito (client pool), so unknown and known emails fail the same
  *   way (401 invalid_credentials) and in comparable time
  * - exactly one of password / refreshToken is given
- * - a pool that asks for a challenge (MFA, new password) gets { challengeName, session } back; the
- *   app answers it with Cognito RespondToAuthChallenge on the public app client
- * - tokens and passwords are never logged
+ * - a pool that asks for a challenge gets { challengeName, session } back, and the app answers it with
+ *   POST /v1/sessions/challenges (same email, the session, newPassword or code) until it gets tokens;
+ *   both routes choose the pool the same way
+ * - MFA_SETUP is never handed out bare: we call AssociateSoftwareToken first and return the TOTP secret
+ *   (secretCode + an otpauth:// URI for a QR code, issuer = tenant brand) with the session to answer;
+ *   the answer's code is checked with VerifySoftwareToken, then MFA_SETUP is completed -> tokens
+ * - errors: wrong/reused code 401 invalid_mfa_code (the same session may be retried a few times),
+ *   expired/used/unknown session 401 challenge_expired, refused new password 400 weak_password
+ *   (field newPassword), the challenge's required field missing 400 validation_failed naming it
+ * - responses carry cache-control: no-store; tokens, passwords, codes and TOTP secrets are never logged
  */
 import * as z from 'zod';
-import { cognitoIdentity } from '#adapters/identity/cognito.ts';
+import { cognitoIdentity, invalidCredentials } from '#adapters/identity/cognito.ts';
+import type { ChallengeName, SignInChallenge, Tokens, UserPool } from '#domain/identity/ports.ts';
 import { normalizeEmail } from '#domain/identity/rules.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { findEmailOwner } from '#store/unique-email.ts';
-import { emailField } from './registrations.ts';
+import { tenantConfig } from '#shared/tenant.ts';
+import { findEmailClaim, isActiveClaim } from '#store/unique-email.ts';
+import { emailField, passwordField } from './registrations.ts';
 
 export const SessionBody = z
   .strictObject({
@@ -29,24 +39,109 @@ export const SessionBody = z
     params: { code: 'invalid_credentials_shape' },
   });
 
-export const SessionResult = z.union([
-  z.object({
-    idToken: z.string(),
-    accessToken: z.string(),
-    refreshToken: z.string().optional(),
-    expiresIn: z.number(),
-    tokenType: z.string(),
-  }),
-  z.object({ challengeName: z.string(), session: z.string() }),
-]);
+export const CHALLENGE_NAMES = [
+  'NEW_PASSWORD_REQUIRED',
+  'SOFTWARE_TOKEN_MFA',
+  'MFA_SETUP',
+] as const satisfies readonly ChallengeName[];
 
-export async function createSession(body: z.infer<typeof SessionBody>) {
-  const email = normalizeEmail(body.email);
-  const owner = await findEmailOwner(email);
-  const pool = owner?.kind === 'staff' ? 'staff' : 'client';
-  if (body.refreshToken !== undefined) return cognitoIdentity.refresh(pool, body.refreshToken);
-  return cognitoIdentity.signIn(pool, email, body.password!);
+/** Which answer field each challenge needs. */
+const ANSWER_FIELD = {
+  NEW_PASSWORD_REQUIRED: 'newPassword',
+  SOFTWARE_TOKEN_MFA: 'code',
+  MFA_SETUP: 'code',
+} as const satisfies Record<ChallengeName, 'newPassword' | 'code'>;
+
+export const ChallengeBody = z
+  .strictObject({
+    email: emailField,
+    challengeName: z.enum(CHALLENGE_NAMES),
+    session: z.string().min(1).max(8192),
+    newPassword: passwordField.optional(),
+    code: z
+      .string()
+      .regex(/^\d{6}$/, 'must be the 6-digit code from the authenticator app')
+      .optional(),
+  })
+  .superRefine((b, ctx) => {
+    const needed = ANSWER_FIELD[b.challengeName];
+    const unused = needed === 'code' ? 'newPassword' : 'code';
+    if (b[needed] === undefined)
+      ctx.addIssue({
+        code: 'invalid_type',
+        expected: 'string',
+        input: undefined,
+        path: [needed],
+        message: `required for ${b.challengeName}`,
+      });
+    if (b[unused] !== undefined) ctx.addIssue({ code: 'custom', path: [unused], message: `not used by ${b.challengeName}` });
+  });
+
+const TokensResult = z.object({
+  idToken: z.string(),
+  accessToken: z.string(),
+  refreshToken: z.string().optional(),
+  expiresIn: z.number(),
+  tokenType: z.string(),
+});
+
+const ChallengeResult = z.object({
+  challengeName: z.string(),
+  session: z.string(),
+  secretCode: z.string().optional().describe('MFA_SETUP: the TOTP secret (base32) to add to an authenticator app'),
+  otpauthUri: z.string().optional().describe('MFA_SETUP: the same secret as an otpauth:// URI, for a QR code'),
+});
+
+export const SessionResult = z.union([TokensResult, ChallengeResult]);
+
+type SessionOutcome = Tokens | (SignInChallenge & { secretCode?: string; otpauthUri?: string });
+
+/**
+ * The pool an email signs in to: staff when the UNIQUE#EMAIL item says so, else the client pool
+ * (unknown emails too, so they fail the same way). An email whose registration is still pending, or
+ * crashed half-way, signs in to nothing: its Cognito user has no profile yet.
+ */
+async function poolFor(email: string): Promise<UserPool> {
+  const claim = await findEmailClaim(email);
+  if (claim && !isActiveClaim(claim)) throw invalidCredentials();
+  return claim?.kind === 'staff' ? 'staff' : 'client';
 }
+
+export function otpauthUri(email: string, secretCode: string): string {
+  const brand = encodeURIComponent(tenantConfig().brand.name);
+  return `otpauth://totp/${brand}:${encodeURIComponent(email)}?secret=${secretCode}&issuer=${brand}`;
+}
+
+/** MFA_SETUP goes out with the TOTP secret to enrol (AssociateSoftwareToken moves the session on). */
+async function present(email: string, result: Tokens | SignInChallenge): Promise<SessionOutcome> {
+  if (!('challengeName' in result) || result.challengeName !== 'MFA_SETUP') return result;
+  const { secretCode, session } = await cognitoIdentity.associateSoftwareToken(result.session);
+  return { challengeName: 'MFA_SETUP', session, secretCode, otpauthUri: otpauthUri(email, secretCode) };
+}
+
+export async function createSession(body: z.infer<typeof SessionBody>): Promise<SessionOutcome> {
+  const email = normalizeEmail(body.email);
+  const pool = await poolFor(email);
+  if (body.refreshToken !== undefined) return cognitoIdentity.refresh(pool, body.refreshToken);
+  return present(email, await cognitoIdentity.signIn(pool, email, body.password!));
+}
+
+export async function answerChallenge(body: z.infer<typeof ChallengeBody>): Promise<SessionOutcome> {
+  const email = normalizeEmail(body.email);
+  const pool = await poolFor(email);
+  const { challengeName } = body;
+  if (challengeName === 'MFA_SETUP') {
+    const { session } = await cognitoIdentity.verifySoftwareToken(body.session, body.code!);
+    return present(email, await cognitoIdentity.respondToChallenge(pool, { challengeName, email, session }));
+  }
+  const answer = challengeName === 'NEW_PASSWORD_REQUIRED' ? { newPassword: body.newPassword! } : { code: body.code! };
+  return present(
+    email,
+    await cognitoIdentity.respondToChallenge(pool, { challengeName, email, session: body.session, ...answer }),
+  );
+}
+
+const NO_STORE = { 'cache-control': 'no-store' };
 
 export const routes = [
   defineRoute({
@@ -61,7 +156,25 @@ export const routes = [
       200: { description: 'Tokens, or a challenge to answer', schema: SessionResult },
       401: { description: 'invalid_credentials' },
     },
-    handler: async ({ body }) => ({ status: 200, body: await createSession(body) }),
+    handler: async ({ body }) => ({ status: 200, body: await createSession(body), headers: NO_STORE }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/sessions/challenges',
+    operationId: 'answerSessionChallenge',
+    summary: 'Answer a sign-in challenge: new password, TOTP code, or first TOTP code after enrolment',
+    tags: ['identity'],
+    auth: 'public',
+    body: ChallengeBody,
+    responses: {
+      200: {
+        description: 'Tokens, or the next challenge (MFA_SETUP comes with secretCode and otpauthUri)',
+        schema: SessionResult,
+      },
+      400: { description: 'validation_failed (the field the challenge needs), weak_password (newPassword)' },
+      401: { description: 'invalid_mfa_code, challenge_expired' },
+    },
+    handler: async ({ body }) => ({ status: 200, body: await answerChallenge(body), headers: NO_STORE }),
   }),
 ];
 

@@ -4,22 +4,24 @@
  * Invariants:
  * - a staff user has a non-empty, duplicate-free set of staff roles; each role is a Cognito group
  *   in the staff pool
- * - the staff item, its unique email and its audit item ('staff.created', actor = the admin) are
- *   one commit; a failure after the Cognito user exists deletes that user (compensation)
- * - emails are unique across clients and staff (one UNIQUE#EMAIL namespace): 409 email_taken
+ * - provisioning is shared with registration (functions/api/shared/provision-user.ts): reserve the
+ *   email, create the Cognito user (email_verified: an admin typed the address; an orphan of a crashed
+ *   attempt is replaced), add one group per role, then the staff item, its unique email (active) and
+ *   its audit item ('staff.created', actor = the admin) in one commit; a failure after the Cognito user
+ *   exists deletes that user and releases the reservation (or leaves it to expire)
+ * - emails are unique across clients and staff (one UNIQUE#EMAIL namespace): an active owner or a
+ *   live reservation is 409 email_taken
  * - the list is newest first, cursor-paginated ({ items, nextCursor, hasMore })
  */
 import * as z from 'zod';
-import { cognitoIdentity } from '#adapters/identity/cognito.ts';
 import { normalizeEmail } from '#domain/identity/rules.ts';
 import { type Role, STAFF_ROLES } from '#functions/manifest.ts';
 import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
-import { logger } from '#shared/powertools.ts';
 import { actorFrom, commit } from '#store/audit.ts';
 import { cursorParam, limitParam } from '#store/pagination.ts';
 import { listStaff, newStaff, putStaff, type StaffRole, staffView } from '#store/staff.ts';
-import { claimEmail, emailTaken, findEmailOwner } from '#store/unique-email.ts';
 import { emailField, passwordField } from './registrations.ts';
+import { provisionUser } from './shared/provision-user.ts';
 
 const ALLOWED: readonly Role[] = ['admin'];
 const staffRole = z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]);
@@ -50,48 +52,47 @@ const StaffView = z.object({
   updatedAt: z.string(),
 });
 
+/** Creates a staff user through the shared provisioning (see functions/api/shared/provision-user.ts). */
 export async function createStaff(body: z.infer<typeof CreateStaffBody>, caller: Caller, requestId: string) {
   const email = normalizeEmail(body.email);
-  if (await findEmailOwner(email)) throw emailTaken();
-  const { sub: staffId } = await cognitoIdentity.createUser('staff', {
-    email,
-    givenName: body.firstName,
-    familyName: body.lastName,
-    ...(body.temporaryPassword ? { temporaryPassword: body.temporaryPassword } : {}),
+  const { result } = await provisionUser({
+    pool: 'staff',
+    user: {
+      email,
+      givenName: body.firstName,
+      familyName: body.lastName,
+      emailVerified: true,
+      ...(body.temporaryPassword ? { temporaryPassword: body.temporaryPassword } : {}),
+    },
+    groups: body.roles,
+    persist: async ({ userId: staffId, claim, now }) => {
+      const item = newStaff(
+        {
+          staffId,
+          email,
+          firstName: body.firstName,
+          lastName: body.lastName,
+          roles: body.roles,
+          status: 'active',
+          createdBy: caller.sub,
+        },
+        now,
+      );
+      await commit({
+        writes: [putStaff(item), claim],
+        audit: {
+          actor: actorFrom(caller, ALLOWED),
+          action: 'staff.created',
+          entity: { type: 'staff', id: staffId },
+          before: null,
+          after: staffView(item),
+          requestId,
+        },
+      });
+      return staffView(item);
+    },
   });
-  try {
-    for (const role of body.roles) await cognitoIdentity.addToGroup('staff', email, role);
-    const now = new Date().toISOString();
-    const item = newStaff(
-      {
-        staffId,
-        email,
-        firstName: body.firstName,
-        lastName: body.lastName,
-        roles: body.roles,
-        status: 'active',
-        createdBy: caller.sub,
-      },
-      now,
-    );
-    await commit({
-      writes: [putStaff(item), claimEmail(email, 'staff', staffId, now)],
-      audit: {
-        actor: actorFrom(caller, ALLOWED),
-        action: 'staff.created',
-        entity: { type: 'staff', id: staffId },
-        before: null,
-        after: staffView(item),
-        requestId,
-      },
-    });
-    return staffView(item);
-  } catch (err) {
-    await cognitoIdentity.deleteUser('staff', email).catch((e: unknown) => {
-      logger.error('staff creation compensation failed: orphaned Cognito user', { staffId, error: (e as Error).name });
-    });
-    throw err;
-  }
+  return result;
 }
 
 export const routes = [

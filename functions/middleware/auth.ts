@@ -65,13 +65,17 @@ export function claimsOf(event: APIGatewayProxyEvent): Claims | undefined {
  * Defense in depth beside the authorizer: a role counts only when the token was issued by the pool
  * that role lives in (staff roles: the staff pool; client and partner: the clients pool), so a group
  * created by mistake in the wrong pool can never make a client an administrator. Issuers end with
- * `/<userPoolId>` in AWS and locally. Without pool ids in the environment (unit tests) roles are
- * taken as the authorizer passed them.
+ * `/<userPoolId>` in AWS and locally. Inside Lambda, missing pool ids fail closed (no roles); outside
+ * Lambda without pool ids (unit tests of the middleware) roles are taken as the authorizer passed them.
  */
 export function roleAllowedForIssuer(role: Role, iss: unknown): boolean {
   const staffPool = process.env.STAFF_USER_POOL_ID;
   const clientPool = process.env.USER_POOL_ID;
-  if (!staffPool || !clientPool) return true;
+  if (!staffPool || !clientPool) {
+    // Deployed functions always carry both pool ids (infra/); a function without them must not trust groups.
+    if (process.env.STAGE !== 'local' && process.env.AWS_LAMBDA_FUNCTION_NAME) return false;
+    return true;
+  }
   if (typeof iss !== 'string') return false;
   const pool = STAFF_SET.has(role) ? staffPool : clientPool;
   return iss.endsWith(`/${pool}`);
@@ -103,12 +107,19 @@ export function authorize(event: APIGatewayProxyEvent, auth: RouteSpec['auth']):
  * answer is the same as for a resource that does not exist; 'forbidden_role' for staff without the role;
  * 'unauthenticated' when there is no caller at all.
  */
-export function assertOwnerOrStaff(caller: Caller | null, clientId: string, staffRoles: Role[]): void {
+export function assertOwnerOrStaff(
+  caller: Caller | null,
+  clientId: string,
+  staffRoles: Role[],
+  notFound: () => Error = () => new EdgeError('not_found', 404),
+): void {
   if (!caller) throw new EdgeError('unauthenticated', 401);
   if (caller.sub === clientId) return;
   if (caller.isStaff) {
     if (caller.roles.some((r) => staffRoles.includes(r))) return;
     throw new EdgeError('forbidden_role', 403);
   }
-  throw new EdgeError('not_found', 404);
+  // The same error the route gives for a resource that does not exist (pass the route's own, e.g.
+  // wallet_not_found), so "exists but not yours" cannot be told from "does not exist".
+  throw notFound();
 }

@@ -145,14 +145,24 @@ function safeLocale(state: EdgeState | undefined, event: APIGatewayProxyEvent): 
   }
 }
 
-export function corsHeaders(): Record<string, string> {
-  const origin = process.env.CORS_ORIGIN ?? (process.env.STAGE === 'local' ? '*' : undefined);
-  if (!origin) return {};
-  return {
-    'access-control-allow-origin': origin,
-    'access-control-expose-headers': `${CORRELATION_HEADER}, ${REPLAYED_HEADER}`,
-    ...(origin === '*' ? {} : { vary: 'Origin' }),
-  };
+/**
+ * CORS for actual responses (API Gateway answers the preflight). CORS_ORIGINS lists the allowed
+ * origins (set by infra from the tenant's domain); a request Origin on the list is echoed with
+ * `Vary: Origin`; '*' (or the local runtime without a list) allows any origin; otherwise no CORS
+ * headers, and the browser refuses the response.
+ */
+export function corsHeaders(requestOrigin?: string): Record<string, string> {
+  const configured = process.env.CORS_ORIGINS ?? process.env.CORS_ORIGIN ?? (process.env.STAGE === 'local' ? '*' : '');
+  const allowed = configured
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const expose = { 'access-control-expose-headers': `${CORRELATION_HEADER}, ${REPLAYED_HEADER}` };
+  if (allowed.includes('*')) return { 'access-control-allow-origin': '*', ...expose };
+  if (requestOrigin && allowed.includes(requestOrigin)) {
+    return { 'access-control-allow-origin': requestOrigin, vary: 'Origin', ...expose };
+  }
+  return {};
 }
 
 /** Correlation id in, and on the way out: correlation header, CORS, no-store, the request metric and log line. */
@@ -164,7 +174,7 @@ function edge(): Mw {
     const authenticated = state.caller !== null || (state.route !== undefined && state.route.auth !== 'public');
     response.headers = {
       ...response.headers,
-      ...corsHeaders(),
+      ...corsHeaders(request.event.headers?.origin ?? request.event.headers?.Origin),
       ...(authenticated ? { 'cache-control': 'no-store' } : {}),
       [CORRELATION_HEADER]: state.correlationId,
     };
@@ -323,6 +333,8 @@ export function httpHandler(
             route: state.routeKey!,
             key: state.idempotencyKey,
             rawBody: state.rawBody,
+            pathParameters: event.pathParameters ?? null,
+            query: event.queryStringParameters ?? null,
             context,
             execute: () => route.handler(req),
           })

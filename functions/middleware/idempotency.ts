@@ -17,7 +17,8 @@
  *   callers, or two routes, never share a record
  * - same key + same body (key order irrelevant) => the stored status/body/headers are returned with
  *   `idempotent-replayed: true`; the handler does not run again
- * - same key + different body => 422 `idempotency_key_reused`
+ * - same key + different body, or the same key on another resource (path parameters, query) of the
+ *   same route => 422 `idempotency_key_reused`
  * - same key while the first request still runs => 409 `idempotency_in_progress`
  * - only 2xx results are stored: a thrown error or a non-2xx result deletes the in-progress record, so
  *   the client can retry with the same key
@@ -183,7 +184,8 @@ interface IdempotentPayload {
   caller: string;
   route: string;
   key: string;
-  body: JSONValue;
+  /** What the key promises to repeat: the body AND the resource (path parameters, query). */
+  request: { body: JSONValue; params: JSONValue; query: JSONValue };
 }
 
 /** A JSON-safe HttpResult, as stored. */
@@ -204,6 +206,9 @@ export interface IdempotentRun {
   key: string;
   /** the parsed JSON body as received (before zod transforms) */
   rawBody: unknown;
+  /** path parameters and query string as received: reusing a key on another resource is a different request */
+  pathParameters: Record<string, string | undefined> | null;
+  query: Record<string, string | undefined> | null;
   context: Context;
   execute: () => Promise<HttpResult>;
 }
@@ -212,7 +217,7 @@ export interface IdempotentRun {
 export async function runIdempotent(run: IdempotentRun): Promise<HttpResult> {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: '[caller, route, key]',
-    payloadValidationJmesPath: 'body',
+    payloadValidationJmesPath: 'request',
     throwOnNoIdempotencyKey: true,
     hashFunction: 'sha256',
     expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
@@ -238,7 +243,11 @@ export async function runIdempotent(run: IdempotentRun): Promise<HttpResult> {
     caller: run.callerSub ?? 'anonymous',
     route: run.route,
     key: run.key,
-    body: toJsonSafe<JSONValue>(run.rawBody) ?? null,
+    request: {
+      body: toJsonSafe<JSONValue>(run.rawBody) ?? null,
+      params: toJsonSafe<JSONValue>(run.pathParameters ?? {}) ?? {},
+      query: toJsonSafe<JSONValue>(run.query ?? {}) ?? {},
+    },
   };
   try {
     return (await idempotent(payload)) as HttpResult;

@@ -130,6 +130,11 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
     const { 'content-type': _omit, ...rest } = headers;
     return { statusCode: status, headers: rest, body: '' };
   }
+  // A handler that names a non-JSON content type (a CSV statement, say) and returns text gets it sent as is.
+  const type = headers['content-type'];
+  if (typeof body === 'string' && type !== undefined && !/[/+]json\b/i.test(type)) {
+    return { statusCode: status, headers, body };
+  }
   return { statusCode: status, headers: { 'content-type': JSON_CONTENT_TYPE, ...headers }, body: toJson(body) };
 }
 

@@ -43,6 +43,19 @@ export const PII_KEYS: ReadonlySet<string> = new Set(
     'authorization',
     'iban',
     'cookie',
+    // Cognito attribute names and challenge material
+    'given_name',
+    'family_name',
+    'phone_number',
+    'birthdate',
+    'session',
+    'secretCode',
+    'otpauthUri',
+    // email recipients and postal data
+    'to',
+    'recipient',
+    'postalCode',
+    'street',
   ].map((k) => k.toLowerCase()),
 );
 

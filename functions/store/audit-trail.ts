@@ -7,7 +7,7 @@
  * - a chain is verified against its head as read BEFORE its items (consistent reads), and only up
  *   to the head's seq, so concurrent appends never produce a false break
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type ChainBreak, type ChainHead, findChainBreak, GENESIS_HASH } from '#domain/audit/chain.ts';
 import { ddb } from '#shared/clients.ts';
 import { type AuditHeadItem, type AuditItem, auditItems, readHead, sha256Hex } from './audit.ts';
@@ -72,6 +72,8 @@ export interface ChainVerification {
   clientId?: string | undefined;
   headSeq: number;
   break: ChainBreak | null;
+  /** The item at headSeq as read (seq and at, which place its archive object), when it was read. */
+  tip?: { seq: number; at: string } | undefined;
 }
 
 /** Verifies one entity's chain, page by page, against its (freshly re-read) head. */
@@ -81,6 +83,7 @@ export async function verifyEntityChain(entityType: string, entityId: string): P
   let from: ChainHead = { seq: 0, hash: GENESIS_HASH };
   let found: ChainBreak | null = null;
   let clientId = headItem?.clientId;
+  let tip: ChainVerification['tip'];
   for await (const page of auditItems({ type: entityType, id: entityId }, { maxSeq: head.seq })) {
     if (page.length === 0) continue;
     clientId ??= page.find((r) => r.clientId)?.clientId;
@@ -88,8 +91,17 @@ export async function verifyEntityChain(entityType: string, entityId: string): P
     if (found) break;
     const last = page[page.length - 1]!;
     from = { seq: last.seq, hash: last.hash };
+    if (last.seq === head.seq) tip = { seq: last.seq, at: last.at };
   }
   // Items missing at the tail (or a head that does not match the last item) break the chain too.
   if (!found) found = findChainBreak([], sha256Hex, { from, head });
-  return { entityType, entityId, clientId, headSeq: head.seq, break: found };
+  return { entityType, entityId, clientId, headSeq: head.seq, break: found, tip };
+}
+
+/** One stored audit item, as stored (storage attributes included), read consistently. */
+export async function getAuditItem(entityType: string, entityId: string, seq: number): Promise<AuditItem | undefined> {
+  const res = await ddb().send(
+    new GetCommand({ TableName: tableName(), Key: auditKeys.item(entityType, entityId, seq), ConsistentRead: true }),
+  );
+  return res.Item as AuditItem | undefined;
 }

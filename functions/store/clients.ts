@@ -5,6 +5,7 @@
  * - a profile is created together with its unique-email claim, its first audit item
  *   ('client.registered') and its 'client.registered' outbox event, in one commit
  * - the profile never stores a password or any credential
+ * - emailVerified is false until the client proves it owns the address (never true at registration)
  * - gsi1 lists clients by createdAt (CLIENTS partition)
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -34,6 +35,11 @@ export interface ClientProfileFields {
   referralCode?: string | undefined;
   marketingSource?: MarketingSource | undefined;
   locale: string;
+  /**
+   * Whether the client proved it owns `email`. False at registration (self-typed address); set by the
+   * email-verification step of onboarding. Absent on profiles written before it existed (= false).
+   */
+  emailVerified?: boolean | undefined;
   status: 'active' | 'suspended' | 'closed';
   onboarding: { stage: OnboardingStage };
 }
@@ -68,6 +74,7 @@ export function clientProfileView(p: ClientProfileItem) {
     referralCode: p.referralCode,
     marketingSource: p.marketingSource,
     locale: p.locale,
+    emailVerified: p.emailVerified ?? false,
     status: p.status,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,

@@ -76,9 +76,21 @@ export const auditKeys = {
   headShardPartition: (shard: number) => `AUDITHEAD#${String(shard).padStart(2, '0')}`,
 } as const;
 
+/** Unpublished outbox items are indexed (sparse gsi2) over this many partitions. */
+export const OUTBOX_PENDING_SHARDS = 8;
+
 export const outboxKeys = {
   type: 'outbox',
   key: (eventId: string): Key => ({ pk: `OUTBOX#${eventId}`, sk: 'OUTBOX' }),
+  /**
+   * gsi2 (sparse): outbox items not yet published, oldest first, spread over OUTBOX_PENDING_SHARDS
+   * partitions; removed when the item is marked published (read by the outbox-sweeper job).
+   */
+  pendingIndex: (eventId: string, occurredAt: string) => ({
+    gsi2pk: outboxKeys.pendingPartition(shardOf(eventId, OUTBOX_PENDING_SHARDS)),
+    gsi2sk: `${occurredAt}#${eventId}`,
+  }),
+  pendingPartition: (shard: number) => `OUTBOXPENDING#${shard}`,
 } as const;
 
 export const emailKeys = {
@@ -102,4 +114,94 @@ export const jobRunKeys = {
   key: (job: string, runId: string): Key => ({ pk: `JOB#${job}`, sk: `RUN#${runId}` }),
   runPrefix: 'RUN#',
   partition: (job: string) => `JOB#${job}`,
+} as const;
+
+/** Ledger list indexes are spread over this many partitions (write heat of the hot path). */
+export const LEDGER_INDEX_SHARDS = 16;
+const pad3 = (n: number) => String(n).padStart(3, '0');
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The ledger (functions/store/ledger). Accounts, their balance shards and their postings live in
+ * separate partitions, so a sharded house account's shards do not share a partition's throughput.
+ * - account          pk LACCT#<accountId>            sk ACCOUNT
+ *     gsi1 LOWNER#<ownerId> / <accountId>            (an owner's accounts: a client's wallets)
+ *     gsi2 LACCTS#<nn> / <accountId>                 (every account, 16 partitions: reconciliation)
+ * - balance shard    pk LBAL#<accountId>#<shard>     sk BALANCE
+ * - posting          pk LPOST#<accountId>#<shard>    sk P#<postedAt>#<seq>   (postedAt is monotone in seq)
+ * - journal          pk LJRNL#<journalId>            sk JOURNAL
+ *     gsi1 LJRNLS#<nn> / <postedAt>#<journalId>      (journals by time, 16 partitions)
+ * - idempotency key  pk LIDEM#<scope>#<key>          sk IDEMPOTENCY
+ * - hold             pk LHOLD#<holdId>               sk HOLD
+ *     gsi1 LACCTHOLDS#<accountId> / <createdAt>#<holdId>   (an account's holds)
+ *     gsi2 LOPENHOLDS#<nn> / <expiresAt>#<holdId>    (sparse: only pending holds; removed on close)
+ */
+export const ledgerKeys = {
+  accountType: 'ledger-account',
+  balanceType: 'ledger-balance',
+  postingType: 'ledger-posting',
+  journalType: 'ledger-journal',
+  idempotencyType: 'ledger-idempotency',
+  holdType: 'ledger-hold',
+  /** Stable shard for an id (journal or hold) among `shards`. */
+  shardFor: (id: string, shards: number) => (shards <= 1 ? 0 : shardOf(id, shards)),
+  account: (accountId: string): Key => ({ pk: `LACCT#${accountId}`, sk: 'ACCOUNT' }),
+  ownerIndex: (ownerId: string, accountId: string) => ({ gsi1pk: ledgerKeys.ownerPartition(ownerId), gsi1sk: accountId }),
+  ownerPartition: (ownerId: string) => `LOWNER#${ownerId}`,
+  accountListIndex: (accountId: string) => ({
+    gsi2pk: ledgerKeys.accountListPartition(shardOf(accountId, LEDGER_INDEX_SHARDS)),
+    gsi2sk: accountId,
+  }),
+  accountListPartition: (n: number) => `LACCTS#${pad2(n)}`,
+  balance: (accountId: string, shard: number): Key => ({ pk: `LBAL#${accountId}#${pad3(shard)}`, sk: 'BALANCE' }),
+  postingPartition: (accountId: string, shard: number) => `LPOST#${accountId}#${pad3(shard)}`,
+  postingPrefix: 'P#',
+  /** Sort key of a posting; also the bound for time-range queries (`postingSk(at)` sorts before any posting at `at`). */
+  postingSk: (postedAt: string, seq?: number) => (seq === undefined ? `P#${postedAt}` : `P#${postedAt}#${padSeq(seq)}`),
+  posting: (accountId: string, shard: number, postedAt: string, seq: number): Key => ({
+    pk: ledgerKeys.postingPartition(accountId, shard),
+    sk: ledgerKeys.postingSk(postedAt, seq),
+  }),
+  journal: (journalId: string): Key => ({ pk: `LJRNL#${journalId}`, sk: 'JOURNAL' }),
+  journalListIndex: (postedAt: string, journalId: string) => ({
+    gsi1pk: ledgerKeys.journalListPartition(shardOf(journalId, LEDGER_INDEX_SHARDS)),
+    gsi1sk: `${postedAt}#${journalId}`,
+  }),
+  journalListPartition: (n: number) => `LJRNLS#${pad2(n)}`,
+  idempotency: (scope: string, key: string): Key => ({ pk: `LIDEM#${scope}#${key}`, sk: 'IDEMPOTENCY' }),
+  hold: (holdId: string): Key => ({ pk: `LHOLD#${holdId}`, sk: 'HOLD' }),
+  accountHoldsIndex: (accountId: string, createdAt: string, holdId: string) => ({
+    gsi1pk: `LACCTHOLDS#${accountId}`,
+    gsi1sk: `${createdAt}#${holdId}`,
+  }),
+  openHoldIndex: (holdId: string, expiresAt: string) => ({
+    gsi2pk: ledgerKeys.openHoldPartition(shardOf(holdId, LEDGER_INDEX_SHARDS)),
+    gsi2sk: `${expiresAt}#${holdId}`,
+  }),
+  openHoldPartition: (n: number) => `LOPENHOLDS#${pad2(n)}`,
+} as const;
+
+export const adjustmentKeys = {
+  type: 'adjustment',
+  key: (adjustmentId: string): Key => ({ pk: `ADJUSTMENT#${adjustmentId}`, sk: 'ADJUSTMENT' }),
+  /** gsi1: adjustment requests in one status, by request time (small: finance's work queue). */
+  statusIndex: (status: string, requestedAt: string, adjustmentId: string) => ({
+    gsi1pk: adjustmentKeys.statusPartition(status),
+    gsi1sk: `${requestedAt}#${adjustmentId}`,
+  }),
+  statusPartition: (status: string) => `ADJUSTMENTS#${status}`,
+  /** gsi2: every adjustment request, by request time. */
+  listIndex: (requestedAt: string, adjustmentId: string) => ({
+    gsi2pk: adjustmentKeys.listPartition,
+    gsi2sk: `${requestedAt}#${adjustmentId}`,
+  }),
+  listPartition: 'ADJUSTMENTS',
+} as const;
+
+/** Ledger reconciliation findings, one item each, under their run (the run itself is a job-run item). */
+export const reconciliationKeys = {
+  type: 'reconciliation-finding',
+  partition: (runId: string) => `RECON#${runId}`,
+  finding: (runId: string, n: number): Key => ({ pk: reconciliationKeys.partition(runId), sk: `FINDING#${padSeq(n)}` }),
+  findingPrefix: 'FINDING#',
 } as const;

@@ -32,6 +32,7 @@ import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
 import type { FunctionSpec, RouteSpec } from '#functions/manifest.ts';
+import { GATEWAY_PROBLEMS, gatewayProblemBody } from '#shared/gateway-problems.ts';
 import { acknowledge } from '../nag.ts';
 
 export const STAGE_NAME = 'prod';
@@ -216,47 +217,24 @@ export class Api extends Construct {
 }
 
 /**
- * Responses API Gateway itself produces (authorizer refusals, unknown routes, throttling, WAF blocks,
- * oversize payloads) in the same application/problem+json shape and with the same stable codes as the
- * handlers' errors, so a client has one error format to parse. The local gateway mirrors these.
+ * Responses API Gateway itself produces, from the shared list (functions/shared/gateway-problems.ts),
+ * so a client has one error format to parse and the local gateway answers the same way.
  */
-export const GATEWAY_PROBLEMS: { type: ResponseType; status: number; code: string; detail: string }[] = [
-  { type: ResponseType.UNAUTHORIZED, status: 401, code: 'unauthenticated', detail: 'A valid bearer token is required.' },
-  { type: ResponseType.EXPIRED_TOKEN, status: 401, code: 'unauthenticated', detail: 'A valid bearer token is required.' },
-  { type: ResponseType.INVALID_SIGNATURE, status: 401, code: 'unauthenticated', detail: 'A valid bearer token is required.' },
-  { type: ResponseType.ACCESS_DENIED, status: 403, code: 'forbidden', detail: 'The caller may not perform this action.' },
-  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: 404, code: 'route_not_found', detail: 'No such route.' },
-  { type: ResponseType.RESOURCE_NOT_FOUND, status: 404, code: 'route_not_found', detail: 'No such route.' },
-  { type: ResponseType.THROTTLED, status: 429, code: 'rate_limited', detail: 'Too many requests; retry later.' },
-  { type: ResponseType.QUOTA_EXCEEDED, status: 429, code: 'rate_limited', detail: 'Too many requests; retry later.' },
-  { type: ResponseType.WAF_FILTERED, status: 403, code: 'request_blocked', detail: 'The request was blocked.' },
-  { type: ResponseType.REQUEST_TOO_LARGE, status: 413, code: 'payload_too_large', detail: 'The request body is too large.' },
-  { type: ResponseType.BAD_REQUEST_BODY, status: 400, code: 'validation_failed', detail: 'The request body is invalid.' },
-  { type: ResponseType.DEFAULT_4XX, status: 400, code: 'bad_request', detail: 'The request could not be processed.' },
-  { type: ResponseType.DEFAULT_5XX, status: 502, code: 'bad_gateway', detail: 'The service failed; retry later.' },
-];
-
 function addProblemGatewayResponses(api: RestApi, corsOrigins: string[]) {
   const origin = corsOrigins.length === 1 ? corsOrigins[0]! : '*';
   for (const p of GATEWAY_PROBLEMS) {
-    api.addGatewayResponse(`Problem${p.type.responseType}`, {
-      type: p.type,
-      statusCode: String(p.status),
+    // Without a fixed status (DEFAULT_4XX/5XX keep API Gateway's own), the body names no status.
+    const { status: _unknown, ...withoutStatus } = gatewayProblemBody(p, 0, '$context.requestId');
+    const body = p.status ? gatewayProblemBody(p, p.status, '$context.requestId') : withoutStatus;
+    api.addGatewayResponse(`Problem${p.type}`, {
+      type: ResponseType.of(p.type),
+      ...(p.status ? { statusCode: String(p.status) } : {}),
       responseHeaders: {
         'Content-Type': "'application/problem+json'",
         'x-correlation-id': 'context.requestId',
         'Access-Control-Allow-Origin': `'${origin}'`,
       },
-      templates: {
-        'application/json': JSON.stringify({
-          type: `https://errors.backoffice.dev/${p.code}`,
-          title: p.code,
-          status: p.status,
-          code: p.code,
-          detail: p.detail,
-          correlationId: '$context.requestId',
-        }),
-      },
+      templates: { 'application/json': JSON.stringify(body) },
     });
   }
 }

@@ -9,7 +9,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Tags } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import type { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -23,7 +23,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
-import type { FunctionSpec, Permission } from '#functions/manifest.ts';
+import { type FunctionSpec, type Permission, schedules } from '#functions/manifest.ts';
 import { toEnvSuffix } from '#shared/env.ts';
 import { esbuildOptions } from '../bundling.ts';
 import { acknowledge, nagArnRef } from '../nag.ts';
@@ -34,27 +34,20 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const FUNCTION_TAG = 'backoffice:function';
 export const DEFAULT_MEMORY_MB = 512;
 export const DEFAULT_TIMEOUT_SECONDS = 15;
+/** Async-invoke retries of the functions that manifest schedules run (see Functions). */
+export const SCHEDULED_JOB_ASYNC_RETRY_ATTEMPTS = 0;
 
 /**
- * Cognito calls granted by `userpool:admin`: the user-lifecycle admin API, on both pools.
- * Listed one by one (no `Admin*` wildcard) so a reviewer sees exactly what a compromised function could do.
+ * Cognito calls granted by `userpool:admin:clients` / `userpool:admin:staff`: exactly the user-provisioning
+ * calls the identity adapter makes, on one pool each. Listed one by one (no `Admin*` wildcard) so a
+ * reviewer sees exactly what a compromised function could do.
  */
 export const COGNITO_ADMIN_ACTIONS = [
   'cognito-idp:AdminCreateUser',
   'cognito-idp:AdminGetUser',
-  'cognito-idp:AdminUpdateUserAttributes',
-  'cognito-idp:AdminDeleteUserAttributes',
-  'cognito-idp:AdminAddUserToGroup',
-  'cognito-idp:AdminRemoveUserFromGroup',
-  'cognito-idp:AdminListGroupsForUser',
-  'cognito-idp:AdminDisableUser',
-  'cognito-idp:AdminEnableUser',
-  'cognito-idp:AdminDeleteUser',
   'cognito-idp:AdminSetUserPassword',
-  'cognito-idp:AdminResetUserPassword',
-  'cognito-idp:AdminUserGlobalSignOut',
-  'cognito-idp:ListUsers',
-  'cognito-idp:ListUsersInGroup',
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminDeleteUser',
 ];
 
 export interface FunctionsProps {
@@ -71,6 +64,8 @@ export interface FunctionsProps {
   staffPool: UserPool;
   staffPoolClientId: string;
   queues: ReadonlyMap<string, IQueue>;
+  /** Browser origins the API answers with CORS headers (the trader room and back office apps). */
+  corsOrigins: string[];
 }
 
 /** Shared construction of a bundled Node.js Lambda (also used for infra's own LocalStack authorizer). */
@@ -87,6 +82,8 @@ export function backofficeFunction(
     timeoutSeconds?: number;
     /** Why this function's role needs `Resource::*` beyond X-Ray (e.g. DynamoDB ListStreams). */
     wildcardResourceReasons?: string[];
+    /** Lambda retries of failed asynchronous invocations (0-2); Lambda's default (2) when omitted. */
+    asyncRetryAttempts?: number;
   },
 ): { fn: NodejsFunction; role: Role; logGroup: LogGroup } {
   const logGroup = new LogGroup(scope, 'Logs', {
@@ -116,6 +113,7 @@ export function backofficeFunction(
     projectRoot: REPO_ROOT,
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
     environment: { NODE_OPTIONS: '--enable-source-maps', ...opts.environment },
+    ...(opts.asyncRetryAttempts === undefined ? {} : { retryAttempts: opts.asyncRetryAttempts }),
     // Options shared with `npm run size` (infra/bundling.ts), so the measured bundle is the deployed one.
     bundling: {
       forceDockerBundling: false,
@@ -172,8 +170,12 @@ export class Functions extends Construct {
       STAFF_USER_POOL_CLIENT_ID: props.staffPoolClientId,
       POWERTOOLS_METRICS_NAMESPACE: `Backoffice/${cfg.tenant}`,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      CORS_ORIGINS: props.corsOrigins.join(','),
     };
     for (const [name, queue] of props.queues) environment[`QUEUE_URL_${toEnvSuffix(name)}`] = queue.queueUrl;
+    // Scheduled jobs are invoked asynchronously by EventBridge: a failed run is recorded as failed and
+    // alarmed, never re-run by Lambda under a new run id (delivery retries are the rule target's).
+    const scheduled = new Set(schedules.map((s) => s.function));
 
     for (const spec of props.specs) {
       const scopeFor = new Construct(this, spec.name);
@@ -186,6 +188,7 @@ export class Functions extends Construct {
         memoryMb: spec.memoryMb,
         timeoutSeconds: spec.timeoutSeconds,
         wildcardResourceReasons: wildcardReasonsFor(spec),
+        ...(scheduled.has(spec.name) ? { asyncRetryAttempts: SCHEDULED_JOB_ASYNC_RETRY_ATTEMPTS } : {}),
       });
       Tags.of(fn).add(FUNCTION_TAG, spec.name);
       this.byName.set(spec.name, fn);
@@ -223,7 +226,6 @@ export class Functions extends Construct {
 
   private grant(name: string, permission: Permission, role: Role): void {
     const p = this.props;
-    const both = [p.clientPool.userPoolArn, p.staffPool.userPoolArn];
     const tableIndexes = `Resource::${nagArnRef(p.table)}/index/*`;
     switch (permission) {
       case 'table:read':
@@ -284,8 +286,31 @@ export class Functions extends Construct {
           'Appends NDJSON audit objects under date-partitioned keys; put only, Object Lock forbids overwrite or delete.',
         );
         return;
-      case 'userpool:admin':
-        role.addToPolicy(new PolicyStatement({ actions: COGNITO_ADMIN_ACTIONS, resources: both }));
+      case 'userpool:admin:clients':
+        role.addToPolicy(new PolicyStatement({ actions: COGNITO_ADMIN_ACTIONS, resources: [p.clientPool.userPoolArn] }));
+        return;
+      case 'userpool:admin:staff':
+        role.addToPolicy(new PolicyStatement({ actions: COGNITO_ADMIN_ACTIONS, resources: [p.staffPool.userPoolArn] }));
+        return;
+      case 'audit-archive:read':
+        // GetObject also authorises HeadObject; ListBucket makes a missing key answer 404, not 403,
+        // so the audit-verify job can tell a hole in the archive from a permission problem.
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['s3:GetObject', 's3:GetObjectVersion'],
+            resources: [p.auditBucket.arnForObjects('*')],
+          }),
+        );
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [p.auditBucket.bucketArn] }));
+        p.dataKey.grant(role, 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket)}/*]`,
+          'Reads (HEAD/GET) audit archive objects to verify that every chain tip is archived; keys are date-partitioned.',
+        );
+        return;
+      case 'email:send':
+        role.addToPolicy(sesSendPolicy(this, p.tenantConfig.brand.supportEmail));
         return;
       case 'userpool:auth':
         // InitiateAuth / RespondToAuthChallenge / SignUp on a public app client are unauthenticated
@@ -309,6 +334,23 @@ export class Functions extends Construct {
         throw new Error(`manifest: function ${name} has unknown permission "${permission}"`);
     }
   }
+}
+
+/** The SES identity a tenant sends from: the domain of brand.supportEmail. */
+export const sesIdentityDomain = (supportEmail: string) => supportEmail.slice(supportEmail.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * `email:send`: SendEmail on the tenant's domain identity only, and only with brand.supportEmail as
+ * the From address (SES sandbox accounts also need the recipients verified; production access lifts that).
+ */
+export function sesSendPolicy(scope: Construct, supportEmail: string): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['ses:SendEmail'],
+    resources: [
+      Stack.of(scope).formatArn({ service: 'ses', resource: 'identity', resourceName: sesIdentityDomain(supportEmail) }),
+    ],
+    conditions: { StringEquals: { 'ses:FromAddress': supportEmail } },
+  });
 }
 
 function wildcardReasonsFor(spec: FunctionSpec): string[] {

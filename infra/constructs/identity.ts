@@ -8,6 +8,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccountRecovery,
+  ClientAttributes,
   FeaturePlan,
   Mfa,
   StandardThreatProtectionMode,
@@ -15,10 +16,10 @@ import {
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { ROLES, type Role, STAFF_ROLES } from '#functions/manifest.ts';
+import { CLIENT_ROLES, type Role, STAFF_ROLES } from '#functions/manifest.ts';
 import { acknowledge } from '../nag.ts';
 
-export const CLIENT_GROUPS = ROLES.filter((r) => !(STAFF_ROLES as readonly Role[]).includes(r));
+export const CLIENT_GROUPS: readonly Role[] = CLIENT_ROLES;
 export const STAFF_GROUPS: readonly Role[] = STAFF_ROLES;
 
 export interface IdentityProps {
@@ -92,6 +93,16 @@ export class Identity extends Construct {
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: opts.staff ? Duration.hours(12) : Duration.days(30),
+      // Users cannot change their own attributes with their access token (UpdateUserAttributes):
+      // email and names change only through the API, which keeps the unique-email registry, the
+      // profile and the audit trail in step with Cognito.
+      writeAttributes: new ClientAttributes(),
+      readAttributes: new ClientAttributes().withStandardAttributes({
+        email: true,
+        emailVerified: true,
+        givenName: true,
+        familyName: true,
+      }),
     });
     return [pool, client];
   }

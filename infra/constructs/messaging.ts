@@ -25,6 +25,13 @@ import { acknowledge } from '../nag.ts';
 
 export const STREAM_BATCH_SIZE = 100;
 export const STREAM_RETRY_ATTEMPTS = 10;
+/**
+ * Delivery retries of a scheduled job's rule targets (cron and on-demand). These retry only a failed
+ * delivery to Lambda (throttling, service errors); a run that throws is not retried at all (the job
+ * functions' async retryAttempts is 0, infra/constructs/functions.ts). Undeliverable events go to the
+ * event-target DLQ, which is alarmed.
+ */
+export const SCHEDULE_TARGET_RETRY_ATTEMPTS = 2;
 
 export interface MessagingProps {
   tenant: string;
@@ -125,7 +132,10 @@ export class Messaging extends Construct {
    */
   addSchedules(specs: readonly ScheduleSpec[], fn: (name: string) => IFunction): void {
     for (const spec of specs) {
-      const target = new LambdaFunction(fn(spec.function), this.targetOptions());
+      const target = new LambdaFunction(fn(spec.function), {
+        ...this.targetOptions(),
+        retryAttempts: SCHEDULE_TARGET_RETRY_ATTEMPTS,
+      });
       new Rule(this, `Schedule-${spec.name}`, {
         description: spec.description.slice(0, 512),
         schedule: Schedule.expression(spec.cron),

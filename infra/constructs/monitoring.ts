@@ -1,6 +1,7 @@
 /**
  * Alarms to one KMS-encrypted SNS topic: each function's Errors and Throttles, every DLQ holding a
- * message, API 5XX responses and DynamoDB throttling. Optional email subscription (tenant alarmEmail).
+ * message, API 5XX responses, DynamoDB throttling, and the business metrics in JOB_METRIC_ALARMS
+ * (a broken audit chain, a hole in the audit archive). Optional email subscription (tenant alarmEmail).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -14,6 +15,26 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/**
+ * The namespace Powertools Metrics publishes to: functions get POWERTOOLS_METRICS_NAMESPACE set to
+ * this (infra/constructs/functions.ts; test/infra checks they agree).
+ */
+export const metricsNamespace = (tenant: string) => `Backoffice/${tenant}`;
+
+/**
+ * Custom (EMF) metrics that alarm when above zero. Powertools adds the dimension
+ * `service` = POWERTOOLS_SERVICE_NAME, which infra sets to the manifest function name.
+ */
+export const JOB_METRIC_ALARMS = [
+  { id: 'AuditChainsBroken', fn: 'job-audit-verify', metricName: 'AuditChainsBroken', description: 'audit hash chain broken' },
+  {
+    id: 'AuditArchiveMissing',
+    fn: 'job-audit-verify',
+    metricName: 'AuditArchiveMissing',
+    description: 'audit item missing from the Object Lock archive (re-archived; find out why the archiver missed it)',
+  },
+] as const;
 
 export interface MonitoringProps {
   tenant: string;
@@ -63,6 +84,20 @@ export class Monitoring extends Construct {
         `Dlq-${name}`,
         dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         `DLQ ${name} holds failed messages`,
+      );
+    }
+    for (const a of JOB_METRIC_ALARMS) {
+      if (!props.functions.has(a.fn)) continue;
+      this.alarm(
+        `Metric-${a.id}`,
+        new Metric({
+          namespace: metricsNamespace(props.tenant),
+          metricName: a.metricName,
+          dimensionsMap: { service: a.fn },
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        `${a.fn}: ${a.description}`,
       );
     }
     this.alarm('Api-5XX', props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 'API 5XX responses');

@@ -12,7 +12,18 @@
  *   user has no groups, as Cognito does. Refresh tokens are opaque; only their SHA-256 is stored.
  * - verifyIdToken() is what the local API gateway's authorizer uses: signature, issuer, audience,
  *   token_use, expiry, and the user still existing and enabled.
- * Not emulated: MFA, SRP, e-mail/SMS delivery, Lambda triggers, custom pool policies.
+ * - MFA is TOTP only, per pool (`mfa`: 'off' (default) | 'optional' | 'required'), as Cognito does it:
+ *   after the password (and after NEW_PASSWORD_REQUIRED) a 'required' pool answers MFA_SETUP when the
+ *   user has no verified TOTP, else SOFTWARE_TOKEN_MFA; an 'optional' pool answers SOFTWARE_TOKEN_MFA
+ *   only when the user enabled TOTP (Set/AdminSetUserMFAPreference, or MFA_SETUP completed).
+ *   AssociateSoftwareToken and VerifySoftwareToken work with a challenge Session or an AccessToken.
+ *   Codes are RFC 6238 (HMAC-SHA1, 30 s, 6 digits, +-1 step; cognito-totp.ts); an accepted code's time
+ *   step cannot be used again (ExpiredCodeException).
+ * - Challenge sessions are opaque, held in memory, single-use (a successful answer consumes them and
+ *   any next step gets a new one), expire after 3 minutes, and survive at most 5 wrong codes.
+ * - TOTP secrets are user data: kept in the data file like password hashes, never logged.
+ * Not emulated: SMS/e-mail MFA, SRP, e-mail/SMS delivery, Lambda triggers, custom pool policies,
+ * remembered devices.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -20,13 +31,18 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { assertPasswordPolicy, hashPassword, verifyPassword } from './cognito-password.ts';
+import { matchTotp, newTotpSecret } from './cognito-totp.ts';
 import { AwsError } from './errors.ts';
 import type { JsonService } from './server.ts';
+
+export type MfaMode = 'off' | 'optional' | 'required';
 
 export interface PoolConfig {
   id: string;
   clientId: string;
   groups: string[];
+  /** Cognito's MfaConfiguration (TOTP only). Default 'off'. */
+  mfa?: MfaMode;
 }
 
 export interface LocalCognitoOptions {
@@ -46,8 +62,36 @@ interface StoredUser {
   status: UserStatus;
   passwordHash?: string;
   groups: string[];
+  mfa?: StoredMfa;
   created: number;
   modified: number;
+}
+
+interface StoredMfa {
+  /** The verified TOTP secret (base32). */
+  totpSecret?: string;
+  /** A secret from AssociateSoftwareToken waiting for VerifySoftwareToken. */
+  pendingSecret?: string;
+  /** TOTP is enabled as this user's MFA (asked for at sign-in in an 'optional' pool). */
+  totpEnabled?: boolean;
+  totpPreferred?: boolean;
+  /** The time step of the last accepted code: a code is accepted once. */
+  lastStep?: number;
+}
+
+type ChallengeName = 'NEW_PASSWORD_REQUIRED' | 'MFA_SETUP' | 'SOFTWARE_TOKEN_MFA';
+const CHALLENGES: readonly string[] = ['NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SOFTWARE_TOKEN_MFA'];
+
+interface Challenge {
+  name: ChallengeName;
+  poolId: string;
+  clientId: string;
+  username: string;
+  expiresAt: number;
+  /** Wrong codes so far on this session. */
+  attempts: number;
+  /** MFA_SETUP only: 'associated' after AssociateSoftwareToken, 'verified' after VerifySoftwareToken. */
+  stage?: 'start' | 'associated' | 'verified';
 }
 
 interface RefreshSession {
@@ -78,6 +122,8 @@ interface Keys {
 const TOKEN_TTL_SECONDS = 3600;
 const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
 const CHALLENGE_TTL_MS = 3 * 60 * 1000;
+const MAX_CODE_ATTEMPTS = 5;
+const INVALID_SESSION = 'Invalid session for the user, session is expired.';
 const INCORRECT = 'Incorrect username or password.';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -99,7 +145,7 @@ export class LocalCognito implements JsonService {
   private readonly pools: Map<string, PoolConfig>;
   private keys?: Promise<Keys>;
   private writing: Promise<void> = Promise.resolve();
-  private readonly challenges = new Map<string, { poolId: string; clientId: string; username: string; expiresAt: number }>();
+  private readonly challenges = new Map<string, Challenge>();
 
   constructor(private readonly opts: LocalCognitoOptions) {
     this.pools = new Map(opts.pools.map((p) => [p.id, p]));
@@ -141,8 +187,14 @@ export class LocalCognito implements JsonService {
         return { Groups: user.groups.map((g) => ({ GroupName: g, UserPoolId: poolId, CreationDate: 0, LastModifiedDate: 0 })) };
       }
       case 'AdminGetUser': {
-        const { Attributes, ...rest } = userType(this.user(str(input, 'UserPoolId'), str(input, 'Username')));
-        return { ...rest, UserAttributes: Attributes };
+        const user = this.user(str(input, 'UserPoolId'), str(input, 'Username'));
+        const { Attributes, ...rest } = userType(user);
+        return {
+          ...rest,
+          UserAttributes: Attributes,
+          UserMFASettingList: user.mfa?.totpEnabled && user.mfa.totpSecret ? ['SOFTWARE_TOKEN_MFA'] : [],
+          ...(user.mfa?.totpPreferred && user.mfa.totpSecret ? { PreferredMfaSetting: 'SOFTWARE_TOKEN_MFA' } : {}),
+        };
       }
       case 'AdminDeleteUser': {
         const poolId = str(input, 'UserPoolId');
@@ -189,7 +241,15 @@ export class LocalCognito implements JsonService {
       }
       case 'RespondToAuthChallenge':
       case 'AdminRespondToAuthChallenge':
-        return this.respondToNewPasswordChallenge(input);
+        return this.respondToAuthChallenge(input);
+      case 'AssociateSoftwareToken':
+        return this.associateSoftwareToken(input);
+      case 'VerifySoftwareToken':
+        return this.verifySoftwareToken(input);
+      case 'AdminSetUserMFAPreference':
+        return this.setMfaPreference(this.user(str(input, 'UserPoolId'), str(input, 'Username')), input);
+      case 'SetUserMFAPreference':
+        return this.setMfaPreference((await this.accessTokenUser(input)).user, input);
       case 'RevokeToken': {
         const hash = sha256(str(input, 'Token'));
         const session = this.data.refreshSessions[hash];
@@ -233,9 +293,9 @@ export class LocalCognito implements JsonService {
       const { payload } = await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer: issuers });
       const pool = [...this.pools.values()].find((p) => this.issuer(p.id) === payload.iss);
       if (!pool || payload.token_use !== 'id' || payload.aud !== pool.clientId) return null;
-      const username = payload['cognito:username'];
-      const user = typeof username === 'string' ? this.poolUsers(pool.id)[username] : undefined;
-      if (!user?.enabled || user.sub !== payload.sub) return null;
+      // Like API Gateway's Cognito authorizer: signature, issuer, audience, token use and expiry only.
+      // A disabled or deleted user's unexpired ID token still passes there, so it does here too;
+      // revocation is AdminUserGlobalSignOut plus short ID-token validity, not an authorizer check.
       return payload as Record<string, unknown>;
     } catch {
       return null;
@@ -324,26 +384,8 @@ export class LocalCognito implements JsonService {
         const ok = await verifyPassword(str(params, 'PASSWORD'), user?.passwordHash);
         if (!user || !ok) throw new AwsError('NotAuthorizedException', INCORRECT);
         if (!user.enabled) throw new AwsError('NotAuthorizedException', 'User is disabled.');
-        if (user.status === 'FORCE_CHANGE_PASSWORD') {
-          const session = randomBytes(48).toString('base64url');
-          this.challenges.set(session, {
-            poolId: pool.id,
-            clientId: pool.clientId,
-            username,
-            expiresAt: Date.now() + CHALLENGE_TTL_MS,
-          });
-          const { sub: _sub, ...userAttributes } = user.attributes;
-          return {
-            ChallengeName: 'NEW_PASSWORD_REQUIRED',
-            Session: session,
-            ChallengeParameters: {
-              USER_ID_FOR_SRP: username,
-              requiredAttributes: '[]',
-              userAttributes: JSON.stringify(userAttributes),
-            },
-          };
-        }
-        return { ChallengeParameters: {}, AuthenticationResult: await this.startSession(pool, user) };
+        if (user.status === 'FORCE_CHANGE_PASSWORD') return this.challenge(pool, user, 'NEW_PASSWORD_REQUIRED');
+        return this.afterPassword(pool, user);
       }
       case 'REFRESH_TOKEN_AUTH':
       case 'REFRESH_TOKEN': {
@@ -364,27 +406,206 @@ export class LocalCognito implements JsonService {
     }
   }
 
-  private async respondToNewPasswordChallenge(input: Input) {
-    if (input.ChallengeName !== 'NEW_PASSWORD_REQUIRED')
-      throw new AwsError('InvalidParameterException', `Challenge ${input.ChallengeName} is not supported by the local Cognito.`);
-    const sessionToken = str(input, 'Session');
-    const challenge = this.challenges.get(sessionToken);
-    const responses = (input.ChallengeResponses ?? {}) as Record<string, unknown>;
+  /** The password (and a required new password) was accepted: an MFA challenge, or tokens. */
+  private async afterPassword(pool: PoolConfig, user: StoredUser) {
+    const mode = pool.mfa ?? 'off';
+    if (mode !== 'off') {
+      const hasTotp = Boolean(user.mfa?.totpSecret);
+      if (hasTotp && (mode === 'required' || user.mfa?.totpEnabled)) return this.challenge(pool, user, 'SOFTWARE_TOKEN_MFA');
+      if (mode === 'required') return this.challenge(pool, user, 'MFA_SETUP');
+    }
+    return { ChallengeParameters: {}, AuthenticationResult: await this.startSession(pool, user) };
+  }
+
+  private challenge(pool: PoolConfig, user: StoredUser, name: ChallengeName) {
+    const session = this.newSession({ name, poolId: pool.id, clientId: pool.clientId, username: user.username, attempts: 0 });
+    const { sub: _sub, ...userAttributes } = user.attributes;
+    const ChallengeParameters: Record<string, string> =
+      name === 'NEW_PASSWORD_REQUIRED'
+        ? { USER_ID_FOR_SRP: user.username, requiredAttributes: '[]', userAttributes: JSON.stringify(userAttributes) }
+        : name === 'MFA_SETUP'
+          ? { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]' }
+          : { USER_ID_FOR_SRP: user.username };
+    return { ChallengeName: name, Session: session, ChallengeParameters };
+  }
+
+  private newSession(c: Omit<Challenge, 'expiresAt'>): string {
+    const now = Date.now();
+    for (const [token, old] of this.challenges) if (old.expiresAt < now) this.challenges.delete(token);
+    const session = randomBytes(48).toString('base64url');
+    this.challenges.set(session, { ...c, expiresAt: now + CHALLENGE_TTL_MS });
+    return session;
+  }
+
+  /** The live challenge behind `session`, matching every given expectation; otherwise NotAuthorized (invalid session). */
+  private liveChallenge(
+    session: string,
+    expect: { name?: string; clientId?: string; poolId?: unknown; username?: string },
+  ): Challenge {
+    const c = this.challenges.get(session);
     if (
-      !challenge ||
-      challenge.expiresAt < Date.now() ||
-      challenge.clientId !== str(input, 'ClientId') ||
-      (input.UserPoolId !== undefined && input.UserPoolId !== challenge.poolId) ||
-      normalize(str(responses, 'USERNAME')) !== challenge.username
+      !c ||
+      c.expiresAt < Date.now() ||
+      (expect.name !== undefined && expect.name !== c.name) ||
+      (expect.clientId !== undefined && expect.clientId !== c.clientId) ||
+      (expect.poolId !== undefined && expect.poolId !== c.poolId) ||
+      (expect.username !== undefined && normalize(expect.username) !== c.username)
     )
-      throw new AwsError('NotAuthorizedException', 'Invalid session for the user, session is expired.');
-    const user = this.user(challenge.poolId, challenge.username);
-    assertPasswordPolicy(responses.NEW_PASSWORD);
-    this.challenges.delete(sessionToken);
-    user.passwordHash = await hashPassword(responses.NEW_PASSWORD);
-    user.status = 'CONFIRMED';
+      throw new AwsError('NotAuthorizedException', INVALID_SESSION);
+    return c;
+  }
+
+  /** A wrong code: counts against the session, which dies after MAX_CODE_ATTEMPTS. */
+  private wrongCode(session: string | undefined, c: Challenge | undefined, type: string, message: string): never {
+    if (session && c && ++c.attempts >= MAX_CODE_ATTEMPTS) this.challenges.delete(session);
+    throw new AwsError(type, message);
+  }
+
+  private async respondToAuthChallenge(input: Input) {
+    const name = input.ChallengeName;
+    if (typeof name !== 'string' || !CHALLENGES.includes(name))
+      throw new AwsError('InvalidParameterException', `Challenge ${String(name)} is not supported by the local Cognito.`);
+    const session = str(input, 'Session');
+    const responses = (input.ChallengeResponses ?? {}) as Record<string, unknown>;
+    const c = this.liveChallenge(session, {
+      name,
+      clientId: str(input, 'ClientId'),
+      poolId: input.UserPoolId,
+      username: str(responses, 'USERNAME'),
+    });
+    const pool = this.pool(c.poolId);
+    const user = this.user(c.poolId, c.username);
+    if (!user.enabled) throw new AwsError('NotAuthorizedException', 'User is disabled.');
+    switch (c.name) {
+      case 'NEW_PASSWORD_REQUIRED': {
+        assertPasswordPolicy(responses.NEW_PASSWORD);
+        this.challenges.delete(session);
+        user.passwordHash = await hashPassword(responses.NEW_PASSWORD);
+        user.status = 'CONFIRMED';
+        await this.touch(user);
+        return this.afterPassword(pool, user);
+      }
+      case 'MFA_SETUP': {
+        if (c.stage !== 'verified')
+          throw new AwsError(
+            'InvalidParameterException',
+            'Verify a software token (VerifySoftwareToken) before answering MFA_SETUP.',
+          );
+        this.challenges.delete(session);
+        return { ChallengeParameters: {}, AuthenticationResult: await this.startSession(pool, user) };
+      }
+      case 'SOFTWARE_TOKEN_MFA': {
+        const code = str(responses, 'SOFTWARE_TOKEN_MFA_CODE');
+        const secret = user.mfa?.totpSecret;
+        const step = secret ? matchTotp(secret, code) : null;
+        if (step === null) this.wrongCode(session, c, 'CodeMismatchException', 'Invalid code received for user');
+        if (user.mfa?.lastStep !== undefined && step <= user.mfa.lastStep)
+          this.wrongCode(session, c, 'ExpiredCodeException', 'Your software token has already been used once.');
+        this.challenges.delete(session);
+        user.mfa = { ...user.mfa, lastStep: step };
+        await this.touch(user);
+        return { ChallengeParameters: {}, AuthenticationResult: await this.startSession(pool, user) };
+      }
+    }
+  }
+
+  private async associateSoftwareToken(input: Input) {
+    if ((input.Session === undefined) === (input.AccessToken === undefined))
+      throw new AwsError('InvalidParameterException', 'Give either AccessToken or Session.');
+    const secret = newTotpSecret();
+    if (input.Session !== undefined) {
+      const session = str(input, 'Session');
+      const c = this.liveChallenge(session, { name: 'MFA_SETUP' });
+      if (c.stage === 'verified') throw new AwsError('NotAuthorizedException', INVALID_SESSION);
+      const user = this.user(c.poolId, c.username);
+      user.mfa = { ...user.mfa, pendingSecret: secret };
+      this.challenges.delete(session);
+      const next = this.newSession({ ...c, attempts: 0, stage: 'associated' });
+      await this.touch(user);
+      return { SecretCode: secret, Session: next };
+    }
+    const { user } = await this.accessTokenUser(input);
+    user.mfa = { ...user.mfa, pendingSecret: secret };
     await this.touch(user);
-    return { ChallengeParameters: {}, AuthenticationResult: await this.startSession(this.pool(challenge.poolId), user) };
+    return { SecretCode: secret };
+  }
+
+  private async verifySoftwareToken(input: Input) {
+    if ((input.Session === undefined) === (input.AccessToken === undefined))
+      throw new AwsError('InvalidParameterException', 'Give either AccessToken or Session.');
+    const code = str(input, 'UserCode');
+    let session: string | undefined;
+    let c: Challenge | undefined;
+    let user: StoredUser;
+    if (input.Session !== undefined) {
+      session = str(input, 'Session');
+      c = this.liveChallenge(session, { name: 'MFA_SETUP' });
+      if (c.stage !== 'associated')
+        throw new AwsError('InvalidParameterException', 'Call AssociateSoftwareToken with this session first.');
+      user = this.user(c.poolId, c.username);
+    } else {
+      user = (await this.accessTokenUser(input)).user;
+    }
+    const pending = user.mfa?.pendingSecret;
+    if (!pending) throw new AwsError('InvalidParameterException', 'Call AssociateSoftwareToken first.');
+    const step = matchTotp(pending, code);
+    if (step === null)
+      this.wrongCode(session, c, 'EnableSoftwareTokenMFAException', 'Code mismatch and fail enable Software Token MFA');
+    // Completing MFA_SETUP makes TOTP the user's MFA; enrolling with an access token keeps the preference as it was.
+    const enabled = c ? true : (user.mfa?.totpEnabled ?? false);
+    user.mfa = {
+      totpSecret: pending,
+      totpEnabled: enabled,
+      totpPreferred: c ? true : (user.mfa?.totpPreferred ?? false),
+      lastStep: step,
+    };
+    let next: string | undefined;
+    if (session && c) {
+      this.challenges.delete(session);
+      next = this.newSession({ ...c, attempts: 0, stage: 'verified' });
+    }
+    await this.touch(user);
+    return { Status: 'SUCCESS', ...(next ? { Session: next } : {}) };
+  }
+
+  private async setMfaPreference(user: StoredUser, input: Input) {
+    for (const other of ['SMSMfaSettings', 'EmailMfaSettings']) {
+      const o = input[other] as { Enabled?: boolean; PreferredMfa?: boolean } | undefined;
+      if (o?.Enabled || o?.PreferredMfa)
+        throw new AwsError('InvalidParameterException', `${other} is not supported by the local Cognito.`);
+    }
+    const totp = input.SoftwareTokenMfaSettings as { Enabled?: boolean; PreferredMfa?: boolean } | undefined;
+    if (totp) {
+      if ((totp.Enabled || totp.PreferredMfa) && !user.mfa?.totpSecret)
+        throw new AwsError('InvalidParameterException', 'User has not verified software token mfa');
+      const mfa: StoredMfa = { ...user.mfa };
+      if (totp.Enabled !== undefined) mfa.totpEnabled = totp.Enabled;
+      if (totp.PreferredMfa !== undefined) mfa.totpPreferred = totp.PreferredMfa;
+      if (mfa.totpPreferred) mfa.totpEnabled = true;
+      user.mfa = mfa;
+    }
+    return this.touch(user);
+  }
+
+  /** The user behind a valid access token from one of our pools (signature, issuer, client, token_use, user enabled). */
+  private async accessTokenUser(input: Input): Promise<{ pool: PoolConfig; user: StoredUser }> {
+    const token = str(input, 'AccessToken');
+    const invalid = () => new AwsError('NotAuthorizedException', 'Invalid Access Token');
+    const { publicKey } = await this.signingKeys();
+    let payload: JWTPayload;
+    try {
+      const issuers = [...this.pools.keys()].map((id) => this.issuer(id));
+      ({ payload } = await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer: issuers }));
+    } catch {
+      throw invalid();
+    }
+    const pool = [...this.pools.values()].find((p) => this.issuer(p.id) === payload.iss);
+    if (!pool || payload.token_use !== 'access' || payload.client_id !== pool.clientId) throw invalid();
+    const username = payload.username;
+    const user = typeof username === 'string' ? this.poolUsers(pool.id)[username] : undefined;
+    if (!user || user.sub !== payload.sub) throw invalid();
+    if (!user.enabled) throw new AwsError('NotAuthorizedException', 'User is disabled.');
+    return { pool, user };
   }
 
   // ---------------------------------------------------------------- tokens

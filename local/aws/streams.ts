@@ -267,14 +267,31 @@ export function toLambdaRecord(r: StreamRecord, streamArn: string, region: strin
     dynamodb: plain({
       ApproximateCreationDateTime: created instanceof Date ? Math.floor(created.getTime() / 1000) : created,
       Keys: d.Keys,
-      NewImage: d.NewImage,
-      OldImage: d.OldImage,
+      NewImage: restoreEmptyMaps(d.NewImage),
+      OldImage: restoreEmptyMaps(d.OldImage),
       SequenceNumber: d.SequenceNumber,
       SizeBytes: d.SizeBytes,
       StreamViewType: d.StreamViewType,
     }) as DynamoDBRecord['dynamodb'],
     ...(r.userIdentity ? { userIdentity: { type: r.userIdentity.Type, principalId: r.userIdentity.PrincipalId } } : {}),
   };
+}
+
+/**
+ * The Streams client hands an empty map attribute back as `{}` (no type key), where Lambda's event has
+ * `{ M: {} }`; unmarshalling `{}` fails. Restores the type, recursively, so handlers see what AWS sends.
+ */
+export function restoreEmptyMaps<T>(image: T): T {
+  if (!image || typeof image !== 'object') return image;
+  const fix = (av: unknown): unknown => {
+    if (!av || typeof av !== 'object' || av instanceof Uint8Array) return av;
+    const o = av as Record<string, unknown>;
+    if (Object.keys(o).filter((k) => o[k] !== undefined && k !== '$unknown').length === 0) return { M: {} };
+    if (o.M && typeof o.M === 'object') return { ...o, M: restoreEmptyMaps(o.M) };
+    if (Array.isArray(o.L)) return { ...o, L: o.L.map(fix) };
+    return av;
+  };
+  return Object.fromEntries(Object.entries(image as Record<string, unknown>).map(([k, v]) => [k, fix(v)])) as T;
 }
 
 function plain(v: unknown): unknown {

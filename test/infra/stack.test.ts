@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as manifest from '#functions/manifest.ts';
-import { GATEWAY_PROBLEMS, RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
+import { RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
 import { CLIENT_GROUPS, STAFF_GROUPS } from '#infra/constructs/identity.ts';
 import { TENANTS_DIR } from '#infra/tenant.ts';
+import { GATEWAY_PROBLEMS } from '#shared/gateway-problems.ts';
 import { GSIS, TTL_ATTRIBUTE } from '#store/table.ts';
 import { functionLogicalId, resources, roleActions, type Synth, synth } from './support.ts';
 
@@ -153,6 +154,11 @@ describe('user pools', () => {
     }
   });
 
+  it('app clients: users cannot write their own attributes (email changes go through the API)', () => {
+    for (const c of Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'))) {
+      expect(c.Properties?.WriteAttributes).toEqual([]);
+    }
+  });
   it('app clients: password auth + refresh, no secret', () => {
     const clients = Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'));
     expect(clients).toHaveLength(2);
@@ -221,6 +227,16 @@ describe('API', () => {
   });
 });
 
+describe('function environment', () => {
+  it('every function knows the allowed browser origins, so responses carry CORS headers in AWS too', () => {
+    for (const fn of Object.values(resources(s.template, 'AWS::Lambda::Function'))) {
+      const vars = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+      if (!vars?.TABLE_NAME) continue; // CDK's own helper functions (log retention, custom resources)
+      expect(vars.CORS_ORIGINS).toBeTruthy();
+    }
+  });
+});
+
 describe('gateway responses', () => {
   it('authorizer refusals, unknown routes and throttling answer problem+json with stable codes', () => {
     const responses = Object.values(resources(s.template, 'AWS::ApiGateway::GatewayResponse'));
@@ -256,9 +272,10 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
     expect(
       actions.some((a) => a.startsWith('cognito-idp:')),
       'userpool:admin',
-    ).toBe(has('userpool:admin'));
+    ).toBe(has('userpool:admin:clients') || has('userpool:admin:staff'));
     expect(actions.includes('s3:PutObject'), 's3 put').toBe(has('documents:write') || has('audit-archive:write'));
-    expect(actions.includes('s3:GetObject'), 's3 get').toBe(has('documents:read'));
+    expect(actions.includes('s3:GetObject'), 's3 get').toBe(has('documents:read') || has('audit-archive:read'));
+    expect(actions.includes('ses:SendEmail'), 'email:send').toBe(has('email:send'));
     expect(
       actions.some((a) => a.startsWith('textract:')),
       'textract',
@@ -268,6 +285,24 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
       'states:callback',
     ).toBe(has('states:callback'));
     expect(actions.some((a) => a.startsWith('s3:Delete') || a === 's3:*' || a === '*')).toBe(false);
+  });
+
+  it('the public registration function can provision users in the clients pool only, never the staff pool', () => {
+    const poolRefs = (fn: string) => {
+      const lambda = resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, fn)]!;
+      const roleId = (lambda.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+      return JSON.stringify(
+        Object.values(resources(s.template, 'AWS::IAM::Policy')).filter((p) =>
+          (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+        ),
+      );
+    };
+    const clientsPool = Object.keys(resources(s.template, 'AWS::Cognito::UserPool')).find((k) => /client/i.test(k))!;
+    const staffPool = Object.keys(resources(s.template, 'AWS::Cognito::UserPool')).find((k) => /staff/i.test(k))!;
+    expect(poolRefs('api-registrations')).toContain(clientsPool);
+    expect(poolRefs('api-registrations')).not.toContain(staffPool);
+    expect(poolRefs('api-staff')).toContain(staffPool);
+    expect(poolRefs('api-staff')).not.toContain(clientsPool);
   });
 
   it('a read-only function (api-me) cannot write the table', () => {
@@ -306,6 +341,92 @@ describe('monitoring', () => {
     for (const a of Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))) {
       expect(a.Properties!.AlarmActions).toHaveLength(1);
     }
+  });
+});
+
+describe('audit, outbox and email safeguards', () => {
+  const fnProps = (name: string) =>
+    resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!.Properties!;
+  const envOf = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+  const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value).includes(`"${logicalId}"`);
+
+  it.each(['AuditChainsBroken', 'AuditArchiveMissing'])(
+    'alarms on %s > 0 (job-audit-verify), on the namespace and service dimension Powertools emits',
+    (metricName) => {
+      const vars = envOf('job-audit-verify');
+      const matching = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties!)
+        .filter((a) => a.MetricName === metricName);
+      expect(matching).toHaveLength(1);
+      const [topicId] = Object.keys(resources(s.template, 'AWS::SNS::Topic'));
+      expect(matching[0]).toMatchObject({
+        Namespace: vars.POWERTOOLS_METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'service', Value: vars.POWERTOOLS_SERVICE_NAME }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: topicId }],
+      });
+      expect(vars.POWERTOOLS_SERVICE_NAME).toBe('job-audit-verify');
+    },
+  );
+
+  it.each(manifest.schedules.map((sch) => [sch.name, sch] as const))(
+    'schedule %s: Lambda never retries the job; its rule targets retry delivery twice, then the DLQ',
+    (_name, sch) => {
+      const fnId = functionLogicalId(s.template, sch.function);
+      const configs = Object.values(resources(s.template, 'AWS::Lambda::EventInvokeConfig')).filter(
+        (c) => (c.Properties!.FunctionName as { Ref: string }).Ref === fnId,
+      );
+      expect(configs).toHaveLength(1);
+      expect(configs[0]!.Properties!.MaximumRetryAttempts).toBe(0);
+
+      const rules = Object.values(resources(s.template, 'AWS::Events::Rule')).filter((r) =>
+        (r.Properties!.Targets as { Arn: unknown }[]).some((t) => refersTo(t.Arn, fnId)),
+      );
+      expect(rules.map((r) => r.Properties!.ScheduleExpression).filter(Boolean)).toEqual([sch.cron]);
+      expect(rules).toHaveLength(2); // the cron rule and the on-demand rule
+      for (const r of rules) {
+        for (const t of r.Properties!.Targets as Record<string, unknown>[]) {
+          expect(t.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
+          expect(t.DeadLetterConfig).toEqual({ Arn: expect.anything() });
+        }
+      }
+    },
+  );
+
+  it('the outbox sweeper runs every 5 minutes with table write and bus put', () => {
+    expect(manifest.schedules.find((x) => x.function === 'job-outbox-sweeper')?.cron).toBe('cron(0/5 * * * ? *)');
+    const actions = roleActions(s.template, functionLogicalId(s.template, 'job-outbox-sweeper'));
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'events:PutEvents']),
+    );
+  });
+
+  it('audit-verify may HEAD/GET (with ListBucket, so a missing key is a 404) and put audit archive objects, never delete', () => {
+    const actions = roleActions(s.template, functionLogicalId(s.template, 'job-audit-verify'));
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:ListBucket', 's3:PutObject']));
+    expect(
+      actions.some((a) => a.startsWith('s3:Delete') || a.startsWith('s3:PutObjectRetention') || a.startsWith('s3:Bypass')),
+    ).toBe(false);
+  });
+
+  it('only notifications may send email: ses:SendEmail on the brand domain identity, From brand.supportEmail only', () => {
+    const domain = String(demo.brand.supportEmail).split('@')[1];
+    const statements = Object.values(resources(s.template, 'AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.filter((st) =>
+        ([] as unknown[]).concat(st.Action).includes('ses:SendEmail'),
+      ).map((st) => ({ roles: p.Properties!.Roles, st })),
+    );
+    expect(statements).toHaveLength(1);
+    const notificationsRole = (fnProps('notifications').Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    expect(statements[0]!.roles).toEqual([{ Ref: notificationsRole }]);
+    const resource = JSON.stringify(statements[0]!.st.Resource);
+    expect(resource).toContain(`:ses:`);
+    expect(resource).toContain(`:identity/${domain}`);
+    expect(resource).not.toContain('*');
+    expect(statements[0]!.st.Condition).toEqual({ StringEquals: { 'ses:FromAddress': demo.brand.supportEmail } });
   });
 });
 

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
 import { newClientProfile, putClientProfile } from '#store/clients.ts';
+import { newJobRun, putJobRun } from '#store/job-runs.ts';
 import { auditKeys, emailKeys } from '#store/keys.ts';
 import { useTestTable } from '../support/dynamodb.ts';
 import { lambdaContext } from '../support/events.ts';
@@ -28,6 +29,8 @@ beforeAll(async () => {
     TENANT: 'demo',
     EVENT_BUS_NAME: 'bus',
     AUDIT_BUCKET: 'audit-bucket',
+    // The table email adapter (env.stage 'aws' would send through SES).
+    STAGE: 'local',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
@@ -245,5 +248,115 @@ describe('audit-verify job', () => {
       clientId: 'verify-bad',
       after: { seq: 2, reason: 'hash_mismatch' },
     });
+  });
+});
+
+describe('audit-verify job: the archive and failed runs', () => {
+  const HOUR = 3_600_000;
+  /** Commits `n` audit items for one entity, an hour ago (older than the archive grace period). */
+  async function oldChain(id: string, n: number) {
+    const at = new Date(Date.now() - HOUR);
+    for (let i = 0; i < n; i++) {
+      await commit({
+        writes: [],
+        audit: {
+          actor,
+          action: 'edit',
+          entity: { type: 'client', id },
+          clientId: id,
+          before: null,
+          after: { i },
+          requestId: 'r',
+        },
+        now: () => at,
+      });
+    }
+  }
+
+  it('reports a chain tip missing from the archive as archive_missing and re-archives it as the archiver would', async () => {
+    const { handler } = await import('#functions/jobs/audit-verify.ts');
+    const { archiveKey, archiveLine } = await import('#functions/workers/audit-archiver.ts');
+    await oldChain('archive-ok', 2);
+    await oldChain('archive-hole', 3);
+    const tip = (await get(auditKeys.item('client', 'archive-hole', 3)))!;
+    const holeKey = archiveKey(tip as never);
+    s3mock.on(HeadObjectCommand).resolves({});
+    s3mock.on(HeadObjectCommand, { Key: holeKey }).rejects(new NotFound({ message: 'Not Found', $metadata: {} }));
+    s3mock.on(PutObjectCommand).resolves({});
+
+    const summary = await handler({ 'detail-type': 'Scheduled Event', id: 'sched-archive' });
+    expect(summary.findings).toContainEqual({
+      entityType: 'client',
+      entityId: 'archive-hole',
+      clientId: 'archive-hole',
+      seq: 3,
+      reason: 'archive_missing',
+      rearchived: true,
+    });
+    expect(summary.findings.some((f) => f.entityId === 'archive-ok')).toBe(false);
+    expect(summary.archivesMissing).toBe(1);
+    expect(summary.archivesChecked).toBeGreaterThanOrEqual(2);
+    const heads = s3mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input);
+    expect(heads).toContainEqual({ Bucket: 'audit-bucket', Key: holeKey });
+    expect(heads.some((h) => h.Key!.includes('/archive-ok/000000000002.json'))).toBe(true);
+    const puts = s3mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      Bucket: 'audit-bucket',
+      Key: holeKey,
+      Body: archiveLine(tip as never),
+      ChecksumAlgorithm: 'SHA256',
+    });
+
+    const run = await get({ pk: 'JOB#audit-verify', sk: `RUN#${summary.runId}` });
+    expect(run).toMatchObject({ status: 'succeeded', summary: { archivesMissing: 1 } });
+    const finding = await get(auditKeys.item('audit-chain', 'client:archive-hole', 1));
+    expect(finding).toMatchObject({
+      action: 'audit.archive.missing',
+      clientId: 'archive-hole',
+      after: { seq: 3, reason: 'archive_missing', rearchived: true },
+    });
+  });
+
+  it('a run that throws is recorded as failed with the error, and the error is rethrown', async () => {
+    const { handler } = await import('#functions/jobs/audit-verify.ts');
+    await oldChain('archive-denied', 1);
+    const runId = '01AUDITVERIFYFAILEDRUN0001';
+    const now = new Date().toISOString();
+    await commit({
+      writes: [
+        putJobRun(
+          newJobRun({ job: 'audit-verify', runId, status: 'requested', requestedBy: 'admin-1', trigger: 'on_demand' }, now),
+        ),
+      ],
+      audit: {
+        actor,
+        action: 'job.run.requested',
+        entity: { type: 'job', id: 'audit-verify' },
+        before: null,
+        after: null,
+        requestId: 'r',
+      },
+    });
+    s3mock.on(HeadObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: 'Access Denied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+
+    await expect(
+      handler({
+        'detail-type': 'job.run.requested',
+        id: 'evt-fail',
+        detail: { job: 'audit-verify', runId, requestedBy: 'admin-1' },
+      }),
+    ).rejects.toThrow('Access Denied');
+    const run = await get({ pk: 'JOB#audit-verify', sk: `RUN#${runId}` });
+    expect(run).toMatchObject({ status: 'failed', trigger: 'on_demand', finishedAt: expect.any(String) });
+    expect(run!.summary.error).toContain('Access Denied');
+    expect(s3mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });

@@ -8,6 +8,7 @@ import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
+  AdminGetUserCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
@@ -110,7 +111,7 @@ describe('POST /v1/registrations', () => {
     const email = body.email.toLowerCase();
     const create = cognito.commandCalls(AdminCreateUserCommand)[0]!.args[0].input;
     expect(create).toMatchObject({ UserPoolId: 'us-east-1_clients', Username: email, MessageAction: 'SUPPRESS' });
-    expect(create.UserAttributes).toContainEqual({ Name: 'email_verified', Value: 'true' });
+    expect(create.UserAttributes).toContainEqual({ Name: 'email_verified', Value: 'false' });
     expect(cognito.commandCalls(AdminSetUserPasswordCommand)[0]!.args[0].input).toMatchObject({ Permanent: true });
     expect(cognito.commandCalls(AdminAddUserToGroupCommand)[0]!.args[0].input).toMatchObject({ GroupName: 'client' });
 
@@ -158,8 +159,9 @@ describe('POST /v1/registrations', () => {
     expect(await count()).toBe(before);
   });
 
-  it('Cognito UsernameExists is 409 email_taken', async () => {
+  it('Cognito UsernameExists that survives replacing the orphan is 409 email_taken', async () => {
     cognito.on(AdminCreateUserCommand).rejects(Object.assign(new Error('exists'), { name: 'UsernameExistsException' }));
+    cognito.on(AdminGetUserCommand).rejects(Object.assign(new Error('gone'), { name: 'UserNotFoundException' }));
     const before = await count();
     const res = await register(registration());
     expect(res.statusCode).toBe(409);

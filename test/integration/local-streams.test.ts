@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '#functions/manifest.ts';
@@ -107,5 +108,31 @@ describe.skipIf(!endpoint)('DynamoDB stream relay (DynamoDB Local)', () => {
     await restarted.stop();
     expect(keys('outbox-relay')).toEqual(['o4']);
     expect(keys('audit-archiver')).toEqual([]);
+  });
+  it('hands empty maps to handlers as { M: {} }, as Lambda does, so they unmarshall', async () => {
+    const emptyTable = await createTestTable('streams-empty');
+    const got: DynamoDBRecord[] = [];
+    const relay = await startStreamRelay({
+      endpoint: endpoint!,
+      tableName: emptyTable,
+      functions: consumers,
+      startingPosition: 'TRIM_HORIZON',
+      pollIntervalMs: 20,
+      invoke: async (_fn, event) => {
+        got.push(...(event as DynamoDBStreamEvent).Records);
+        return { batchItemFailures: [] };
+      },
+    });
+    await client.send(
+      new PutItemCommand({
+        TableName: emptyTable,
+        Item: { pk: { S: 'e1' }, sk: { S: 'x' }, type: { S: 'audit' }, meta: { M: {} }, nested: { M: { inner: { M: {} } } } },
+      }),
+    );
+    await relay.drain();
+    await relay.stop();
+    const image = got[0]?.dynamodb?.NewImage as Record<string, AttributeValue>;
+    expect(image.meta).toEqual({ M: {} });
+    expect(unmarshall(image)).toMatchObject({ pk: 'e1', meta: {}, nested: { inner: {} } });
   });
 });

@@ -67,8 +67,31 @@ export function apiEvent(input: ApiEventInput): APIGatewayProxyEvent {
 }
 
 /** Claims for a signed-in user, in API Gateway's string form for cognito:groups. */
+const STAFF_GROUPS = new Set(['sales', 'retention', 'compliance', 'finance', 'admin']);
+
+/**
+ * Claims as API Gateway's Cognito authorizer passes them. `iss` names the pool the groups live in
+ * (staff pool for staff roles), as a real token would; the auth middleware only honours a role
+ * issued by its own pool.
+ */
 export function claimsFor(sub: string, groups: string[], email = `${sub}@example.test`): Record<string, string> {
-  return { sub, email, 'cognito:groups': `[${groups.join(' ')}]`, email_verified: 'true', token_use: 'id' };
+  const staff = groups.some((g) => STAFF_GROUPS.has(g));
+  const claims: Record<string, string> = {
+    sub,
+    email,
+    'cognito:groups': `[${groups.join(' ')}]`,
+    email_verified: 'true',
+    token_use: 'id',
+  };
+  // Read when the handler runs, so claims built at module load follow pool ids a test sets later.
+  Object.defineProperty(claims, 'iss', {
+    enumerable: true,
+    get: () => {
+      const pool = (staff ? process.env.STAFF_USER_POOL_ID : process.env.USER_POOL_ID) ?? (staff ? 'test_staff' : 'test_clients');
+      return `https://cognito-idp.us-east-1.amazonaws.com/${pool}`;
+    },
+  });
+  return claims;
 }
 
 export function lambdaContext(name = 'test-fn', timeoutMs = 30_000): Context {

@@ -244,9 +244,11 @@ describe('local Cognito through the real SDK client', () => {
     const disabled = await adminAuth(PASSWORD).catch((e) => e);
     expect(disabled.name).toBe('NotAuthorizedException');
     expect(disabled.message).toBe('User is disabled.');
-    expect(await cognito.verifyIdToken(idToken)).toBeNull();
-    await client.send(new AdminEnableUserCommand({ UserPoolId: STAFF_POOL.id, Username: 'ops@example.com' }));
+    // As with API Gateway's Cognito authorizer, an unexpired ID token still verifies after the user
+    // is disabled: disabling stops new sign-ins; revocation is global sign-out plus short token validity.
     expect(await cognito.verifyIdToken(idToken)).not.toBeNull();
+    await client.send(new AdminEnableUserCommand({ UserPoolId: STAFF_POOL.id, Username: 'ops@example.com' }));
+    expect((await adminAuth(PASSWORD)).AuthenticationResult?.IdToken).toBeTruthy();
   });
 
   it('asks for a new password after a temporary one', async () => {

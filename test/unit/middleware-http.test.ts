@@ -465,13 +465,18 @@ describe('responses', () => {
     const pub = await call({ method: 'GET', resource: '/v1/public' });
     expect(pub.headers?.['cache-control']).toBeUndefined();
   });
-  it('CORS_ORIGIN is used when set', async () => {
-    process.env.CORS_ORIGIN = 'https://app.demo.test';
+  it('CORS_ORIGINS: an allowed Origin is echoed with Vary, any other origin gets no CORS headers', async () => {
+    process.env.CORS_ORIGINS = 'https://demo.test,https://app.demo.test';
     try {
-      const res = await call({ method: 'GET', resource: '/v1/public' });
-      expect(res.headers?.['access-control-allow-origin']).toBe('https://app.demo.test');
+      const ok = await call({ method: 'GET', resource: '/v1/public', headers: { Origin: 'https://app.demo.test' } });
+      expect(ok.headers?.['access-control-allow-origin']).toBe('https://app.demo.test');
+      expect(ok.headers?.vary).toBe('Origin');
+      const other = await call({ method: 'GET', resource: '/v1/public', headers: { Origin: 'https://evil.example' } });
+      expect(other.headers?.['access-control-allow-origin']).toBeUndefined();
+      const none = await call({ method: 'GET', resource: '/v1/public' });
+      expect(none.headers?.['access-control-allow-origin']).toBeUndefined();
     } finally {
-      delete process.env.CORS_ORIGIN;
+      delete process.env.CORS_ORIGINS;
     }
   });
   it('unknown errors are 500 internal_error with a generic detail', async () => {

@@ -1,9 +1,7 @@
 /**
- * Amazon SES (v2 SendEmail) adapter behind the email port.
- *
- * The SES SDK client is not a dependency yet, so the adapter takes a `sendEmail` function with the
- * exact SESv2 SendEmail input/output shape; wiring it is one line once @aws-sdk/client-sesv2 is
- * added: `sendEmail: (input) => new SESv2Client({}).send(new SendEmailCommand(input))`.
+ * Amazon SES (v2 SendEmail) adapter behind the email port. The adapter takes a `sendEmail` function
+ * with the SESv2 SendEmail input/output shape; `sesSendEmail` is the real one (one SESv2 client per
+ * container), tests pass their own or mock the client.
  *
  * Invariants:
  * - idempotent per dedupeId: the NOTIFIED marker is claimed before SES is called, completed with the
@@ -11,6 +9,7 @@
  *   the SES call and completion leaves a 'sending' claim that a redelivery may take over after
  *   CLAIM_STALE_SECONDS (at-least-once at that edge, never silently dropped)
  */
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { ulid } from 'ulid';
 import { claimNotification, completeNotification, releaseNotification } from '#store/notifications.ts';
 import type { EmailMessage, EmailSender, SendResult } from './port.ts';
@@ -33,6 +32,15 @@ export interface SesDeps {
   from: string;
   configurationSet?: string;
   sendEmail: (input: SesSendEmailInput) => Promise<{ MessageId?: string }>;
+}
+
+let client: SESv2Client | undefined;
+
+/** SESv2 SendEmail through the container's client (region and endpoint from the standard AWS variables). */
+export async function sesSendEmail(input: SesSendEmailInput): Promise<{ MessageId?: string }> {
+  client ??= new SESv2Client({});
+  const res = await client.send(new SendEmailCommand(input));
+  return res.MessageId === undefined ? {} : { MessageId: res.MessageId };
 }
 
 export function sesEmailSender(deps: SesDeps): EmailSender {

@@ -6,12 +6,16 @@
  * Invariants:
  * - clients live in env.userPoolId / env.userPoolClientId, staff in env.staffUserPoolId /
  *   env.staffUserPoolClientId; the pool is always chosen explicitly by the caller
- * - users are created with MessageAction SUPPRESS when we set the password ourselves, and with
- *   email_verified = true (the address was typed by the user or by an admin)
+ * - users are created with MessageAction SUPPRESS when we set the password ourselves; email_verified
+ *   is 'true' only when the caller says so (admin-created staff), else 'false' (a self-registered
+ *   client has not proved it owns the address)
  * - Cognito errors a caller can cause map to DomainErrors: UsernameExists -> email_taken (409),
  *   InvalidPassword -> weak_password (400), NotAuthorized / UserNotFound / UserNotConfirmed /
  *   PasswordResetRequired -> invalid_credentials (401); anything else propagates (500)
- * - emails and passwords are never logged
+ * - challenge answers (respondToChallenge, associate/verifySoftwareToken) also map CodeMismatch /
+ *   EnableSoftwareTokenMFA / ExpiredCode -> invalid_mfa_code (401), NotAuthorized about the session ->
+ *   challenge_expired (401), InvalidPassword -> weak_password on field newPassword (400)
+ * - emails, passwords, codes and TOTP secrets are never logged
  */
 import {
   AdminAddUserToGroupCommand,
@@ -19,11 +23,15 @@ import {
   AdminDeleteUserCommand,
   AdminGetUserCommand,
   AdminSetUserPasswordCommand,
+  AssociateSoftwareTokenCommand,
   type AuthenticationResultType,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
+  VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DomainError } from '#domain/errors.ts';
 import type {
+  ChallengeAnswer,
   CreateUserInput,
   IdentityProvider,
   IdentityUser,
@@ -63,6 +71,42 @@ function mapError(err: unknown): never {
   }
 }
 
+export const invalidMfaCode = () =>
+  new DomainError(
+    'invalid_mfa_code',
+    'unauthorized',
+    'The code is wrong or has expired; enter the current code from your authenticator app',
+    [{ field: 'code', code: 'invalid_mfa_code', message: 'wrong or expired code' }],
+  );
+
+export const challengeExpired = () =>
+  new DomainError('challenge_expired', 'unauthorized', 'This sign-in step has expired or was already used; sign in again', [
+    { field: 'session', code: 'challenge_expired', message: 'expired, already used or unknown' },
+  ]);
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : '');
+
+function mapChallengeError(err: unknown): never {
+  switch (nameOf(err)) {
+    case 'CodeMismatchException':
+    case 'EnableSoftwareTokenMFAException':
+    case 'ExpiredCodeException':
+      throw invalidMfaCode();
+    case 'InvalidPasswordException':
+      throw new DomainError('weak_password', 'validation', 'The password does not meet the password policy', [
+        { field: 'newPassword', code: 'weak_password', message: 'does not meet the password policy' },
+      ]);
+    case 'NotAuthorizedException':
+      if (/session/i.test(messageOf(err))) throw challengeExpired();
+      throw invalidCredentials();
+    default:
+      return mapError(err);
+  }
+}
+
+const challengeOf = (res: { ChallengeName?: string | undefined; Session?: string | undefined }): SignInChallenge | null =>
+  res.ChallengeName ? { challengeName: res.ChallengeName, session: res.Session ?? '' } : null;
+
 function tokens(r: AuthenticationResultType | undefined): Tokens {
   if (!r?.IdToken || !r.AccessToken) throw new Error('Cognito returned no tokens');
   return {
@@ -84,7 +128,7 @@ export const cognitoIdentity: IdentityProvider = {
           Username: input.email,
           UserAttributes: [
             { Name: 'email', Value: input.email },
-            { Name: 'email_verified', Value: 'true' },
+            { Name: 'email_verified', Value: input.emailVerified === true ? 'true' : 'false' },
             { Name: 'given_name', Value: input.givenName },
             { Name: 'family_name', Value: input.familyName },
           ],
@@ -142,8 +186,41 @@ export const cognitoIdentity: IdentityProvider = {
         }),
       )
       .catch(mapError);
-    if (res.ChallengeName) return { challengeName: res.ChallengeName, session: res.Session ?? '' };
-    return tokens(res.AuthenticationResult);
+    return challengeOf(res) ?? tokens(res.AuthenticationResult);
+  },
+
+  async respondToChallenge(pool, answer: ChallengeAnswer): Promise<Tokens | SignInChallenge> {
+    const responses: Record<string, string> = { USERNAME: answer.email };
+    if (answer.challengeName === 'NEW_PASSWORD_REQUIRED') responses.NEW_PASSWORD = answer.newPassword ?? '';
+    if (answer.challengeName === 'SOFTWARE_TOKEN_MFA') responses.SOFTWARE_TOKEN_MFA_CODE = answer.code ?? '';
+    const res = await cognito()
+      .send(
+        new RespondToAuthChallengeCommand({
+          ClientId: clientId(pool),
+          ChallengeName: answer.challengeName,
+          Session: answer.session,
+          ChallengeResponses: responses,
+        }),
+      )
+      .catch(mapChallengeError);
+    return challengeOf(res) ?? tokens(res.AuthenticationResult);
+  },
+
+  async associateSoftwareToken(session) {
+    const res = await cognito()
+      .send(new AssociateSoftwareTokenCommand({ Session: session }))
+      .catch(mapChallengeError);
+    if (!res.SecretCode || !res.Session) throw new Error('Cognito AssociateSoftwareToken returned no secret or session');
+    return { secretCode: res.SecretCode, session: res.Session };
+  },
+
+  async verifySoftwareToken(session, code) {
+    const res = await cognito()
+      .send(new VerifySoftwareTokenCommand({ Session: session, UserCode: code }))
+      .catch(mapChallengeError);
+    if (res.Status !== 'SUCCESS') throw invalidMfaCode();
+    if (!res.Session) throw new Error('Cognito VerifySoftwareToken returned no session');
+    return { session: res.Session };
   },
 
   async refresh(pool, refreshToken) {

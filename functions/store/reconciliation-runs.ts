@@ -1,0 +1,97 @@
+/**
+ * Ledger reconciliation runs and their findings.
+ *
+ * A run is a job-run item (pk JOB#ledger-reconciliation, sk RUN#<ulid>; functions/store/job-runs.ts),
+ * so on-demand requests (POST /v1/admin/jobs/ledger-reconciliation/runs) and scheduled runs share one
+ * shape; its summary holds the counts. Findings are items of their own (pk RECON#<runId>,
+ * sk FINDING#<n>), so a run with many findings never hits the 400 KB item limit.
+ *
+ * Invariants:
+ * - findings are written with their audit items in the same commits as the run's result
+ * - the latest run is the newest run item (ULIDs sort by time) that has finished; a run still
+ *   'requested' or 'running' is reported beside it as `inProgress`
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '#shared/clients.ts';
+import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
+import type { JobRunItem } from './job-runs.ts';
+import { jobRunKeys, reconciliationKeys } from './keys.ts';
+import { type Page, queryPage } from './pagination.ts';
+import type { BaseItem } from './table.ts';
+
+export const RECONCILIATION_JOB = 'ledger-reconciliation';
+
+export type ReconciliationFindingCode =
+  | 'ledger_mismatch'
+  | 'held_mismatch'
+  | 'available_mismatch'
+  | 'journal_unbalanced'
+  | 'seq_mismatch'
+  | 'seq_gap'
+  | 'running_balance_mismatch'
+  | 'hold_overdue'
+  | 'hold_expiry_failed';
+
+export interface ReconciliationFinding {
+  code: ReconciliationFindingCode;
+  subject: { type: 'ledger-account' | 'ledger-journal' | 'ledger-hold'; id: string };
+  /** Set when the finding concerns a client's account (it then appears in that client's audit trail). */
+  clientId?: string | undefined;
+  expected?: string | undefined;
+  actual?: string | undefined;
+  detail?: Record<string, string> | undefined;
+}
+
+export type FindingItem = BaseItem & ReconciliationFinding & { type: 'reconciliation-finding'; runId: string; n: number };
+
+export function findingWrite(runId: string, n: number, f: ReconciliationFinding, now: string): CommitWrite {
+  return putNew(newItem({ ...reconciliationKeys.finding(runId, n), type: reconciliationKeys.type, runId, n, ...f }, now));
+}
+
+export function findingView(f: FindingItem | (ReconciliationFinding & { n?: number })): ReconciliationFinding {
+  return {
+    code: f.code,
+    subject: f.subject,
+    ...(f.clientId ? { clientId: f.clientId } : {}),
+    ...(f.expected !== undefined ? { expected: f.expected } : {}),
+    ...(f.actual !== undefined ? { actual: f.actual } : {}),
+    ...(f.detail ? { detail: f.detail } : {}),
+  };
+}
+
+/** A run's findings in the order they were found. */
+export async function runFindings(runId: string, limit: number, cursor?: string): Promise<Page<ReconciliationFinding>> {
+  const page = await queryPage<FindingItem>({
+    partition: reconciliationKeys.partition(runId),
+    sortPrefix: reconciliationKeys.findingPrefix,
+    limit,
+    cursor,
+  });
+  return { ...page, items: page.items.map(findingView) };
+}
+
+/** The newest finished run, and the newest unfinished one if it is newer. */
+export async function latestRuns(): Promise<{ latest?: JobRunItem; inProgress?: JobRunItem }> {
+  let start: Record<string, unknown> | undefined;
+  let inProgress: JobRunItem | undefined;
+  for (let page = 0; page < 10; page++) {
+    const res = await ddb().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': jobRunKeys.partition(RECONCILIATION_JOB), ':run': jobRunKeys.runPrefix },
+        ScanIndexForward: false,
+        Limit: 10,
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of (res.Items ?? []) as JobRunItem[]) {
+      if (item.status === 'succeeded' || item.status === 'failed') return { latest: item, ...(inProgress ? { inProgress } : {}) };
+      inProgress ??= item;
+    }
+    start = res.LastEvaluatedKey;
+    if (!start) break;
+  }
+  return inProgress ? { inProgress } : {};
+}
