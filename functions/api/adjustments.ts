@@ -245,55 +245,29 @@ export async function decideAdjustment(
   const resuming = item.status === 'approved' && body.decision === 'approve' && item.decidedBy === caller.sub;
   if (!resuming) assertDecidable(asRequest(item), caller.sub, new Date());
 
-  if (body.decision === 'reject') {
+  /** Records the decision (status, who, when, note) with its audit item, conditioned on the version read. */
+  const record = async (decision: 'approve' | 'reject') => {
     const now = new Date().toISOString();
-    const next = {
-      status: 'rejected' as const,
-      decision: 'reject' as const,
-      decidedBy: caller.sub,
-      decidedAt: now,
-      note: body.note,
-    };
+    const status = decision === 'approve' ? ('approved' as const) : ('rejected' as const);
+    const next = { status, decision, decidedBy: caller.sub, decidedAt: now, note: body.note };
     await commit({
-      writes: [updateAdjustment(item, next, now)],
+      writes: [updateAdjustment(item!, next, now)],
       audit: {
         actor,
-        action: 'ledger.adjustment.rejected',
+        action: `ledger.adjustment.${status}`,
         entity,
-        clientId: item.clientId,
-        before: { status: item.status },
-        after: { status: 'rejected', note: body.note },
+        clientId: item!.clientId,
+        before: { status: item!.status },
+        after: { status, note: body.note },
         reason: body.note,
         requestId,
       },
     });
-    return adjustmentView({ ...item, ...next });
-  }
+    return { ...item!, ...next, version: item!.version + 1, updatedAt: now };
+  };
 
-  if (!resuming) {
-    const now = new Date().toISOString();
-    const next = {
-      status: 'approved' as const,
-      decision: 'approve' as const,
-      decidedBy: caller.sub,
-      decidedAt: now,
-      note: body.note,
-    };
-    await commit({
-      writes: [updateAdjustment(item, next, now)],
-      audit: {
-        actor,
-        action: 'ledger.adjustment.approved',
-        entity,
-        clientId: item.clientId,
-        before: { status: item.status },
-        after: { status: 'approved', note: body.note },
-        reason: body.note,
-        requestId,
-      },
-    });
-    item = { ...item, ...next, version: item.version + 1, updatedAt: now };
-  }
+  if (body.decision === 'reject') return adjustmentView(await record('reject'));
+  if (!resuming) item = await record('approve');
 
   const cfg = tenantConfig();
   const amount = parseMoney(item.amount, cfg.currencies);

@@ -9,7 +9,7 @@
  * hot partition on the write path.
  *
  * Archive check (the Object Lock copy): for every intact chain, the archived object of the chain's
- * latest item (the key the audit archiver writes, functions/workers/audit-archiver.ts archiveKey)
+ * latest item (the key the audit archiver writes, functions/store/audit-archive.ts archiveKey)
  * must exist in the audit bucket (HeadObject). A missing one - the archiver's stream delivery was
  * lost - is an 'archive_missing' finding, and the item (still in the table, its chain just
  * verified) is archived again with the archiver's exact key and line. This is deliberately simple:
@@ -31,16 +31,15 @@
  *   run; AuditChainsBroken > 0 and AuditArchiveMissing > 0 raise alarms (infra/constructs/monitoring.ts)
  * - findings name entities and seqs only, never audit content (PII)
  */
-import { createHash } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
-import { archiveKey, archiveLine } from '#functions/workers/audit-archiver.ts';
 import { s3 } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { type AuditInput, commit, MAX_TRANSACTION_ITEMS, systemActor } from '#store/audit.ts';
+import { archiveAuditItem, archiveKey } from '#store/audit-archive.ts';
 import { type ChainVerification, chainHeads, getAuditItem, verifyEntityChain } from '#store/audit-trail.ts';
 import { finishJobRun, getJobRun, type JobRunItem } from '#store/job-runs.ts';
 
@@ -119,17 +118,7 @@ export async function checkArchive(r: ChainVerification, now: Date): Promise<Arc
   }
   const item = await getAuditItem(r.entityType, r.entityId, r.tip.seq);
   if (!item) return { checked: true, missing: true, rearchived: false };
-  const body = archiveLine(item);
-  await s3().send(
-    new PutObjectCommand({
-      Bucket: env.auditBucket,
-      Key: archiveKey(item),
-      Body: body,
-      ContentType: 'application/x-ndjson',
-      ContentMD5: createHash('md5').update(body, 'utf8').digest('base64'),
-      ChecksumAlgorithm: 'SHA256',
-    }),
-  );
+  await archiveAuditItem(item);
   return { checked: true, missing: true, rearchived: true };
 }
 

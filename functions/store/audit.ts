@@ -52,6 +52,12 @@ export interface AuditInput {
   reason?: string | undefined;
   evidence?: unknown;
   requestId: string;
+  /**
+   * The entity is created by this very commit (a new journal, say), so its chain starts here: the
+   * head is not read first but written with attribute_not_exists. Saves a round trip on hot paths;
+   * if a head exists after all, the transaction fails on it and the retry reads it as usual.
+   */
+  newEntity?: boolean;
 }
 
 export interface CommitInput {
@@ -234,7 +240,8 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
     const heads = new Map<string, AuditHeadItem | undefined>();
     await Promise.all(
       [...groups].map(async ([k, inputs]) => {
-        heads.set(k, await readHead(inputs[0]!.entity));
+        const fresh = attempt === 0 && inputs.every((a) => a.newEntity);
+        heads.set(k, fresh ? undefined : await readHead(inputs[0]!.entity));
       }),
     );
     const at = (attempt === 0 ? firstAt : clock()).toISOString();

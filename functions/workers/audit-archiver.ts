@@ -1,61 +1,23 @@
 /**
- * Audit archiver: table stream (INSERTs of type 'audit') -> the Object Lock audit bucket, one NDJSON
- * object per audit item at audit/<yyyy>/<mm>/<dd>/<entityType>/<entityId>/<seq>.json (date from `at`).
- *
- * Invariants:
- * - the key is a pure function of the item, so a redelivered record writes the same key; with Object
- *   Lock (versioning on) that adds a new version with identical content, never replaces the locked
- *   one - acceptable, and an export de-duplicates by key
- * - every PutObject carries Content-MD5 and a SHA-256 checksum, as Object Lock requires an integrity
- *   header; the bucket's default retention (compliance mode) applies
- * - the archived line is the whole audit record (hash and prevHash included), without index keys,
- *   so the chain can be re-verified from the archive alone
- * - a failed record is reported in batchItemFailures (Powertools batch processing)
+ * Audit archiver: table stream (INSERTs of type 'audit') -> the Object Lock audit bucket, through
+ * functions/store/audit-archive.ts (key layout, integrity headers and invariants are stated there).
+ * A failed record is reported in batchItemFailures (Powertools batch processing).
  */
-import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { s3 } from '#shared/clients.ts';
-import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
 import type { AuditItem } from '#store/audit.ts';
-import { padSeq } from '#store/keys.ts';
+import { archiveAuditItem } from '#store/audit-archive.ts';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
-
-const safe = (s: string) => encodeURIComponent(s);
-
-export function archiveKey(item: Pick<AuditItem, 'at' | 'entity' | 'seq'>): string {
-  const d = new Date(item.at);
-  const yyyy = String(d.getUTCFullYear());
-  const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
-  const dd = String(d.getUTCDate()).padStart(2, '0');
-  return `audit/${yyyy}/${mm}/${dd}/${safe(item.entity.type)}/${safe(item.entity.id)}/${padSeq(item.seq)}.json`;
-}
-
-export function archiveLine(item: AuditItem): string {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item;
-  return `${JSON.stringify(record)}\n`;
-}
 
 async function recordHandler(record: DynamoDBRecord): Promise<void> {
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as AuditItem;
   if (item.type !== 'audit') return;
-  const body = archiveLine(item);
-  await s3().send(
-    new PutObjectCommand({
-      Bucket: env.auditBucket,
-      Key: archiveKey(item),
-      Body: body,
-      ContentType: 'application/x-ndjson',
-      ContentMD5: createHash('md5').update(body, 'utf8').digest('base64'),
-      ChecksumAlgorithm: 'SHA256',
-    }),
-  );
+  await archiveAuditItem(item);
 }
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {

@@ -167,6 +167,37 @@ describe('per entity, seqs run 1, 2, 3 ... without gaps', () => {
   });
 });
 
+describe('new entities skip the head read without ever forking a chain', () => {
+  it('a commit flagged newEntity on an entity that already has a chain retries with the head and continues it', async () => {
+    const entity = { type: 'case', id: 'not-new-after-all' };
+    await commit({ writes: [], audit: { actor, action: 'opened', entity, before: null, after: { n: 1 }, requestId: 'r1' } });
+    const res = await commit({
+      writes: [],
+      audit: { actor, action: 'again', entity, before: null, after: { n: 2 }, requestId: 'r2', newEntity: true },
+    });
+    expect(res.audit[0]?.seq).toBe(2);
+    expect((await chain('case', 'not-new-after-all')).map((i) => i.seq)).toEqual([1, 2]);
+    expect((await verifyEntityChain('case', 'not-new-after-all')).break).toBeNull();
+  });
+
+  it('a truly new entity starts its chain at seq 1', async () => {
+    const res = await commit({
+      writes: [],
+      audit: {
+        actor,
+        action: 'created',
+        entity: { type: 'case', id: 'brand-new' },
+        before: null,
+        after: {},
+        requestId: 'r',
+        newEntity: true,
+      },
+    });
+    expect(res.audit[0]?.seq).toBe(1);
+    expect((await get(auditKeys.head('case', 'brand-new')))?.seq).toBe(1);
+  });
+});
+
 describe('tamper evidence', () => {
   it("modifying an audit item's `after` is flagged at that seq", async () => {
     for (let i = 0; i < 4; i++) {

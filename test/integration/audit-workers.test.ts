@@ -100,7 +100,8 @@ describe('outbox relay', () => {
 
 describe('audit archiver', () => {
   it('writes one NDJSON object per audit item at a key derived from the item, with Content-MD5 and a checksum', async () => {
-    const { handler, archiveKey } = await import('#functions/workers/audit-archiver.ts');
+    const { handler } = await import('#functions/workers/audit-archiver.ts');
+    const { archiveKey } = await import('#store/audit-archive.ts');
     await commit({
       writes: [],
       audit: {
@@ -275,7 +276,7 @@ describe('audit-verify job: the archive and failed runs', () => {
 
   it('reports a chain tip missing from the archive as archive_missing and re-archives it as the archiver would', async () => {
     const { handler } = await import('#functions/jobs/audit-verify.ts');
-    const { archiveKey, archiveLine } = await import('#functions/workers/audit-archiver.ts');
+    const { archiveKey, archiveLine } = await import('#store/audit-archive.ts');
     await oldChain('archive-ok', 2);
     await oldChain('archive-hole', 3);
     const tip = (await get(auditKeys.item('client', 'archive-hole', 3)))!;
