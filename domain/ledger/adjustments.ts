@@ -9,6 +9,10 @@
  * - the approver is a finance user other than the requester (403 four_eyes_required)
  * - a request is decided exactly once (409 already_decided); a pending request past its expiry can
  *   no longer be decided (409 adjustment_expired) and reads as 'expired'
+ * - no splitting around the threshold: a requester's immediate adjustments of one UTC day, summed in
+ *   the threshold's currency (minor units, each amount converted at the mid rate and rounded UP), must
+ *   stay strictly below the threshold; the adjustment that would reach it needs approval
+ *   (dailyApprovalRequired). The store keeps the running total (functions/store/adjustments.ts)
  */
 import { DomainError } from '../errors.ts';
 import { currency } from '../money/currencies.ts';
@@ -73,6 +77,29 @@ export function checkThreshold(amount: MinorMoney, cfg: TenantConfig): Threshold
     converted: ratioToDecimal({ num: value.num * rate.num, den: value.den * rate.den }),
   };
 }
+
+/**
+ * The amount and the threshold in minor units of the threshold's currency, for the per-requester daily
+ * total: the amount converted at the mid rate and rounded up (fail safe), the threshold rounded down.
+ * Undefined when the amount cannot be converted (such an amount needs approval anyway).
+ */
+export function thresholdMinor(amount: MinorMoney, cfg: TenantConfig): { amount: bigint; limit: bigint } | undefined {
+  const threshold = cfg.ledger.adjustmentApprovalThreshold;
+  const mid = midRatio(cfg, amount.currency, threshold.currency);
+  if (!mid) return undefined;
+  const scale = 10n ** BigInt(currency(threshold.currency).exponent);
+  const value = minorToRatio({ amount: amount.amount < 0n ? -amount.amount : amount.amount, currency: amount.currency });
+  const num = value.num * mid.ratio.num * scale;
+  const den = value.den * mid.ratio.den;
+  const limit = ratioOf(threshold.amount);
+  return { amount: (num + den - 1n) / den, limit: (limit.num * scale) / limit.den };
+}
+
+/** Whether an adjustment of `amount` (minor units) needs approval given the requester's day total so far. */
+export const dailyApprovalRequired = (dayTotal: bigint, amount: bigint, limit: bigint): boolean => dayTotal + amount >= limit;
+
+/** The UTC day (YYYY-MM-DD) an adjustment requested at `at` counts towards. */
+export const utcDay = (at: string): string => new Date(at).toISOString().slice(0, 10);
 
 /** The expiry of a request made at `requestedAt`. */
 export function expiryOf(requestedAt: string, hours = ADJUSTMENT_TTL_HOURS): string {

@@ -5,6 +5,8 @@
  * Invariants checked:
  * - ledger = sum of the account's postings; held = sum of its open holds; available = ledger - held
  * - every journal balances per currency
+ * - per currency, the ledgers of all accounts and the amounts of all postings each sum to zero
+ *   (double entry across the whole ledger; catches a consistent rewrite of one side)
  * - no hold is still pending after its expiresAt (the expiry sweep is late or failing)
  */
 
@@ -14,7 +16,13 @@ import type { Balance } from './model.ts';
 
 export { journalBalanced };
 
-export type FindingCode = 'ledger_mismatch' | 'held_mismatch' | 'available_mismatch' | 'journal_unbalanced' | 'hold_overdue';
+export type FindingCode =
+  | 'ledger_mismatch'
+  | 'held_mismatch'
+  | 'available_mismatch'
+  | 'journal_unbalanced'
+  | 'hold_overdue'
+  | 'currency_unbalanced';
 
 export interface Finding {
   code: FindingCode;
@@ -46,4 +54,32 @@ export function holdFinding(hold: Hold, now: Date): Finding | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * Per currency, the sum of all balance ledgers and the sum of all posting amounts, each plus
+ * `inFlight` (the not-yet-counted postings of journals only partly inside the read cut), must be 0.
+ * One finding per currency where either is not.
+ */
+export function currencyFindings(
+  ledgerSums: ReadonlyMap<string, bigint>,
+  postingSums: ReadonlyMap<string, bigint>,
+  inFlight: ReadonlyMap<string, bigint> = new Map(),
+): Finding[] {
+  const currencies = [...new Set([...ledgerSums.keys(), ...postingSums.keys(), ...inFlight.keys()])].sort();
+  const out: Finding[] = [];
+  for (const currency of currencies) {
+    const f = inFlight.get(currency) ?? 0n;
+    const ledgerSum = (ledgerSums.get(currency) ?? 0n) + f;
+    const postingSum = (postingSums.get(currency) ?? 0n) + f;
+    if (ledgerSum !== 0n || postingSum !== 0n) {
+      out.push({
+        code: 'currency_unbalanced',
+        expected: '0',
+        actual: String(postingSum !== 0n ? postingSum : ledgerSum),
+        detail: { currency, ledgerSum: String(ledgerSum), postingSum: String(postingSum) },
+      });
+    }
+  }
+  return out;
 }

@@ -69,8 +69,20 @@ export const TransferResult = z.object({
 /** sha256 of the request's canonical JSON: what the ledger's idempotency item remembers. */
 export const requestHash = (body: unknown): string => createHash('sha256').update(canonicalJson(body), 'utf8').digest('hex');
 
-/** The ledger idempotency scope for a caller's command, e.g. transfer:<sub>. */
-export const ledgerScope = (command: string, sub: string) => `${command}:${sub}`.slice(0, 64);
+/**
+ * The ledger idempotency scope for a caller's command: `transfer:<sub>` while that fits the store's
+ * 64-character scope, else the command and a hash of the sub (never a truncation: two callers must
+ * never share a scope and replay each other's journals).
+ */
+export const ledgerScope = (command: string, sub: string) => {
+  const plain = `${command}:${sub}`;
+  return plain.length <= 64
+    ? plain
+    : `${command}:${createHash('sha256')
+        .update(sub, 'utf8')
+        .digest('hex')
+        .slice(0, 63 - command.length)}`;
+};
 
 export function transferView(journal: PostedJournal, walletIds: ReadonlySet<string>, locale: string) {
   const fx = journal.metadata.fx as

@@ -19,7 +19,7 @@
  * - nothing here logs: audit content contains PII
  */
 import { createHash } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, TransactionInProgressException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditActor,
@@ -250,8 +250,10 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
       await ddb().send(new TransactWriteCommand({ TransactItems: [...writes, ...audit.items, ...outboxWrites] }));
       return { audit: audit.results, events: outbox.map((o) => ({ eventId: o.eventId, detailType: o.detailType })), at };
     } catch (err) {
-      if (!(err instanceof TransactionCanceledException)) throw err;
-      const reasons = err.CancellationReasons ?? [];
+      // An SDK retry of a transaction whose first attempt is still running (same client token).
+      const inProgress = err instanceof TransactionInProgressException;
+      if (!(err instanceof TransactionCanceledException) && !inProgress) throw err;
+      const reasons = inProgress ? [] : ((err as TransactionCanceledException).CancellationReasons ?? []);
       for (let i = 0; i < input.writes.length; i++) {
         if (reasons[i]?.Code === 'ConditionalCheckFailed') {
           throw (
@@ -260,9 +262,17 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
           );
         }
       }
-      const retryable = reasons.some(
-        (r, i) => r.Code === 'TransactionConflict' || (i >= input.writes.length && r.Code === 'ConditionalCheckFailed'),
-      );
+      // Conflicts with another transaction, a throttled hot partition, or a lost race on an audit chain
+      // head are worth another attempt; anything else (validation, the caller's own conditions) is not.
+      const retryable =
+        inProgress ||
+        reasons.some(
+          (r, i) =>
+            r.Code === 'TransactionConflict' ||
+            r.Code === 'ThrottlingError' ||
+            r.Code === 'ProvisionedThroughputExceeded' ||
+            (i >= input.writes.length && r.Code === 'ConditionalCheckFailed'),
+        );
       if (!retryable) throw err;
       if (attempt + 1 >= MAX_ATTEMPTS) {
         throw new DomainError('concurrent_modification', 'conflict', 'Too many concurrent changes to the same record; retry');

@@ -196,6 +196,9 @@ export const adjustmentKeys = {
     gsi2sk: `${requestedAt}#${adjustmentId}`,
   }),
   listPartition: 'ADJUSTMENTS',
+  /** A requester's running total of immediate adjustments on one UTC day (four-eyes split guard). */
+  counterType: 'adjustment-counter',
+  counter: (requesterSub: string, day: string): Key => ({ pk: `ADJCOUNTER#${requesterSub}#${day}`, sk: 'ADJUSTMENT-COUNTER' }),
 } as const;
 
 /** Ledger reconciliation findings, one item each, under their run (the run itself is a job-run item). */

@@ -22,19 +22,33 @@ import type { BaseItem } from './table.ts';
 export const RECONCILIATION_JOB = 'ledger-reconciliation';
 
 export type ReconciliationFindingCode =
-  | 'ledger_mismatch'
+  // a balance shard vs its own postings (up to the shard's seq) and open holds
+  | 'balance_mismatch'
   | 'held_mismatch'
+  | 'held_unverified'
   | 'available_mismatch'
-  | 'journal_unbalanced'
-  | 'seq_mismatch'
   | 'seq_gap'
   | 'running_balance_mismatch'
+  // an account's balance items
+  | 'missing_balance'
+  | 'missing_shard'
+  // double entry: per journal, and per currency across the whole ledger
+  | 'journal_unbalanced'
+  | 'currency_unbalanced'
+  // journal <-> posting cross-check
+  | 'posting_missing'
+  | 'posting_mismatch'
+  | 'journal_missing'
   | 'hold_overdue'
-  | 'hold_expiry_failed';
+  | 'hold_expiry_failed'
+  // written by runs before balance_mismatch / seq_gap replaced them (still readable)
+  | 'ledger_mismatch'
+  | 'seq_mismatch';
 
 export interface ReconciliationFinding {
   code: ReconciliationFindingCode;
-  subject: { type: 'ledger-account' | 'ledger-journal' | 'ledger-hold'; id: string };
+  /** A 'ledger-currency' subject (id = the currency code) is a ledger-wide finding. */
+  subject: { type: 'ledger-account' | 'ledger-journal' | 'ledger-hold' | 'ledger-currency'; id: string };
   /** Set when the finding concerns a client's account (it then appears in that client's audit trail). */
   clientId?: string | undefined;
   expected?: string | undefined;

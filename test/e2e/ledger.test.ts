@@ -3,8 +3,10 @@
  * sees it, converts USD to EUR (rate on both entries), downloads a statement, a large adjustment
  * needs a second finance user, and the reconciliation job run on demand finds nothing wrong.
  */
+
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { formatAmount, toMinor } from '#domain/money/index.ts';
 import { DEMO_FUNDING, DEMO_PASSWORD } from '#local/seed.ts';
 import { useRuntime } from './harness.ts';
 
@@ -48,7 +50,7 @@ describe('ledger journey', () => {
 
     // 2. The client sees it.
     wallets = await walletsOf(client);
-    const usdAfterCredit = (Number(seededUsd) + 500).toFixed(2);
+    const usdAfterCredit = formatAmount(toMinor(seededUsd, 'USD') + 500_00n, 'USD');
     expect(wallets.USD!.balance.amount).toBe(usdAfterCredit);
     expect(wallets.USD!.available.amount).toBe(usdAfterCredit);
 
@@ -83,7 +85,7 @@ describe('ledger journey', () => {
       expect(entry.description).toContain('1 USD = 0,9193548387 EUR');
     }
     wallets = await walletsOf(client);
-    expect(wallets.EUR!.balance.amount).toBe((Number(seededEur) + 91.93).toFixed(2));
+    expect(wallets.EUR!.balance.amount).toBe(formatAmount(toMinor(seededEur, 'EUR') + 91_93n, 'EUR'));
 
     // Another client's wallet is invisible to the demo client.
     const other = await e2e.call('GET', '/v1/wallets/wal_someone-else_USD/transactions', { token: client });
@@ -101,7 +103,9 @@ describe('ledger journey', () => {
     const lines = (st.body as string).trimEnd().split('\r\n');
     expect(lines[0]).toBe('date,type,description,reference,amount,currency,balance,fx_rate,journal_id');
     expect(lines[1]).toContain(',opening_balance,Opening balance,,,USD,0.00,,');
-    expect(lines.at(-1)).toContain(`,closing_balance,Closing balance,,,USD,${(Number(usdAfterCredit) - 100).toFixed(2)},,`);
+    expect(lines.at(-1)).toContain(
+      `,closing_balance,Closing balance,,,USD,${formatAmount(toMinor(usdAfterCredit, 'USD') - 100_00n, 'USD')},,`,
+    );
     expect(lines.some((l) => l.includes(rate))).toBe(true);
 
     // 5. A large adjustment needs a second finance user.
@@ -146,7 +150,7 @@ describe('ledger journey', () => {
     });
     expect(twice.status).toBe(409);
     wallets = await walletsOf(client);
-    expect(wallets.USD!.balance.amount).toBe((Number(usdAfterCredit) - 100 + 15000).toFixed(2));
+    expect(wallets.USD!.balance.amount).toBe(formatAmount(toMinor(usdAfterCredit, 'USD') - 100_00n + 15_000_00n, 'USD'));
 
     const journal = await e2e.call('GET', `/v1/admin/ledger/journals/${approved.body.journalId}`, { token: admin });
     expect(journal.status).toBe(200);

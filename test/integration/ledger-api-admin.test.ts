@@ -3,9 +3,11 @@
  * decided once), the ledger admin routes, role checks on every admin route, and the reconciliation
  * job (clean ledger, stale hold expiry, a planted balance bug found and audited).
  */
+
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toMinor } from '#domain/money/index.ts';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditItems } from '#store/audit.ts';
@@ -31,6 +33,8 @@ const finance3 = claimsFor(`finance-3-${uid()}`, ['finance']);
 const compliance = claimsFor(`compliance-${uid()}`, ['compliance']);
 const admin = claimsFor(`admin-${uid()}`, ['admin']);
 const walletUsd = `wal_${client.sub}_USD`;
+/** A finance user with no adjustments yet today (immediate adjustments count towards a per-user daily total). */
+const freshFinance = () => claimsFor(`finance-${uid()}`, ['finance']);
 
 const call = (h: Handler, input: Parameters<typeof apiEvent>[0]) => h(apiEvent(input), lambdaContext());
 const adjust = (claims: Record<string, string>, body: Record<string, unknown>, key = `adj-${uid()}-${uid()}`) =>
@@ -49,6 +53,8 @@ const credit = (amount: string, currency = 'USD', walletId = walletUsd) => ({
   amount: { amount, currency },
   reason: 'Goodwill credit after a platform outage',
 });
+/** Exact money comparison: minor units as bigint, never floats. */
+const usdMinor = (amount: string) => toMinor(amount, 'USD');
 const balance = async (cur = 'USD') => {
   const items = bodyOf<{ items: { currency: string; balance: { amount: string } }[] }>(
     await call(wallets, { method: 'GET', resource: '/v1/wallets', claims: client }),
@@ -131,11 +137,12 @@ describe('POST /v1/admin/adjustments', () => {
 
   it('a replay returns the same journal and moves money once', async () => {
     const key = `replay-${uid()}-${uid()}`;
-    const a = bodyOf<{ journalId: string }>(await adjust(finance1, credit('1.00'), key));
-    const b = bodyOf<{ journalId: string }>(await adjust(finance1, credit('1.00'), key));
+    const f = freshFinance();
+    const a = bodyOf<{ journalId: string }>(await adjust(f, credit('1.00'), key));
+    const b = bodyOf<{ journalId: string }>(await adjust(f, credit('1.00'), key));
     expect(b.journalId).toBe(a.journalId);
     expect(await balance()).toBe('10000.99');
-    const reused = await adjust(finance1, credit('2.00'), key);
+    const reused = await adjust(f, credit('2.00'), key);
     expect(reused.statusCode).toBe(422);
     expect(bodyOf(reused).code).toBe('idempotency_key_reused');
   });
@@ -149,8 +156,8 @@ describe('POST /v1/admin/adjustments', () => {
 
   it('converts other currencies to the base currency for the threshold (EUR at 1.0850)', async () => {
     const eur = `wal_${client.sub}_EUR`;
-    expect((await adjust(finance1, credit('9216.58', 'EUR', eur))).statusCode).toBe(201);
-    expect((await adjust(finance1, credit('9216.59', 'EUR', eur))).statusCode).toBe(202);
+    expect((await adjust(freshFinance(), credit('9216.58', 'EUR', eur))).statusCode).toBe(201);
+    expect((await adjust(freshFinance(), credit('9216.59', 'EUR', eur))).statusCode).toBe(202);
   });
 
   const bad: [string, Record<string, unknown>, number, string][] = [
@@ -169,7 +176,7 @@ describe('POST /v1/admin/adjustments', () => {
   ];
   for (const [name, patch, status, code] of bad) {
     it(`${name}: ${status} ${code}`, async () => {
-      const r = await adjust(finance1, { ...credit('1.00'), ...patch });
+      const r = await adjust(freshFinance(), { ...credit('1.00'), ...patch });
       expect(r.statusCode, r.body).toBe(status);
       expect(bodyOf(r).code).toBe(code);
     });
@@ -200,14 +207,14 @@ describe('four eyes', () => {
     expect(ok.statusCode, ok.body).toBe(200);
     const decided = bodyOf<{ status: string; journalId: string; decidedBy: string }>(ok);
     expect(decided).toMatchObject({ status: 'posted', decidedBy: finance2.sub });
-    expect(Number(await balance())).toBeCloseTo(Number(before) + 25000, 2);
+    expect(usdMinor(await balance())).toBe(usdMinor(before) + usdMinor('25000'));
 
     const again = await decide(finance3, req.adjustmentId, { decision: 'approve', note: 'again' });
     expect(again.statusCode).toBe(409);
     expect(bodyOf(again).code).toBe('already_decided');
     const reject = await decide(finance3, req.adjustmentId, { decision: 'reject', note: 'too late' });
     expect(reject.statusCode).toBe(409);
-    expect(Number(await balance())).toBeCloseTo(Number(before) + 25000, 2);
+    expect(usdMinor(await balance())).toBe(usdMinor(before) + usdMinor('25000'));
 
     const trail = [];
     for await (const page of auditItems({ type: 'adjustment', id: req.adjustmentId })) trail.push(...page);
@@ -216,6 +223,8 @@ describe('four eyes', () => {
       ['ledger.adjustment.approved', finance2.sub],
       ['ledger.adjustment.posted', finance2.sub],
     ]);
+    // approved + posted were written in the journal's own transaction: one timestamp, the journal's
+    expect(trail[1]!.at).toBe(trail[2]!.at);
   });
 
   it('concurrent approvals by two other users post exactly once', async () => {
@@ -226,7 +235,7 @@ describe('four eyes', () => {
       decide(finance3, req.adjustmentId, { decision: 'approve', note: 'b' }),
     ]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
-    expect(Number(await balance())).toBeCloseTo(Number(before) + 12000, 2);
+    expect(usdMinor(await balance())).toBe(usdMinor(before) + usdMinor('12000'));
   });
 
   it('a rejection moves nothing; unknown ids are 404; the list filters by status', async () => {
@@ -338,14 +347,20 @@ describe('reconciliation job', () => {
       detail: { job: 'ledger-reconciliation', runId, requestedBy: admin.sub },
     });
     expect(out.runId).toBe(runId);
-    expect(out.findings).toBe(1);
+    // the wallet disagrees with its postings, and USD no longer sums to zero across the ledger
+    expect(out.findings).toBe(2);
     const view = await reconciliation();
     expect(view.latest?.runId).toBe(runId);
     expect(view.findings.items).toEqual([
       expect.objectContaining({
-        code: 'ledger_mismatch',
+        code: 'balance_mismatch',
         subject: { type: 'ledger-account', id: walletUsd },
         clientId: client.sub,
+      }),
+      expect.objectContaining({
+        code: 'currency_unbalanced',
+        subject: { type: 'ledger-currency', id: 'USD' },
+        detail: { currency: 'USD', ledgerSum: '1', postingSum: '0' },
       }),
     ]);
     const trail = [];

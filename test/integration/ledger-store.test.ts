@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '#domain/errors.ts';
-import { type Account, MAX_POSTINGS, transferJournal } from '#domain/ledger/index.ts';
+import { type Account, fxTransferJournal, MAX_POSTINGS, transferJournal } from '#domain/ledger/index.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditKeys, ledgerKeys } from '#store/keys.ts';
+import { ledgerDdb } from '#store/ledger/codec.ts';
 import {
   allPostings,
   balanceAsOf,
@@ -285,6 +286,45 @@ describe('crash safety: a journal is visible whole or not at all, and a retry po
   });
 });
 
+describe('an FX transfer is one journal that balances in each currency through the FX position', () => {
+  it('debits the source, credits the target rounded down, and the FX position absorbs both legs', async () => {
+    const run = randomUUID();
+    const from = await ensureWallet(`fx-${run}`, 'USD', ctx);
+    const to = await ensureWallet(`fx-${run}`, 'JPY', ctx);
+    await fund(from, 100_00n);
+    const [fxFrom, fxTo] = await Promise.all([houseAccount('fx_position', 'USD'), houseAccount('fx_position', 'JPY')]);
+    const { journal } = await postJournal({
+      draft: fxTransferJournal({
+        journalId: `fx-${run}`,
+        from,
+        to,
+        fxFrom,
+        fxTo,
+        amount: usd(33_33n),
+        rate: '149.987',
+        rateSource: 'test',
+        rateAt: '2026-11-25T00:00:00.000Z',
+      }),
+      idempotency: idem(`fx-${run}`),
+      actor,
+      requestId: 'r',
+    });
+    const byAccount = new Map(journal.postings.map((p) => [p.accountId, p]));
+    // 33.33 USD x 149.987 = 4999.06671 JPY -> 4999 (down: the client never gets more than the exact conversion)
+    expect(byAccount.get(from.accountId)).toMatchObject({ amount: -33_33n, currency: 'USD' });
+    expect(byAccount.get(fxFrom.accountId)).toMatchObject({ amount: 33_33n, currency: 'USD' });
+    expect(byAccount.get(fxTo.accountId)).toMatchObject({ amount: -4999n, currency: 'JPY' });
+    expect(byAccount.get(to.accountId)).toMatchObject({ amount: 4999n, currency: 'JPY' });
+    for (const cur of ['USD', 'JPY']) {
+      const sum = journal.postings.filter((p) => p.currency === cur).reduce((a, p) => a + p.amount, 0n);
+      expect(sum, cur).toBe(0n);
+    }
+    expect((await getBalance(to.accountId)).ledger).toBe(4999n);
+    expect((await getBalance(from.accountId)).ledger).toBe(66_67n);
+    expect(journal.metadata.fx).toMatchObject({ rate: '149.987', rateSource: 'test' });
+  });
+});
+
 describe('a failed funds condition writes nothing', () => {
   it('no journal, postings, audit, outbox or idempotency item', async () => {
     const run = randomUUID();
@@ -330,6 +370,7 @@ describe('a failed funds condition writes nothing', () => {
 describe('a journal larger than MAX_POSTINGS is rejected before any write', () => {
   it('journal_too_large, and nothing is sent to DynamoDB', async () => {
     const spy = vi.spyOn(ddb(), 'send');
+    const ledgerSpy = vi.spyOn(ledgerDdb(), 'send');
     const postings = Array.from({ length: MAX_POSTINGS + 1 }, (_, i) => ({
       accountId: `x${i}`,
       amount: i === 0 ? -BigInt(MAX_POSTINGS) : 1n,
@@ -347,6 +388,7 @@ describe('a journal larger than MAX_POSTINGS is rejected before any write', () =
       ),
     ).toBe('journal_too_large');
     expect(spy).not.toHaveBeenCalled();
+    expect(ledgerSpy).not.toHaveBeenCalled();
   });
 
   it('a journal of exactly MAX_POSTINGS postings commits in one transaction', async () => {

@@ -4,10 +4,13 @@ import {
   type AdjustmentRequest,
   assertDecidable,
   checkThreshold,
+  dailyApprovalRequired,
   decide,
   effectiveStatus,
   expiryOf,
   signedFor,
+  thresholdMinor,
+  utcDay,
 } from '#domain/ledger/adjustments.ts';
 import { fxQuote, parseTenantConfig, splitPair } from '#domain/tenant/config.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
@@ -131,5 +134,25 @@ describe('deciding a request', () => {
     expect(() => decide(req, { decision: 'approve', by: 'x', at })).toThrow();
     expect(signedFor('debit', 5n)).toBe(-5n);
     expect(signedFor('credit', 5n)).toBe(5n);
+  });
+});
+
+describe('the daily total against splitting', () => {
+  it('converts to minor units of the threshold currency, rounding the amount up and the threshold down', () => {
+    expect(thresholdMinor({ amount: 400_000n, currency: 'USD' }, cfg)).toEqual({ amount: 400_000n, limit: 1_000_000n });
+    // 9,216.58 EUR at 1.0850 = 9,999.9893 USD -> 999,999 cents (rounded up)
+    expect(thresholdMinor({ amount: 921_658n, currency: 'EUR' }, cfg)).toEqual({ amount: 999_999n, limit: 1_000_000n });
+    expect(thresholdMinor({ amount: -400_000n, currency: 'USD' }, cfg)?.amount).toBe(400_000n);
+    expect(thresholdMinor({ amount: 1n, currency: 'XXX' }, cfg)).toBeUndefined();
+  });
+
+  it('needs approval once the day total plus the amount reaches the threshold', () => {
+    expect(dailyApprovalRequired(0n, 400_000n, 1_000_000n)).toBe(false);
+    expect(dailyApprovalRequired(400_000n, 400_000n, 1_000_000n)).toBe(false);
+    expect(dailyApprovalRequired(800_000n, 400_000n, 1_000_000n)).toBe(true);
+    expect(dailyApprovalRequired(600_000n, 400_000n, 1_000_000n)).toBe(true);
+    expect(dailyApprovalRequired(599_999n, 400_000n, 1_000_000n)).toBe(false);
+    expect(utcDay('2025-03-01T23:59:59.999Z')).toBe('2025-03-01');
+    expect(utcDay('2025-03-02T00:00:00.000Z')).toBe('2025-03-02');
   });
 });

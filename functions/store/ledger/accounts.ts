@@ -275,7 +275,8 @@ export async function houseAccount(kind: AccountKind, currency: string, opts: { 
       currency,
       ownerId: HOUSE_OWNER,
       shards: opts.shards ?? (HOT_KINDS.includes(kind) ? hotAccountShards() : 1),
-      noNegative: false,
+      // owed-money kinds (ib_payable, strategy_pool) can never pay out more than they hold
+      noNegative: NO_NEGATIVE_KINDS.includes(kind),
     },
     { actor: systemActor('ledger'), requestId: `house-account:${id}` },
   );

@@ -19,6 +19,7 @@
  *   requestHash => 'idempotency_key_reused' (422); the key item exists iff the journal does
  * - a journal with more than MAX_POSTINGS postings is rejected before any read or write
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ulid } from 'ulid';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError, isDomainError } from '#domain/errors.ts';
@@ -35,6 +36,7 @@ import {
   validateJournal,
 } from '#domain/ledger/index.ts';
 import { formatAmount } from '#domain/money/index.ts';
+import { logger, metrics } from '#shared/powertools.ts';
 import { type AuditInput, commit } from '../audit.ts';
 import { type CommitWrite, newItem, putNew } from '../items.ts';
 import { LEDGER_INDEX_SHARDS, ledgerKeys } from '../keys.ts';
@@ -220,6 +222,7 @@ export async function executeJournal(input: PostJournalInput, ext?: JournalExten
       read.set(t.accountId, s);
       at = maxIso(at, s.lastPostedAt);
     }
+    warnOnClockSkew(at);
     validateJournal(draft, accounts);
     const extra = ext ? await ext.prepare({ balances, at, journalId: draft.journalId }) : undefined;
     const next = applyJournal(balances, draft, accounts);
@@ -389,6 +392,9 @@ export async function executeJournal(input: PostJournalInput, ext?: JournalExten
         // an extension (posting a hold) re-runs its own checks: a concurrent twin is hold_not_pending, not a replay
         if (!ext) return replay(idempotency, prior);
         if (prior.resultId !== draft.journalId || prior.requestHash !== idempotency.requestHash) throw reused();
+        if (attempt + 1 >= MAX_ATTEMPTS) {
+          throw new DomainError('concurrent_modification', 'conflict', 'Too many concurrent changes to the same account; retry');
+        }
         continue;
       }
       if (err === race || (isDomainError(err) && err.code === 'concurrent_modification' && err !== journalTaken)) {
@@ -400,6 +406,22 @@ export async function executeJournal(input: PostJournalInput, ext?: JournalExten
       }
       throw err;
     }
+  }
+}
+
+/** How far a shard's last posting may be ahead of this host's clock before it is reported. */
+export const CLOCK_SKEW_TOLERANCE_MS = 5_000;
+
+/**
+ * A journal is stamped max(now, the touched shards' lastPostedAt) so postings stay time-ordered per
+ * shard. A host with a fast clock would drag later journals into its future; that is logged and
+ * counted (metric LedgerClockSkew) so it is noticed, rather than silently reordering the ledger.
+ */
+function warnOnClockSkew(at: string): void {
+  const ahead = Date.parse(at) - Date.now();
+  if (ahead > CLOCK_SKEW_TOLERANCE_MS) {
+    logger.error('ledger clock skew: a shard was last posted in the future', { aheadMs: ahead });
+    metrics.addMetric('LedgerClockSkew', MetricUnit.Count, 1);
   }
 }
 

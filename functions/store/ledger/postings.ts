@@ -252,3 +252,53 @@ export async function sumPostings(accountId: string): Promise<PostingSummary> {
   );
   return { sum: shards.reduce((a, s) => a + s.sum, 0n), count: shards.reduce((a, s) => a + s.count, 0), shards };
 }
+
+/**
+ * One shard's postings up to `upToSeq` (inclusive), oldest first: their sum, count, seq gaps and
+ * running-balance breaks, for reconciliation against a balance item read with seq = upToSeq.
+ * Postings are append-only and carry their seq, so postings written after the balance read (seq >
+ * upToSeq) are simply not counted: no stable double read is needed. `untilPostedAt` (the balance's
+ * lastPostedAt) bounds the query, so the shard's newer tail is not even read; `visit` sees each
+ * page of counted postings. `upToSeq` Infinity counts every posting (a shard without a balance item).
+ */
+export async function sumShardPostingsUpTo(
+  accountId: string,
+  shard: number,
+  upToSeq: number,
+  opts: { untilPostedAt?: string; visit?: (page: PostingView[]) => Promise<void> | void } = {},
+): Promise<ShardPostingSummary> {
+  const s: ShardPostingSummary = { shard, sum: 0n, count: 0, lastSeq: 0, lastBalanceAfter: 0n };
+  if (upToSeq <= 0) return s;
+  const hi = opts.untilPostedAt ? `${ledgerKeys.postingSk(opts.untilPostedAt)}#~` : upperSk();
+  let done = false;
+  for await (const page of queryAll({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+    ExpressionAttributeValues: {
+      ':pk': ledgerKeys.postingPartition(accountId, shard),
+      ':lo': ledgerKeys.postingPrefix,
+      ':hi': hi,
+    },
+    ScanIndexForward: true,
+    ConsistentRead: true,
+    Limit: 500,
+  })) {
+    const counted: PostingView[] = [];
+    for (const item of page) {
+      const p = toPostingView(item);
+      if (p.seq > upToSeq) {
+        done = true;
+        break;
+      }
+      if (s.seqBreakAt === undefined && p.seq !== s.lastSeq + 1) s.seqBreakAt = p.seq;
+      if (s.runningBalanceBreakAt === undefined && p.balanceAfter !== s.sum + p.amount) s.runningBalanceBreakAt = p.seq;
+      s.sum += p.amount;
+      s.count++;
+      s.lastSeq = p.seq;
+      s.lastBalanceAfter = p.balanceAfter;
+      counted.push(p);
+    }
+    if (opts.visit && counted.length > 0) await opts.visit(counted);
+    if (done) break;
+  }
+  return s;
+}
