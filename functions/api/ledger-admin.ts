@@ -22,7 +22,7 @@ import type { Role } from '#functions/manifest.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { auditItems } from '#store/audit.ts';
 import type { JobRunItem } from '#store/job-runs.ts';
-import { accountShards, getAccount } from '#store/ledger/accounts.ts';
+import { accountShards, getAccount, sumShards } from '#store/ledger/accounts.ts';
 import { getJournal, JOURNAL_ENTITY } from '#store/ledger/journals.ts';
 import { listPostings } from '#store/ledger/postings.ts';
 import { cursorParam, limitParam } from '#store/pagination.ts';
@@ -149,16 +149,7 @@ export async function accountDetail(accountId: string) {
   const account = await getAccount(accountId);
   if (!account) throw new DomainError('account_not_found', 'not_found', 'No ledger account with this id');
   const shards = await accountShards(accountId);
-  const sum = shards.reduce(
-    (a, s) => ({
-      ledger: a.ledger + s.ledger,
-      held: a.held + s.held,
-      available: a.available + s.available,
-      version: a.version + s.version,
-      seq: a.seq + s.seq,
-    }),
-    { ledger: 0n, held: 0n, available: 0n, version: 0, seq: 0 },
-  );
+  const sum = sumShards(shards);
   const page = await listPostings(accountId, { limit: LAST_POSTINGS });
   return {
     account,

@@ -24,6 +24,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import {
   type AuditActor,
   type AuditEntityRef,
+  type AuditRecord,
   type ChainedRecord,
   type ChainHead,
   type HashFn,
@@ -42,16 +43,8 @@ export const MAX_ATTEMPTS = 10;
 
 export const sha256Hex: HashFn = (s) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-export interface AuditInput {
-  actor: AuditActor;
-  action: string;
-  entity: AuditEntityRef;
-  clientId?: string | undefined;
-  before: unknown;
-  after: unknown;
-  reason?: string | undefined;
-  evidence?: unknown;
-  requestId: string;
+/** What a caller says about a change; commit() adds seq, at, tenant and the chain hashes. */
+export interface AuditInput extends Omit<AuditRecord, 'seq' | 'at' | 'tenant'> {
   /**
    * The entity is created by this very commit (a new journal, say), so its chain starts here: the
    * head is not read first but written with attribute_not_exists. Saves a round trip on hot paths;

@@ -126,7 +126,8 @@ export async function readShards(shards: { accountId: string; shard: number }[])
 
 export const shardKey = (accountId: string, shard: number) => `${accountId}#${shard}`;
 
-function sumShards(shards: ShardBalance[]): Balance {
+/** An account's balance: the sum of its shards (version and seq are sums too). */
+export function sumShards(shards: ShardBalance[]): Balance {
   return shards.reduce<Balance>(
     (acc, s) => ({
       ledger: acc.ledger + s.ledger,
