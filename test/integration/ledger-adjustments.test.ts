@@ -14,9 +14,8 @@ import { ddb } from '#shared/clients.ts';
 import { getAdjustment, readDailyTotal } from '#store/adjustments.ts';
 import { auditItems } from '#store/audit.ts';
 import { getJournal } from '#store/ledger/journals.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 type Handler = (
   e: ReturnType<typeof apiEvent>,
@@ -80,14 +79,7 @@ const dropEdgeIdempotency = async () => {
 };
 
 beforeAll(async () => {
-  table = await useTestTable('ledger-adjustments');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('ledger-adjustments');
   adjustments = (await import('#functions/api/adjustments.ts')).handler as Handler;
   wallets = (await import('#functions/api/wallets.ts')).handler as Handler;
   await call(wallets, { method: 'GET', resource: '/v1/wallets', claims: client });

@@ -12,9 +12,8 @@ import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditItems } from '#store/audit.ts';
 import { ledgerKeys } from '#store/keys.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 type Handler = (
   e: ReturnType<typeof apiEvent>,
@@ -63,14 +62,7 @@ const balance = async (cur = 'USD') => {
 };
 
 beforeAll(async () => {
-  table = await useTestTable('ledger-admin');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('ledger-admin');
   adjustments = (await import('#functions/api/adjustments.ts')).handler as Handler;
   ledgerAdmin = (await import('#functions/api/ledger-admin.ts')).handler as Handler;
   wallets = (await import('#functions/api/wallets.ts')).handler as Handler;

@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ddb } from '#shared/clients.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 type Handler = (
   e: ReturnType<typeof apiEvent>,
@@ -88,14 +87,7 @@ const balanceOf = async (claims: Record<string, string>, cur: string) => {
 };
 
 beforeAll(async () => {
-  table = await useTestTable('ledger-wallets');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('ledger-wallets');
   wallets = (await import('#functions/api/wallets.ts')).handler as Handler;
   transfers = (await import('#functions/api/transfers.ts')).handler as Handler;
   adjustments = (await import('#functions/api/adjustments.ts')).handler as Handler;
