@@ -34,6 +34,18 @@ export const JOB_METRIC_ALARMS = [
     metricName: 'AuditArchiveMissing',
     description: 'audit item missing from the Object Lock archive (re-archived; find out why the archiver missed it)',
   },
+  {
+    id: 'LedgerReconciliationFindings',
+    fn: 'job-ledger-reconciliation',
+    metricName: 'LedgerReconciliationFindings',
+    description: 'ledger reconciliation found a balance, journal, posting or hold that does not add up',
+  },
+  {
+    id: 'OutboxEventsRepublished',
+    fn: 'job-outbox-sweeper',
+    metricName: 'OutboxEventsRepublished',
+    description: 'events the stream relay missed were republished by the sweeper (delivery path degraded)',
+  },
 ] as const;
 
 export interface MonitoringProps {

@@ -350,27 +350,29 @@ describe('audit, outbox and email safeguards', () => {
   const envOf = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
   const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value).includes(`"${logicalId}"`);
 
-  it.each(['AuditChainsBroken', 'AuditArchiveMissing'])(
-    'alarms on %s > 0 (job-audit-verify), on the namespace and service dimension Powertools emits',
-    (metricName) => {
-      const vars = envOf('job-audit-verify');
-      const matching = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))
-        .map((a) => a.Properties!)
-        .filter((a) => a.MetricName === metricName);
-      expect(matching).toHaveLength(1);
-      const [topicId] = Object.keys(resources(s.template, 'AWS::SNS::Topic'));
-      expect(matching[0]).toMatchObject({
-        Namespace: vars.POWERTOOLS_METRICS_NAMESPACE,
-        Dimensions: [{ Name: 'service', Value: vars.POWERTOOLS_SERVICE_NAME }],
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        EvaluationPeriods: 1,
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: topicId }],
-      });
-      expect(vars.POWERTOOLS_SERVICE_NAME).toBe('job-audit-verify');
-    },
-  );
+  it.each([
+    ['AuditChainsBroken', 'job-audit-verify'],
+    ['AuditArchiveMissing', 'job-audit-verify'],
+    ['LedgerReconciliationFindings', 'job-ledger-reconciliation'],
+    ['OutboxEventsRepublished', 'job-outbox-sweeper'],
+  ])('alarms on %s > 0 (%s), on the namespace and service dimension Powertools emits', (metricName, fn) => {
+    const vars = envOf(fn);
+    const matching = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties!)
+      .filter((a) => a.MetricName === metricName);
+    expect(matching).toHaveLength(1);
+    const [topicId] = Object.keys(resources(s.template, 'AWS::SNS::Topic'));
+    expect(matching[0]).toMatchObject({
+      Namespace: vars.POWERTOOLS_METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: vars.POWERTOOLS_SERVICE_NAME }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topicId }],
+    });
+    expect(vars.POWERTOOLS_SERVICE_NAME).toBe(fn);
+  });
 
   it.each(manifest.schedules.map((sch) => [sch.name, sch] as const))(
     'schedule %s: Lambda never retries the job; its rule targets retry delivery twice, then the DLQ',
