@@ -4,6 +4,15 @@
  * reads the same file. Business rules that vary per tenant live here as data, not code branches.
  */
 import * as z from 'zod';
+import {
+  DOCUMENT_SIDES,
+  ESMA_RETAIL_LEVERAGE,
+  IDENTITY_DOCUMENT_TYPES,
+  INSTRUMENT_CLASSES,
+  MAX_CONFIGURABLE_LEVERAGE,
+  PROOF_OF_ADDRESS_TYPES,
+  QUESTIONNAIRE_IDS,
+} from '../onboarding/catalog.ts';
 
 const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{2,5}$/, 'ISO 4217-style currency code');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code');
@@ -48,6 +57,85 @@ export const FxConfigSchema = z.strictObject({
   markupBps: z.number().int().min(0).max(1000).default(0),
 });
 
+/** Leverage N (for N:1) per instrument class; a class left out gets the ESMA retail cap (the conservative default). */
+const leverage = z.number().int().min(1).max(MAX_CONFIGURABLE_LEVERAGE);
+export const LeverageCapsSchema = z.strictObject(
+  Object.fromEntries(INSTRUMENT_CLASSES.map((c) => [c, leverage.default(ESMA_RETAIL_LEVERAGE[c])])) as {
+    [K in (typeof INSTRUMENT_CLASSES)[number]]: z.ZodDefault<typeof leverage>;
+  },
+);
+
+const IdentityDocumentSchema = z.strictObject({
+  type: z.enum(IDENTITY_DOCUMENT_TYPES),
+  /** The sides to upload: a passport's photo page is 'front' only; cards are front and back. */
+  sides: z
+    .array(z.enum(DOCUMENT_SIDES))
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'sides must not repeat'),
+});
+
+const DEFAULT_IDENTITY_DOCUMENTS = [
+  { type: 'passport', sides: ['front'] },
+  { type: 'national_id', sides: ['front', 'back'] },
+  { type: 'driving_licence', sides: ['front', 'back'] },
+  { type: 'residence_permit', sides: ['front', 'back'] },
+] as const;
+
+export const DocumentRequirementsSchema = z.strictObject({
+  /** The client uploads ONE of these. */
+  identity: z
+    .strictObject({
+      accepted: z
+        .array(IdentityDocumentSchema)
+        .min(1)
+        .refine((a) => new Set(a.map((d) => d.type)).size === a.length, 'each document type at most once')
+        .default(DEFAULT_IDENTITY_DOCUMENTS.map((d) => ({ type: d.type, sides: [...d.sides] }))),
+    })
+    .prefault({}),
+  proofOfAddress: z
+    .strictObject({
+      required: z.boolean().default(true),
+      /** The document must be issued no more than this many days before upload. */
+      maxAgeDays: z.number().int().min(1).max(366).default(90),
+      accepted: z
+        .array(z.enum(PROOF_OF_ADDRESS_TYPES))
+        .min(1)
+        .default([...PROOF_OF_ADDRESS_TYPES]),
+    })
+    .prefault({}),
+  selfie: z.strictObject({ required: z.boolean().default(false) }).prefault({}),
+});
+
+export const ClientTypeOnboardingSchema = z.strictObject({
+  documents: DocumentRequirementsSchema.prefault({}),
+  /** The suitability/appropriateness questionnaire to complete, e.g. 'mifid2-appropriateness' for EU retail. */
+  questionnaire: z.enum(QUESTIONNAIRE_IDS).optional(),
+  leverageCaps: LeverageCapsSchema.prefault({}),
+});
+
+/** CySEC-style allowance: a client may deposit up to `limit` within `maxDays` of registering, before verification. */
+export const PreVerificationDepositSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  limit: z.strictObject({ amount: decimalAmount, currency: currencyCode }).default({ amount: '2000.00', currency: 'EUR' }),
+  maxDays: z.number().int().min(1).max(366).default(15),
+});
+
+export const JurisdictionOnboardingSchema = z.strictObject({
+  retail: ClientTypeOnboardingSchema.prefault({}),
+  professional: ClientTypeOnboardingSchema.prefault({}),
+  preVerificationDeposit: PreVerificationDepositSchema.optional(),
+});
+export type JurisdictionOnboarding = z.output<typeof JurisdictionOnboardingSchema>;
+
+/**
+ * Onboarding rules per jurisdiction code (EU, UK, AU, ROW...) and client type. A jurisdiction left
+ * out gets the defaults: every identity document type, proof of address <= 90 days, no selfie,
+ * no questionnaire, ESMA retail leverage caps for both client types, no pre-verification deposits.
+ */
+export const OnboardingConfigSchema = z.strictObject({
+  jurisdictions: z.record(z.string().regex(/^[A-Z]{2,5}$/), JurisdictionOnboardingSchema).default({}),
+});
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
@@ -75,6 +163,7 @@ export const TenantConfigSchema = z
     alarmEmail: z.email().optional(),
     ledger: LedgerConfigSchema.default({ houseAccountShards: 8, holdTtlHours: 72 }),
     fx: FxConfigSchema.default({ source: 'static', rates: {}, markupBps: 0 }),
+    onboarding: OnboardingConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.currencies.includes(cfg.baseCurrency)) {
@@ -100,9 +189,34 @@ export const TenantConfigSchema = z
         });
       }
     }
+    const codes = cfg.jurisdictions.map((j) => j.code);
+    for (const [code, rules] of Object.entries(cfg.onboarding.jurisdictions)) {
+      if (!codes.includes(code)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'jurisdictions', code],
+          message: `not an enabled jurisdiction (one of ${codes.join(', ')})`,
+        });
+      }
+      const pvd = rules.preVerificationDeposit;
+      if (pvd?.enabled && !cfg.currencies.includes(pvd.limit.currency)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'jurisdictions', code, 'preVerificationDeposit', 'limit', 'currency'],
+          message: 'limit currency must be one of currencies',
+        });
+      }
+    }
   })
   .transform((cfg) => ({
     ...cfg,
+    onboarding: {
+      ...cfg.onboarding,
+      // Every enabled jurisdiction has rules after parsing (defaults when the file has none).
+      jurisdictions: Object.fromEntries(
+        cfg.jurisdictions.map((j) => [j.code, cfg.onboarding.jurisdictions[j.code] ?? JurisdictionOnboardingSchema.parse({})]),
+      ) as Record<string, JurisdictionOnboarding>,
+    },
     ledger: {
       ...cfg.ledger,
       adjustmentApprovalThreshold: cfg.ledger.adjustmentApprovalThreshold ?? { amount: '10000.00', currency: cfg.baseCurrency },
