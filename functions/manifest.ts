@@ -156,6 +156,17 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read'],
   ),
   api(
+    'api-onboarding',
+    'onboarding',
+    "The client's onboarding: the form, personal details and the appropriateness questionnaire",
+    [
+      { method: 'GET', path: '/v1/onboarding/form', auth: ['client'] },
+      { method: 'POST', path: '/v1/onboarding/profile', auth: ['client'] },
+      { method: 'POST', path: '/v1/onboarding/questionnaire', auth: ['client'] },
+    ],
+    ['table:write'],
+  ),
+  api(
     'api-staff',
     'staff',
     'Staff users, created and listed by admins',

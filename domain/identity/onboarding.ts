@@ -35,3 +35,16 @@ export interface OnboardingState {
 export function initialOnboarding(): OnboardingState {
   return { stage: 'registered', kycStatus: 'not_started', next: nextStep('registered') };
 }
+
+/**
+ * The stage after an onboarding step: a 'registered' client reaches 'profile_completed' once its
+ * personal details are stored and, when its requirements name a questionnaire, it has answered it
+ * (any result: a 'not_appropriate' client proceeds with products blocked). Later stages never move back.
+ */
+export function stageAfterProfileStep(
+  stage: OnboardingStage,
+  done: { details: boolean; questionnaireRequired: boolean; questionnaireAnswered: boolean },
+): OnboardingStage {
+  if (stage !== 'registered') return stage;
+  return done.details && (!done.questionnaireRequired || done.questionnaireAnswered) ? 'profile_completed' : stage;
+}

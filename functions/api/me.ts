@@ -3,15 +3,15 @@
  *
  * Invariants:
  * - a caller only ever sees its own record (looked up by its token's sub, never by a parameter)
- * - clients get their profile, onboarding state { stage, kycStatus, next } and roles; staff get
+ * - clients get their profile, onboarding state { stage, kycStatus, next, profileSubmitted, questionnaire
+ *   (latest result or null) } and roles; staff get
  *   their staff profile and roles; no credential is ever returned
  * - a signed-in caller without a profile is 404 profile_not_found
  */
 import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
-import { isOnboardingStage, type KycStatus, nextStep } from '#domain/identity/onboarding.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { clientProfileView, getClientProfile } from '#store/clients.ts';
+import { clientProfileView, getClientProfile, onboardingView } from '#store/clients.ts';
 import { getStaff, staffView } from '#store/staff.ts';
 
 const notFound = () => new DomainError('profile_not_found', 'not_found', 'No profile exists for this user');
@@ -20,7 +20,22 @@ export const MeResult = z.union([
   z.object({
     kind: z.literal('client'),
     profile: z.record(z.string(), z.unknown()),
-    onboarding: z.object({ stage: z.string(), kycStatus: z.string(), next: z.string() }),
+    onboarding: z.object({
+      stage: z.string(),
+      kycStatus: z.string(),
+      next: z.string(),
+      profileSubmitted: z.boolean(),
+      questionnaire: z
+        .object({
+          id: z.string(),
+          attempt: z.number(),
+          result: z.string(),
+          score: z.number(),
+          maxScore: z.number(),
+          submittedAt: z.string(),
+        })
+        .nullable(),
+    }),
     roles: z.array(z.string()),
   }),
   z.object({ kind: z.literal('staff'), profile: z.record(z.string(), z.unknown()), roles: z.array(z.string()) }),
@@ -44,14 +59,12 @@ export const routes = [
       }
       const profile = await getClientProfile(me.sub);
       if (!profile) throw notFound();
-      const stage = isOnboardingStage(profile.onboarding?.stage) ? profile.onboarding.stage : 'registered';
-      const kycStatus: KycStatus = (profile as { kycStatus?: KycStatus }).kycStatus ?? 'not_started';
       return {
         status: 200,
         body: {
           kind: 'client',
           profile: clientProfileView(profile),
-          onboarding: { stage, kycStatus, next: nextStep(stage) },
+          onboarding: onboardingView(profile),
           roles: me.roles,
         },
       };

@@ -27,6 +27,7 @@ import * as health from './health.ts';
 import * as jobs from './jobs.ts';
 import * as ledgerAdmin from './ledger-admin.ts';
 import * as me from './me.ts';
+import * as onboarding from './onboarding.ts';
 import * as registrations from './registrations.ts';
 import * as sessions from './sessions.ts';
 import * as staff from './staff.ts';
@@ -41,6 +42,7 @@ export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   jobs,
   ledgerAdmin,
   me,
+  onboarding,
   registrations,
   sessions,
   staff,

@@ -7,11 +7,16 @@
  * - the profile never stores a password or any credential
  * - emailVerified is false until the client proves it owns the address (never true at registration)
  * - gsi1 lists clients by createdAt (CLIENTS partition)
+ * - an existing profile is only ever replaced whole, conditioned on the version read (optimistic
+ *   concurrency), with its version bumped by one (replaceClientProfile)
+ * - `personalDetails` (onboarding profile step) and `onboarding.questionnaire` (latest questionnaire
+ *   result; every attempt is its own item, store/questionnaires.ts) are absent until submitted
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { OnboardingStage } from '#domain/identity/onboarding.ts';
+import { DomainError } from '#domain/errors.ts';
+import { isOnboardingStage, type KycStatus, nextStep, type OnboardingStage } from '#domain/identity/onboarding.ts';
 import { ddb } from '#shared/clients.ts';
-import { newItem, putNew, tableName } from './items.ts';
+import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
 import { clientKeys } from './keys.ts';
 import type { BaseItem } from './table.ts';
 
@@ -41,7 +46,40 @@ export interface ClientProfileFields {
    */
   emailVerified?: boolean | undefined;
   status: 'active' | 'suspended' | 'closed';
-  onboarding: { stage: OnboardingStage };
+  onboarding: ClientOnboarding;
+  /** Set by POST /v1/onboarding/profile (PII: never logged). */
+  personalDetails?: PersonalDetails | undefined;
+}
+
+export interface PersonalDetails {
+  phone: string;
+  nationality: string;
+  address: { line1: string; line2?: string | undefined; city: string; postalCode: string; country: string };
+  taxResidence: string;
+  taxId?: string | undefined;
+  employmentStatus: string;
+  annualIncome: string;
+  netWorth: string;
+  sourceOfFunds: string;
+  politicallyExposed: boolean;
+}
+
+/** The latest questionnaire attempt's outcome, as kept on the profile. */
+export interface QuestionnaireOutcome {
+  questionnaireId: string;
+  attempt: number;
+  score: number;
+  maxScore: number;
+  result: string;
+  blockedProducts: string[];
+  warnings: string[];
+  submittedAt: string;
+}
+
+export interface ClientOnboarding {
+  stage: OnboardingStage;
+  profileCompletedAt?: string | undefined;
+  questionnaire?: QuestionnaireOutcome | undefined;
 }
 
 export type ClientProfileItem = BaseItem & ClientProfileFields & { type: 'client'; gsi1pk: string; gsi1sk: string };
@@ -54,6 +92,44 @@ export function newClientProfile(fields: ClientProfileFields, now: string): Clie
 }
 
 export const putClientProfile = (item: ClientProfileItem) => putNew(item);
+
+/**
+ * Replaces a profile read at `read.version` with `next` (version bumped, updatedAt = now); a concurrent
+ * change fails the commit with 409 conflict.
+ */
+export function replaceClientProfile(read: ClientProfileItem, next: ClientProfileItem, now: string): CommitWrite {
+  return {
+    Put: {
+      Item: { ...next, version: read.version + 1, updatedAt: now },
+      ConditionExpression: '#v = :v',
+      ExpressionAttributeNames: { '#v': 'version' },
+      ExpressionAttributeValues: { ':v': read.version },
+    },
+    conditionFailedError: new DomainError('conflict', 'conflict', 'The profile was changed by another request; reload and retry'),
+  };
+}
+
+/** The onboarding block the API shows (GET /v1/me, the onboarding routes). */
+export function onboardingView(p: ClientProfileItem) {
+  const stage: OnboardingStage = isOnboardingStage(p.onboarding?.stage) ? p.onboarding.stage : 'registered';
+  const q = p.onboarding?.questionnaire;
+  return {
+    stage,
+    kycStatus: ((p as { kycStatus?: KycStatus }).kycStatus ?? 'not_started') as KycStatus,
+    next: nextStep(stage),
+    profileSubmitted: p.personalDetails !== undefined,
+    questionnaire: q
+      ? {
+          id: q.questionnaireId,
+          attempt: q.attempt,
+          result: q.result,
+          score: q.score,
+          maxScore: q.maxScore,
+          submittedAt: q.submittedAt,
+        }
+      : null,
+  };
+}
 
 export async function getClientProfile(clientId: string): Promise<ClientProfileItem | undefined> {
   const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId) }));

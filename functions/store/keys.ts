@@ -39,6 +39,20 @@ export const clientKeys = {
   listPartition: 'CLIENTS',
 } as const;
 
+/**
+ * A client's appropriateness-questionnaire attempts, one item each, oldest first (attempt numbers are
+ * zero-padded); the latest result is also copied onto the client profile (onboarding.questionnaire).
+ */
+export const questionnaireAttemptKeys = {
+  type: 'questionnaire-attempt',
+  partition: (clientId: string) => `QATTEMPTS#${clientId}`,
+  key: (clientId: string, questionnaireId: string, attempt: number): Key => ({
+    pk: questionnaireAttemptKeys.partition(clientId),
+    sk: `${questionnaireAttemptKeys.attemptPrefix(questionnaireId)}${padSeq(attempt)}`,
+  }),
+  attemptPrefix: (questionnaireId: string) => `ATTEMPT#${questionnaireId}#`,
+} as const;
+
 export const staffKeys = {
   type: 'staff',
   key: (staffId: string): Key => ({ pk: `STAFF#${staffId}`, sk: 'PROFILE' }),

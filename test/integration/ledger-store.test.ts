@@ -132,7 +132,7 @@ describe('50 concurrent transfers out of a wallet funded for 30 post exactly 30'
     expect((await getBalance(b.accountId)).ledger).toBe(3000n);
     await assertGapFree(a.accountId);
     await assertGapFree(b.accountId);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('idempotency: same key + same body replays, another body is rejected', () => {
@@ -165,7 +165,7 @@ describe('idempotency: same key + same body replays, another body is rejected', 
     );
     expect(reused).toBe('idempotency_key_reused');
     expect(await getJournal(`idem-${run}-other`)).toBeUndefined();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('a sharded house account takes concurrent postings without serialising', () => {
@@ -212,7 +212,7 @@ describe('a sharded house account takes concurrent postings without serialising'
     const asc: string[] = [];
     for await (const p of allPostings(psp.accountId)) asc.push(p.journalId);
     expect(asc).toEqual([...ids].reverse());
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('crash safety: a journal is visible whole or not at all, and a retry posts once', () => {
