@@ -15,7 +15,7 @@ import { type Money, type OnboardingConfig, requirementsFor } from './requiremen
 
 export type FormConfig = OnboardingConfig & Pick<TenantConfig, 'locales' | 'defaultLocale'>;
 
-export type ProfileFieldType = 'text' | 'date' | 'country' | 'phone' | 'select';
+export type ProfileFieldType = 'text' | 'date' | 'country' | 'phone' | 'select' | 'boolean';
 
 export interface ProfileField {
   name: string;
@@ -70,6 +70,12 @@ const T = {
   employmentStatus: { en: 'Employment status', de: 'Beschäftigungsstatus', es: 'Situación laboral' },
   annualIncome: { en: 'Annual income (EUR)', de: 'Jahreseinkommen (EUR)', es: 'Ingresos anuales (EUR)' },
   sourceOfFunds: { en: 'Source of funds', de: 'Herkunft der Mittel', es: 'Origen de los fondos' },
+  netWorth: { en: 'Net worth (EUR)', de: 'Nettovermögen (EUR)', es: 'Patrimonio neto (EUR)' },
+  politicallyExposed: {
+    en: 'I am, or am closely related to, a politically exposed person',
+    de: 'Ich bin eine politisch exponierte Person oder stehe einer solchen nahe',
+    es: 'Soy, o estoy estrechamente vinculado a, una persona con responsabilidad pública',
+  },
   identity: { en: 'Proof of identity', de: 'Identitätsnachweis', es: 'Documento de identidad' },
   proofOfAddress: { en: 'Proof of address', de: 'Adressnachweis', es: 'Justificante de domicilio' },
   proofOfAddressHint: {
@@ -97,7 +103,10 @@ const DOCUMENT_LABELS: Record<IdentityDocumentType | ProofOfAddressType | Docume
   back: { en: 'Back', de: 'Rückseite', es: 'Reverso' },
 };
 
-const SELECT_OPTIONS: Record<'employmentStatus' | 'annualIncome' | 'sourceOfFunds', Record<string, LocalizedText>> = {
+const SELECT_OPTIONS: Record<
+  'employmentStatus' | 'annualIncome' | 'netWorth' | 'sourceOfFunds',
+  Record<string, LocalizedText>
+> = {
   employmentStatus: {
     employed: { en: 'Employed', de: 'Angestellt', es: 'Empleado' },
     self_employed: { en: 'Self-employed', de: 'Selbstständig', es: 'Autónomo' },
@@ -109,6 +118,12 @@ const SELECT_OPTIONS: Record<'employmentStatus' | 'annualIncome' | 'sourceOfFund
     under_25k: { en: 'Less than 25,000', de: 'Weniger als 25.000', es: 'Menos de 25.000' },
     '25k_to_100k': { en: '25,000 to 100,000', de: '25.000 bis 100.000', es: 'De 25.000 a 100.000' },
     over_100k: { en: 'More than 100,000', de: 'Mehr als 100.000', es: 'Más de 100.000' },
+  },
+  netWorth: {
+    under_10k: { en: 'Less than 10,000', de: 'Weniger als 10.000', es: 'Menos de 10.000' },
+    '10k_to_50k': { en: '10,000 to 50,000', de: '10.000 bis 50.000', es: 'De 10.000 a 50.000' },
+    '50k_to_250k': { en: '50,000 to 250,000', de: '50.000 bis 250.000', es: 'De 50.000 a 250.000' },
+    over_250k: { en: 'More than 250,000', de: 'Mehr als 250.000', es: 'Más de 250.000' },
   },
   sourceOfFunds: {
     salary: { en: 'Salary', de: 'Gehalt', es: 'Salario' },
@@ -134,7 +149,9 @@ const PROFILE: { name: keyof typeof T; type: ProfileFieldType; required: boolean
   { name: 'taxId', type: 'text', required: false },
   { name: 'employmentStatus', type: 'select', required: true },
   { name: 'annualIncome', type: 'select', required: true },
+  { name: 'netWorth', type: 'select', required: true },
   { name: 'sourceOfFunds', type: 'select', required: true },
+  { name: 'politicallyExposed', type: 'boolean', required: true },
 ];
 
 /** The tenant locale to answer in: the requested one if enabled (or its language), else the tenant default. */

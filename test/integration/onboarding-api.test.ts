@@ -131,7 +131,9 @@ describe('GET /v1/onboarding/form', () => {
   });
 
   it("the form's select options are exactly what POST /v1/onboarding/profile accepts", async () => {
-    const { ANNUAL_INCOME_BANDS, EMPLOYMENT_STATUSES, SOURCES_OF_FUNDS } = await import('#functions/api/onboarding.ts');
+    const { ANNUAL_INCOME_BANDS, EMPLOYMENT_STATUSES, NET_WORTH_BANDS, SOURCES_OF_FUNDS } = await import(
+      '#functions/api/onboarding.ts'
+    );
     const fields = bodyOf<{ profile: { name: string; options?: { id: string }[] }[] }>(
       await form(await registeredClient()),
     ).profile;
@@ -139,6 +141,8 @@ describe('GET /v1/onboarding/form', () => {
     expect(ids('employmentStatus')).toEqual([...EMPLOYMENT_STATUSES]);
     expect(ids('annualIncome')).toEqual([...ANNUAL_INCOME_BANDS]);
     expect(ids('sourceOfFunds')).toEqual([...SOURCES_OF_FUNDS]);
+    expect(ids('netWorth')).toEqual([...NET_WORTH_BANDS]);
+    expect(fields.find((f) => f.name === 'politicallyExposed')).toMatchObject({ name: 'politicallyExposed' });
   });
 });
 
