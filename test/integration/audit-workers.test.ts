@@ -15,26 +15,16 @@ import { commit } from '#store/audit.ts';
 import { newClientProfile, putClientProfile } from '#store/clients.ts';
 import { newJobRun, putJobRun } from '#store/job-runs.ts';
 import { auditKeys, emailKeys } from '#store/keys.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
 import { lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 const bus = mockClient(EventBridgeClient);
 const s3mock = mockClient(S3Client);
 let table: string;
 
 beforeAll(async () => {
-  table = await useTestTable('workers');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    EVENT_BUS_NAME: 'bus',
-    AUDIT_BUCKET: 'audit-bucket',
-    // The table email adapter (env.stage 'aws' would send through SES).
-    STAGE: 'local',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  // STAGE local: the table email adapter (env.stage 'aws' would send through SES).
+  table = await useHandlerEnv('workers', { AUDIT_BUCKET: 'audit-bucket', STAGE: 'local' });
 });
 afterAll(() => {
   bus.restore();

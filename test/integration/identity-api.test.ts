@@ -20,9 +20,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JOB_DETAIL_TYPE, JOB_SOURCE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditKeys, clientKeys, staffKeys, uniqueEmailKeys } from '#store/keys.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { TEST_POOL_ENV, useHandlerEnv } from '../support/api-env.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const bus = mockClient(EventBridgeClient);
@@ -40,18 +39,7 @@ let audit: Handler;
 let jobs: Handler;
 
 beforeAll(async () => {
-  table = await useTestTable('identity');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    USER_POOL_ID: 'us-east-1_clients',
-    USER_POOL_CLIENT_ID: 'client-app',
-    STAFF_USER_POOL_ID: 'us-east-1_staff',
-    STAFF_USER_POOL_CLIENT_ID: 'staff-app',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('identity', TEST_POOL_ENV);
   registrations = (await import('#functions/api/registrations.ts')).handler as Handler;
   sessions = (await import('#functions/api/sessions.ts')).handler as Handler;
   me = (await import('#functions/api/me.ts')).handler as Handler;

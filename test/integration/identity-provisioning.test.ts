@@ -21,9 +21,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ddb } from '#shared/clients.ts';
 import type * as AuditModule from '#store/audit.ts';
 import { auditKeys, clientKeys, staffKeys, uniqueEmailKeys } from '#store/keys.ts';
-import { useTestTable } from '../support/dynamodb.ts';
+import { TEST_POOL_ENV, useHandlerEnv } from '../support/api-env.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
-import { useDemoTenant } from '../support/tenant.ts';
 
 // commit() passes through to the real one unless a test makes it fail once.
 const commitSpy = vi.hoisted(() => ({ failNext: undefined as Error | undefined }));
@@ -54,18 +53,7 @@ let me: Handler;
 let staff: Handler;
 
 beforeAll(async () => {
-  table = await useTestTable('provisioning');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    USER_POOL_ID: 'us-east-1_clients',
-    USER_POOL_CLIENT_ID: 'client-app',
-    STAFF_USER_POOL_ID: 'us-east-1_staff',
-    STAFF_USER_POOL_CLIENT_ID: 'staff-app',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('provisioning', TEST_POOL_ENV);
   registrations = (await import('#functions/api/registrations.ts')).handler as Handler;
   sessions = (await import('#functions/api/sessions.ts')).handler as Handler;
   me = (await import('#functions/api/me.ts')).handler as Handler;

@@ -15,21 +15,13 @@ import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
 import { OUTBOX_PENDING_SHARDS, outboxKeys } from '#store/keys.ts';
 import { OUTBOX_TTL_DAYS } from '#store/outbox.ts';
-import { useTestTable } from '../support/dynamodb.ts';
-import { useDemoTenant } from '../support/tenant.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
 
 const bus = mockClient(EventBridgeClient);
 let table: string;
 
 beforeAll(async () => {
-  table = await useTestTable('outbox');
-  Object.assign(process.env, {
-    TENANT: 'demo',
-    EVENT_BUS_NAME: 'bus',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  useDemoTenant();
+  table = await useHandlerEnv('outbox');
 });
 afterAll(() => bus.restore());
 beforeEach(() => bus.reset());
