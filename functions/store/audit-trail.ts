@@ -7,9 +7,11 @@
  * - a chain is verified against its head as read BEFORE its items (consistent reads), and only up
  *   to the head's seq, so concurrent appends never produce a false break
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type ChainBreak, type ChainHead, findChainBreak, GENESIS_HASH } from '#domain/audit/chain.ts';
 import { ddb } from '#shared/clients.ts';
+import { queryPages } from '#store/pagination.ts';
 import { type AuditHeadItem, type AuditItem, auditItems, readHead, sha256Hex } from './audit.ts';
 import { tableName } from './items.ts';
 import { AUDIT_HEAD_SHARDS, auditKeys } from './keys.ts';
@@ -48,21 +50,12 @@ export async function clientTrail(clientId: string, limit: number, cursor?: stri
 /** Every chain head, shard by shard. */
 export async function* chainHeads(pageSize = 200): AsyncGenerator<AuditHeadItem[]> {
   for (let shard = 0; shard < AUDIT_HEAD_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await ddb().send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :p',
-          ExpressionAttributeValues: { ':p': auditKeys.headShardPartition(shard) },
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      );
-      yield (res.Items ?? []) as AuditHeadItem[];
-      start = res.LastEvaluatedKey;
-    } while (start);
+    yield* queryPages<AuditHeadItem>({
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': auditKeys.headShardPartition(shard) },
+      Limit: pageSize,
+    });
   }
 }
 

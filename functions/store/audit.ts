@@ -18,9 +18,10 @@
  * - a transaction holds at most 100 items; a larger commit is rejected before anything is sent
  * - nothing here logs: audit content contains PII
  */
+
 import { createHash } from 'node:crypto';
 import { TransactionCanceledException, TransactionInProgressException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditActor,
   type AuditEntityRef,
@@ -34,6 +35,7 @@ import {
 import { DomainError } from '#domain/errors.ts';
 import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
+import { queryPages } from '#store/pagination.ts';
 import { type CommitWrite, type TransactItem, tableName } from './items.ts';
 import { auditKeys } from './keys.ts';
 import { type OutboxEvent, outboxItem } from './outbox.ts';
@@ -298,25 +300,17 @@ export function toChainedRecord(item: Record<string, unknown>): ChainedRecord {
 
 /** Pages through one entity's audit items in seq order, up to `maxSeq` (inclusive) when given. */
 export async function* auditItems(entity: AuditEntityRef, opts: { maxSeq?: number; pageSize?: number } = {}) {
-  let start: Record<string, unknown> | undefined;
   const pk = auditKeys.partition(entity.type, entity.id);
   const upper = opts.maxSeq === undefined ? undefined : auditKeys.item(entity.type, entity.id, opts.maxSeq).sk;
-  do {
-    const res = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: upper ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
-        ExpressionAttributeValues: upper
-          ? { ':pk': pk, ':lo': auditKeys.seqPrefix, ':hi': upper }
-          : { ':pk': pk, ':lo': auditKeys.seqPrefix },
-        ConsistentRead: true,
-        Limit: opts.pageSize ?? 500,
-        ExclusiveStartKey: start,
-      }),
-    );
-    yield (res.Items ?? []).map(toChainedRecord);
-    start = res.LastEvaluatedKey;
-  } while (start);
+  const pages = queryPages({
+    KeyConditionExpression: upper ? 'pk = :pk AND sk BETWEEN :lo AND :hi' : 'pk = :pk AND begins_with(sk, :lo)',
+    ExpressionAttributeValues: upper
+      ? { ':pk': pk, ':lo': auditKeys.seqPrefix, ':hi': upper }
+      : { ':pk': pk, ':lo': auditKeys.seqPrefix },
+    ConsistentRead: true,
+    Limit: opts.pageSize ?? 500,
+  });
+  for await (const page of pages) yield page.map(toChainedRecord);
 }
 
 /** The audit actor for a signed-in caller: its sub and the first of its roles that the route admits. */

@@ -14,11 +14,13 @@
  *   pending index and sets expiresAt = publishedAt + OUTBOX_TTL_DAYS (far beyond the sweeper window)
  * - the default source is EVENT_SOURCE ('backoffice')
  */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { EVENT_SOURCE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
+import { queryPages } from '#store/pagination.ts';
 import { epochSeconds, newItem, tableName } from './items.ts';
 import { OUTBOX_PENDING_SHARDS, outboxKeys } from './keys.ts';
 
@@ -107,23 +109,17 @@ export async function markPublished(eventId: string, now: Date = new Date()): Pr
 export async function* pendingOutboxItems(before: Date, pageSize = 100): AsyncGenerator<OutboxItem[]> {
   const cutoff = before.toISOString();
   for (let shard = 0; shard < OUTBOX_PENDING_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await ddb().send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: 'gsi2',
-          // gsi2sk = <occurredAt>#<eventId>: anything below the bare cutoff timestamp occurred before it.
-          KeyConditionExpression: 'gsi2pk = :p AND gsi2sk < :c',
-          ExpressionAttributeValues: { ':p': outboxKeys.pendingPartition(shard), ':c': cutoff },
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const items = ((res.Items ?? []) as OutboxItem[]).filter((i) => i.type === outboxKeys.type);
+    const pages = queryPages<OutboxItem>({
+      IndexName: 'gsi2',
+      // gsi2sk = <occurredAt>#<eventId>: anything below the bare cutoff timestamp occurred before it.
+      KeyConditionExpression: 'gsi2pk = :p AND gsi2sk < :c',
+      ExpressionAttributeValues: { ':p': outboxKeys.pendingPartition(shard), ':c': cutoff },
+      Limit: pageSize,
+    });
+    for await (const page of pages) {
+      const items = page.filter((i) => i.type === outboxKeys.type);
       if (items.length > 0) yield items;
-      start = res.LastEvaluatedKey;
-    } while (start);
+    }
   }
 }
 

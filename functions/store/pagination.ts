@@ -10,7 +10,7 @@
  *   (or DynamoDB stopped early at its 1 MB page limit)
  * - nextCursor is present iff hasMore
  */
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { ddb } from '#shared/clients.ts';
@@ -108,4 +108,20 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
     return { items: rows as T[], hasMore: true, nextCursor: encodeCursor(Object.fromEntries(attrs.map((a) => [a, last[a]]))) };
   }
   return { items: rows as T[], hasMore: false };
+}
+
+/**
+ * Every page of a query on the table, in order (one Query per page, following LastEvaluatedKey).
+ * `client` lets the ledger read through its full-precision client.
+ */
+export async function* queryPages<T = Record<string, unknown>>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  client: DynamoDBDocumentClient = ddb(),
+): AsyncGenerator<T[]> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await client.send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+    yield (res.Items ?? []) as T[];
+    start = res.LastEvaluatedKey;
+  } while (start);
 }

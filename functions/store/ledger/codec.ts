@@ -10,8 +10,10 @@
  * - the ledger's DocumentClient has its own DynamoDBClient, so the shared one keeps wrapNumbers: false
  * - metadata maps are unwrapped deeply: a Number becomes a JS number only when that is exact
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { queryPages } from '#store/pagination.ts';
 import { tableName } from '../items.ts';
 import type { Key } from '../keys.ts';
 
@@ -83,15 +85,8 @@ export async function batchGet(keys: Key[]): Promise<Map<string, Record<string, 
 
 export const keyId = (k: Key) => `${k.pk}\u0000${k.sk}`;
 
-/** All items of a query, page by page. */
-export async function* queryAll(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>[]> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await ledgerDdb().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
-    yield (res.Items ?? []) as Record<string, unknown>[];
-    start = res.LastEvaluatedKey;
-  } while (start);
-}
+/** All items of a query, page by page, read with full numeric precision. */
+export const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryPages(input, ledgerDdb());
 
 export const sleepMs = sleep;
 
