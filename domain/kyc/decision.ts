@@ -184,6 +184,16 @@ export const ISSUE_CATALOGUE: Readonly<Record<KycIssueCode, IssueCatalogueEntry>
       es: 'No podemos ofrecer cuentas en su país.',
     },
   },
+  analysis_failed: {
+    severity: 'review',
+    suggestedAction: 'manual_document_inspection',
+    confidential: false,
+    clientMessage: {
+      en: 'We could not process your document automatically; a specialist will check it.',
+      de: 'Wir konnten Ihr Dokument nicht automatisch verarbeiten; ein Spezialist wird es prüfen.',
+      es: 'No pudimos procesar su documento automáticamente; un especialista lo revisará.',
+    },
+  },
 };
 
 /** Client-facing messages for a set of issues (deduplicated, in order); never includes evidence. */

@@ -82,7 +82,9 @@ export type KycIssueCode =
   | 'duplicate_document'
   | 'sanctions_hit'
   | 'sanctions_possible_match'
-  | 'country_restricted';
+  | 'country_restricted'
+  /** The document could not be analysed automatically (analyzer error, unsupported file); a human inspects it. */
+  | 'analysis_failed';
 
 export type Severity = 'hard' | 'review';
 
