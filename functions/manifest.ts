@@ -257,6 +257,68 @@ export const functions: readonly FunctionSpec[] = [
     ],
     ['table:read'],
   ),
+  api(
+    'api-kyc',
+    'kyc',
+    "The client's verification: document uploads, submissions and status",
+    [
+      { method: 'GET', path: '/v1/kyc', auth: ['client'] },
+      { method: 'POST', path: '/v1/kyc/documents', auth: ['client'] },
+      { method: 'GET', path: '/v1/kyc/documents/{documentId}', auth: ['client', 'compliance', 'admin'] },
+      { method: 'POST', path: '/v1/kyc/submissions', auth: ['client'] },
+    ],
+    ['table:write', 'documents:read', 'documents:write'],
+  ),
+  api(
+    'api-kyc-admin',
+    'kyc-admin',
+    'The compliance review queue: flagged KYC submissions, their evidence and the decision',
+    [
+      { method: 'GET', path: '/v1/admin/kyc/reviews', auth: ['compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/kyc/reviews/{reviewId}', auth: ['compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/kyc/reviews/{reviewId}/decision', auth: ['compliance'] },
+    ],
+    ['table:write', 'documents:read', 'states:callback'],
+  ),
+  {
+    name: 'kyc-start-review',
+    entry: 'functions/steps/kyc-start.ts',
+    description: 'Starts the kyc-review state machine for a committed submission (named after it, so at most once)',
+    permissions: ['table:read', 'states:start:kyc-review'],
+  },
+  {
+    name: 'kyc-analyze',
+    entry: 'functions/steps/kyc-analyze.ts',
+    description: 'kyc-review step: analyses one identity document or proof of address (Textract) and stores the fields',
+    permissions: ['table:write', 'documents:read', 'textract:analyze'],
+    memoryMb: 512,
+    timeoutSeconds: 60,
+  },
+  {
+    name: 'kyc-assess',
+    entry: 'functions/steps/kyc-assess.ts',
+    description: 'kyc-review step: runs every KYC check on the extracted documents and decides',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'kyc-open-review',
+    entry: 'functions/steps/kyc-open-review.ts',
+    description: 'kyc-review step: puts a flagged submission in the compliance queue with its task token',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'kyc-finalize',
+    entry: 'functions/steps/kyc-finalize.ts',
+    description: 'kyc-review step: applies the decision to the submission, its documents and the client',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'job-kyc-expiry',
+    entry: 'functions/jobs/kyc-expiry.ts',
+    description: 'Flags identity documents expiring within 30 days and moves clients with expired ones to action_required',
+    permissions: ['table:write'],
+    timeoutSeconds: 300,
+  },
   {
     name: 'job-outbox-sweeper',
     entry: 'functions/jobs/outbox-sweeper.ts',
@@ -291,6 +353,11 @@ export const rules: readonly RuleSpec[] = [
     pattern: { source: [EVENT_SOURCE], 'detail-type': ['client.registered'] },
     target: { queue: 'notifications' },
   },
+  {
+    name: 'kyc-submission-created-to-start',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['kyc.submission.created'] },
+    target: { function: 'kyc-start-review' },
+  },
 ];
 
 export const schedules: readonly ScheduleSpec[] = [
@@ -315,9 +382,21 @@ export const schedules: readonly ScheduleSpec[] = [
     function: 'job-outbox-sweeper',
     description: 'Republishes outbox events unpublished for more than 5 minutes',
   },
+  {
+    name: 'kyc-expiry',
+    cron: 'cron(0 3 * * ? *)',
+    function: 'job-kyc-expiry',
+    description: 'Daily identity-document expiry watch',
+  },
 ];
 
-export const stateMachines: readonly StateMachineSpec[] = [];
+export const stateMachines: readonly StateMachineSpec[] = [
+  {
+    name: 'kyc-review',
+    definition: 'step-functions/kyc-review.asl.json',
+    tasks: { AnalyzeFn: 'kyc-analyze', AssessFn: 'kyc-assess', OpenReviewFn: 'kyc-open-review', FinalizeFn: 'kyc-finalize' },
+  },
+];
 
 export function functionByName(name: string): FunctionSpec {
   const fn = functions.find((f) => f.name === name);

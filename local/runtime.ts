@@ -131,6 +131,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const buckets = { documents: `${tenant}-documents`, audit: `${tenant}-audit` };
     Object.assign(process.env, {
       STAGE: 'local',
+      // Documents are JSON in the sandbox format (README, test/fixtures/kyc): no Textract locally.
+      KYC_ANALYZER: process.env.KYC_ANALYZER ?? 'sandbox',
       TENANT: tenant,
       TENANT_CONFIG: JSON.stringify(config),
       TABLE_NAME: tableName,

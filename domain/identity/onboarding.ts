@@ -8,7 +8,8 @@
  */
 export const ONBOARDING_STAGES = ['registered', 'profile_completed', 'kyc_submitted', 'approved', 'rejected'] as const;
 export type OnboardingStage = (typeof ONBOARDING_STAGES)[number];
-export type KycStatus = 'not_started' | 'pending' | 'approved' | 'rejected';
+/** The verification status stored on the profile (the client's view, domain/kyc/client-status.ts, refines it). */
+export type KycStatus = 'not_started' | 'in_review' | 'approved' | 'rejected' | 'action_required';
 
 const NEXT: Record<OnboardingStage, string> = {
   registered: 'complete_profile',

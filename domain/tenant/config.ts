@@ -136,6 +136,26 @@ export const OnboardingConfigSchema = z.strictObject({
   jurisdictions: z.record(z.string().regex(/^[A-Z]{2,5}$/), JurisdictionOnboardingSchema).default({}),
 });
 
+/** How KYC submissions are checked and reviewed (domain/kyc). */
+export const KycConfigSchema = z.strictObject({
+  /** Hard issues sent to manual review (high priority) instead of automatic rejection. */
+  escalate: z.array(z.string().regex(/^[a-z_]+$/)).default(['sanctions_hit']),
+  /** A manual review older than this breaches its SLA (shown in the queue). */
+  reviewSlaHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
+  /** Documents expiring within this many days are flagged (at checks and by the daily expiry job). */
+  expiringSoonDays: z.number().int().min(1).max(180).default(30),
+  /** Fields extracted below this confidence (0..100) send the submission to manual review. */
+  minConfidence: z.number().int().min(1).max(100).default(80),
+  /** Name similarity (0..1) at or above which names match. */
+  nameThreshold: z.number().min(0.5).max(1).default(0.85),
+});
+export type KycConfig = z.output<typeof KycConfigSchema>;
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
@@ -164,6 +184,7 @@ export const TenantConfigSchema = z
     ledger: LedgerConfigSchema.default({ houseAccountShards: 8, holdTtlHours: 72 }),
     fx: FxConfigSchema.default({ source: 'static', rates: {}, markupBps: 0 }),
     onboarding: OnboardingConfigSchema.prefault({}),
+    kyc: KycConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.currencies.includes(cfg.baseCurrency)) {

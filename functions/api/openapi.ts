@@ -25,6 +25,8 @@ import * as adjustments from './adjustments.ts';
 import * as audit from './audit.ts';
 import * as health from './health.ts';
 import * as jobs from './jobs.ts';
+import * as kyc from './kyc.ts';
+import * as kycAdmin from './kyc-admin.ts';
 import * as ledgerAdmin from './ledger-admin.ts';
 import * as me from './me.ts';
 import * as onboarding from './onboarding.ts';
@@ -40,6 +42,8 @@ export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   audit,
   health,
   jobs,
+  kyc,
+  kycAdmin,
   ledgerAdmin,
   me,
   onboarding,

@@ -42,6 +42,10 @@ export const env = {
   get stage(): 'local' | 'aws' {
     return process.env.STAGE === 'local' ? 'local' : 'aws';
   },
+  /** The KYC document analyzer: 'textract' (AWS) or 'sandbox' (local runtime and tests: reads JSON documents). */
+  get kycAnalyzer(): 'textract' | 'sandbox' {
+    return process.env.KYC_ANALYZER === 'sandbox' ? 'sandbox' : 'textract';
+  },
   /** ARN of a state machine from the manifest, by name (STATE_MACHINE_ARN_<NAME_IN_UPPER_SNAKE>). */
   stateMachineArn(name: string) {
     return required(`STATE_MACHINE_ARN_${toEnvSuffix(name)}`);

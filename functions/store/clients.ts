@@ -47,6 +47,10 @@ export interface ClientProfileFields {
   emailVerified?: boolean | undefined;
   status: 'active' | 'suspended' | 'closed';
   onboarding: ClientOnboarding;
+  /** Verification status; absent = 'not_started'. Written with every KYC decision (functions/store/kyc-decision.ts). */
+  kycStatus?: KycStatus | undefined;
+  /** The latest KYC facts the rest of the system keys on (deposits, live accounts, the expiry job). */
+  kyc?: ClientKyc | undefined;
   /** Set by POST /v1/onboarding/profile (PII: never logged). */
   personalDetails?: PersonalDetails | undefined;
 }
@@ -74,6 +78,18 @@ export interface QuestionnaireOutcome {
   blockedProducts: string[];
   warnings: string[];
   submittedAt: string;
+}
+
+export interface ClientKyc {
+  /** The latest submission (any status). */
+  currentSubmissionId?: string | undefined;
+  approvedAt?: string | undefined;
+  /** The submission whose approval is current. */
+  approvedSubmissionId?: string | undefined;
+  /** YYYY-MM-DD expiry of the approved identity document. */
+  identityExpiresOn?: string | undefined;
+  /** Set by the daily expiry job when the approved document has expired. */
+  expiredAt?: string | undefined;
 }
 
 export interface ClientOnboarding {
@@ -115,7 +131,7 @@ export function onboardingView(p: ClientProfileItem) {
   const q = p.onboarding?.questionnaire;
   return {
     stage,
-    kycStatus: ((p as { kycStatus?: KycStatus }).kycStatus ?? 'not_started') as KycStatus,
+    kycStatus: p.kycStatus ?? ('not_started' as KycStatus),
     next: nextStep(stage),
     profileSubmitted: p.personalDetails !== undefined,
     questionnaire: q

@@ -222,3 +222,60 @@ export const reconciliationKeys = {
   finding: (runId: string, n: number): Key => ({ pk: reconciliationKeys.partition(runId), sk: `FINDING#${padSeq(n)}` }),
   findingPrefix: 'FINDING#',
 } as const;
+
+/**
+ * KYC (functions/store/kyc.ts). Documents and submissions each have their own partition; a client's
+ * lists go through gsi1, the compliance review queue through gsi2.
+ * - document file     pk KYCDOC#<documentId>           sk DOCUMENT
+ *     gsi1 KYCDOCS#<clientId> / <createdAt>#<documentId>       (a client's files)
+ * - submission        pk KYCSUB#<submissionId>         sk SUBMISSION
+ *     gsi1 KYCSUBS#<clientId> / <submittedAt>#<submissionId>   (a client's submissions)
+ *     gsi2 KYCREVIEWS#pending / <queuedAt>#<submissionId>      (sparse: open manual reviews, oldest first)
+ *     gsi2 KYCREVIEWS#decided / <decidedAt>#<submissionId>     (decided reviews: recent review times)
+ * - extraction        pk KYCSUB#<submissionId>         sk EXTRACTION#<unit>   (identity | address)
+ * - document number   pk KYCDOCNUM#<country>#<number>  sk CLIENT#<clientId>   (duplicate-document check)
+ * - expiry watch      pk KYCEXPIRY#<clientId>          sk EXPIRY
+ *     gsi1 KYCEXPIRIES / <identityExpiresOn>#<clientId>        (the daily expiry job)
+ * Never name a KYC date attribute `expiresAt`: that is the table's TTL attribute.
+ */
+export const kycKeys = {
+  documentType: 'kyc-document',
+  submissionType: 'kyc-submission',
+  extractionType: 'kyc-extraction',
+  documentNumberType: 'kyc-document-number',
+  expiryType: 'kyc-expiry',
+  document: (documentId: string): Key => ({ pk: `KYCDOC#${documentId}`, sk: 'DOCUMENT' }),
+  clientDocumentsIndex: (clientId: string, createdAt: string, documentId: string) => ({
+    gsi1pk: kycKeys.clientDocumentsPartition(clientId),
+    gsi1sk: `${createdAt}#${documentId}`,
+  }),
+  clientDocumentsPartition: (clientId: string) => `KYCDOCS#${clientId}`,
+  /** The S3 object key of a document file (private bucket; never derived from client input other than ids). */
+  objectKey: (clientId: string, documentId: string) => `kyc/${clientId}/${documentId}`,
+  submission: (submissionId: string): Key => ({ pk: `KYCSUB#${submissionId}`, sk: 'SUBMISSION' }),
+  clientSubmissionsIndex: (clientId: string, submittedAt: string, submissionId: string) => ({
+    gsi1pk: kycKeys.clientSubmissionsPartition(clientId),
+    gsi1sk: `${submittedAt}#${submissionId}`,
+  }),
+  clientSubmissionsPartition: (clientId: string) => `KYCSUBS#${clientId}`,
+  reviewQueueIndex: (status: 'pending' | 'decided', at: string, submissionId: string) => ({
+    gsi2pk: kycKeys.reviewQueuePartition(status),
+    gsi2sk: `${at}#${submissionId}`,
+  }),
+  reviewQueuePartition: (status: 'pending' | 'decided') => `KYCREVIEWS#${status}`,
+  extraction: (submissionId: string, unit: 'identity' | 'address'): Key => ({
+    pk: `KYCSUB#${submissionId}`,
+    sk: `EXTRACTION#${unit}`,
+  }),
+  documentNumberPartition: (country: string, documentNumber: string) => `KYCDOCNUM#${country}#${documentNumber}`,
+  documentNumber: (country: string, documentNumber: string, clientId: string): Key => ({
+    pk: kycKeys.documentNumberPartition(country, documentNumber),
+    sk: `CLIENT#${clientId}`,
+  }),
+  expiry: (clientId: string): Key => ({ pk: `KYCEXPIRY#${clientId}`, sk: 'EXPIRY' }),
+  expiryIndex: (identityExpiresOn: string, clientId: string) => ({
+    gsi1pk: kycKeys.expiryPartition,
+    gsi1sk: `${identityExpiresOn}#${clientId}`,
+  }),
+  expiryPartition: 'KYCEXPIRIES',
+} as const;

@@ -171,6 +171,7 @@ export class Functions extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: `Backoffice/${cfg.tenant}`,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       CORS_ORIGINS: props.corsOrigins.join(','),
+      KYC_ANALYZER: 'textract',
     };
     for (const [name, queue] of props.queues) environment[`QUEUE_URL_${toEnvSuffix(name)}`] = queue.queueUrl;
     // Scheduled jobs are invoked asynchronously by EventBridge: a failed run is recorded as failed and
