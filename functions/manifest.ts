@@ -38,7 +38,7 @@ export interface RouteSpec {
  *   get, set password, add to group, delete) on ONE pool: the public registration function can never
  *   touch the staff pool
  * - userpool:auth: Cognito InitiateAuth / SignUp (public client flows)
- * - states:start:<machine>: StartExecution on one state machine
+ * - states:start:<machine>: StartExecution on one state machine, and DescribeExecution on its executions
  * - states:callback: SendTaskSuccess / SendTaskFailure (manual decisions)
  * - textract:analyze: AnalyzeID / AnalyzeDocument
  * - email:send: SES SendEmail from the tenant's brand identity (brand.supportEmail's domain)
@@ -320,6 +320,13 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 300,
   },
   {
+    name: 'job-kyc-watchdog',
+    entry: 'functions/jobs/kyc-watchdog.ts',
+    description: 'Restarts KYC reviews whose execution was never started or ended without a decision; alarms when it gives up',
+    permissions: ['table:write', 'states:start:kyc-review'],
+    timeoutSeconds: 120,
+  },
+  {
     name: 'job-outbox-sweeper',
     entry: 'functions/jobs/outbox-sweeper.ts',
     description: 'Republishes outbox events left unpublished (lost stream delivery, failed PutEvents)',
@@ -351,6 +358,15 @@ export const rules: readonly RuleSpec[] = [
   {
     name: 'client-registered-to-notifications',
     pattern: { source: [EVENT_SOURCE], 'detail-type': ['client.registered'] },
+    target: { queue: 'notifications' },
+  },
+  {
+    // The client hears about every verification outcome and document expiry (in its language).
+    name: 'kyc-outcomes-to-notifications',
+    pattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': ['kyc.approved', 'kyc.rejected', 'kyc.documents_requested', 'kyc.document_expiring', 'kyc.expired'],
+    },
     target: { queue: 'notifications' },
   },
   {
@@ -387,6 +403,14 @@ export const schedules: readonly ScheduleSpec[] = [
     cron: 'cron(0 3 * * ? *)',
     function: 'job-kyc-expiry',
     description: 'Daily identity-document expiry watch',
+  },
+  {
+    // Every 10 minutes: a submission whose execution was never started (kyc-start failed for good) or
+    // failed, timed out or was aborted is back under review within ~20 minutes.
+    name: 'kyc-watchdog',
+    cron: 'cron(0/10 * * * ? *)',
+    function: 'job-kyc-watchdog',
+    description: 'Restarts KYC reviews whose start was lost or whose execution failed',
   },
 ];
 

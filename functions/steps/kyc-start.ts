@@ -4,8 +4,10 @@
  * 'kyc.submission.created' (detail: { submissionId, clientId, eventId }).
  *
  * Invariants:
- * - at most one execution per submission: the execution is named after the submission, so a redelivered
- *   event (delivery is at least once) gets ExecutionAlreadyExists, which counts as success
+ * - at most one execution per submission: the execution is named after the submission (its recorded
+ *   executionName, which the kyc-watchdog job changes to `<submissionId>-r<n>` when it restarts a failed
+ *   execution), so a redelivered event (delivery is at least once) gets ExecutionAlreadyExists, which
+ *   counts as success
  * - only a submission still 'processing' is started; any other status (or an unknown id) is acknowledged
  *   and nothing happens
  * - the execution input is { submissionId, clientId, units }: 'identity', plus 'address' when the
@@ -16,9 +18,18 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
-import { getKycSubmission } from '#store/kyc.ts';
+import { getKycSubmission, type KycSubmissionItem } from '#store/kyc.ts';
 
 export const KYC_REVIEW_MACHINE = 'kyc-review';
+
+/**
+ * The execution input for a submission: { submissionId, clientId, units }. Also used by the kyc-watchdog
+ * job, so a restarted (or late-started) execution gets exactly the input kyc-start would have sent.
+ */
+export function reviewExecutionInput(s: Pick<KycSubmissionItem, 'submissionId' | 'clientId' | 'addressProof'>) {
+  const units = ['identity', ...(s.addressProof ? ['address'] : [])];
+  return { submissionId: s.submissionId, clientId: s.clientId, units };
+}
 
 export interface SubmissionCreatedEvent {
   id?: string;
@@ -40,13 +51,13 @@ export async function handler(event: SubmissionCreatedEvent): Promise<StartResul
     logger.info('kyc-start: submission is past processing; nothing to start', { submissionId, status: submission.status });
     return { started: false, reason: 'not_processing' };
   }
-  const units = ['identity', ...(submission.addressProof ? ['address'] : [])];
+  const input = reviewExecutionInput(submission);
   try {
     await sfn().send(
       new StartExecutionCommand({
         stateMachineArn: env.stateMachineArn(KYC_REVIEW_MACHINE),
         name: submission.executionName ?? submissionId,
-        input: JSON.stringify({ submissionId, clientId: submission.clientId, units }),
+        input: JSON.stringify(input),
       }),
     );
   } catch (err) {
@@ -56,6 +67,6 @@ export async function handler(event: SubmissionCreatedEvent): Promise<StartResul
     }
     throw err;
   }
-  logger.info('kyc-start: review started', { submissionId, units: units.join(',') });
+  logger.info('kyc-start: review started', { submissionId, units: input.units.join(',') });
   return { started: true };
 }

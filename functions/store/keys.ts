@@ -230,7 +230,10 @@ export const reconciliationKeys = {
  *     gsi1 KYCDOCS#<clientId> / <createdAt>#<documentId>       (a client's files)
  * - submission        pk KYCSUB#<submissionId>         sk SUBMISSION
  *     gsi1 KYCSUBS#<clientId> / <submittedAt>#<submissionId>   (a client's submissions)
- *     gsi2 KYCREVIEWS#pending / <queuedAt>#<submissionId>      (sparse: open manual reviews, oldest first)
+ *     gsi2 (sparse, one of, derived from status and review on every write):
+ *     gsi2 KYCPROCESSING / <submittedAt>#<submissionId>        (status 'processing' without a review: the
+ *                                                               kyc-watchdog job finds lost or failed executions)
+ *     gsi2 KYCREVIEWS#pending / <queuedAt>#<submissionId>      (open manual reviews, oldest first)
  *     gsi2 KYCREVIEWS#decided / <decidedAt>#<submissionId>     (decided reviews: recent review times)
  * - extraction        pk KYCSUB#<submissionId>         sk EXTRACTION#<unit>   (identity | address)
  * - document number   pk KYCDOCNUM#<country>#<number>  sk CLIENT#<clientId>   (duplicate-document check)
@@ -263,6 +266,11 @@ export const kycKeys = {
     gsi2sk: `${at}#${submissionId}`,
   }),
   reviewQueuePartition: (status: 'pending' | 'decided') => `KYCREVIEWS#${status}`,
+  processingIndex: (submittedAt: string, submissionId: string) => ({
+    gsi2pk: kycKeys.processingPartition,
+    gsi2sk: `${submittedAt}#${submissionId}`,
+  }),
+  processingPartition: 'KYCPROCESSING',
   extraction: (submissionId: string, unit: 'identity' | 'address'): Key => ({
     pk: `KYCSUB#${submissionId}`,
     sk: `EXTRACTION#${unit}`,

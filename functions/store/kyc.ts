@@ -5,9 +5,10 @@
  * Invariants:
  * - documents and submissions are created with putNew and only ever replaced whole, conditioned on the
  *   version read (optimistic concurrency, 409 conflict on a race), with the version bumped by one
- * - a submission's gsi2 (the review queue) is derived from its `review` block on every write: present
- *   while a manual review exists (KYCREVIEWS#pending by queuedAt, then KYCREVIEWS#decided by decidedAt),
- *   absent otherwise, so the queue can never disagree with the submission
+ * - a submission's gsi2 is derived from its status and `review` block on every write: KYCPROCESSING (by
+ *   submittedAt) while it is 'processing' without a review (the kyc-watchdog job's work list), then the
+ *   review queue while a manual review exists (KYCREVIEWS#pending by queuedAt, then KYCREVIEWS#decided by
+ *   decidedAt), absent otherwise (an automatic decision), so neither list can disagree with the submission
  * - the Step Functions task token of an open review is stored on the submission and never leaves the
  *   store through an API view (submissionView strips it)
  * - extraction results are keyed by (submission, unit) and overwritten by a re-analysis, so a retried
@@ -44,8 +45,15 @@ export type KycDocumentItem = BaseItem &
 export type KycSubmissionItem = BaseItem &
   KycSubmission & {
     type: 'kyc-submission';
-    /** Step Functions execution name (= submissionId). */
+    /**
+     * Name of the submission's current kyc-review execution: the submissionId, or `<submissionId>-r<n>`
+     * once the kyc-watchdog job restarted it n times.
+     */
     executionName: string;
+    /** Restarts by the kyc-watchdog job so far (absent = none). */
+    executionAttempt?: number | undefined;
+    /** Set when the kyc-watchdog job gave up restarting the execution (a human must look). */
+    executionStalledAt?: string | undefined;
     /** Task token of the open manual review (secret: never in an API view). */
     taskToken?: string | undefined;
     gsi1pk: string;
@@ -159,10 +167,14 @@ export const replaceKycDocument = (read: KycDocumentItem, next: KycDocumentItem,
 
 // -------------------------------------------------------------------------------------------- submissions
 
-/** gsi2 (the review queue) as the review block says. */
-function reviewIndex(s: Pick<KycSubmission, 'review' | 'submissionId'>) {
+/** gsi2 as the status and review block say: the processing list, then the review queue. */
+function reviewIndex(s: Pick<KycSubmission, 'review' | 'status' | 'submittedAt' | 'submissionId'>) {
   const r = s.review;
-  if (!r) return { gsi2pk: undefined, gsi2sk: undefined };
+  if (!r) {
+    return s.status === 'processing'
+      ? kycKeys.processingIndex(s.submittedAt, s.submissionId)
+      : { gsi2pk: undefined, gsi2sk: undefined };
+  }
   return r.status === 'pending'
     ? kycKeys.reviewQueueIndex('pending', r.queuedAt, s.submissionId)
     : kycKeys.reviewQueueIndex('decided', r.decidedAt ?? r.queuedAt, s.submissionId);
@@ -198,7 +210,7 @@ export const getKycSubmission = (submissionId: string) => getItem<KycSubmissionI
 export const listClientSubmissions = (clientId: string) =>
   listIndex<KycSubmissionItem>(kycKeys.clientSubmissionsPartition(clientId));
 
-/** Replaces a submission read at `read.version`; the review-queue index follows `next.review`. */
+/** Replaces a submission read at `read.version`; gsi2 follows `next.status` and `next.review`. */
 export const replaceKycSubmission = (read: KycSubmissionItem, next: KycSubmissionItem, now: string) =>
   replace(read, withIndexes(next), now, 'submission');
 
@@ -215,6 +227,8 @@ export function submissionView(s: KycSubmissionItem): KycSubmission {
     tenant: _tn,
     type: _ty,
     executionName: _e,
+    executionAttempt: _ea,
+    executionStalledAt: _es,
     version: _v,
     createdAt: _cr,
     updatedAt: _u,

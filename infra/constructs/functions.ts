@@ -9,7 +9,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Tags } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Tags } from 'aws-cdk-lib';
 import type { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -207,7 +207,8 @@ export class Functions extends Construct {
   }
 
   /**
-   * `states:start:<machine>`: StartExecution on that machine plus STATE_MACHINE_ARN_<MACHINE>.
+   * `states:start:<machine>`: StartExecution on that machine, DescribeExecution on its executions (a
+   * starter can tell a lost start from a failed run: the kyc-watchdog job), plus STATE_MACHINE_ARN_<MACHINE>.
    * Only these functions get the ARN (giving it to a task function of the same machine would be a cycle).
    */
   grantStateMachines(machines: ReadonlyMap<string, IStateMachine>): void {
@@ -220,6 +221,12 @@ export class Functions extends Construct {
           throw new Error(`manifest: function ${spec.name} asks for ${permission} but no state machine is named ${machineName}`);
         const fn = this.get(spec.name);
         machine.grantStartExecution(fn);
+        machine.grantExecution(fn, 'states:DescribeExecution');
+        acknowledge(
+          this.roles.get(spec.name)!,
+          `AwsSolutions-IAM5[Resource::${nagExecutionsRef(machine)}]`,
+          `DescribeExecution on the executions of ${machineName} only; execution names are per submission, known at run time.`,
+        );
         fn.addEnvironment(`STATE_MACHINE_ARN_${toEnvSuffix(machineName)}`, machine.stateMachineArn);
       }
     }
@@ -352,6 +359,14 @@ export function sesSendPolicy(scope: Construct, supportEmail: string): PolicySta
     ],
     conditions: { StringEquals: { 'ses:FromAddress': supportEmail } },
   });
+}
+
+/** How cdk-nag prints `<machine's execution ARN prefix>:*` (the resource of grantExecution) in IAM5 finding ids. */
+function nagExecutionsRef(machine: IStateMachine): string {
+  const stack = Stack.of(machine);
+  const logicalId = stack.resolve(stack.getLogicalId(machine.node.defaultChild as CfnElement));
+  const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId }] }] });
+  return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`;
 }
 
 function wildcardReasonsFor(spec: FunctionSpec): string[] {

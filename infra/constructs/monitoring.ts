@@ -46,6 +46,13 @@ export const JOB_METRIC_ALARMS = [
     metricName: 'OutboxEventsRepublished',
     description: 'events the stream relay missed were republished by the sweeper (delivery path degraded)',
   },
+  {
+    id: 'KycReviewsStalled',
+    fn: 'job-kyc-watchdog',
+    metricName: 'KycReviewsStalled',
+    description:
+      'a KYC review execution kept failing after every restart; the submission waits for a human (audit kyc.review.stalled)',
+  },
 ] as const;
 
 export interface MonitoringProps {
