@@ -1,21 +1,46 @@
 /**
  * Notifications: SQS (EventBridge envelopes routed by the manifest's rules) -> the email port.
  *
+ * Emails, each in the client's locale (the tenant's default locale when the profile has none or an
+ * unsupported one), with the brand name and the support address (adapters/email/templates.ts):
+ * - 'client.registered'        -> welcome
+ * - 'kyc.approved'             -> kyc_approved (verified, the account can be funded)
+ * - 'kyc.rejected'             -> kyc_rejected_resubmit (canResubmit: upload new documents, with the
+ *                                 client-safe reasons) | kyc_rejected_final (contact support, no reason)
+ * - 'kyc.documents_requested'  -> kyc_documents_requested (the document categories to upload again, from
+ *                                 the reasons and the named files, with the client-safe reasons)
+ * - 'kyc.document_expiring'    -> kyc_document_expiring (the date and the days left)
+ * - 'kyc.expired'              -> kyc_expired (renew the verification; trading/withdrawals may be limited)
+ *
  * Invariants:
  * - idempotent per domain event: the dedupe id is detail.eventId (the outbox eventId, stable
  *   across relay retries), else the envelope id; the email port writes at most one email per id
- * - 'client.registered' sends the welcome email in the client's locale; other detail types are
- *   acknowledged and logged (no retry, no DLQ)
- * - a malformed envelope or a missing client fails its record (retried, then DLQ)
- * - partial batch failures via Powertools batch processing; no PII in logs
+ * - other detail types are acknowledged and logged (no retry, no DLQ)
+ * - a malformed envelope, a detail missing a field its email needs, or a missing client fails its
+ *   record (retried, then DLQ)
+ * - reason codes reach the email only through the templates' client-safe messages (domain/kyc
+ *   clientReasons): confidential codes never appear in an email
+ * - partial batch failures via Powertools batch processing; no PII in logs (ids, template, status only)
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emailSender } from '#adapters/email/index.ts';
-import { welcomeEmail } from '#adapters/email/templates.ts';
+import type { EmailMessage } from '#adapters/email/port.ts';
+import {
+  type EmailBaseInput,
+  kycApprovedEmail,
+  kycDocumentExpiringEmail,
+  kycDocumentsRequestedEmail,
+  kycExpiredEmail,
+  kycRejectedEmail,
+  welcomeEmail,
+} from '#adapters/email/templates.ts';
+import type { DocumentCategory } from '#domain/kyc/submission.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { getClientProfile } from '#store/clients.ts';
+import { getKycDocuments } from '#store/kyc.ts';
+import { reasonCategory } from '#store/kyc-decision.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -36,29 +61,111 @@ export function parseEnvelope(body: string): EventEnvelope {
 
 export const dedupeIdOf = (e: EventEnvelope) => (typeof e.detail.eventId === 'string' ? e.detail.eventId : e.id);
 
-async function clientRegistered(e: EventEnvelope): Promise<void> {
-  const clientId = String(e.detail.clientId ?? '');
+const malformed = (e: EventEnvelope, field: string) => new Error(`notifications: ${e['detail-type']} without a valid ${field}`);
+
+function stringField(e: EventEnvelope, field: string): string {
+  const v = e.detail[field];
+  if (typeof v !== 'string' || v === '') throw malformed(e, field);
+  return v;
+}
+
+function stringList(e: EventEnvelope, field: string): string[] {
+  const v = e.detail[field] ?? [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw malformed(e, field);
+  return v;
+}
+
+/** The recipient and the template basics; throws (fails the record) for an unknown client. */
+async function recipient(e: EventEnvelope): Promise<{ clientId: string; base: EmailBaseInput }> {
+  const clientId = typeof e.detail.clientId === 'string' ? e.detail.clientId : '';
   const profile = clientId ? await getClientProfile(clientId) : undefined;
-  if (!profile) throw new Error('notifications: client.registered for an unknown client');
+  if (!profile) throw new Error(`notifications: ${e['detail-type']} for an unknown client`);
   const cfg = tenantConfig();
-  const message = welcomeEmail({
-    to: profile.email,
-    firstName: profile.firstName,
-    brandName: cfg.brand.name,
-    supportEmail: cfg.brand.supportEmail,
-    locale: profile.locale ?? cfg.defaultLocale,
-  });
-  const res = await emailSender().send(message, { dedupeId: dedupeIdOf(e) });
-  logger.info('welcome email', { clientId, eventId: dedupeIdOf(e), status: res.status });
+  return {
+    clientId,
+    base: {
+      to: profile.email,
+      firstName: profile.firstName,
+      brandName: cfg.brand.name,
+      supportEmail: cfg.brand.supportEmail,
+      locale: profile.locale ?? cfg.defaultLocale,
+      fallbackLocale: cfg.defaultLocale,
+    },
+  };
+}
+
+async function send(e: EventEnvelope, clientId: string, message: EmailMessage): Promise<void> {
+  const eventId = dedupeIdOf(e);
+  const res = await emailSender().send(message, { dedupeId: eventId });
+  logger.info('notification email', { clientId, eventId, template: message.template, status: res.status });
+}
+
+/** The categories to upload again: those the reasons are about, and those of the named files of this client. */
+async function categoriesToUpload(clientId: string, reasons: readonly string[], documentIds: readonly string[]) {
+  const found = new Set<DocumentCategory>();
+  for (const r of reasons) {
+    const c = reasonCategory(r.split(':', 1)[0]!.trim());
+    if (c) found.add(c);
+  }
+  if (documentIds.length > 0) {
+    for (const doc of (await getKycDocuments(documentIds)).values()) if (doc.clientId === clientId) found.add(doc.category);
+  }
+  return [...found];
+}
+
+async function clientRegistered(e: EventEnvelope): Promise<void> {
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, welcomeEmail(base));
+}
+
+async function kycApproved(e: EventEnvelope): Promise<void> {
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, kycApprovedEmail(base));
+}
+
+async function kycRejected(e: EventEnvelope): Promise<void> {
+  const canResubmit = e.detail.canResubmit;
+  if (typeof canResubmit !== 'boolean') throw malformed(e, 'canResubmit');
+  const reasons = stringList(e, 'reasons');
+  const { clientId, base } = await recipient(e);
+  const categories = canResubmit ? await categoriesToUpload(clientId, reasons, []) : [];
+  await send(e, clientId, kycRejectedEmail({ ...base, canResubmit, reasons: canResubmit ? reasons : [], categories }));
+}
+
+async function kycDocumentsRequested(e: EventEnvelope): Promise<void> {
+  const reasons = stringList(e, 'reasons');
+  const documentIds = stringList(e, 'documentIds');
+  const { clientId, base } = await recipient(e);
+  const categories = await categoriesToUpload(clientId, reasons, documentIds);
+  await send(e, clientId, kycDocumentsRequestedEmail({ ...base, reasons, categories }));
+}
+
+async function kycDocumentExpiring(e: EventEnvelope): Promise<void> {
+  const identityExpiresOn = stringField(e, 'identityExpiresOn');
+  const daysLeft = e.detail.daysLeft;
+  if (typeof daysLeft !== 'number' || !Number.isFinite(daysLeft)) throw malformed(e, 'daysLeft');
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, kycDocumentExpiringEmail({ ...base, identityExpiresOn, daysLeft }));
+}
+
+async function kycExpired(e: EventEnvelope): Promise<void> {
+  const identityExpiresOn = stringField(e, 'identityExpiresOn');
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, kycExpiredEmail({ ...base, identityExpiresOn }));
 }
 
 const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
   'client.registered': clientRegistered,
+  'kyc.approved': kycApproved,
+  'kyc.rejected': kycRejected,
+  'kyc.documents_requested': kycDocumentsRequested,
+  'kyc.document_expiring': kycDocumentExpiring,
+  'kyc.expired': kycExpired,
 };
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const e = parseEnvelope(record.body);
-  const h = HANDLERS[e['detail-type']];
+  const h = Object.hasOwn(HANDLERS, e['detail-type']) ? HANDLERS[e['detail-type']] : undefined;
   if (!h) {
     logger.info('event ignored: no notification for this type', { detailType: e['detail-type'], eventId: dedupeIdOf(e) });
     return;
