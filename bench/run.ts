@@ -1,15 +1,16 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger, size (default: all). Set BENCH_OPS to change the operations per figure.
+ * Suites: http, audit, ledger, kyc, size (default: all). Set BENCH_OPS to change the operations per figure.
  */
+import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
 import { bundleSizes, printSizes } from './size.ts';
 import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'size'];
+const all = ['http', 'audit', 'ledger', 'kyc', 'size'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all;
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -24,6 +25,8 @@ try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
   if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
   if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
+  // Imported after the runtime set the environment (log level, endpoints) its handler modules read at load.
+  if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
   if (suites.includes('size')) printSizes(await bundleSizes());
 } finally {
   await rt?.stop();

@@ -66,6 +66,7 @@ export async function seedDemo(runtime: Runtime): Promise<{ created: string[] }>
   }
   if (created.length) console.log(`[local] seeded ${created.length} demo users for tenant ${runtime.tenant}`);
   await seedDemoWallets();
+  await seedDemoKyc();
   return { created };
 }
 
@@ -103,5 +104,104 @@ async function seedDemoWallets(): Promise<void> {
       caller,
       { key: `seed-demo-funding-${currency}`, requestId: 'seed' },
     );
+  }
+}
+
+/**
+ * The demo clients' verification, through the product's own routes and the real kyc-review state
+ * machine (sandbox analyzer): client@demo.test completes onboarding with clean documents and is
+ * approved automatically; partner@demo.test submits a blurry passport, so the compliance demo user
+ * finds one review waiting in the queue. Idempotent: a client that already submitted is left alone.
+ */
+async function seedDemoKyc(): Promise<void> {
+  const { findEmailOwner } = await import('#store/unique-email.ts');
+  const { getClientProfile } = await import('#store/clients.ts');
+  const { submitPersonalDetails, submitQuestionnaire } = await import('#functions/api/onboarding.ts');
+  const { requestDocumentUpload, createSubmission } = await import('#functions/api/kyc.ts');
+  const { MIFID2_APPROPRIATENESS } = await import('#domain/onboarding/questionnaire.ts');
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { s3 } = await import('#shared/clients.ts');
+  const { env } = await import('#shared/env.ts');
+  const { getKycDocument } = await import('#store/kyc.ts');
+
+  const best = Object.fromEntries(
+    MIFID2_APPROPRIATENESS.questions.map((q) => [q.id, [...q.options].sort((a, b) => b.score - a.score)[0]!.id]),
+  );
+  const demo = [
+    { email: 'client@demo.test', number: 'C01DEMO01', confidence: 0.97 },
+    { email: 'partner@demo.test', number: 'C01DEMO02', confidence: 0.45 },
+  ];
+  for (const d of demo) {
+    const owner = await findEmailOwner(d.email);
+    const profile = owner && (await getClientProfile(owner.ownerId));
+    if (!owner || !profile || (profile.kycStatus ?? 'not_started') !== 'not_started') continue;
+    const caller = { sub: owner.ownerId, email: d.email, roles: ['client'] as Role[], isStaff: false };
+    if (!profile.personalDetails) {
+      await submitPersonalDetails(
+        {
+          phone: '+4930123456789',
+          nationality: 'DE',
+          address: { line1: 'Unter den Linden 10', city: 'Berlin', postalCode: '10117', country: 'DE' },
+          taxResidence: 'DE',
+          employmentStatus: 'employed',
+          annualIncome: '25k_to_100k',
+          netWorth: '10k_to_50k',
+          sourceOfFunds: 'salary',
+          politicallyExposed: false,
+        },
+        caller,
+        'seed',
+      );
+    }
+    if (!profile.onboarding?.questionnaire) {
+      await submitQuestionnaire({ questionnaireId: 'mifid2-appropriateness', answers: best }, caller, 'seed');
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const files = [
+      {
+        spec: { category: 'identity' as const, documentType: 'passport', side: 'front' as const },
+        doc: {
+          documentType: 'passport',
+          fields: {
+            firstName: profile.firstName,
+            lastName: profile.lastName,
+            dateOfBirth: profile.dateOfBirth,
+            documentNumber: d.number,
+            expiryDate: '2033-06-30',
+            issuingCountry: 'DEU',
+          },
+          confidence: d.confidence,
+        },
+      },
+      {
+        spec: { category: 'proof_of_address' as const, documentType: 'utility_bill' },
+        doc: {
+          documentType: 'proof_of_address',
+          fields: {
+            name: `${profile.firstName} ${profile.lastName}`,
+            address: 'Unter den Linden 10, Berlin',
+            postalCode: '10117',
+            country: 'DE',
+            issueDate: today,
+          },
+          confidence: 0.95,
+        },
+      },
+    ];
+    const ids: string[] = [];
+    for (const f of files) {
+      const body = JSON.stringify(f.doc);
+      const created = await requestDocumentUpload(
+        { ...f.spec, contentType: 'application/json', size: Buffer.byteLength(body) },
+        caller,
+        'seed',
+      );
+      const item = await getKycDocument(created.documentId);
+      await s3().send(
+        new PutObjectCommand({ Bucket: env.documentsBucket, Key: item!.s3Key, Body: body, ContentType: 'application/json' }),
+      );
+      ids.push(created.documentId);
+    }
+    await createSubmission({ documentIds: ids }, caller, 'seed');
   }
 }
