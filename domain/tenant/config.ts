@@ -4,6 +4,7 @@
  * reads the same file. Business rules that vary per tenant live here as data, not code branches.
  */
 import * as z from 'zod';
+import { isCurrency, toMinor } from '../money/index.ts';
 import {
   DOCUMENT_SIDES,
   ESMA_RETAIL_LEVERAGE,
@@ -13,6 +14,15 @@ import {
   PROOF_OF_ADDRESS_TYPES,
   QUESTIONNAIRE_IDS,
 } from '../onboarding/catalog.ts';
+import {
+  DEFAULT_ORDER_KEY,
+  MAX_FEE_BPS,
+  MAX_PROCESSING_MINUTES,
+  PAYMENT_DIRECTIONS,
+  PAYMENT_METHOD_KINDS,
+} from '../payments/catalog.ts';
+import { feeMinor } from '../payments/fees.ts';
+import { offeredIn, regionsCover, resolveRegion } from '../payments/regions.ts';
 
 const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{2,5}$/, 'ISO 4217-style currency code');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code');
@@ -156,6 +166,84 @@ export const KycConfigSchema = z.strictObject({
 });
 export type KycConfig = z.output<typeof KycConfigSchema>;
 
+/** Decimal amounts per currency code, e.g. { "USD": "25.00" } (each checked against its currency's exponent). */
+const amountsByCurrency = z.record(currencyCode, decimalAmount);
+
+/**
+ * A method's fee for one direction: `fixed[currency]` + `percentBps` of the amount (rounded half-even
+ * to the minor unit), the total clamped to [`minimum[currency]`, `maximum[currency]`]. A currency left
+ * out of a map has no fixed part / no floor / no cap. A direction without a fee entry is free.
+ */
+export const PaymentFeeSchema = z.strictObject({
+  fixed: amountsByCurrency.default({}),
+  percentBps: z.number().int().min(0).max(MAX_FEE_BPS).default(0),
+  minimum: amountsByCurrency.default({}),
+  maximum: amountsByCurrency.default({}),
+});
+export type PaymentFee = z.output<typeof PaymentFeeSchema>;
+
+const minutes = z.number().int().min(0).max(MAX_PROCESSING_MINUTES);
+/** 'instant', or a range in minutes (a wire: { minMinutes: 1440, maxMinutes: 4320 } for 1-3 days). */
+export const ProcessingTimeSchema = z.union([
+  z.literal('instant'),
+  z.strictObject({ minMinutes: minutes, maxMinutes: minutes }).refine((t) => t.minMinutes <= t.maxMinutes, {
+    message: 'minMinutes must not exceed maxMinutes',
+    path: ['minMinutes'],
+  }),
+]);
+export type ProcessingTime = z.output<typeof ProcessingTimeSchema>;
+
+/** A jurisdiction code (EU, ROW) or an ISO country code (DE); a key naming a jurisdiction is that jurisdiction. */
+const regionCode = z.string().regex(/^[A-Z]{2,5}$/, 'jurisdiction code such as EU or country code such as DE');
+
+export const PaymentMethodSchema = z.strictObject({
+  /** Stable id, kebab-case: 'sepa-wire'. Later deposits and withdrawals refer to it. */
+  id: z
+    .string()
+    .max(40)
+    .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, "kebab-case id such as 'sepa-wire'"),
+  kind: z.enum(PAYMENT_METHOD_KINDS),
+  /** Display name per locale; every tenant locale must have one. */
+  label: z.record(locale, z.string().trim().min(1).max(60)),
+  /** The PSP adapter that processes it ('sandbox' locally). */
+  provider: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lower-case provider id such as 'sandbox'"),
+  directions: z
+    .array(z.enum(PAYMENT_DIRECTIONS))
+    .min(1)
+    .refine((d) => new Set(d).size === d.length, 'directions must not repeat'),
+  currencies: z
+    .array(currencyCode)
+    .min(1)
+    .refine((c) => new Set(c).size === c.length, 'currencies must not repeat'),
+  /** Per currency, in that currency: the smallest and largest single payment (both directions). */
+  limits: z.record(currencyCode, z.strictObject({ min: decimalAmount, max: decimalAmount })),
+  fees: z.strictObject({ deposit: PaymentFeeSchema.optional(), withdrawal: PaymentFeeSchema.optional() }).prefault({}),
+  /** Shown before the client commits; required for every direction the method supports. */
+  processingTime: z.strictObject({
+    deposit: ProcessingTimeSchema.optional(),
+    withdrawal: ProcessingTimeSchema.optional(),
+  }),
+  /** Where it is offered: jurisdiction codes and/or country codes. */
+  regions: z
+    .array(regionCode)
+    .min(1)
+    .refine((r) => new Set(r).size === r.length, 'regions must not repeat'),
+  /** Countries inside `regions` where it is nevertheless not offered. */
+  excludedCountries: z.array(countryCode).default([]),
+  /**
+   * Position in the list (ascending) per region: a country's entry beats its jurisdiction's, which
+   * beats `default`; unlisted everywhere = after every ordered method. Ties keep the file's order.
+   */
+  displayOrder: z.record(z.union([z.literal(DEFAULT_ORDER_KEY), regionCode]), z.number().int().min(0).max(999_999)).default({}),
+});
+export type PaymentMethodConfig = z.output<typeof PaymentMethodSchema>;
+
+/** Deposit and withdrawal methods (domain/payments). */
+export const PaymentsConfigSchema = z.strictObject({
+  methods: z.array(PaymentMethodSchema).max(50).default([]),
+});
+export type PaymentsConfig = z.output<typeof PaymentsConfigSchema>;
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
@@ -185,6 +273,7 @@ export const TenantConfigSchema = z
     fx: FxConfigSchema.default({ source: 'static', rates: {}, markupBps: 0 }),
     onboarding: OnboardingConfigSchema.prefault({}),
     kyc: KycConfigSchema.prefault({}),
+    payments: PaymentsConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.currencies.includes(cfg.baseCurrency)) {
@@ -228,6 +317,7 @@ export const TenantConfigSchema = z
         });
       }
     }
+    checkPayments(cfg, ctx);
   })
   .transform((cfg) => ({
     ...cfg,
@@ -245,6 +335,133 @@ export const TenantConfigSchema = z
   }));
 
 export type TenantConfig = z.output<typeof TenantConfigSchema>;
+
+type PaymentsInput = Pick<TenantConfig, 'currencies' | 'jurisdictions' | 'restrictedCountries' | 'locales' | 'payments'>;
+
+/** Where a region key fails to name an enabled jurisdiction or a served country, why (else undefined). */
+function regionProblem(cfg: PaymentsInput, key: string): string | undefined {
+  const r = resolveRegion(cfg, key);
+  if (r.kind === 'restricted') return `${key} is a restricted country (restrictedCountries)`;
+  if (r.kind === 'unknown') {
+    return `${key} is neither an enabled jurisdiction (${cfg.jurisdictions.map((j) => j.code).join(', ')}) nor a country of one`;
+  }
+  return undefined;
+}
+
+/**
+ * Cross-checks `payments.methods` against the rest of the tenant: ids unique, a label per tenant
+ * locale, enabled currencies with limits each (min > 0, min <= max, at most the currency's decimals),
+ * fees and processing times only for supported directions (a processing time for every one), fee
+ * amounts in method currencies with min <= max and a fee at the minimum amount below that amount,
+ * regions that name enabled jurisdictions or served countries, exclusions inside the regions, and
+ * display orders only where the method is offered.
+ */
+function checkPayments(cfg: PaymentsInput, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['payments', 'methods', ...path], message });
+  /** Minor units of a configured decimal, or an issue (too many decimals / unknown currency). */
+  const minor = (path: (string | number)[], value: string, currency: string): bigint | undefined => {
+    if (!isCurrency(currency)) return undefined; // reported once, on the currency itself
+    try {
+      return toMinor(value, currency);
+    } catch (e) {
+      issue(path, (e as Error).message);
+      return undefined;
+    }
+  };
+  const seen = new Set<string>();
+  cfg.payments.methods.forEach((m, i) => {
+    if (seen.has(m.id)) issue([i, 'id'], `duplicate payment method id "${m.id}"`);
+    seen.add(m.id);
+
+    for (const loc of cfg.locales) {
+      if (m.label[loc] === undefined) issue([i, 'label', loc], `missing label for tenant locale ${loc}`);
+    }
+    for (const loc of Object.keys(m.label)) {
+      if (!cfg.locales.includes(loc)) issue([i, 'label', loc], `${loc} is not a tenant locale (${cfg.locales.join(', ')})`);
+    }
+
+    m.currencies.forEach((c, k) => {
+      if (!isCurrency(c)) issue([i, 'currencies', k], `unknown currency ${c}`);
+      else if (!cfg.currencies.includes(c)) issue([i, 'currencies', k], `${c} is not an enabled tenant currency`);
+      if (!m.limits[c]) issue([i, 'limits', c], `missing limits for ${c} (every method currency needs { min, max })`);
+    });
+    const limits = new Map<string, { min: bigint; max: bigint }>();
+    for (const [c, l] of Object.entries(m.limits)) {
+      if (!m.currencies.includes(c)) {
+        issue([i, 'limits', c], `${c} is not one of the method's currencies`);
+        continue;
+      }
+      const min = minor([i, 'limits', c, 'min'], l.min, c);
+      const max = minor([i, 'limits', c, 'max'], l.max, c);
+      if (min !== undefined && min <= 0n) issue([i, 'limits', c, 'min'], 'min must be greater than zero');
+      if (min !== undefined && max !== undefined && min > max) issue([i, 'limits', c, 'max'], 'max must not be below min');
+      if (min !== undefined && max !== undefined && min > 0n && min <= max) limits.set(c, { min, max });
+    }
+
+    for (const d of PAYMENT_DIRECTIONS) {
+      const supported = m.directions.includes(d);
+      if (supported && m.processingTime[d] === undefined) {
+        issue([i, 'processingTime', d], `required: the method supports ${d}s`);
+      }
+      if (!supported && m.processingTime[d] !== undefined) {
+        issue([i, 'processingTime', d], `the method does not support ${d}s (directions: ${m.directions.join(', ')})`);
+      }
+      const fee = m.fees[d];
+      if (!fee) continue;
+      if (!supported) {
+        issue([i, 'fees', d], `the method does not support ${d}s (directions: ${m.directions.join(', ')})`);
+        continue;
+      }
+      let valid = true;
+      for (const part of ['fixed', 'minimum', 'maximum'] as const) {
+        for (const [c, v] of Object.entries(fee[part])) {
+          if (!m.currencies.includes(c)) {
+            issue([i, 'fees', d, part, c], `${c} is not one of the method's currencies`);
+            valid = false;
+          } else if (minor([i, 'fees', d, part, c], v, c) === undefined) valid = false;
+        }
+      }
+      if (!valid) continue;
+      for (const c of m.currencies) {
+        const lo = fee.minimum[c];
+        const hi = fee.maximum[c];
+        if (lo !== undefined && hi !== undefined && toMinor(lo, c) > toMinor(hi, c)) {
+          issue([i, 'fees', d, 'maximum', c], 'maximum fee must not be below minimum fee');
+          continue;
+        }
+        const limit = limits.get(c);
+        if (!limit) continue;
+        const atMin = feeMinor(fee, limit.min, c).fee;
+        if (atMin >= limit.min) {
+          issue(
+            [i, 'fees', d],
+            `the ${c} fee at the minimum amount ${m.limits[c]!.min} must be less than that amount (nothing would arrive)`,
+          );
+        }
+      }
+    }
+
+    m.regions.forEach((r, k) => {
+      const problem = regionProblem(cfg, r);
+      if (problem) issue([i, 'regions', k], problem);
+    });
+    m.excludedCountries.forEach((c, k) => {
+      if (!regionsCover(cfg, m.regions, c)) issue([i, 'excludedCountries', k], `${c} is not in the method's regions`);
+    });
+    for (const key of Object.keys(m.displayOrder)) {
+      if (key === DEFAULT_ORDER_KEY) continue;
+      const problem = regionProblem(cfg, key);
+      if (problem) {
+        issue([i, 'displayOrder', key], problem);
+        continue;
+      }
+      const r = resolveRegion(cfg, key);
+      const countries = r.kind === 'jurisdiction' ? r.countries : [key];
+      if (!countries.some((c) => offeredIn(cfg, m, c))) issue([i, 'displayOrder', key], `the method is not offered in ${key}`);
+    }
+  });
+}
 
 /** Parses a tenant config, throwing an error that names every bad field. */
 export function parseTenantConfig(input: unknown): TenantConfig {
