@@ -280,6 +280,13 @@ export const functions: readonly FunctionSpec[] = [
     ],
     ['table:write', 'documents:read', 'states:callback'],
   ),
+  api(
+    'api-payment-methods',
+    'payment-methods',
+    "The deposit and withdrawal methods offered in the caller's country, with fees and processing times",
+    [{ method: 'GET', path: '/v1/payment-methods', auth: ['client'] }],
+    ['table:read'],
+  ),
   {
     name: 'kyc-start-review',
     entry: 'functions/steps/kyc-start.ts',

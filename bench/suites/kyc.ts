@@ -19,10 +19,10 @@ import { LocalStepFunctions } from '#local/aws/states.ts';
 import { invoke } from '#local/lambda.ts';
 import { ddb, sfn } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
-import { commit, systemActor } from '#store/audit.ts';
-import { newClientProfile, putClientProfile } from '#store/clients.ts';
+import { systemActor } from '#store/audit.ts';
 import { auditKeys } from '#store/keys.ts';
 import { getKycSubmission } from '#store/kyc.ts';
+import { FIXTURE_PERSON, seedClient } from '../../test/support/clients.ts';
 import { apiEvent, claimsFor } from '../../test/support/events.ts';
 import { percentile } from '../lib.ts';
 
@@ -41,9 +41,7 @@ function passport(i: number, kind: Kind, run: string) {
   return {
     documentType: 'passport',
     fields: {
-      firstName: 'Anna Maria',
-      lastName: 'Eriksson',
-      dateOfBirth: '1984-08-12',
+      ...FIXTURE_PERSON,
       documentNumber: `C${run}${String(i).padStart(5, '0')}`.toUpperCase(),
       expiryDate: kind === 'expired' ? '2024-03-01' : '2032-05-20',
       issuingCountry: 'DEU',
@@ -65,46 +63,14 @@ const addressProof = () => ({
 });
 
 async function createClient(clientId: string) {
-  const now = new Date().toISOString();
-  const profile = newClientProfile(
+  await seedClient(
     {
       clientId,
       email: `${clientId}@bench.test`,
-      firstName: 'Anna Maria',
-      lastName: 'Eriksson',
-      dateOfBirth: '1984-08-12',
-      countryOfResidence: 'DE',
-      jurisdiction: 'EU',
-      clientType: 'retail',
-      locale: 'en',
-      status: 'active',
-      onboarding: { stage: 'profile_completed', profileCompletedAt: now },
-      personalDetails: {
-        phone: '+4930123456',
-        nationality: 'DE',
-        address: { line1: 'Hauptstraße 5', city: 'Berlin', postalCode: '10115', country: 'DE' },
-        taxResidence: 'DE',
-        employmentStatus: 'employed',
-        annualIncome: '25k_to_100k',
-        netWorth: '10k_to_50k',
-        sourceOfFunds: 'salary',
-        politicallyExposed: false,
-      },
+      onboarding: { stage: 'profile_completed', profileCompletedAt: new Date().toISOString() },
     },
-    now,
+    { actor: systemActor('bench'), requestId: 'bench' },
   );
-  await commit({
-    writes: [putClientProfile(profile)],
-    audit: {
-      actor: systemActor('bench'),
-      action: 'client.registered',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: { clientId },
-      requestId: 'bench',
-    },
-  });
 }
 
 /** Requests an upload and posts the JSON document through the presigned POST, as a browser would. */

@@ -16,10 +16,12 @@
  * - every bad reason code is named in its own field error, so the officer sees all of them at once
  * - an automatic rejection is final only for facts new documents cannot change: underage,
  *   country_restricted, sanctions_hit (hard)
+ * - a rejected file carries the reasons about its category or about no category (all of them when
+ *   none match), review reasons and issue codes alike
  */
 import { DomainError, type FieldError } from '../errors.ts';
 import { REQUIRED_ADDRESS_FIELDS } from './checks.ts';
-import type { Locale } from './decision.ts';
+import { ISSUE_CATALOGUE, type Locale } from './decision.ts';
 import type { KycIssue, KycIssueCode } from './model.ts';
 import type { DocumentCategory, ReviewDecisionKind } from './submission.ts';
 
@@ -336,4 +338,20 @@ export const FINAL_ISSUE_CODES: readonly KycIssueCode[] = ['underage', 'country_
 /** True when an automatic rejection cannot be fixed by new documents (a hard underage, country_restricted or sanctions_hit). */
 export function autoRejectionIsFinal(issues: readonly Pick<KycIssue, 'code' | 'severity'>[]): boolean {
   return issues.some((i) => i.severity === 'hard' && FINAL_ISSUE_CODES.includes(i.code));
+}
+
+/** The document category a reason is about (review reasons and issue codes); undefined = the whole submission. */
+export function reasonCategory(reason: string): DocumentCategory | undefined {
+  if (isReviewReasonCode(reason)) return REVIEW_REASONS[reason].category;
+  if (Object.hasOwn(ISSUE_CATALOGUE, reason)) return issueRequiresNewDocument(reason as KycIssueCode);
+  return undefined;
+}
+
+/** The reasons that concern one file: those about its category or about no category; all of them when none match. */
+export function reasonsForDocument(reasons: readonly string[], category: DocumentCategory): string[] {
+  const own = reasons.filter((r) => {
+    const c = reasonCategory(r);
+    return c === undefined || c === category;
+  });
+  return own.length > 0 ? own : [...reasons];
 }

@@ -17,8 +17,12 @@
  * - `documentsMissing` names each missing piece with a stable code, so the client is told exactly
  *   what to add
  * - final submission statuses never change again (isFinalSubmissionStatus)
+ * - a file may be uploaded only as a known type of its category that the requirements accept, with
+ *   the sides that type has (none outside identity), of an upload content type (the sandbox's JSON only
+ *   with the sandbox analyzer) and 1..MAX_UPLOAD_BYTES bytes (checkDocumentRequest)
  */
 import { DomainError } from '../errors.ts';
+import { IDENTITY_DOCUMENT_TYPES, PROOF_OF_ADDRESS_TYPES } from '../onboarding/catalog.ts';
 import type { DocumentRequirements } from '../onboarding/requirements.ts';
 import type { DocumentType, KycIssue } from './model.ts';
 
@@ -29,6 +33,9 @@ export type DocumentCategory = (typeof DOCUMENT_CATEGORIES)[number];
 export const UPLOAD_CONTENT_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const;
 export const SANDBOX_CONTENT_TYPE = 'application/json';
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+/** The content types a client may upload with this analyzer (the sandbox's JSON format only with the sandbox). */
+export const uploadContentTypes = (analyzer: 'sandbox' | 'textract'): string[] =>
+  analyzer === 'sandbox' ? [...UPLOAD_CONTENT_TYPES, SANDBOX_CONTENT_TYPE] : [...UPLOAD_CONTENT_TYPES];
 
 export type DocumentStatus = 'awaiting_upload' | 'uploaded' | 'submitted' | 'accepted' | 'rejected';
 
@@ -248,4 +255,108 @@ export function submissionDocumentIds(s: Pick<KycSubmission, 'identity' | 'addre
     ...(s.addressProof ? [s.addressProof.documentId] : []),
     ...(s.selfie ? [s.selfie.documentId] : []),
   ];
+}
+
+/** What a client declares before uploading one file (POST /v1/kyc/documents). */
+export interface DocumentRequest {
+  category: DocumentCategory;
+  documentType: string;
+  side?: 'front' | 'back' | undefined;
+  contentType: string;
+  /** Bytes of the file the client is about to upload. */
+  size: number;
+}
+
+const field = (name: string, code: string, message: string) => [{ field: name, code, message }];
+
+/**
+ * Checks what a client wants to upload against the catalogue and its requirements; DomainError (400,
+ * kind 'validation') otherwise, with one field error: unknown_document_type, document_type_not_accepted
+ * (per the requirements), invalid_side, unsupported_content_type (application/json only when the
+ * analyzer is 'sandbox'), invalid_size (< 1 byte), file_too_large (> MAX_UPLOAD_BYTES). Checked in that
+ * order. Returns the canonical (lower-case) content type.
+ */
+export function checkDocumentRequest(
+  body: DocumentRequest,
+  req: DocumentRequirements,
+  analyzer: 'sandbox' | 'textract',
+): { contentType: string } {
+  const { category, documentType, side } = body;
+  const known =
+    category === 'identity'
+      ? (IDENTITY_DOCUMENT_TYPES as readonly string[]).includes(documentType)
+      : category === 'proof_of_address'
+        ? (PROOF_OF_ADDRESS_TYPES as readonly string[]).includes(documentType)
+        : documentType === 'selfie';
+  if (!known) {
+    throw new DomainError(
+      'unknown_document_type',
+      'validation',
+      `${documentType} is not a ${category} document type`,
+      field('documentType', 'unknown_document_type', `not a ${category} document type`),
+    );
+  }
+  const notAccepted = () =>
+    new DomainError(
+      'document_type_not_accepted',
+      'validation',
+      `We do not accept ${documentType} for your country and account type`,
+      field('documentType', 'document_type_not_accepted', 'not accepted for your country and account type'),
+    );
+  if (category === 'identity') {
+    const accepted = req.identity.accepted.find((a) => a.type === documentType);
+    if (!accepted) throw notAccepted();
+    if (!side || !accepted.sides.includes(side)) {
+      throw new DomainError(
+        'invalid_side',
+        'validation',
+        `A ${documentType} is uploaded as: ${accepted.sides.join(', ')}`,
+        field('side', 'invalid_side', `must be one of ${accepted.sides.join(', ')}`),
+      );
+    }
+  } else {
+    if (
+      category === 'proof_of_address' &&
+      (!req.proofOfAddress.required || !req.proofOfAddress.accepted.includes(documentType as never))
+    ) {
+      throw notAccepted();
+    }
+    if (category === 'selfie' && !req.selfie.required) throw notAccepted();
+    if (side !== undefined) {
+      throw new DomainError(
+        'invalid_side',
+        'validation',
+        `A ${category} has no sides`,
+        field('side', 'invalid_side', 'must be omitted'),
+      );
+    }
+  }
+  const contentType = body.contentType.toLowerCase();
+  const types = uploadContentTypes(analyzer);
+  if (!types.includes(contentType)) {
+    throw new DomainError(
+      'unsupported_content_type',
+      'validation',
+      `Upload a file of type ${types.join(', ')}`,
+      field('contentType', 'unsupported_content_type', `must be one of ${types.join(', ')}`),
+    );
+  }
+  if (body.size < 1) {
+    throw new DomainError(
+      'invalid_size',
+      'validation',
+      'The file size must be at least 1 byte',
+      field('size', 'invalid_size', 'must be >= 1'),
+    );
+  }
+  if (body.size > MAX_UPLOAD_BYTES) {
+    throw new DomainError(
+      'file_too_large',
+      'validation',
+      `Files may be at most ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB`,
+      field('size', 'file_too_large', `must be <= ${MAX_UPLOAD_BYTES}`),
+      { maxBytes: MAX_UPLOAD_BYTES },
+    );
+  }
+  return { contentType };
 }

@@ -42,7 +42,7 @@ import * as z from 'zod';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import { checkAddressProof, checkName } from '#domain/kyc/checks.ts';
 import { ISSUE_CATALOGUE, type Locale } from '#domain/kyc/decision.ts';
-import { type ExtractedAddressProof, type ExtractedIdentity, type RegistrationProfile, toIso2 } from '#domain/kyc/model.ts';
+import { type ExtractedAddressProof, type ExtractedIdentity, toIso2 } from '#domain/kyc/model.ts';
 import { REVIEW_REASON_CODES, REVIEW_REASONS, validateReviewDecision } from '#domain/kyc/review-reasons.ts';
 import {
   isFinalSubmissionStatus,
@@ -57,7 +57,7 @@ import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom, commit } from '#store/audit.ts';
-import { type ClientProfileItem, getClientProfile } from '#store/clients.ts';
+import { type ClientProfileItem, getClientProfile, registrationProfileOf } from '#store/clients.ts';
 import { getKycDocuments, getKycExtractions, getKycSubmission, type KycSubmissionItem } from '#store/kyc.ts';
 import { applyKycDecision } from '#store/kyc-decision.ts';
 import { listReviews } from '#store/kyc-reviews.ts';
@@ -285,19 +285,6 @@ export async function listReviewQueue(q: z.infer<typeof ListReviewsQuery>, now =
 
 type Row = z.infer<typeof ComparisonRow>;
 
-function registrationOf(p: ClientProfileItem): RegistrationProfile {
-  const a = p.personalDetails?.address;
-  return {
-    givenNames: p.firstName,
-    surname: p.lastName,
-    dateOfBirth: p.dateOfBirth,
-    country: p.countryOfResidence,
-    ...(a
-      ? { address: { lines: [a.line1, ...(a.line2 ? [a.line2] : []), a.city], postalCode: a.postalCode, country: a.country } }
-      : {}),
-  };
-}
-
 const conf = (c: Record<string, number>, ...fields: string[]) => {
   const values = fields.map((f) => c[f]).filter((v): v is number => typeof v === 'number');
   return values.length === fields.length ? { confidence: Math.min(...values) } : {};
@@ -305,7 +292,7 @@ const conf = (c: Record<string, number>, ...fields: string[]) => {
 
 /** Extracted identity fields beside the registration data. */
 function identityRows(doc: ExtractedIdentity, p: ClientProfileItem | undefined): Row[] {
-  const reg = p ? registrationOf(p) : undefined;
+  const reg = p ? registrationProfileOf(p) : undefined;
   const c = doc.fieldConfidence ?? {};
   const hasName = Boolean(doc.givenNames || doc.surname);
   const extractedName = hasName ? [doc.givenNames, doc.surname].filter(Boolean).join(' ') : null;
@@ -358,7 +345,7 @@ function identityRows(doc: ExtractedIdentity, p: ClientProfileItem | undefined):
 
 /** Extracted proof-of-address fields beside the registered address (match as the address check sees it). */
 function addressRows(proof: ExtractedAddressProof, p: ClientProfileItem | undefined, now: Date): Row[] {
-  const reg = p ? registrationOf(p) : undefined;
+  const reg = p ? registrationProfileOf(p) : undefined;
   const c = proof.fieldConfidence ?? {};
   const comparable = reg?.address !== undefined;
   const mismatch = comparable ? checkAddressProof(proof, reg!, { now }).find((i) => i.code === 'address_mismatch') : undefined;

@@ -38,6 +38,7 @@ import type { Locale } from '#domain/kyc/decision.ts';
 import { estimateReviewEta } from '#domain/kyc/eta.ts';
 import { classifyExpiry } from '#domain/kyc/expiry.ts';
 import {
+  checkDocumentRequest,
   DOCUMENT_CATEGORIES,
   type DocumentCategory,
   documentsMissing,
@@ -45,12 +46,10 @@ import {
   type KycSubmission,
   MAX_UPLOAD_BYTES,
   planSubmission,
-  SANDBOX_CONTENT_TYPE,
   type SubmittableFile,
-  UPLOAD_CONTENT_TYPES,
+  uploadContentTypes,
 } from '#domain/kyc/submission.ts';
-import { IDENTITY_DOCUMENT_TYPES, PROOF_OF_ADDRESS_TYPES } from '#domain/onboarding/catalog.ts';
-import { type DocumentRequirements, type OnboardingRequirements, requirementsFor } from '#domain/onboarding/requirements.ts';
+import { type OnboardingRequirements, requirementsFor } from '#domain/onboarding/requirements.ts';
 import type { Role } from '#functions/manifest.ts';
 import { assertOwnerOrStaff, type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
 import { s3 } from '#shared/clients.ts';
@@ -202,98 +201,6 @@ function assertVerificationOpen(latest: KycSubmissionItem | undefined, p: Client
   }
 }
 
-const field = (name: string, code: string, message: string) => [{ field: name, code, message }];
-
-/**
- * Checks what a client wants to upload against the catalogue and its requirements; DomainError (400)
- * otherwise. Pure. Returns the canonical (lower-case) content type.
- */
-export function checkDocumentRequest(
-  body: CreateDocumentBody,
-  req: DocumentRequirements,
-  analyzer: 'sandbox' | 'textract',
-): { contentType: string } {
-  const { category, documentType, side } = body;
-  const known =
-    category === 'identity'
-      ? (IDENTITY_DOCUMENT_TYPES as readonly string[]).includes(documentType)
-      : category === 'proof_of_address'
-        ? (PROOF_OF_ADDRESS_TYPES as readonly string[]).includes(documentType)
-        : documentType === 'selfie';
-  if (!known) {
-    throw new DomainError(
-      'unknown_document_type',
-      'validation',
-      `${documentType} is not a ${category} document type`,
-      field('documentType', 'unknown_document_type', `not a ${category} document type`),
-    );
-  }
-  const notAccepted = () =>
-    new DomainError(
-      'document_type_not_accepted',
-      'validation',
-      `We do not accept ${documentType} for your country and account type`,
-      field('documentType', 'document_type_not_accepted', 'not accepted for your country and account type'),
-    );
-  if (category === 'identity') {
-    const accepted = req.identity.accepted.find((a) => a.type === documentType);
-    if (!accepted) throw notAccepted();
-    if (!side || !accepted.sides.includes(side)) {
-      throw new DomainError(
-        'invalid_side',
-        'validation',
-        `A ${documentType} is uploaded as: ${accepted.sides.join(', ')}`,
-        field('side', 'invalid_side', `must be one of ${accepted.sides.join(', ')}`),
-      );
-    }
-  } else {
-    if (
-      category === 'proof_of_address' &&
-      (!req.proofOfAddress.required || !req.proofOfAddress.accepted.includes(documentType as never))
-    ) {
-      throw notAccepted();
-    }
-    if (category === 'selfie' && !req.selfie.required) throw notAccepted();
-    if (side !== undefined) {
-      throw new DomainError(
-        'invalid_side',
-        'validation',
-        `A ${category} has no sides`,
-        field('side', 'invalid_side', 'must be omitted'),
-      );
-    }
-  }
-  const contentType = body.contentType.toLowerCase();
-  const types: readonly string[] =
-    analyzer === 'sandbox' ? [...UPLOAD_CONTENT_TYPES, SANDBOX_CONTENT_TYPE] : UPLOAD_CONTENT_TYPES;
-  if (!types.includes(contentType)) {
-    throw new DomainError(
-      'unsupported_content_type',
-      'validation',
-      `Upload a file of type ${types.join(', ')}`,
-      field('contentType', 'unsupported_content_type', `must be one of ${types.join(', ')}`),
-    );
-  }
-  if (body.size < 1) {
-    throw new DomainError(
-      'invalid_size',
-      'validation',
-      'The file size must be at least 1 byte',
-      field('size', 'invalid_size', 'must be >= 1'),
-    );
-  }
-  if (body.size > MAX_UPLOAD_BYTES) {
-    throw new DomainError(
-      'file_too_large',
-      'validation',
-      `Files may be at most ${MAX_UPLOAD_BYTES / (1024 * 1024)} MB`,
-      field('size', 'file_too_large', `must be <= ${MAX_UPLOAD_BYTES}`),
-      { maxBytes: MAX_UPLOAD_BYTES },
-    );
-  }
-  return { contentType };
-}
-
 const isNotFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
@@ -423,7 +330,7 @@ function requirementsView(req: OnboardingRequirements) {
       accepted: [...d.proofOfAddress.accepted],
     },
     selfie: { required: d.selfie.required },
-    contentTypes: env.kycAnalyzer === 'sandbox' ? [...UPLOAD_CONTENT_TYPES, SANDBOX_CONTENT_TYPE] : [...UPLOAD_CONTENT_TYPES],
+    contentTypes: uploadContentTypes(env.kycAnalyzer),
     maxFileBytes: MAX_UPLOAD_BYTES,
   };
 }

@@ -30,6 +30,7 @@ import * as kycAdmin from './kyc-admin.ts';
 import * as ledgerAdmin from './ledger-admin.ts';
 import * as me from './me.ts';
 import * as onboarding from './onboarding.ts';
+import * as paymentMethods from './payment-methods.ts';
 import * as registrations from './registrations.ts';
 import * as sessions from './sessions.ts';
 import * as staff from './staff.ts';
@@ -47,6 +48,7 @@ export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   ledgerAdmin,
   me,
   onboarding,
+  paymentMethods,
   registrations,
   sessions,
   staff,

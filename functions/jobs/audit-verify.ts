@@ -34,7 +34,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
-import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
+import { type JobEvent, onDemandRunId } from '#functions/jobs/runs.ts';
 import { s3 } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { logger, metrics } from '#shared/powertools.ts';
@@ -46,12 +46,6 @@ import { finishJobRun, getJobRun, type JobRunItem } from '#store/job-runs.ts';
 export const JOB = 'audit-verify';
 /** Chain tips younger than this are not checked against the archive (the archiver may not have run yet). */
 export const ARCHIVE_GRACE_MINUTES = 15;
-
-interface JobEvent {
-  'detail-type'?: string;
-  id?: string;
-  detail?: { job?: string; runId?: string; requestedBy?: string };
-}
 
 export interface Finding {
   entityType: string;
@@ -123,8 +117,9 @@ export async function checkArchive(r: ChainVerification, now: Date): Promise<Arc
 }
 
 export async function handler(event: JobEvent = {}): Promise<RunSummary> {
-  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
-  const runId = onDemand ? event.detail!.runId! : ulid();
+  const requested = onDemandRunId(event);
+  const onDemand = requested !== undefined;
+  const runId = requested ?? ulid();
   const requestId = event.id ?? runId;
   const startedAt = new Date().toISOString();
   try {

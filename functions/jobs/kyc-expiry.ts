@@ -29,15 +29,13 @@
  * - scheduled runs write nothing but the flags; an on-demand run (detail.runId) gets its job-run item
  *   finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isDomainError } from '#domain/errors.ts';
 import { classifyExpiry, daysUntil } from '#domain/kyc/expiry.ts';
-import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
-import { logger, metrics } from '#shared/powertools.ts';
+import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
+import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
 import { type ClientProfileItem, replaceClientProfile } from '#store/clients.ts';
-import { finishJobRun, getJobRun } from '#store/job-runs.ts';
 import { kycKeys } from '#store/keys.ts';
 import { getKycExpiry, type KycExpiryItem, replaceKycExpiry } from '#store/kyc.ts';
 import { getClientProfileConsistent } from '#store/kyc-decision.ts';
@@ -47,12 +45,6 @@ export const JOB = 'kyc-expiry';
 /** Attempts per watch item when its watch or profile changes under the job. */
 export const MAX_ATTEMPTS = 5;
 const DAY_MS = 86_400_000;
-
-interface JobEvent {
-  'detail-type'?: string;
-  id?: string;
-  detail?: { job?: string; runId?: string; requestedBy?: string };
-}
 
 export interface KycExpiryResult {
   /** Watch items read from the index (expiring within the window, or expired). */
@@ -200,57 +192,17 @@ export async function runKycExpiry(opts: { now?: Date; requestId?: string } = {}
 }
 
 export async function handler(event: JobEvent = {}): Promise<KycExpiryResult & { runId?: string }> {
-  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
-  const runId = onDemand ? event.detail!.runId! : undefined;
-  const requestId = event.id ?? runId ?? `${JOB}:${new Date().toISOString()}`;
-  const startedAt = new Date().toISOString();
-  let result: KycExpiryResult | undefined;
-  let error: Error | undefined;
-  try {
-    result = await runKycExpiry({ requestId });
-  } catch (err) {
-    error = err as Error;
-  }
-
-  if (result) {
-    metrics.addMetric('KycExpiryScanned', MetricUnit.Count, result.scanned);
-    metrics.addMetric('KycDocumentsExpiringSoon', MetricUnit.Count, result.expiringSoon);
-    metrics.addMetric('KycDocumentsExpired', MetricUnit.Count, result.expired);
-    metrics.addMetric('KycExpiryFailed', MetricUnit.Count, result.failed);
-    metrics.publishStoredMetrics();
-    logger.info('kyc expiry checked', { runId, ...result });
-  }
-  const failure =
-    error ?? (result && result.failed > 0 ? new Error(`kyc-expiry: ${result.failed} watch items failed`) : undefined);
-
-  if (runId) await recordOnDemandRun(runId, requestId, startedAt, result, failure);
-  if (failure) {
-    logger.error('kyc expiry run failed', { runId, error: failure.message });
-    throw failure;
-  }
-  return { ...result!, ...(runId ? { runId } : {}) };
-}
-
-async function recordOnDemandRun(
-  runId: string,
-  requestId: string,
-  startedAt: string,
-  result: KycExpiryResult | undefined,
-  failure: Error | undefined,
-): Promise<void> {
-  const existing = await getJobRun(JOB, runId);
-  const status = failure ? 'failed' : 'succeeded';
-  const finishedAt = new Date().toISOString();
-  const summary = { ...(result ?? {}), ...(failure ? { error: failure.message.slice(0, 500) } : {}) };
-  await commit({
-    writes: [finishJobRun(existing, { job: JOB, runId, status, startedAt, finishedAt, summary }, finishedAt)],
-    audit: {
-      actor: systemActor(JOB),
-      action: 'job.run.completed',
-      entity: { type: 'job', id: JOB },
-      before: existing ? { status: existing.status } : null,
-      after: { runId, status, ...(result ?? {}) },
-      requestId,
-    },
+  return runCountingJob(event, {
+    job: JOB,
+    run: (requestId) => runKycExpiry({ requestId }),
+    metrics: (r) => ({
+      KycExpiryScanned: r.scanned,
+      KycDocumentsExpiringSoon: r.expiringSoon,
+      KycDocumentsExpired: r.expired,
+      KycExpiryFailed: r.failed,
+    }),
+    logged: 'kyc expiry checked',
+    failedItems: 'watch items failed',
+    failureLogged: 'kyc expiry run failed',
   });
 }

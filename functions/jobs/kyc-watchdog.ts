@@ -39,17 +39,15 @@
  *   job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
 
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { isDomainError } from '#domain/errors.ts';
 import { isFinalSubmissionStatus } from '#domain/kyc/submission.ts';
-import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
+import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
 import { KYC_REVIEW_MACHINE, reviewExecutionInput } from '#functions/steps/kyc-start.ts';
 import { sfn } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
-import { logger, metrics } from '#shared/powertools.ts';
+import { logger } from '#shared/powertools.ts';
 import { commit, systemActor } from '#store/audit.ts';
-import { finishJobRun, getJobRun } from '#store/job-runs.ts';
 import { kycKeys } from '#store/keys.ts';
 import { getKycSubmission, type KycSubmissionItem, replaceKycSubmission } from '#store/kyc.ts';
 import { queryPages } from '#store/pagination.ts';
@@ -67,12 +65,6 @@ const CONCURRENCY = 5;
 const ACTOR = systemActor(JOB);
 /** Execution statuses that need nothing from the watchdog. */
 const LIVE = new Set(['RUNNING', 'PENDING_REDRIVE']);
-
-interface JobEvent {
-  'detail-type'?: string;
-  id?: string;
-  detail?: { job?: string; runId?: string; requestedBy?: string };
-}
 
 export interface KycWatchdogResult {
   /** Submissions read from the two lists (older than the window). */
@@ -281,59 +273,19 @@ export async function runKycWatchdog(
 }
 
 export async function handler(event: JobEvent = {}): Promise<KycWatchdogResult & { runId?: string }> {
-  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
-  const runId = onDemand ? event.detail!.runId! : undefined;
-  const requestId = event.id ?? runId ?? `${JOB}:${new Date().toISOString()}`;
-  const startedAt = new Date().toISOString();
-  let result: KycWatchdogResult | undefined;
-  let error: Error | undefined;
-  try {
-    result = await runKycWatchdog({ requestId });
-  } catch (err) {
-    error = err as Error;
-  }
-
-  if (result) {
-    metrics.addMetric('KycWatchdogScanned', MetricUnit.Count, result.scanned);
-    metrics.addMetric('KycReviewsStarted', MetricUnit.Count, result.started);
-    metrics.addMetric('KycReviewsRestarted', MetricUnit.Count, result.restarted);
-    metrics.addMetric('KycReviewsStalled', MetricUnit.Count, result.stalled);
-    metrics.addMetric('KycWatchdogFailed', MetricUnit.Count, result.failed);
-    metrics.publishStoredMetrics();
-    if (result.started + result.restarted + result.stalled > 0) logger.warn('kyc watchdog checked', { runId, ...result });
-    else logger.info('kyc watchdog checked', { runId, ...result });
-  }
-  const failure =
-    error ?? (result && result.failed > 0 ? new Error(`kyc-watchdog: ${result.failed} submissions failed`) : undefined);
-
-  if (runId) await recordOnDemandRun(runId, requestId, startedAt, result, failure);
-  if (failure) {
-    logger.error('kyc watchdog run failed', { runId, error: failure.message });
-    throw failure;
-  }
-  return { ...result!, ...(runId ? { runId } : {}) };
-}
-
-async function recordOnDemandRun(
-  runId: string,
-  requestId: string,
-  startedAt: string,
-  result: KycWatchdogResult | undefined,
-  failure: Error | undefined,
-): Promise<void> {
-  const existing = await getJobRun(JOB, runId);
-  const status = failure ? 'failed' : 'succeeded';
-  const finishedAt = new Date().toISOString();
-  const summary = { ...(result ?? {}), ...(failure ? { error: failure.message.slice(0, 500) } : {}) };
-  await commit({
-    writes: [finishJobRun(existing, { job: JOB, runId, status, startedAt, finishedAt, summary }, finishedAt)],
-    audit: {
-      actor: ACTOR,
-      action: 'job.run.completed',
-      entity: { type: 'job', id: JOB },
-      before: existing ? { status: existing.status } : null,
-      after: { runId, status, ...(result ?? {}) },
-      requestId,
-    },
+  return runCountingJob(event, {
+    job: JOB,
+    run: (requestId) => runKycWatchdog({ requestId }),
+    metrics: (r) => ({
+      KycWatchdogScanned: r.scanned,
+      KycReviewsStarted: r.started,
+      KycReviewsRestarted: r.restarted,
+      KycReviewsStalled: r.stalled,
+      KycWatchdogFailed: r.failed,
+    }),
+    logged: 'kyc watchdog checked',
+    warnWhen: (r) => r.started + r.restarted + r.stalled > 0,
+    failedItems: 'submissions failed',
+    failureLogged: 'kyc watchdog run failed',
   });
 }

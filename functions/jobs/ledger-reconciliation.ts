@@ -49,7 +49,7 @@ import {
   journalBalanced,
   type PostedJournal,
 } from '#domain/ledger/index.ts';
-import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
+import { type JobEvent, onDemandRunId } from '#functions/jobs/runs.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { type AuditInput, commit, systemActor } from '#store/audit.ts';
 import { finishJobRun, getJobRun, type JobRunItem } from '#store/job-runs.ts';
@@ -75,12 +75,6 @@ const POSTING_BATCH = 100;
 const FINDINGS_PER_COMMIT = 30;
 /** Findings stored per run (the counts stay exact beyond it). */
 const MAX_STORED_FINDINGS = 5000;
-
-interface JobEvent {
-  'detail-type'?: string;
-  id?: string;
-  detail?: { job?: string; runId?: string; requestedBy?: string };
-}
 
 export interface ReconciliationSummary {
   runId: string;
@@ -460,8 +454,9 @@ async function writeResult(
 }
 
 export async function handler(event: JobEvent = {}): Promise<Omit<ReconciliationSummary, 'findings'> & { findings: number }> {
-  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
-  const runId = onDemand ? event.detail!.runId! : ulid();
+  const requested = onDemandRunId(event);
+  const onDemand = requested !== undefined;
+  const runId = requested ?? ulid();
   const requestId = event.id ?? runId;
   const startedAt = new Date().toISOString();
   const existing = onDemand ? await getJobRun(JOB, runId) : undefined;

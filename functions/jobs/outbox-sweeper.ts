@@ -23,25 +23,15 @@
  * - scheduled runs write nothing to the table but the marks; an on-demand run (detail.runId) gets
  *   its job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
+import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
 import { publishAndMark } from '#functions/workers/outbox-relay.ts';
 import { env } from '#shared/env.ts';
-import { logger, metrics } from '#shared/powertools.ts';
-import { commit, systemActor } from '#store/audit.ts';
-import { finishJobRun, getJobRun } from '#store/job-runs.ts';
 import { pendingOutboxItems, stillPending } from '#store/outbox.ts';
 
 export const JOB = 'outbox-sweeper';
 /** An item unpublished for longer than this is republished (the relay normally marks within seconds). */
 export const SWEEP_AFTER_MINUTES = 5;
 export const MAX_ITEMS_PER_RUN = 5_000;
-
-interface JobEvent {
-  'detail-type'?: string;
-  id?: string;
-  detail?: { job?: string; runId?: string; requestedBy?: string };
-}
 
 export interface SweepResult {
   /** Pending items older than the window, as found on the index (before the consistent re-read). */
@@ -81,55 +71,14 @@ export async function sweepOutbox(
 }
 
 export async function handler(event: JobEvent = {}): Promise<SweepResult & { runId?: string }> {
-  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
-  const runId = onDemand ? event.detail!.runId! : undefined;
-  const startedAt = new Date().toISOString();
-  let result: SweepResult | undefined;
-  let error: Error | undefined;
-  try {
-    result = await sweepOutbox();
-  } catch (err) {
-    error = err as Error;
-  }
-
-  if (result) {
-    metrics.addMetric('OutboxEventsRepublished', MetricUnit.Count, result.republished);
-    metrics.addMetric('OutboxRepublishFailed', MetricUnit.Count, result.failed);
-    metrics.publishStoredMetrics();
-    if (result.republished > 0 || result.failed > 0) logger.warn('outbox swept', { runId, ...result });
-    else logger.info('outbox swept', { runId, ...result });
-  }
-  const failure =
-    error ?? (result && result.failed > 0 ? new Error(`outbox-sweeper: ${result.failed} events not republished`) : undefined);
-
-  if (runId) await recordOnDemandRun(runId, event.id ?? runId, startedAt, result, failure);
-  if (failure) {
-    logger.error('outbox sweep failed', { runId, error: failure.message });
-    throw failure;
-  }
-  return { ...result!, ...(runId ? { runId } : {}) };
-}
-
-async function recordOnDemandRun(
-  runId: string,
-  requestId: string,
-  startedAt: string,
-  result: SweepResult | undefined,
-  failure: Error | undefined,
-): Promise<void> {
-  const existing = await getJobRun(JOB, runId);
-  const status = failure ? 'failed' : 'succeeded';
-  const finishedAt = new Date().toISOString();
-  const summary = { ...(result ?? {}), ...(failure ? { error: failure.message.slice(0, 500) } : {}) };
-  await commit({
-    writes: [finishJobRun(existing, { job: JOB, runId, status, startedAt, finishedAt, summary }, finishedAt)],
-    audit: {
-      actor: systemActor(JOB),
-      action: 'job.run.completed',
-      entity: { type: 'job', id: JOB },
-      before: existing ? { status: existing.status } : null,
-      after: { runId, status, ...(result ? { republished: result.republished, failed: result.failed } : {}) },
-      requestId,
-    },
+  return runCountingJob(event, {
+    job: JOB,
+    run: () => sweepOutbox(),
+    metrics: (r) => ({ OutboxEventsRepublished: r.republished, OutboxRepublishFailed: r.failed }),
+    logged: 'outbox swept',
+    warnWhen: (r) => r.republished > 0 || r.failed > 0,
+    failedItems: 'events not republished',
+    failureLogged: 'outbox sweep failed',
+    auditAfter: (r) => (r ? { republished: r.republished, failed: r.failed } : {}),
   });
 }

@@ -18,13 +18,7 @@
 import { runKycChecks } from '#domain/kyc/assess.ts';
 import { checkAddressProof, checkConfidence, checkRestrictedCountry, REQUIRED_ADDRESS_FIELDS } from '#domain/kyc/checks.ts';
 import { decide, type Outcome } from '#domain/kyc/decision.ts';
-import {
-  type ExtractedAddressProof,
-  type ExtractedIdentity,
-  type KycIssue,
-  type RegistrationProfile,
-  toIso2,
-} from '#domain/kyc/model.ts';
+import { type ExtractedAddressProof, type ExtractedIdentity, type KycIssue, toIso2 } from '#domain/kyc/model.ts';
 import { SAMPLE_SANCTIONS_LIST } from '#domain/kyc/sample-list.ts';
 import { screenSanctions } from '#domain/kyc/sanctions.ts';
 import type { TimelineEntry } from '#domain/kyc/submission.ts';
@@ -32,7 +26,7 @@ import { requirementsFor } from '#domain/onboarding/requirements.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
-import type { ClientProfileItem } from '#store/clients.ts';
+import { registrationProfileOf } from '#store/clients.ts';
 import type { CommitWrite } from '#store/items.ts';
 import {
   claimDocumentNumber,
@@ -55,20 +49,6 @@ export interface AssessResult {
 }
 
 const ACTOR = systemActor('kyc-assess');
-
-/** The registration the documents are checked against. */
-export function registrationProfile(p: ClientProfileItem): RegistrationProfile {
-  const a = p.personalDetails?.address;
-  return {
-    givenNames: p.firstName,
-    surname: p.lastName,
-    dateOfBirth: p.dateOfBirth,
-    country: p.countryOfResidence,
-    ...(a
-      ? { address: { lines: [a.line1, ...(a.line2 ? [a.line2] : []), a.city], postalCode: a.postalCode, country: a.country } }
-      : {}),
-  };
-}
 
 export function analysisFailedIssue(e: KycExtractionItem): KycIssue {
   return {
@@ -113,7 +93,7 @@ async function assess(submissionId: string): Promise<AssessResult> {
     ...(submission.addressProof && !addressX ? ['address' as const] : []),
   ];
 
-  const profileForChecks = registrationProfile(profile);
+  const profileForChecks = registrationProfileOf(profile);
   const number = documentNumberOf(identity);
   const duplicates = number
     ? (await documentNumberHolders(number.country, number.number)).filter((c) => c !== submission.clientId)

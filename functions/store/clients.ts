@@ -13,10 +13,10 @@
  *   result; every attempt is its own item, store/questionnaires.ts) are absent until submitted
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#domain/errors.ts';
 import { isOnboardingStage, type KycStatus, nextStep, type OnboardingStage } from '#domain/identity/onboarding.ts';
+import type { RegistrationProfile } from '#domain/kyc/model.ts';
 import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
+import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from './items.ts';
 import { clientKeys } from './keys.ts';
 import type { BaseItem } from './table.ts';
 
@@ -114,15 +114,7 @@ export const putClientProfile = (item: ClientProfileItem) => putNew(item);
  * change fails the commit with 409 conflict.
  */
 export function replaceClientProfile(read: ClientProfileItem, next: ClientProfileItem, now: string): CommitWrite {
-  return {
-    Put: {
-      Item: { ...next, version: read.version + 1, updatedAt: now },
-      ConditionExpression: '#v = :v',
-      ExpressionAttributeNames: { '#v': 'version' },
-      ExpressionAttributeValues: { ':v': read.version },
-    },
-    conditionFailedError: new DomainError('conflict', 'conflict', 'The profile was changed by another request; reload and retry'),
-  };
+  return replaceVersioned(read, next, now, 'profile');
 }
 
 /** The onboarding block the API shows (GET /v1/me, the onboarding routes). */
@@ -170,5 +162,19 @@ export function clientProfileView(p: ClientProfileItem) {
     status: p.status,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
+  };
+}
+
+/** The registration data KYC documents are checked against (and shown beside them to a reviewer). */
+export function registrationProfileOf(p: ClientProfileItem): RegistrationProfile {
+  const a = p.personalDetails?.address;
+  return {
+    givenNames: p.firstName,
+    surname: p.lastName,
+    dateOfBirth: p.dateOfBirth,
+    country: p.countryOfResidence,
+    ...(a
+      ? { address: { lines: [a.line1, ...(a.line2 ? [a.line2] : []), a.city], postalCode: a.postalCode, country: a.country } }
+      : {}),
   };
 }

@@ -7,7 +7,7 @@
  * - write shapes are lib-dynamodb TransactWriteItem shapes with TableName optional (commit fills it)
  */
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { DomainError } from '#domain/errors.ts';
+import { DomainError } from '#domain/errors.ts';
 import { env } from '#shared/env.ts';
 import type { BaseItem } from './table.ts';
 
@@ -42,6 +42,22 @@ export function putNew(item: object, conditionFailedError?: DomainError): Commit
   return {
     Put: { Item: item as Record<string, unknown>, ConditionExpression: 'attribute_not_exists(pk)' },
     ...(conditionFailedError ? { conditionFailedError } : {}),
+  };
+}
+
+/**
+ * Replaces an item read at `read.version` with `next` (version + 1, updatedAt = now); a concurrent change
+ * fails the commit with 409 conflict naming `what` ("The <what> was changed by another request").
+ */
+export function replaceVersioned<T extends BaseItem>(read: T, next: T, now: string, what: string): CommitWrite {
+  return {
+    Put: {
+      Item: { ...next, version: read.version + 1, updatedAt: now },
+      ConditionExpression: '#v = :v',
+      ExpressionAttributeNames: { '#v': 'version' },
+      ExpressionAttributeValues: { ':v': read.version },
+    },
+    conditionFailedError: new DomainError('conflict', 'conflict', `The ${what} was changed by another request; reload and retry`),
   };
 }
 

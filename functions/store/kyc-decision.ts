@@ -25,15 +25,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
-import { ISSUE_CATALOGUE } from '#domain/kyc/decision.ts';
-import type { KycIssueCode } from '#domain/kyc/model.ts';
-import { isReviewReasonCode, issueRequiresNewDocument, REVIEW_REASONS } from '#domain/kyc/review-reasons.ts';
-import {
-  type DocumentCategory,
-  isFinalSubmissionStatus,
-  type SubmissionDecision,
-  submissionDocumentIds,
-} from '#domain/kyc/submission.ts';
+import { reasonsForDocument } from '#domain/kyc/review-reasons.ts';
+import { isFinalSubmissionStatus, type SubmissionDecision, submissionDocumentIds } from '#domain/kyc/submission.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from './audit.ts';
 import { type ClientProfileItem, replaceClientProfile } from './clients.ts';
@@ -75,22 +68,6 @@ const submissionNotFound = (submissionId: string) =>
 export async function getClientProfileConsistent(clientId: string): Promise<ClientProfileItem | undefined> {
   const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId), ConsistentRead: true }));
   return res.Item as ClientProfileItem | undefined;
-}
-
-/** The document category a reason is about (review reasons and issue codes); undefined = the whole submission. */
-export function reasonCategory(reason: string): DocumentCategory | undefined {
-  if (isReviewReasonCode(reason)) return REVIEW_REASONS[reason].category;
-  if (Object.hasOwn(ISSUE_CATALOGUE, reason)) return issueRequiresNewDocument(reason as KycIssueCode);
-  return undefined;
-}
-
-/** The reasons that concern one file: those about its category or about no category; all of them when none match. */
-export function reasonsForDocument(reasons: readonly string[], category: DocumentCategory): string[] {
-  const own = reasons.filter((r) => {
-    const c = reasonCategory(r);
-    return c === undefined || c === category;
-  });
-  return own.length > 0 ? own : [...reasons];
 }
 
 function profileAfter(

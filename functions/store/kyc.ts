@@ -23,7 +23,7 @@ import { DomainError } from '#domain/errors.ts';
 import type { ExtractedAddressProof, ExtractedIdentity } from '#domain/kyc/model.ts';
 import type { KycDocument, KycSubmission } from '#domain/kyc/submission.ts';
 import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
+import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from './items.ts';
 import { type Key, kycKeys } from './keys.ts';
 import { queryPages } from './pagination.ts';
 import type { BaseItem } from './table.ts';
@@ -84,22 +84,6 @@ export interface KycExpiryItem extends BaseItem {
   expiredFlaggedAt?: string | undefined;
   gsi1pk: string;
   gsi1sk: string;
-}
-
-const conflict = (what: string) =>
-  new DomainError('conflict', 'conflict', `The ${what} was changed by another request; reload and retry`);
-
-/** Version-conditioned whole-item replace (version + 1, updatedAt = now). */
-function replace<T extends BaseItem>(read: T, next: T, now: string, what: string): CommitWrite {
-  return {
-    Put: {
-      Item: { ...next, version: read.version + 1, updatedAt: now },
-      ConditionExpression: '#v = :v',
-      ExpressionAttributeNames: { '#v': 'version' },
-      ExpressionAttributeValues: { ':v': read.version },
-    },
-    conditionFailedError: conflict(what),
-  };
 }
 
 async function getItem<T>(key: Key): Promise<T | undefined> {
@@ -163,7 +147,7 @@ export async function getKycDocuments(documentIds: readonly string[]): Promise<M
 export const listClientDocuments = (clientId: string) => listIndex<KycDocumentItem>(kycKeys.clientDocumentsPartition(clientId));
 
 export const replaceKycDocument = (read: KycDocumentItem, next: KycDocumentItem, now: string) =>
-  replace(read, next, now, 'document');
+  replaceVersioned(read, next, now, 'document');
 
 // -------------------------------------------------------------------------------------------- submissions
 
@@ -212,7 +196,7 @@ export const listClientSubmissions = (clientId: string) =>
 
 /** Replaces a submission read at `read.version`; gsi2 follows `next.status` and `next.review`. */
 export const replaceKycSubmission = (read: KycSubmissionItem, next: KycSubmissionItem, now: string) =>
-  replace(read, withIndexes(next), now, 'submission');
+  replaceVersioned(read, withIndexes(next), now, 'submission');
 
 /** The submission without storage attributes and without the task token. */
 export function submissionView(s: KycSubmissionItem): KycSubmission {
@@ -331,4 +315,4 @@ export const putKycExpiry = (item: KycExpiryItem): CommitWrite => ({ Put: { Item
 export const getKycExpiry = (clientId: string) => getItem<KycExpiryItem>(kycKeys.expiry(clientId));
 
 export const replaceKycExpiry = (read: KycExpiryItem, next: KycExpiryItem, now: string) =>
-  replace(read, next, now, 'expiry watch');
+  replaceVersioned(read, next, now, 'expiry watch');

@@ -35,12 +35,12 @@ import {
   kycRejectedEmail,
   welcomeEmail,
 } from '#adapters/email/templates.ts';
+import { reasonCategory } from '#domain/kyc/review-reasons.ts';
 import type { DocumentCategory } from '#domain/kyc/submission.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { getClientProfile } from '#store/clients.ts';
 import { getKycDocuments } from '#store/kyc.ts';
-import { reasonCategory } from '#store/kyc-decision.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIFID2_APPROPRIATENESS } from '#domain/onboarding/index.ts';
+import { FIXTURE_PERSON, PERSONAL_DETAILS } from '../support/clients.ts';
 import { useRuntime } from './harness.ts';
 
 const e2e = useRuntime();
@@ -41,9 +42,7 @@ async function onboardedClient(): Promise<string> {
     body: {
       email,
       password: PASSWORD,
-      firstName: 'Anna Maria',
-      lastName: 'Eriksson',
-      dateOfBirth: '1984-08-12',
+      ...FIXTURE_PERSON,
       countryOfResidence: 'DE',
       clientType: 'retail',
     },
@@ -52,17 +51,7 @@ async function onboardedClient(): Promise<string> {
   const token = await e2e.signIn(email, PASSWORD);
   const profile = await e2e.call('POST', '/v1/onboarding/profile', {
     token,
-    body: {
-      phone: '+4930123456789',
-      nationality: 'DE',
-      address: { line1: 'Hauptstraße 5', city: 'Berlin', postalCode: '10115', country: 'DE' },
-      taxResidence: 'DE',
-      employmentStatus: 'employed',
-      annualIncome: '25k_to_100k',
-      netWorth: '10k_to_50k',
-      sourceOfFunds: 'salary',
-      politicallyExposed: false,
-    },
+    body: PERSONAL_DETAILS,
   });
   expect(profile.status, JSON.stringify(profile.body)).toBe(200);
   const q = await e2e.call('POST', '/v1/onboarding/questionnaire', {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KycIssue } from '#domain/kyc/model.ts';
 import type { KycSubmission } from '#domain/kyc/submission.ts';
 import { auditItems, commit } from '#store/audit.ts';
-import { getClientProfile, newClientProfile, putClientProfile } from '#store/clients.ts';
+import { getClientProfile, putClientProfile } from '#store/clients.ts';
 import {
   getKycDocument,
   getKycSubmission,
@@ -27,6 +27,7 @@ import {
 } from '#store/kyc.ts';
 import { reviewQueueStats } from '#store/kyc-reviews.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { clientProfile, PERSONAL_DETAILS } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 type Handler = (
@@ -100,33 +101,16 @@ async function seedReview(
   const submittedAt = new Date(Date.parse(queuedAt) - 60_000).toISOString();
   const now = new Date().toISOString();
   const [identityFront, identityBack, address] = [`doc_${uid()}`, `doc_${uid()}`, `doc_${uid()}`];
-  const profile = newClientProfile(
+  const profile = clientProfile(
     {
       clientId,
-      email: `${clientId}@example.test`,
       firstName: 'Anna',
       lastName: opts.lastName ?? 'Schmidt',
       dateOfBirth: '1990-04-01',
-      countryOfResidence: 'DE',
-      jurisdiction: 'EU',
-      clientType: 'retail',
-      locale: 'en',
-      emailVerified: true,
-      status: 'active',
       onboarding: { stage: 'kyc_submitted' },
       kycStatus: 'in_review',
       kyc: { currentSubmissionId: submissionId },
-      personalDetails: {
-        phone: '+4930123456789',
-        nationality: 'DE',
-        address: { line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-        taxResidence: 'DE',
-        employmentStatus: 'employed',
-        annualIncome: '25k_to_100k',
-        netWorth: '10k_to_50k',
-        sourceOfFunds: 'salary',
-        politicallyExposed: false,
-      },
+      personalDetails: { ...PERSONAL_DETAILS, address: { ...PERSONAL_DETAILS.address, line1: 'Hauptstraße 1' } },
     },
     now,
   );

@@ -14,18 +14,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
 import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
 import { ddb } from '#shared/clients.ts';
-import { commit } from '#store/audit.ts';
-import { type ClientKyc, type ClientType, getClientProfile, newClientProfile, putClientProfile } from '#store/clients.ts';
-import { auditKeys } from '#store/keys.ts';
+import { type ClientKyc, type ClientType, getClientProfile } from '#store/clients.ts';
 import { getKycDocument, getKycSubmission, listClientSubmissions } from '#store/kyc.ts';
 import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { auditTrail } from '../support/audit.ts';
+import { PERSONAL_DETAILS, seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 type Handler = (
@@ -58,57 +58,20 @@ interface ClientOpts {
 
 /** A client as registration + the onboarding profile step leave it (the fixture person, resident in DE). */
 async function client(opts: ClientOpts = {}) {
-  const clientId = `client-${uid()}`;
-  const now = new Date().toISOString();
   const country = opts.country ?? 'DE';
   const stage = opts.stage ?? 'profile_completed';
-  const profile = newClientProfile(
-    {
-      clientId,
-      email: `${clientId}@example.test`,
-      firstName: 'Anna Maria',
-      lastName: 'Eriksson',
-      dateOfBirth: '1984-08-12',
-      countryOfResidence: country,
-      jurisdiction: country === 'AU' ? 'AU' : 'EU',
-      clientType: opts.clientType ?? 'retail',
-      locale: 'en',
-      emailVerified: true,
-      status: 'active',
-      onboarding: { stage },
-      ...(opts.kycStatus ? { kycStatus: opts.kycStatus } : {}),
-      ...(opts.kyc ? { kyc: opts.kyc } : {}),
-      ...(stage === 'registered'
-        ? {}
-        : {
-            personalDetails: {
-              phone: '+4930123456789',
-              nationality: 'DE',
-              address: { line1: 'Hauptstraße 5', city: 'Berlin', postalCode: '10115', country },
-              taxResidence: country,
-              employmentStatus: 'employed',
-              annualIncome: '25k_to_100k',
-              netWorth: '10k_to_50k',
-              sourceOfFunds: 'salary',
-              politicallyExposed: false,
-            },
-          }),
-    },
-    now,
-  );
-  await commit({
-    writes: [putClientProfile(profile)],
-    audit: {
-      actor: { id: clientId, role: 'client' },
-      action: 'client.registered',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: { clientId },
-      requestId: 'test',
-    },
+  return seedClient({
+    countryOfResidence: country,
+    jurisdiction: country === 'AU' ? 'AU' : 'EU',
+    clientType: opts.clientType ?? 'retail',
+    onboarding: { stage },
+    kycStatus: opts.kycStatus,
+    kyc: opts.kyc,
+    personalDetails:
+      stage === 'registered'
+        ? undefined
+        : { ...PERSONAL_DETAILS, address: { ...PERSONAL_DETAILS.address, country }, taxResidence: country },
   });
-  return { clientId, claims: claimsFor(clientId, ['client']) };
 }
 
 type Claims = Record<string, string>;
@@ -171,17 +134,8 @@ async function uploaded(claims: Claims, body: Record<string, unknown>, data: Buf
 const countItems = async () =>
   (await ddb().send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count ?? 0;
 
-const trail = async (type: string, id: string) =>
-  ((
-    await ddb().send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-        ExpressionAttributeValues: { ':pk': auditKeys.partition(type, id), ':seq': auditKeys.seqPrefix },
-        ConsistentRead: true,
-      }),
-    )
-  ).Items ?? []) as { action: string; at: string; actor: { id: string; role: string }; after: Body; clientId?: string }[];
+const trail = (type: string, id: string) =>
+  auditTrail<{ action: string; at: string; actor: { id: string; role: string }; after: Body; clientId?: string }>(type, id);
 
 const outboxFor = async (detailType: string) =>
   (

@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditItems, commit } from '#store/audit.ts';
-import { type ClientProfileItem, getClientProfile, newClientProfile, putClientProfile } from '#store/clients.ts';
+import { type ClientProfileItem, getClientProfile, putClientProfile } from '#store/clients.ts';
 import { getKycExpiry, kycExpiryItem, putKycExpiry } from '#store/kyc.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { clientProfile } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 const bus = mockClient(EventBridgeClient);
@@ -33,19 +34,12 @@ async function approvedClient(identityExpiresOn: string, opts: { superseded?: bo
   const approvedSubmission = `sub_${uid()}`;
   const watchedSubmission = opts.superseded ? `sub_old_${uid()}` : approvedSubmission;
   const now = new Date().toISOString();
-  const profile = newClientProfile(
+  const profile = clientProfile(
     {
       clientId,
-      email: `${clientId}@example.test`,
       firstName: 'Anna',
       lastName: 'Schmidt',
       dateOfBirth: '1990-04-01',
-      countryOfResidence: 'DE',
-      jurisdiction: 'EU',
-      clientType: 'retail',
-      locale: 'en',
-      emailVerified: true,
-      status: 'active',
       onboarding: { stage: 'approved' },
       kycStatus: 'approved',
       kyc: {
@@ -54,6 +48,7 @@ async function approvedClient(identityExpiresOn: string, opts: { superseded?: bo
         approvedAt: now,
         identityExpiresOn: opts.superseded ? isoDay(900) : identityExpiresOn,
       },
+      personalDetails: undefined,
     },
     now,
   );

@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -23,8 +23,8 @@ import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
-import { getClientProfile, newClientProfile, putClientProfile } from '#store/clients.ts';
-import { auditKeys, kycKeys } from '#store/keys.ts';
+import { getClientProfile } from '#store/clients.ts';
+import { kycKeys } from '#store/keys.ts';
 import {
   getKycDocument,
   getKycExpiry,
@@ -37,6 +37,8 @@ import {
 } from '#store/kyc.ts';
 import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { auditTrail } from '../support/audit.ts';
+import { FIXTURE_PERSON, seedClient } from '../support/clients.ts';
 import { useTestTable } from '../support/dynamodb.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: stored items and events are asserted field by field
@@ -71,50 +73,10 @@ interface Person {
   lastName: string;
   dateOfBirth: string;
 }
-const ANNA: Person = { firstName: 'Anna Maria', lastName: 'Eriksson', dateOfBirth: '1984-08-12' };
 
-async function client(person: Person = ANNA) {
-  const clientId = `client-${randomUUID().slice(0, 8)}`;
-  const now = new Date().toISOString();
-  const profile = newClientProfile(
-    {
-      clientId,
-      email: `${clientId}@example.test`,
-      ...person,
-      countryOfResidence: 'DE',
-      jurisdiction: 'EU',
-      clientType: 'retail',
-      locale: 'en',
-      emailVerified: true,
-      status: 'active',
-      onboarding: { stage: 'kyc_submitted' },
-      kycStatus: 'in_review',
-      personalDetails: {
-        phone: '+4930123456789',
-        nationality: 'DE',
-        address: { line1: 'Hauptstraße 5', city: 'Berlin', postalCode: '10115', country: 'DE' },
-        taxResidence: 'DE',
-        employmentStatus: 'employed',
-        annualIncome: '25k_to_100k',
-        netWorth: '10k_to_50k',
-        sourceOfFunds: 'salary',
-        politicallyExposed: false,
-      },
-    },
-    now,
-  );
-  await commit({
-    writes: [putClientProfile(profile)],
-    audit: {
-      actor: { id: clientId, role: 'client' },
-      action: 'client.registered',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: { clientId },
-      requestId: 'test',
-    },
-  });
+/** A client whose submission is in review (the fixture person unless `person` says otherwise). */
+async function client(person: Person = FIXTURE_PERSON) {
+  const { clientId } = await seedClient({ ...person, onboarding: { stage: 'kyc_submitted' }, kycStatus: 'in_review' });
   return clientId;
 }
 
@@ -182,17 +144,7 @@ async function analyseAndAssess(s: { submissionId: string; billId?: string | und
   return assess({ submissionId: s.submissionId });
 }
 
-const trail = async (submissionId: string) =>
-  ((
-    await ddb().send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-        ExpressionAttributeValues: { ':pk': auditKeys.partition('kyc-submission', submissionId), ':seq': auditKeys.seqPrefix },
-        ConsistentRead: true,
-      }),
-    )
-  ).Items ?? []) as Json[];
+const trail = (submissionId: string) => auditTrail<Json>('kyc-submission', submissionId);
 
 const events = async (submissionId: string) =>
   (((await ddb().send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? []) as Json[]).filter(

@@ -28,7 +28,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
-import { auditKeys, kycKeys } from '#store/keys.ts';
+import { kycKeys } from '#store/keys.ts';
 import {
   getKycSubmission,
   type KycSubmissionItem,
@@ -37,6 +37,7 @@ import {
   replaceKycSubmission,
 } from '#store/kyc.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { auditTrail } from '../support/audit.ts';
 import { useTestTable } from '../support/dynamodb.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: stored items are asserted field by field
@@ -130,17 +131,7 @@ async function patch(submissionId: string, fields: Partial<KycSubmissionItem>) {
   });
 }
 
-const trail = async (submissionId: string) =>
-  ((
-    await ddb().send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-        ExpressionAttributeValues: { ':pk': auditKeys.partition('kyc-submission', submissionId), ':seq': auditKeys.seqPrefix },
-        ConsistentRead: true,
-      }),
-    )
-  ).Items ?? []) as Json[];
+const trail = (submissionId: string) => auditTrail<Json>('kyc-submission', submissionId);
 
 const starts = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 const described = () => sfnMock.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn);

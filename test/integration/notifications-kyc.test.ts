@@ -14,10 +14,10 @@ import { CONFIDENTIAL_REVIEW_MESSAGE, REVIEW_REASONS } from '#domain/kyc/review-
 import type { DocumentCategory } from '#domain/kyc/submission.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
-import { newClientProfile, putClientProfile } from '#store/clients.ts';
 import { emailKeys } from '#store/keys.ts';
 import { newKycDocument, putKycDocument } from '#store/kyc.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { seedClient } from '../support/clients.ts';
 import { lambdaContext } from '../support/events.ts';
 
 type Handler = typeof import('#functions/workers/notifications.ts')['handler'];
@@ -34,35 +34,13 @@ const uid = () => randomUUID().slice(0, 8);
 const actor = { id: 'system:test', role: 'system' };
 
 async function client(locale: string, firstName = 'Nina') {
-  const clientId = `client-${uid()}`;
-  const now = new Date().toISOString();
-  const profile = newClientProfile(
-    {
-      clientId,
-      email: `${clientId}@example.test`,
-      firstName,
-      lastName: 'Secretlastname',
-      dateOfBirth: '1990-01-01',
-      countryOfResidence: 'DE',
-      jurisdiction: 'EU',
-      clientType: 'retail',
-      locale,
-      status: 'active',
-      onboarding: { stage: 'profile_completed' },
-    },
-    now,
-  );
-  await commit({
-    writes: [putClientProfile(profile)],
-    audit: {
-      actor,
-      action: 'test.seeded',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: null,
-      requestId: 'r',
-    },
+  const { clientId, profile } = await seedClient({
+    firstName,
+    lastName: 'Secretlastname',
+    dateOfBirth: '1990-01-01',
+    locale,
+    emailVerified: undefined,
+    personalDetails: undefined,
   });
   return { clientId, email: profile.email };
 }

@@ -8,11 +8,11 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MIFID2_APPROPRIATENESS } from '#domain/onboarding/index.ts';
 import { ddb } from '#shared/clients.ts';
-import { commit } from '#store/audit.ts';
-import { type ClientType, newClientProfile, putClientProfile } from '#store/clients.ts';
+import type { ClientType } from '#store/clients.ts';
 import { auditKeys } from '#store/keys.ts';
 import { listQuestionnaireAttempts } from '#store/questionnaires.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { PERSONAL_DETAILS, seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 type Handler = (
@@ -28,53 +28,22 @@ const call = (h: Handler, input: Parameters<typeof apiEvent>[0]) => h(apiEvent(i
 
 /** Writes a registered client's profile (and its first audit item) the way registration does. */
 async function registeredClient(country = 'DE', clientType: ClientType = 'retail') {
-  const clientId = `client-${uid()}`;
-  const now = new Date().toISOString();
-  const profile = newClientProfile(
-    {
-      clientId,
-      email: `${clientId}@example.test`,
-      firstName: 'Anna',
-      lastName: 'Schmidt',
-      dateOfBirth: '1990-04-01',
-      countryOfResidence: country,
-      jurisdiction: country === 'GB' ? 'UK' : 'EU',
-      clientType,
-      locale: 'de',
-      emailVerified: false,
-      status: 'active',
-      onboarding: { stage: 'registered' },
-    },
-    now,
-  );
-  await commit({
-    writes: [putClientProfile(profile)],
-    audit: {
-      actor: { id: clientId, role: 'client' },
-      action: 'client.registered',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: { clientId },
-      requestId: 'test',
-    },
+  const { claims } = await seedClient({
+    firstName: 'Anna',
+    lastName: 'Schmidt',
+    dateOfBirth: '1990-04-01',
+    countryOfResidence: country,
+    jurisdiction: country === 'GB' ? 'UK' : 'EU',
+    clientType,
+    locale: 'de',
+    emailVerified: false,
+    onboarding: { stage: 'registered' },
+    personalDetails: undefined,
   });
-  return claimsFor(clientId, ['client']);
+  return claims;
 }
 
-const details = (over: Record<string, unknown> = {}) => ({
-  phone: '+4930123456789',
-  nationality: 'DE',
-  address: { line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-  taxResidence: 'DE',
-  taxId: '12345678901',
-  employmentStatus: 'employed',
-  annualIncome: '25k_to_100k',
-  netWorth: '10k_to_50k',
-  sourceOfFunds: 'salary',
-  politicallyExposed: false,
-  ...over,
-});
+const details = (over: Record<string, unknown> = {}) => ({ ...PERSONAL_DETAILS, taxId: '12345678901', ...over });
 
 const best = Object.fromEntries(
   MIFID2_APPROPRIATENESS.questions.map((q) => [q.id, [...q.options].sort((a, b) => b.score - a.score)[0]!.id]),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#domain/errors.ts';
 import { assertDepositAllowed, type PreVerificationInput, preVerificationAllowance } from '#domain/kyc/pre-verification.ts';
+import { thrown } from '../support/errors.ts';
 
 const REGISTERED = '2025-06-01T09:30:00.000Z';
 const RULE = { limit: { amount: '2000.00', currency: 'EUR' }, maxDays: 15 };
@@ -17,16 +18,6 @@ const allowance = (over: Partial<PreVerificationInput> = {}) =>
     depositedBeforeVerification: eur('0'),
     ...over,
   });
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('preVerificationAllowance', () => {
   it('an approved client is not limited', () => {

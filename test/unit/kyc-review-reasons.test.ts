@@ -10,23 +10,16 @@ import {
   REVIEW_REASON_CODES,
   REVIEW_REASONS,
   type ReviewReasonCode,
+  reasonCategory,
+  reasonsForDocument,
   reviewReasonMessage,
   validateReviewDecision,
 } from '#domain/kyc/review-reasons.ts';
 import type { ReviewDecisionKind } from '#domain/kyc/submission.ts';
+import { thrown } from '../support/errors.ts';
 
 const LOCALES = ['en', 'de', 'es'] as const;
 const DECISIONS: ReviewDecisionKind[] = ['approve', 'reject', 'request_documents'];
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('the reason catalogue', () => {
   it('holds every required reason, each with en, de and es messages and at least one decision', () => {
@@ -223,5 +216,25 @@ describe('analysis_failed issue', () => {
     expect(e).toMatchObject({ severity: 'review', suggestedAction: 'manual_document_inspection', confidential: false });
     expect(e.clientMessage.en).toBe('We could not process your document automatically; a specialist will check it.');
     for (const l of LOCALES) expect(e.clientMessage[l].length).toBeGreaterThan(10);
+  });
+});
+
+describe('the reasons of one file', () => {
+  it('reasonCategory: a review reason or issue code names its category; undefined for the whole submission', () => {
+    expect(reasonCategory('selfie_mismatch')).toBe('selfie');
+    expect(reasonCategory('address_proof_too_old')).toBe('proof_of_address');
+    expect(reasonCategory('mrz_invalid')).toBe('identity');
+    expect(reasonCategory('suspected_forgery')).toBeUndefined();
+    expect(reasonCategory('sanctions_hit')).toBeUndefined();
+    expect(reasonCategory('not_a_reason')).toBeUndefined();
+    expect(reasonCategory('constructor')).toBeUndefined();
+  });
+
+  it('reasonsForDocument keeps the reasons about the category or no category; all of them when none match', () => {
+    const reasons = ['name_mismatch', 'address_mismatch', 'other'];
+    expect(reasonsForDocument(reasons, 'identity')).toEqual(['name_mismatch', 'other']);
+    expect(reasonsForDocument(reasons, 'proof_of_address')).toEqual(['address_mismatch', 'other']);
+    expect(reasonsForDocument(reasons, 'selfie')).toEqual(['other']);
+    expect(reasonsForDocument(['name_mismatch', 'address_mismatch'], 'selfie')).toEqual(['name_mismatch', 'address_mismatch']);
   });
 });

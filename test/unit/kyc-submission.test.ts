@@ -1,14 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '#domain/errors.ts';
 import {
+  checkDocumentRequest,
+  type DocumentRequest,
   documentsMissing,
   isFinalSubmissionStatus,
+  MAX_UPLOAD_BYTES,
   planSubmission,
   type SubmittableFile,
   submissionDocumentIds,
+  uploadContentTypes,
 } from '#domain/kyc/submission.ts';
 import type { DocumentRequirements } from '#domain/onboarding/requirements.ts';
+import { thrown } from '../support/errors.ts';
 
 const REQ: DocumentRequirements = {
   identity: {
@@ -40,16 +44,6 @@ const BACK = file('id-back', { side: 'back' });
 const POA = file('poa', { category: 'proof_of_address', documentType: 'utility_bill', side: undefined });
 const SELFIE = file('selfie', { category: 'selfie', documentType: 'selfie', side: undefined });
 const FULL = [FRONT, BACK, POA, SELFIE];
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('planSubmission: a complete set', () => {
   it('groups the files, identity front before back, whatever the input order', () => {
@@ -168,5 +162,91 @@ describe('final statuses', () => {
     expect(['approved', 'rejected', 'documents_requested'].every((s) => isFinalSubmissionStatus(s as never))).toBe(true);
     expect(isFinalSubmissionStatus('processing')).toBe(false);
     expect(isFinalSubmissionStatus('in_review')).toBe(false);
+  });
+});
+
+describe('checkDocumentRequest', () => {
+  const passport = (over: Partial<DocumentRequest> = {}): DocumentRequest => ({
+    category: 'identity',
+    documentType: 'passport',
+    side: 'front',
+    contentType: 'image/jpeg',
+    size: 4096,
+    ...over,
+  });
+  const bill = (over: Partial<DocumentRequest> = {}): DocumentRequest => ({
+    category: 'proof_of_address',
+    documentType: 'utility_bill',
+    contentType: 'application/pdf',
+    size: 4096,
+    ...over,
+  });
+  const selfie: DocumentRequest = { category: 'selfie', documentType: 'selfie', contentType: 'image/jpeg', size: 10 };
+
+  it('accepts a listed type with its sides, and returns the content type in lower case', () => {
+    expect(checkDocumentRequest(passport({ contentType: 'IMAGE/JPEG' }), REQ, 'textract')).toEqual({
+      contentType: 'image/jpeg',
+    });
+    expect(checkDocumentRequest(passport({ documentType: 'national_id', side: 'back' }), REQ, 'textract')).toEqual({
+      contentType: 'image/jpeg',
+    });
+    expect(checkDocumentRequest(bill(), REQ, 'textract')).toEqual({ contentType: 'application/pdf' });
+    expect(checkDocumentRequest(selfie, REQ, 'textract')).toEqual({ contentType: 'image/jpeg' });
+    expect(checkDocumentRequest(passport({ size: MAX_UPLOAD_BYTES }), REQ, 'textract')).toEqual({ contentType: 'image/jpeg' });
+  });
+
+  it.each<[string, DocumentRequest, DocumentRequirements, string, string]>([
+    [
+      'identity type that does not exist',
+      passport({ documentType: 'library_card' }),
+      REQ,
+      'unknown_document_type',
+      'documentType',
+    ],
+    ['identity type as proof of address', bill({ documentType: 'passport' }), REQ, 'unknown_document_type', 'documentType'],
+    ['a selfie with another type', { ...selfie, documentType: 'photo' }, REQ, 'unknown_document_type', 'documentType'],
+    [
+      'an identity type the requirements do not list',
+      passport({ documentType: 'driving_licence' }),
+      REQ,
+      'document_type_not_accepted',
+      'documentType',
+    ],
+    [
+      'a proof of address type the requirements do not list',
+      bill({ documentType: 'tax_document' }),
+      REQ,
+      'document_type_not_accepted',
+      'documentType',
+    ],
+    ['a proof of address where none is required', bill(), LIGHT, 'document_type_not_accepted', 'documentType'],
+    ['a selfie where none is required', selfie, LIGHT, 'document_type_not_accepted', 'documentType'],
+    ['the back of a passport', passport({ side: 'back' }), REQ, 'invalid_side', 'side'],
+    ['an identity card without a side', passport({ documentType: 'national_id', side: undefined }), REQ, 'invalid_side', 'side'],
+    ['a side on a proof of address', bill({ side: 'front' }), REQ, 'invalid_side', 'side'],
+    ['a side on a selfie', { ...selfie, side: 'front' }, REQ, 'invalid_side', 'side'],
+    ['a GIF', passport({ contentType: 'image/gif' }), REQ, 'unsupported_content_type', 'contentType'],
+    ['an empty file', passport({ size: 0 }), REQ, 'invalid_size', 'size'],
+    ['a negative size', passport({ size: -5 }), REQ, 'invalid_size', 'size'],
+    ['more than 10 MB', passport({ size: MAX_UPLOAD_BYTES + 1 }), REQ, 'file_too_large', 'size'],
+  ])('refuses %s: 400 %s', (_what, body, req, code, fieldName) => {
+    const e = thrown(() => checkDocumentRequest(body, req, 'sandbox'));
+    expect(e.code).toBe(code);
+    expect(e.kind).toBe('validation');
+    expect(e.errors).toEqual([expect.objectContaining({ field: fieldName, code })]);
+  });
+
+  it('file_too_large names the limit in meta', () => {
+    expect(thrown(() => checkDocumentRequest(passport({ size: MAX_UPLOAD_BYTES + 1 }), REQ, 'textract')).meta).toEqual({
+      maxBytes: MAX_UPLOAD_BYTES,
+    });
+  });
+
+  it('accepts application/json (the sandbox format) only with the sandbox analyzer', () => {
+    const json = passport({ contentType: 'application/json' });
+    expect(checkDocumentRequest(json, REQ, 'sandbox')).toEqual({ contentType: 'application/json' });
+    expect(thrown(() => checkDocumentRequest(json, REQ, 'textract')).code).toBe('unsupported_content_type');
+    expect(uploadContentTypes('sandbox')).toEqual(['image/jpeg', 'image/png', 'application/pdf', 'application/json']);
+    expect(uploadContentTypes('textract')).toEqual(['image/jpeg', 'image/png', 'application/pdf']);
   });
 });

@@ -1,0 +1,122 @@
+/**
+ * What the counting jobs (outbox-sweeper, kyc-expiry, kyc-watchdog) share: the job event, recording an
+ * on-demand run's result, and the handler's tail (run, publish metrics, record, throw on failure).
+ *
+ * Invariants:
+ * - scheduled runs (no detail.runId) write no job-run item; an on-demand run gets its job-run item
+ *   finished ('succeeded' | 'failed') in ONE commit with a 'job.run.completed' audit item
+ * - a run that threw, or whose result counts failed items, throws after recording its result, so the
+ *   function's Errors alarm fires
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
+import { logger, metrics } from '#shared/powertools.ts';
+import { commit, systemActor } from '#store/audit.ts';
+import { finishJobRun, getJobRun } from '#store/job-runs.ts';
+
+/** The EventBridge 'Scheduled Event', or the on-demand JOB_DETAIL_TYPE event with { job, runId, requestedBy }. */
+export interface JobEvent {
+  'detail-type'?: string;
+  id?: string;
+  detail?: { job?: string; runId?: string; requestedBy?: string };
+}
+
+/** The run id of an on-demand run; undefined for a scheduled one. */
+export function onDemandRunId(event: JobEvent): string | undefined {
+  const onDemand = event['detail-type'] === JOB_DETAIL_TYPE && typeof event.detail?.runId === 'string';
+  return onDemand ? event.detail!.runId! : undefined;
+}
+
+export interface OnDemandRun {
+  runId: string;
+  requestId: string;
+  startedAt: string;
+  /** The run's result (undefined when it threw); stored as the job-run item's summary. */
+  summary?: object | undefined;
+  /** What the audit item's `after` shows besides runId and status; defaults to the summary. */
+  auditAfter?: object | undefined;
+  failure?: Error | undefined;
+}
+
+/** Finishes an on-demand run's job-run item ('succeeded' | 'failed') with its 'job.run.completed' audit item. */
+export async function recordOnDemandRun(job: string, run: OnDemandRun): Promise<void> {
+  const { runId, requestId, startedAt, failure } = run;
+  const existing = await getJobRun(job, runId);
+  const status = failure ? 'failed' : 'succeeded';
+  const finishedAt = new Date().toISOString();
+  const summary = { ...(run.summary ?? {}), ...(failure ? { error: failure.message.slice(0, 500) } : {}) };
+  await commit({
+    writes: [finishJobRun(existing, { job, runId, status, startedAt, finishedAt, summary }, finishedAt)],
+    audit: {
+      actor: systemActor(job),
+      action: 'job.run.completed',
+      entity: { type: 'job', id: job },
+      before: existing ? { status: existing.status } : null,
+      after: { runId, status, ...(run.auditAfter ?? run.summary ?? {}) },
+      requestId,
+    },
+  });
+}
+
+/** A job whose pass returns counts, `failed` among them. */
+export interface CountingJob<R extends { failed: number }> {
+  job: string;
+  /** One pass; requestId is the audit request id of what it writes. */
+  run: (requestId: string) => Promise<R>;
+  /** The Count metrics of a pass. */
+  metrics: (result: R) => Record<string, number>;
+  /** The log line of a pass, a warning when `warnWhen` says so. */
+  logged: string;
+  warnWhen?: (result: R) => boolean;
+  /** What the failed items are, in the run's error: `<job>: <failed> <failedItems>`. */
+  failedItems: string;
+  /** The log line of a failed run. */
+  failureLogged: string;
+  /** The audit item's `after` of an on-demand run (besides runId and status); defaults to the result. */
+  auditAfter?: (result: R | undefined) => object | undefined;
+}
+
+/**
+ * The handler of a counting job: runs one pass, publishes its metrics and logs it, records an on-demand
+ * run, then throws when the pass threw or counted failed items.
+ */
+export async function runCountingJob<R extends { failed: number }>(
+  event: JobEvent,
+  spec: CountingJob<R>,
+): Promise<R & { runId?: string }> {
+  const runId = onDemandRunId(event);
+  const requestId = event.id ?? runId ?? `${spec.job}:${new Date().toISOString()}`;
+  const startedAt = new Date().toISOString();
+  let result: R | undefined;
+  let error: Error | undefined;
+  try {
+    result = await spec.run(requestId);
+  } catch (err) {
+    error = err as Error;
+  }
+
+  if (result) {
+    for (const [name, value] of Object.entries(spec.metrics(result))) metrics.addMetric(name, MetricUnit.Count, value);
+    metrics.publishStoredMetrics();
+    if (spec.warnWhen?.(result)) logger.warn(spec.logged, { runId, ...result });
+    else logger.info(spec.logged, { runId, ...result });
+  }
+  const failure =
+    error ?? (result && result.failed > 0 ? new Error(`${spec.job}: ${result.failed} ${spec.failedItems}`) : undefined);
+
+  if (runId) {
+    await recordOnDemandRun(spec.job, {
+      runId,
+      requestId,
+      startedAt,
+      summary: result,
+      auditAfter: spec.auditAfter?.(result),
+      failure,
+    });
+  }
+  if (failure) {
+    logger.error(spec.failureLogged, { runId, error: failure.message });
+    throw failure;
+  }
+  return { ...result!, ...(runId ? { runId } : {}) };
+}
