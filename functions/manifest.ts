@@ -311,7 +311,8 @@ export const functions: readonly FunctionSpec[] = [
     name: 'kyc-open-review',
     entry: 'functions/steps/kyc-open-review.ts',
     description: 'kyc-review step: puts a flagged submission in the compliance queue with its task token',
-    permissions: ['table:write'],
+    // states:callback: a submission already decided gets its task token answered at once (SendTaskSuccess).
+    permissions: ['table:write', 'states:callback'],
   },
   {
     name: 'kyc-finalize',
@@ -329,8 +330,10 @@ export const functions: readonly FunctionSpec[] = [
   {
     name: 'job-kyc-watchdog',
     entry: 'functions/jobs/kyc-watchdog.ts',
-    description: 'Restarts KYC reviews whose execution was never started or ended without a decision; alarms when it gives up',
-    permissions: ['table:write', 'states:start:kyc-review'],
+    description:
+      'Restarts KYC reviews whose execution was never started or ended without a decision (a manual review when it gives up); re-sends lost review callbacks',
+    // states:callback: re-sends the SendTaskSuccess of a decided review whose callback was lost.
+    permissions: ['table:write', 'states:start:kyc-review', 'states:callback'],
     timeoutSeconds: 120,
   },
   {

@@ -13,6 +13,13 @@
  *   rejected, canResubmit false        -> rejected          next contact_support (also when no decision is recorded)
  *   rejected, canResubmit true         -> action_required   next upload_new_documents
  *   documents_requested                -> action_required   next upload_requested_documents
+ *   a renewal (submission.renewal: sent while the approved document was expiring soon), as long as that
+ *   approved document has not expired:
+ *     processing | in_review           -> approved          next wait (with estimatedCompletion)
+ *     rejected (canResubmit) | documents_requested -> approved, next upload_new_documents |
+ *                                                            upload_requested_documents (the approval stands)
+ *     approved / final rejection       -> as above
+ *   (once the approved document has expired, a renewal reads like any submission)
  *
  * Invariants:
  * - client-safe: every reason is shown as { code, message } from REVIEW_REASONS or ISSUE_CATALOGUE in
@@ -23,6 +30,8 @@
  *   evidence, notes and the reviewer's identity are never part of the view
  * - reason codes recorded as decide() lines ('code:severity[:escalated]') are read by their code
  * - every next action has an en, de and es message
+ * - `submission` and the timeline are always the latest submission's, a renewal's too (its progress is
+ *   visible while the status stays 'approved')
  * - the timeline lists the latest submission's steps in order: submitted, automatic_checks,
  *   manual_review (only when a review was opened), decision; states go done* current? pending*;
  *   `at` is when a done step completed or a current step started, null when pending or unknown
@@ -368,13 +377,18 @@ export function clientKycView(input: ClientKycInput): ClientKycView {
 
   const decision = latest.decision;
   const closed = latest.status === 'rejected';
+  const identityExpired =
+    input.expired === true ||
+    (input.identityExpiresOn !== undefined && classifyExpiry(input.identityExpiresOn, input.now) === 'expired');
+  // A renewal of an approval whose document has not expired yet: the client is still approved.
+  const approvedMeanwhile = latest.renewal === true && !identityExpired;
   let status: ClientKycStatus;
   let nextAction: ClientNext;
   let estimatedCompletion: ClientKycView['estimatedCompletion'] = null;
   switch (latest.status) {
     case 'processing':
     case 'in_review': {
-      status = 'in_review';
+      status = approvedMeanwhile ? 'approved' : 'in_review';
       nextAction = next('wait');
       const eta = input.eta ?? (latest.status === 'processing' ? estimateProcessingEta(input.now) : undefined);
       if (eta) {
@@ -388,23 +402,22 @@ export function clientKycView(input: ClientKycInput): ClientKycView {
       break;
     }
     case 'approved': {
-      const expired =
-        input.expired === true ||
-        (input.identityExpiresOn !== undefined && classifyExpiry(input.identityExpiresOn, input.now) === 'expired');
-      status = expired ? 'action_required' : 'approved';
-      nextAction = expired ? next('upload_new_identity_document', ['identity']) : next(input.funded ? 'none' : 'fund_account');
+      status = identityExpired ? 'action_required' : 'approved';
+      nextAction = identityExpired
+        ? next('upload_new_identity_document', ['identity'])
+        : next(input.funded ? 'none' : 'fund_account');
       break;
     }
     case 'rejected': {
       const canResubmit = decision?.canResubmit === true;
-      status = canResubmit ? 'action_required' : 'rejected';
+      status = canResubmit ? (approvedMeanwhile ? 'approved' : 'action_required') : 'rejected';
       nextAction = canResubmit
         ? next('upload_new_documents', categoriesToUpload(latest, input.documents))
         : next('contact_support');
       break;
     }
     case 'documents_requested': {
-      status = 'action_required';
+      status = approvedMeanwhile ? 'approved' : 'action_required';
       nextAction = next('upload_requested_documents', categoriesToUpload(latest, input.documents));
       break;
     }

@@ -194,6 +194,16 @@ export const ISSUE_CATALOGUE: Readonly<Record<KycIssueCode, IssueCatalogueEntry>
       es: 'No pudimos procesar su documento automáticamente; un especialista lo revisará.',
     },
   },
+  verification_stalled: {
+    severity: 'review',
+    suggestedAction: 'manual_decision',
+    confidential: false,
+    clientMessage: {
+      en: 'We could not finish checking your documents automatically; a specialist will review them.',
+      de: 'Wir konnten die Prüfung Ihrer Dokumente nicht automatisch abschließen; ein Spezialist wird sie prüfen.',
+      es: 'No pudimos completar automáticamente la revisión de sus documentos; un especialista los revisará.',
+    },
+  },
 };
 
 /** Client-facing messages for a set of issues (deduplicated, in order); never includes evidence. */

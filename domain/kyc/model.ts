@@ -84,7 +84,12 @@ export type KycIssueCode =
   | 'sanctions_possible_match'
   | 'country_restricted'
   /** The document could not be analysed automatically (analyzer error, unsupported file); a human inspects it. */
-  | 'analysis_failed';
+  | 'analysis_failed'
+  /**
+   * The automatic verification kept failing (the kyc-watchdog job gave up restarting its execution); the
+   * submission was queued for a human, who decides it from what was recorded.
+   */
+  | 'verification_stalled';
 
 export type Severity = 'hard' | 'review';
 

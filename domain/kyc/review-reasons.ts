@@ -311,6 +311,7 @@ const ISSUE_DOCUMENT: Readonly<Record<KycIssueCode, DocumentCategory | undefined
   sanctions_possible_match: undefined,
   duplicate_document: undefined,
   analysis_failed: undefined,
+  verification_stalled: undefined,
 };
 
 const ADDRESS_FIELDS: ReadonlySet<string> = new Set(REQUIRED_ADDRESS_FIELDS);

@@ -7,7 +7,8 @@
  *   processing -> (approved | rejected | in_review)    automatic decision
  *   in_review  -> (approved | rejected | documents_requested)   compliance decision
  * A submission is decided exactly once. A new submission (after a rejection that may be fixed, a
- * document request or an expired document) uses new files and keeps the earlier ones as history.
+ * document request, an expired document, or a renewal while the approved document expires soon) uses
+ * new files and keeps the earlier ones as history.
  *
  * Invariants:
  * - a submittable set holds exactly ONE accepted identity document type with every side the tenant
@@ -53,6 +54,12 @@ export interface KycDocument {
   /** Set once the object is confirmed in S3. */
   uploadedAt?: string | undefined;
   size?: number | undefined;
+  /**
+   * The S3 version of the object that was checked when the upload was confirmed (a versioned bucket; absent
+   * where the store does not version, e.g. the local S3). Analysis and review links read this version, so
+   * a file uploaded again through the still-valid presigned POST cannot replace what was checked.
+   */
+  versionId?: string | undefined;
   submissionId?: string | undefined;
   /** Reason codes (domain/kyc review reasons or issue codes) when rejected. */
   rejectionReasons?: string[] | undefined;
@@ -101,6 +108,12 @@ export interface KycSubmission {
   addressProof?: { documentType: string; documentId: string } | undefined;
   selfie?: { documentId: string } | undefined;
   submittedAt: string;
+  /**
+   * True when the submission renews a current approval: submitted while the approved identity document
+   * was expiring soon (not yet expired). The client stays approved while it is checked, and keeps the
+   * earlier approval unless it is approved (new approval) or finally rejected.
+   */
+  renewal?: boolean | undefined;
   timeline: TimelineEntry[];
   /** Result of the checks step. */
   checks?:

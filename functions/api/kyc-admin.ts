@@ -11,8 +11,9 @@
  * - reading a review shows PII (extracted fields, registration data, document links), so every read
  *   writes one audit item 'kyc.review.viewed' (who looked, when, at which files) in one commit with no
  *   other change, BEFORE the data is returned: a read whose audit cannot be written returns nothing
- * - document links are presigned GETs valid for DOCUMENT_URL_TTL_SECONDS (300 s), shown inline; the
- *   bucket stays private and the links are never stored or logged
+ * - document links are presigned GETs valid for DOCUMENT_URL_TTL_SECONDS (300 s), shown inline, of the S3
+ *   version recorded when the upload was confirmed (when the bucket gave one); the bucket stays private
+ *   and the links are never stored or logged
  * - the Step Functions task token never leaves the server (it is read from the submission, used for
  *   the callback and never put in a response, an audit item or a log line)
  * - a decision is checked completely before anything is written: the body (strict schema), the
@@ -20,28 +21,37 @@
  *   reason_not_allowed, note_required), the review (404 review_not_found; 409 review_not_pending while
  *   the submission is still being processed; 409 review_already_decided once it is final) and the
  *   files (400 document_not_in_submission for a file of another submission; 400
- *   document_ids_not_allowed on an approval). Any of these leaves everything unchanged
+ *   document_ids_not_allowed on an approval) and the expiry date an approval watches (the identity
+ *   extraction's, or the officer's identityExpiresOn, which corrects it: 400 expiry_date_required when
+ *   neither exists, identity_document_expired for a past date, expiry_date_not_allowed on a rejection or
+ *   request). Any of these leaves everything unchanged
  * - a submission is decided once: the decision is applied by store/kyc-decision.ts applyKycDecision in
  *   ONE commit (submission, files, profile, expiry watch, audit 'kyc.submission.decided', outbox), which
  *   refuses a final submission; of two concurrent decisions exactly one succeeds, the other gets 409
  *   review_already_decided
- * - the waiting state machine is resumed only AFTER the decision committed: SendTaskSuccess with the
- *   token read before the decision and output { submissionId, decision: <outcome> }, retried
- *   CALLBACK_ATTEMPTS times. TaskTimedOut / InvalidToken / TaskDoesNotExist (the execution is gone or
- *   already resumed) and exhausted retries never undo the decision: it stands, a warning (error for
- *   exhausted retries) is logged with ids and the error name only, and the call still answers 200.
- *   The kyc-finalize step is idempotent (it reads the stored decision), so a resumed or re-driven
- *   execution cannot decide twice
+ * - the waiting state machine is resumed only AFTER the decision committed (steps/kyc-callback.ts
+ *   resumeDecidedReview): SendTaskSuccess with the token of the version the decision committed over (the
+ *   item applyKycDecision returns, not the route's earlier read: AwaitReview may have swapped the token in
+ *   between) and output { submissionId, decision: <outcome> }, retried CALLBACK_ATTEMPTS times. The decision
+ *   commit keeps the token with callbackPending; once the callback went through (or TaskTimedOut /
+ *   InvalidToken / TaskDoesNotExist: nothing waits) both are cleared. Exhausted retries, or a crash after
+ *   the commit, leave them set and the kyc-watchdog job sends the same callback later. None of this ever
+ *   undoes the decision: it stands, a warning (error for exhausted retries) is logged with ids and the
+ *   error name only, and the call still answers 200. The kyc-finalize step is idempotent (it reads the
+ *   stored decision), so a resumed, re-sent or re-driven execution cannot decide twice
+ * - a submission the kyc-watchdog job gave up on (executionStalledAt) is queued without a token: it is
+ *   decided like any review and no callback is sent
  * - role checks are the middleware's: clients, partners and other staff get 403 forbidden_role; admins
  *   read the queue but cannot decide
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as z from 'zod';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import { checkAddressProof, checkName } from '#domain/kyc/checks.ts';
+import { epochDay } from '#domain/kyc/dates.ts';
 import { ISSUE_CATALOGUE, type Locale } from '#domain/kyc/decision.ts';
+import { classifyExpiry } from '#domain/kyc/expiry.ts';
 import { type ExtractedAddressProof, type ExtractedIdentity, toIso2 } from '#domain/kyc/model.ts';
 import { REVIEW_REASON_CODES, REVIEW_REASONS, validateReviewDecision } from '#domain/kyc/review-reasons.ts';
 import {
@@ -51,8 +61,9 @@ import {
   submissionDocumentIds,
 } from '#domain/kyc/submission.ts';
 import type { Role } from '#functions/manifest.ts';
+import { resumeDecidedReview } from '#functions/steps/kyc-callback.ts';
 import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
-import { s3, sfn } from '#shared/clients.ts';
+import { s3 } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -69,11 +80,6 @@ const ENTITY = 'kyc-submission';
 
 /** How long a document link in the review detail works. */
 export const DOCUMENT_URL_TTL_SECONDS = 300;
-/** SendTaskSuccess attempts after the decision committed. */
-export const CALLBACK_ATTEMPTS = 3;
-const CALLBACK_BACKOFF_MS = 100;
-/** The execution no longer waits for this token: retrying cannot help, and the decision stands. */
-const TOKEN_GONE = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist']);
 
 const OUTCOME: Record<ReviewDecisionKind, SubmissionDecision['outcome']> = {
   approve: 'approved',
@@ -110,6 +116,15 @@ export const ReviewDecisionBody = z.strictObject({
   note: z.string().trim().min(1).max(2000).optional(),
   /** The files to upload again (reject / request_documents); absent or empty = the whole submission. */
   documentIds: z.array(ReviewId).max(10).optional(),
+  /**
+   * Approve only: the identity document's expiry date (YYYY-MM-DD) as the officer read it. Required when the
+   * analysis read none (400 expiry_date_required); otherwise it corrects the extracted one.
+   */
+  identityExpiresOn: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'must be a date YYYY-MM-DD' })
+    .refine((d) => epochDay(d) !== undefined, { message: 'must be a real calendar date' })
+    .optional(),
 });
 export type ReviewDecisionInput = z.infer<typeof ReviewDecisionBody>;
 
@@ -409,12 +424,14 @@ function reasonCatalogue() {
   return out;
 }
 
-async function presignedGet(s3Key: string, contentType: string): Promise<string> {
+/** A short-lived link to the file as checked at upload (its recorded S3 version, when the bucket gave one). */
+async function presignedGet(s3Key: string, contentType: string, versionId: string | undefined): Promise<string> {
   return getSignedUrl(
     s3(),
     new GetObjectCommand({
       Bucket: env.documentsBucket,
       Key: s3Key,
+      ...(versionId ? { VersionId: versionId } : {}),
       ResponseContentDisposition: 'inline',
       ResponseContentType: contentType,
     }),
@@ -448,7 +465,7 @@ export async function reviewDetail(reviewId: string, caller: Caller, ctx: { requ
       const f = files.get(id);
       if (!f) return [];
       return [
-        presignedGet(f.s3Key, f.contentType).then((url) => ({
+        presignedGet(f.s3Key, f.contentType, f.versionId).then((url) => ({
           documentId: f.documentId,
           category: f.category,
           documentType: f.documentType,
@@ -522,34 +539,38 @@ export async function reviewDetail(reviewId: string, caller: Caller, ctx: { requ
 
 // ---------------------------------------------------------------------------------------------- decision
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Resumes the waiting execution. Never throws: the decision has committed and stands whatever happens
- * here (see the module invariants). Logs ids and error names only.
+ * The expiry date an approval watches: the officer's (body.identityExpiresOn) or the identity extraction's.
+ * 400 expiry_date_not_allowed (a date on a rejection or request), expiry_date_required (an approval with
+ * neither: without a date the approval could never expire), identity_document_expired (a date in the past).
  */
-export async function resumeReview(
-  reviewId: string,
-  taskToken: string,
-  output: { submissionId: string; decision: string },
-): Promise<'sent' | 'token_gone' | 'failed'> {
-  for (let n = 1; ; n++) {
-    try {
-      await sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-      return 'sent';
-    } catch (err) {
-      const name = (err as { name?: string }).name ?? 'Error';
-      if (TOKEN_GONE.has(name)) {
-        logger.warn('kyc review callback refused; the decision stands', { reviewId, error: name });
-        return 'token_gone';
-      }
-      if (n >= CALLBACK_ATTEMPTS) {
-        logger.error('kyc review callback failed; the decision stands', { reviewId, error: name, attempts: n });
-        return 'failed';
-      }
-      await sleep(CALLBACK_BACKOFF_MS * 2 ** (n - 1));
-    }
+async function approvalExpiry(
+  submissionId: string,
+  body: ReviewDecisionInput,
+): Promise<{ value: string; source: 'reviewer' | 'extraction' } | undefined> {
+  const given = body.identityExpiresOn;
+  if (body.decision !== 'approve') {
+    if (given === undefined) return undefined;
+    throw new DomainError('expiry_date_not_allowed', 'validation', 'Only an approval records the expiry date', [
+      { field: 'identityExpiresOn', code: 'expiry_date_not_allowed', message: 'only for approve' },
+    ]);
   }
+  if (given !== undefined) {
+    if (classifyExpiry(given, new Date()) === 'expired') {
+      throw new DomainError('identity_document_expired', 'validation', 'The identity document has expired', [
+        { field: 'identityExpiresOn', code: 'identity_document_expired', message: 'the date has passed' },
+      ]);
+    }
+    return { value: given, source: 'reviewer' };
+  }
+  const identity = (await getKycExtractions(submissionId)).find((e) => e.unit === 'identity' && !e.failure)?.identity;
+  if (identity?.expiryDate) return { value: identity.expiryDate, source: 'extraction' };
+  throw new DomainError(
+    'expiry_date_required',
+    'validation',
+    "The identity document's expiry date could not be read; give it (identityExpiresOn) to approve",
+    [{ field: 'identityExpiresOn', code: 'expiry_date_required', message: 'required: no expiry date was extracted' }],
+  );
 }
 
 export async function decideReview(reviewId: string, body: ReviewDecisionInput, caller: Caller, requestId: string) {
@@ -570,6 +591,7 @@ export async function decideReview(reviewId: string, body: ReviewDecisionInput, 
       { field: 'documentIds', code: 'document_ids_not_allowed', message: 'only for reject or request_documents' },
     ]);
   }
+  const expiry = await approvalExpiry(s.submissionId, body);
   const own = new Set(submissionDocumentIds(s));
   const foreign = documentIds.filter((id) => !own.has(id));
   if (foreign.length > 0) {
@@ -581,7 +603,6 @@ export async function decideReview(reviewId: string, body: ReviewDecisionInput, 
     );
   }
 
-  const taskToken = s.taskToken;
   const outcome = OUTCOME[body.decision];
   let decided: KycSubmissionItem;
   try {
@@ -597,13 +618,18 @@ export async function decideReview(reviewId: string, body: ReviewDecisionInput, 
       },
       actor: actorFrom(caller, DECIDERS),
       requestId,
+      ...(expiry?.source === 'reviewer' ? { identityExpiresOn: expiry.value } : {}),
     });
   } catch (err) {
     if (isDomainError(err) && err.code === 'submission_not_found') throw reviewNotFound();
     throw err;
   }
 
-  if (taskToken) await resumeReview(s.submissionId, taskToken, { submissionId: s.submissionId, decision: outcome });
+  // The token of the version the decision committed over (`decided`), not of the read above: AwaitReview may
+  // have been retried in between (kyc-open-review swaps the token), and only the newest token is waited on.
+  if (decided.taskToken) await resumeDecidedReview(decided);
+  else if (s.executionStalledAt)
+    logger.info('kyc review of a stalled submission decided; no execution waits', { reviewId: s.submissionId });
   else logger.warn('kyc review decided without a task token', { reviewId: s.submissionId });
 
   return {
@@ -664,7 +690,7 @@ export const routes = [
       200: { description: 'Decided', schema: DecisionResult },
       400: {
         description:
-          'reasons_required, unknown_reason, reason_not_allowed, note_required, document_not_in_submission, document_ids_not_allowed',
+          'reasons_required, unknown_reason, reason_not_allowed, note_required, document_not_in_submission, document_ids_not_allowed, expiry_date_required, expiry_date_not_allowed, identity_document_expired',
       },
       404: { description: 'review_not_found' },
       409: { description: 'review_not_pending (still processing), review_already_decided' },

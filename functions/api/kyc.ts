@@ -14,15 +14,22 @@
  *   MAX_UPLOAD_BYTES), at the document's own key, for 15 minutes; the S3 key and URLs of stored files are
  *   never part of a response
  * - an upload is confirmed lazily by HeadObject: a file becomes 'uploaded' only when the object exists with
- *   the declared content type and at most the declared size, in one audited commit ('kyc.document.uploaded');
- *   otherwise it stays awaiting_upload and the response says why (uploadProblem)
+ *   the declared content type and at most the declared size, in one audited commit ('kyc.document.uploaded')
+ *   that records the object's S3 VersionId (the bucket is versioned; absent locally); otherwise it stays
+ *   awaiting_upload and the response says why (uploadProblem). Only an awaiting file is ever looked at:
+ *   once uploaded (or submitted) it is not read again, and analysis and review links use the recorded
+ *   version, so a later upload through the still-valid presigned POST replaces nothing that was checked
  * - a submission is created in ONE commit with its files (version-conditioned, -> 'submitted'), the
- *   profile (kycStatus in_review, stage kyc_submitted), the audit item and the outbox event
- *   'kyc.submission.created'; the state machine is started from that event (rule -> kyc-start-review),
- *   never by this route, so a committed submission is never left unreviewed
+ *   profile (kycStatus in_review, stage kyc_submitted; for a renewal kycStatus and stage unchanged and
+ *   kyc.renewalSubmissionId set), the audit item and the outbox event 'kyc.submission.created'; the state
+ *   machine is started from that event (rule -> kyc-start-review), never by this route, so a committed
+ *   submission is never left unreviewed
  * - at most one submission runs at a time (409 submission_in_progress); a verified client cannot submit
- *   again until its document expires (409 already_verified); a final rejection closes verification
- *   (409 verification_closed)
+ *   again while its approved document is valid (409 already_verified). Within the tenant's
+ *   kyc.expiringSoonDays of its expiry (the expiring-soon email asks for the renewed document) the
+ *   submission is a RENEWAL: the client stays 'approved' (deposits and trading key on it) while it is
+ *   checked, and GET /v1/kyc shows its progress; once the document expired it is an ordinary submission.
+ *   A final rejection closes verification (409 verification_closed)
  * - client-facing reasons come from the domain catalogues in the request locale; evidence, notes, scores
  *   and reviewer identities are never returned
  * - nothing here logs: documents and profiles are PII
@@ -36,7 +43,7 @@ import { DomainError } from '#domain/errors.ts';
 import { clientKycView, clientReasons } from '#domain/kyc/client-status.ts';
 import type { Locale } from '#domain/kyc/decision.ts';
 import { estimateReviewEta } from '#domain/kyc/eta.ts';
-import { classifyExpiry } from '#domain/kyc/expiry.ts';
+import { classifyExpiry, type ExpiryState } from '#domain/kyc/expiry.ts';
 import {
   checkDocumentRequest,
   DOCUMENT_CATEGORIES,
@@ -184,12 +191,16 @@ function latestOf(submissions: readonly KycSubmissionItem[]): KycSubmissionItem 
   )[submissions.length - 1];
 }
 
-/** An approved identity that has not expired (by the expiry job's flag or by date). */
-function verifiedAndValid(p: ClientProfileItem, now: Date): boolean {
-  if (p.kycStatus !== 'approved') return false;
-  if (p.kyc?.expiredAt) return false;
+/**
+ * The client's current approval: 'none' (not approved), 'valid', 'expiring_soon' (within the tenant's
+ * kyc.expiringSoonDays of the approved document's expiry: a renewal may be submitted) or 'expired' (by the
+ * expiry job's flag or by date). An approval without a known expiry date stays 'valid'.
+ */
+function approvalState(p: ClientProfileItem, now: Date, windowDays: number): 'none' | ExpiryState {
+  if (p.kycStatus !== 'approved') return 'none';
+  if (p.kyc?.expiredAt) return 'expired';
   const on = p.kyc?.identityExpiresOn;
-  return !on || classifyExpiry(on, now) !== 'expired';
+  return on ? classifyExpiry(on, now, windowDays) : 'valid';
 }
 
 function assertVerificationOpen(latest: KycSubmissionItem | undefined, p: ClientProfileItem): void {
@@ -209,9 +220,10 @@ const isNotFound = (err: unknown) => {
 export type UploadProblem = 'content_type_mismatch' | 'size_mismatch' | 'upload_expired';
 
 /**
- * Confirms an awaiting upload: HeadObject, then 'uploaded' (one audited, version-conditioned commit) when
- * the object matches what was declared. Returns the document as it now is and, when the object was not
- * accepted, why.
+ * Confirms an awaiting upload: HeadObject, then 'uploaded' with the object's VersionId (one audited,
+ * version-conditioned commit) when the object matches what was declared. Returns the document as it now is
+ * and, when the object was not accepted, why. Any other status (uploaded, submitted, decided) is returned as
+ * it is, without touching S3: what was checked is never re-read.
  */
 export async function confirmUpload(
   doc: KycDocumentItem,
@@ -220,7 +232,12 @@ export async function confirmUpload(
   now: Date = new Date(),
 ): Promise<{ doc: KycDocumentItem; problem?: UploadProblem }> {
   if (doc.status !== 'awaiting_upload') return { doc };
-  let head: { ContentType?: string | undefined; ContentLength?: number | undefined; LastModified?: Date | undefined };
+  let head: {
+    ContentType?: string | undefined;
+    ContentLength?: number | undefined;
+    LastModified?: Date | undefined;
+    VersionId?: string | undefined;
+  };
   try {
     head = await s3().send(new HeadObjectCommand({ Bucket: env.documentsBucket, Key: doc.s3Key }));
   } catch (err) {
@@ -233,7 +250,9 @@ export async function confirmUpload(
   if (size < 1 || size > doc.declaredSize) return { doc, problem: 'size_mismatch' };
   const at = now.toISOString();
   const uploadedAt = head.LastModified ? head.LastModified.toISOString() : at;
-  const next: KycDocumentItem = { ...doc, status: 'uploaded', size, uploadedAt };
+  // The version checked here is the one analysed and shown to reviewers (absent without bucket versioning).
+  const versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
+  const next: KycDocumentItem = { ...doc, status: 'uploaded', size, uploadedAt, ...(versionId ? { versionId } : {}) };
   const write = replaceKycDocument(doc, next, at);
   try {
     await commit({
@@ -244,7 +263,7 @@ export async function confirmUpload(
         entity: { type: 'kyc-document', id: doc.documentId },
         clientId: doc.clientId,
         before: { status: doc.status },
-        after: { status: next.status, size, uploadedAt, contentType },
+        after: { status: next.status, size, uploadedAt, contentType, versionId: versionId ?? null },
         requestId,
       },
       now: () => now,
@@ -419,8 +438,11 @@ export async function createSubmission(body: CreateSubmissionBody, caller: Calle
       submissionId: latest.submissionId,
     });
   }
-  if (verifiedAndValid(profile, now)) throw new DomainError('already_verified', 'conflict', 'Your identity is already verified');
+  const approval = approvalState(profile, now, tenantConfig().kyc.expiringSoonDays);
+  if (approval === 'valid') throw new DomainError('already_verified', 'conflict', 'Your identity is already verified');
   assertVerificationOpen(latest, profile);
+  // Before the approved document expires, a new one renews the approval: the client stays approved meanwhile.
+  const renewal = approval === 'expiring_soon';
 
   if (new Set(body.documentIds).size !== body.documentIds.length) {
     throw new DomainError('duplicate_document_in_set', 'validation', 'Each document and side may be submitted once', [
@@ -452,16 +474,19 @@ export async function createSubmission(body: CreateSubmissionBody, caller: Calle
       status: 'processing',
       ...plan,
       submittedAt: at,
+      ...(renewal ? { renewal: true } : {}),
       timeline: [{ step: 'submitted', at }],
     },
     at,
   );
-  const nextProfile: ClientProfileItem = {
-    ...profile,
-    kycStatus: 'in_review',
-    onboarding: { ...profile.onboarding, stage: 'kyc_submitted' },
-    kyc: { ...profile.kyc, currentSubmissionId: submissionId },
-  };
+  const nextProfile: ClientProfileItem = renewal
+    ? { ...profile, kyc: { ...profile.kyc, currentSubmissionId: submissionId, renewalSubmissionId: submissionId } }
+    : {
+        ...profile,
+        kycStatus: 'in_review',
+        onboarding: { ...profile.onboarding, stage: 'kyc_submitted' },
+        kyc: { ...profile.kyc, currentSubmissionId: submissionId },
+      };
   await commit({
     writes: [
       putKycSubmission(item),
@@ -476,8 +501,9 @@ export async function createSubmission(body: CreateSubmissionBody, caller: Calle
       before: { kycStatus: profile.kycStatus ?? 'not_started', stage: stageOf(profile) },
       after: {
         submission: submissionView(item),
-        kycStatus: nextProfile.kycStatus,
-        stage: nextProfile.onboarding.stage,
+        kycStatus: nextProfile.kycStatus ?? 'not_started',
+        stage: stageOf(nextProfile),
+        ...(renewal ? { renewalOf: profile.kyc?.approvedSubmissionId ?? null } : {}),
       },
       requestId,
       newEntity: true,
@@ -525,7 +551,13 @@ export async function kycStatus(caller: Caller, locale: Locale, requestId: strin
     expired: profile.kyc?.expiredAt !== undefined,
     eta,
   });
-  const open = view.status === 'not_started' || view.status === 'documents_required' || view.status === 'action_required';
+  // Something to upload: also for an approved client whose renewal was refused (status stays 'approved').
+  const open =
+    view.status === 'not_started' ||
+    view.status === 'documents_required' ||
+    view.status === 'action_required' ||
+    view.next.action === 'upload_new_documents' ||
+    view.next.action === 'upload_requested_documents';
   const missing = open ? documentsMissing(documents.filter((d) => d.status === 'uploaded').map(submittable), req.documents) : [];
   const rule = req.preVerificationDeposit;
   const preVerificationDeposit =

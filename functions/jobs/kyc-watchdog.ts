@@ -1,7 +1,8 @@
 /**
  * KYC watchdog job: every 10 minutes (manifest schedule 'kyc-watchdog') and on demand
  * (POST /v1/admin/jobs/kyc-watchdog/runs -> JOB_DETAIL_TYPE event with { job, runId, requestedBy }).
- * Makes sure every undecided KYC submission has a live kyc-review execution.
+ * Makes sure every undecided KYC submission has a live kyc-review execution, and that the execution waiting
+ * on a decided review is resumed.
  *
  * Why: the outbox makes the 'kyc.submission.created' event at-least-once, but once it is published the
  * start is kyc-start's alone; if kyc-start fails on every Lambda retry, nothing starts the execution. And
@@ -9,9 +10,17 @@
  * local runtime restarted mid-execution) leaves its submission 'processing', or 'in_review' with a task
  * token nobody waits on.
  *
+ * And a decided review whose callback was lost (the decision route crashed after its commit, or
+ * SendTaskSuccess failed on every attempt) leaves its execution waiting in AwaitReview forever.
+ *
  * What it reads (never a scan), oldest first, at most MAX_ITEMS_PER_LIST per list and run:
  * - gsi2 KYCPROCESSING (status 'processing' without a review) submitted more than STALE_AFTER_MINUTES ago
  * - gsi2 KYCREVIEWS#pending (open manual reviews) queued more than STALE_AFTER_MINUTES ago
+ * - gsi2 KYCREVIEWS#decided (decided reviews, by decidedAt) decided between CALLBACK_LOOKBACK_DAYS and
+ *   CALLBACK_GRACE_MINUTES ago, filtered to callbackPending. Each is re-read consistently and, when the
+ *   callback is still pending, gets the callback the route would have sent (steps/kyc-callback.ts: same
+ *   token, same output { submissionId, decision }); once sent (or the token is gone) the token and the flag
+ *   are cleared. kyc-finalize is idempotent, so a callback sent twice decides nothing twice
  * For each, on a consistent re-read (a submission decided meanwhile is skipped), DescribeExecution of the
  * submission's recorded `executionName` (the submissionId; `<submissionId>-r<n>` after n restarts):
  * - RUNNING (or PENDING_REDRIVE): left alone
@@ -26,23 +35,29 @@
  *   idempotent (analysis is not redone once assessed, assess returns its stored checks, open-review
  *   replaces the dead token of a pending review, finalize no-ops on a final submission)
  * - after MAX_RESTARTS restarts, a terminal execution is not restarted again: ONE commit sets
- *   executionStalledAt with the audit item 'kyc.review.stalled', and the metric KycReviewsStalled (which
- *   alarms) counts it. The submission stays as it is for a human; later runs skip it without a call
+ *   executionStalledAt and hands the submission to a human - status 'in_review', a pending review with
+ *   priority 'high' (an open review keeps its queuedAt), the issue 'verification_stalled' (evidence: reason
+ *   'execution_stalled', attempts, the last execution and its status) added to its checks, no task token
+ *   (nothing waits on it: the decision route sends no callback) - with the audit item 'kyc.review.stalled';
+ *   the metric KycReviewsStalled (which alarms) counts it. It is then in the compliance queue like any
+ *   review; later runs skip it without a call
  *
  * Invariants:
  * - a lost race (the commit's version condition) skips the submission: the next run looks again
  * - one failing submission never stops the run: it is counted in `failed`, logged with ids and the error
  *   name only (no PII), and the run throws after recording its result so the Errors alarm fires
  * - metrics per run: KycWatchdogScanned, KycReviewsStarted, KycReviewsRestarted, KycReviewsStalled,
- *   KycWatchdogFailed (Count)
- * - scheduled runs write nothing but the restarts and stalls; an on-demand run (detail.runId) gets its
- *   job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
+ *   KycReviewCallbacksResent, KycWatchdogFailed (Count); a callback that fails again counts as failed
+ * - scheduled runs write nothing but the restarts, stalls and cleared callbacks; an on-demand run
+ *   (detail.runId) gets its job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
 
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { isDomainError } from '#domain/errors.ts';
+import type { KycIssue } from '#domain/kyc/model.ts';
 import { isFinalSubmissionStatus } from '#domain/kyc/submission.ts';
 import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
+import { resumeDecidedReview } from '#functions/steps/kyc-callback.ts';
 import { KYC_REVIEW_MACHINE, reviewExecutionInput } from '#functions/steps/kyc-start.ts';
 import { sfn } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
@@ -57,8 +72,15 @@ export const JOB = 'kyc-watchdog';
 export const STALE_AFTER_MINUTES = 10;
 /** Restarts per submission before the watchdog gives up (KycReviewsStalled). */
 export const MAX_RESTARTS = 3;
-/** Submissions read per list (processing, pending reviews) and run; the next run continues. */
+/** Submissions read per list (processing, pending reviews, pending callbacks) and run; the next run continues. */
 export const MAX_ITEMS_PER_LIST = 500;
+/** A decided review's callback still pending after this long was lost (the route sends it within seconds). */
+export const CALLBACK_GRACE_MINUTES = 5;
+/**
+ * How far back decided reviews are searched for a pending callback. Bounds what each run reads (the decided
+ * list only grows); a callback still failing after this long has kept the run failing, and alarming, all along.
+ */
+export const CALLBACK_LOOKBACK_DAYS = 7;
 /** Submissions checked at once (DescribeExecution calls in flight). */
 const CONCURRENCY = 5;
 
@@ -67,7 +89,7 @@ const ACTOR = systemActor(JOB);
 const LIVE = new Set(['RUNNING', 'PENDING_REDRIVE']);
 
 export interface KycWatchdogResult {
-  /** Submissions read from the two lists (older than the window). */
+  /** Submissions read from the lists (older than the window). */
   scanned: number;
   /** Executions that did not exist (lost start), started under their recorded name. */
   started: number;
@@ -75,12 +97,14 @@ export interface KycWatchdogResult {
   restarted: number;
   /** Newly given up on after MAX_RESTARTS (alarmed). */
   stalled: number;
+  /** Decided reviews whose lost callback (SendTaskSuccess) was sent again, or found not owed any more. */
+  resumed: number;
   failed: number;
   /** True when MAX_ITEMS_PER_LIST stopped a list before it was exhausted. */
   truncated: boolean;
 }
 
-type Outcome = 'live' | 'started' | 'restarted' | 'stalled' | 'skipped';
+type Outcome = 'live' | 'started' | 'restarted' | 'stalled' | 'resumed' | 'skipped';
 
 /** The name of a restart's execution. */
 export const restartExecutionName = (submissionId: string, attempt: number) => `${submissionId}-r${attempt}`;
@@ -158,17 +182,62 @@ async function restart(ctx: Ctx, s: KycSubmissionItem, previous: { status: strin
   });
 }
 
+/** The issue a stalled submission is queued with: why a human must decide it. */
+export function stalledIssue(s: KycSubmissionItem, execution: { status: string; error?: string | undefined }): KycIssue {
+  const restarts = s.executionAttempt ?? 0;
+  return {
+    code: 'verification_stalled',
+    severity: 'review',
+    evidence: {
+      reason: 'execution_stalled',
+      // Executions run: the first one and every restart.
+      attempts: restarts + 1,
+      restarts,
+      stage: s.status,
+      execution: s.executionName,
+      executionStatus: execution.status,
+      executionError: execution.error ?? null,
+    },
+    suggestedAction: 'manual_decision',
+  };
+}
+
+/**
+ * Gives up on the execution and hands the submission to a human, in ONE commit: executionStalledAt, status
+ * 'in_review', a pending review (priority 'high'; an already pending review keeps its queuedAt), the
+ * 'verification_stalled' issue, the timeline entry 'review_opened' (unless a review was already open), no
+ * task token (no execution waits: the decision route finds none and sends no callback), and the audit item.
+ */
 async function markStalled(ctx: Ctx, s: KycSubmissionItem, previous: { status: string; error?: string | undefined }) {
   const at = ctx.now.toISOString();
+  const issue = stalledIssue(s, previous);
+  const wasPending = s.review?.status === 'pending';
+  const review = wasPending
+    ? { ...s.review!, priority: 'high' as const }
+    : { status: 'pending' as const, queuedAt: at, priority: 'high' as const };
+  const checks: NonNullable<KycSubmissionItem['checks']> = s.checks
+    ? { ...s.checks, issues: [...s.checks.issues, issue] }
+    : { issues: [issue], outcome: 'manual_review', priority: 'high' };
+  const { taskToken: _dead, ...rest } = s;
+  const next: KycSubmissionItem = {
+    ...rest,
+    status: 'in_review',
+    executionStalledAt: at,
+    checks,
+    review,
+    timeline: wasPending
+      ? s.timeline
+      : [...s.timeline, { step: 'review_opened', at, detail: { priority: 'high', reason: 'execution_stalled' } }],
+  };
   await commit({
-    writes: [replaceKycSubmission(s, { ...s, executionStalledAt: at }, at)],
+    writes: [replaceKycSubmission(s, next, at)],
     audit: {
       actor: ACTOR,
       action: 'kyc.review.stalled',
       entity: { type: 'kyc-submission', id: s.submissionId },
       clientId: s.clientId,
-      before: { executionStalledAt: null },
-      after: { executionStalledAt: at },
+      before: { status: s.status, review: s.review ?? null, executionStalledAt: null },
+      after: { status: next.status, review, executionStalledAt: at },
       evidence: {
         status: s.status,
         execution: s.executionName,
@@ -176,13 +245,14 @@ async function markStalled(ctx: Ctx, s: KycSubmissionItem, previous: { status: s
         executionError: previous.error ?? null,
         restarts: s.executionAttempt ?? 0,
         maxRestarts: MAX_RESTARTS,
+        issue,
       },
-      reason: 'the review execution kept ending without a decision; a human must look',
+      reason: 'the review execution kept ending without a decision; a human must decide',
       requestId: ctx.requestId,
     },
     now: () => ctx.now,
   });
-  logger.error('kyc-watchdog: review stalled, restarts exhausted', {
+  logger.error('kyc-watchdog: review stalled, restarts exhausted; queued for a manual decision', {
     submissionId: s.submissionId,
     executionStatus: previous.status,
     restarts: s.executionAttempt ?? 0,
@@ -227,7 +297,33 @@ function staleOn(partition: string, before: string): AsyncGenerator<KycSubmissio
   });
 }
 
-/** One pass over both lists (see the module doc). */
+/** Decided reviews (KYCREVIEWS#decided, by decidedAt) in [from, before) whose callback is still pending. */
+function pendingCallbacks(from: string, before: string): AsyncGenerator<KycSubmissionItem[]> {
+  return queryPages<KycSubmissionItem>({
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :before',
+    FilterExpression: '#cp = :true',
+    ExpressionAttributeNames: { '#cp': 'callbackPending' },
+    ExpressionAttributeValues: {
+      ':pk': kycKeys.reviewQueuePartition('decided'),
+      ':from': from,
+      ':before': before,
+      ':true': true,
+    },
+  });
+}
+
+/** One decided review with a pending callback: a consistent re-read, then the same callback the route sends. */
+async function resume(indexed: KycSubmissionItem): Promise<Outcome> {
+  const s = await getKycSubmission(indexed.submissionId);
+  if (!s?.callbackPending || !s.taskToken || !isFinalSubmissionStatus(s.status)) return 'skipped';
+  const outcome = await resumeDecidedReview(s);
+  if (outcome === 'failed') throw new Error('kyc-watchdog: the review callback failed again');
+  logger.warn('kyc-watchdog: lost review callback recovered', { submissionId: s.submissionId, outcome: outcome ?? 'none' });
+  return 'resumed';
+}
+
+/** One pass over the lists (see the module doc). */
 export async function runKycWatchdog(
   opts: { now?: Date; requestId?: string; olderThanMinutes?: number; maxItemsPerList?: number } = {},
 ): Promise<KycWatchdogResult> {
@@ -239,11 +335,26 @@ export async function runKycWatchdog(
   };
   const before = new Date(now.getTime() - (opts.olderThanMinutes ?? STALE_AFTER_MINUTES) * 60_000).toISOString();
   const maxItems = opts.maxItemsPerList ?? MAX_ITEMS_PER_LIST;
-  const result: KycWatchdogResult = { scanned: 0, started: 0, restarted: 0, stalled: 0, failed: 0, truncated: false };
+  const result: KycWatchdogResult = {
+    scanned: 0,
+    started: 0,
+    restarted: 0,
+    stalled: 0,
+    resumed: 0,
+    failed: 0,
+    truncated: false,
+  };
+  const callbacksBefore = new Date(now.getTime() - CALLBACK_GRACE_MINUTES * 60_000).toISOString();
+  const callbacksFrom = new Date(now.getTime() - CALLBACK_LOOKBACK_DAYS * 86_400_000).toISOString();
+  const lists: [AsyncGenerator<KycSubmissionItem[]>, (item: KycSubmissionItem) => Promise<Outcome>][] = [
+    [staleOn(kycKeys.processingPartition, before), (item) => check(ctx, item)],
+    [staleOn(kycKeys.reviewQueuePartition('pending'), before), (item) => check(ctx, item)],
+    [pendingCallbacks(callbacksFrom, callbacksBefore), resume],
+  ];
 
-  for (const partition of [kycKeys.processingPartition, kycKeys.reviewQueuePartition('pending')]) {
+  for (const [pages, handle] of lists) {
     let read = 0;
-    for await (const page of staleOn(partition, before)) {
+    for await (const page of pages) {
       if (read >= maxItems) {
         result.truncated = true;
         break;
@@ -252,12 +363,13 @@ export async function runKycWatchdog(
       read += items.length;
       result.scanned += items.length;
       for (let i = 0; i < items.length; i += CONCURRENCY) {
-        const outcomes = await Promise.allSettled(items.slice(i, i + CONCURRENCY).map((item) => check(ctx, item)));
+        const outcomes = await Promise.allSettled(items.slice(i, i + CONCURRENCY).map(handle));
         outcomes.forEach((o, j) => {
           if (o.status === 'fulfilled') {
             if (o.value === 'started') result.started++;
             else if (o.value === 'restarted') result.restarted++;
             else if (o.value === 'stalled') result.stalled++;
+            else if (o.value === 'resumed') result.resumed++;
             return;
           }
           result.failed++;
@@ -281,10 +393,11 @@ export async function handler(event: JobEvent = {}): Promise<KycWatchdogResult &
       KycReviewsStarted: r.started,
       KycReviewsRestarted: r.restarted,
       KycReviewsStalled: r.stalled,
+      KycReviewCallbacksResent: r.resumed,
       KycWatchdogFailed: r.failed,
     }),
     logged: 'kyc watchdog checked',
-    warnWhen: (r) => r.started + r.restarted + r.stalled > 0,
+    warnWhen: (r) => r.started + r.restarted + r.stalled + r.resumed > 0,
     failedItems: 'submissions failed',
     failureLogged: 'kyc watchdog run failed',
   });

@@ -12,6 +12,8 @@
  *   and anything else: caught and recorded as a failure), so the execution itself never fails on a document
  * - once the submission's checks have run, nothing is analysed or recorded again (a late retry cannot
  *   change what was assessed)
+ * - each file is analysed at the S3 version recorded when its upload was confirmed (versionId), so an object
+ *   replaced afterwards through the still-valid presigned POST is never what gets analysed
  * - a recorded failure keeps the error name and, for KycAnalysisFailed, its stable reason; never document
  *   content; nothing here logs PII (ids, units and error names only)
  */
@@ -60,9 +62,19 @@ export function unitDocumentIds(s: KycSubmissionItem, unit: Unit): string[] {
   return [s.addressProof.documentId];
 }
 
-const refOf = (d: KycDocumentItem): S3Ref => ({ bucket: env.documentsBucket, key: d.s3Key, contentType: d.contentType });
+/** The file as checked at upload: its recorded S3 version when the bucket gave one (absent locally). */
+const refOf = (d: KycDocumentItem): S3Ref => ({
+  bucket: env.documentsBucket,
+  key: d.s3Key,
+  contentType: d.contentType,
+  ...(d.versionId ? { version: d.versionId } : {}),
+});
 
-/** The stable reason of a KycAnalysisFailed from the Cause Lambda reports ({"errorType","errorMessage"}). */
+/**
+ * The stable reason of a KycAnalysisFailed from the Cause Lambda reports ({"errorType","errorMessage",...};
+ * local/aws/states.ts reports the same shape), or from a plain-text cause: the message starts with the
+ * reason (AnalysisFailedError guarantees `<reason>` or `<reason>: <detail>`).
+ */
 export function failureReason(error: string | undefined, cause: string | undefined): string | undefined {
   if (error !== 'KycAnalysisFailed' || !cause) return undefined;
   let message = cause;
@@ -72,7 +84,7 @@ export function failureReason(error: string | undefined, cause: string | undefin
   } catch {
     /* a plain-text cause */
   }
-  return (ANALYSIS_FAILURE_REASONS as readonly string[]).find((r) => message === r || message.startsWith(`${r}:`));
+  return (ANALYSIS_FAILURE_REASONS as readonly string[]).find((r) => message === r || message.startsWith(`${r}: `));
 }
 
 async function analyse(s: KycSubmissionItem, unit: Unit, documentIds: string[]) {

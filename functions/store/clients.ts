@@ -90,6 +90,11 @@ export interface ClientKyc {
   identityExpiresOn?: string | undefined;
   /** Set by the daily expiry job when the approved document has expired. */
   expiredAt?: string | undefined;
+  /**
+   * A renewal in progress: the submission sent while the approved document was expiring soon. kycStatus stays
+   * 'approved' meanwhile (deposits and trading key on it); cleared when the renewal is decided.
+   */
+  renewalSubmissionId?: string | undefined;
 }
 
 export interface ClientOnboarding {

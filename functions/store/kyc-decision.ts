@@ -6,22 +6,34 @@
  * - a submission is decided exactly once: a final submission (approved | rejected | documents_requested)
  *   is refused with 409 `review_already_decided`, also when a concurrent decision wins the race
  * - everything a decision changes is written in ONE commit(): the submission (status = outcome, the
- *   decision block, review 'decided', timeline 'decided', the task token removed), every file of the
+ *   decision block, review 'decided', timeline 'decided'; a stored task token is KEPT and callbackPending
+ *   set, so a callback lost after the commit can be sent again), every file of the
  *   submission (accepted, or rejected with its reasons), the profile (kycStatus, onboarding stage, kyc
  *   block), on approval the expiry watch, the audit item 'kyc.submission.decided' and the outbox event
  *   ('kyc.approved' | 'kyc.rejected' | 'kyc.documents_requested')
  * - every write is conditioned on the version read; a lost race re-reads everything and tries again
  *   (MAX_DECISION_ATTEMPTS), so a decision never overwrites a change it did not see
  * - approval: kycStatus 'approved', stage 'approved', kyc.approvedAt/approvedSubmissionId/identityExpiresOn
- *   (from the identity extraction's expiryDate when one was read) set and kyc.expiredAt cleared;
+ *   (the officer's identityExpiresOn when given, else the identity extraction's expiryDate when one was
+ *   read; its source is in the audit evidence) set and kyc.expiredAt cleared;
  *   a final rejection (canResubmit false): 'rejected' / 'rejected'; otherwise 'action_required' and
  *   the stage back to 'profile_completed', so details can be corrected before the next submission
+ * - a renewal (the profile's kyc.renewalSubmissionId is this submission) is decided the same way except
+ *   that a rejection that may be fixed (canResubmit) or a document request leaves kycStatus, stage and the
+ *   earlier approval (approvedAt, approvedSubmissionId, identityExpiresOn, the expiry watch) untouched: the
+ *   client stays approved until that document expires. A final rejection closes verification as for any
+ *   submission. Every decision of the renewal clears kyc.renewalSubmissionId
  * - on rejection or a document request, the files named in decision.documentIds (all of them when the
  *   list is empty) are 'rejected' with the reasons that concern their category; the others are 'accepted'
  * - the task token never appears in the audit item or an event
+ * - applyKycDecision returns the submission as committed: its taskToken is the token of the version the
+ *   decision was committed over (the one to resume), whatever an earlier read saw
+ * - clearReviewCallback removes the token and callbackPending once the callback went through (or the token
+ *   is gone): a conditional UpdateItem, not a commit() - bookkeeping with no business meaning, so unaudited
  * - nothing here logs: submissions, documents and extractions are PII
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
@@ -31,7 +43,7 @@ import { ddb } from '#shared/clients.ts';
 import { commit } from './audit.ts';
 import { type ClientProfileItem, replaceClientProfile } from './clients.ts';
 import { type CommitWrite, tableName } from './items.ts';
-import { clientKeys } from './keys.ts';
+import { clientKeys, kycKeys } from './keys.ts';
 import {
   getKycDocuments,
   getKycExtractions,
@@ -52,6 +64,11 @@ export interface KycDecisionInput {
   decision: Omit<SubmissionDecision, 'decidedAt'>;
   actor: AuditActor;
   requestId: string;
+  /**
+   * Approval only: the identity document's expiry date (YYYY-MM-DD) as a compliance officer read it; used
+   * instead of the identity extraction's (which may be missing, e.g. after a failed analysis).
+   */
+  identityExpiresOn?: string | undefined;
   now?: Date;
 }
 
@@ -79,7 +96,16 @@ function profileAfter(
   const { outcome, canResubmit, decidedAt } = decision;
   let kycStatus: KycStatus;
   let stage: OnboardingStage;
-  let kyc = { ...profile.kyc, currentSubmissionId: profile.kyc?.currentSubmissionId ?? submission.submissionId };
+  const renewal = profile.kyc?.renewalSubmissionId === submission.submissionId;
+  const { renewalSubmissionId: _renewal, ...kept } = profile.kyc ?? {};
+  let kyc = {
+    ...(renewal ? kept : profile.kyc),
+    currentSubmissionId: profile.kyc?.currentSubmissionId ?? submission.submissionId,
+  };
+  if (renewal && outcome !== 'approved' && canResubmit) {
+    // A refused renewal leaves the earlier approval as it is (the expiry job still acts on its document).
+    return { ...profile, kyc };
+  }
   if (outcome === 'approved') {
     kycStatus = 'approved';
     stage = 'approved';
@@ -136,6 +162,9 @@ function outboxEvent(
   };
 }
 
+/** The officer's expiry date, for an approval only. */
+const reviewerExpiry = (input: KycDecisionInput) => (input.decision.outcome === 'approved' ? input.identityExpiresOn : undefined);
+
 async function attempt(input: KycDecisionInput, now: Date): Promise<KycSubmissionItem> {
   const submission = await getKycSubmission(input.submissionId);
   if (!submission) throw submissionNotFound(input.submissionId);
@@ -146,7 +175,8 @@ async function attempt(input: KycDecisionInput, now: Date): Promise<KycSubmissio
   const at = now.toISOString();
   const fileIds = submissionDocumentIds(submission);
   const [documents, extractions] = await Promise.all([getKycDocuments(fileIds), getKycExtractions(submission.submissionId)]);
-  const identityExpiresOn = extractions.find((e) => e.unit === 'identity')?.identity?.expiryDate;
+  const extracted = extractions.find((e) => e.unit === 'identity')?.identity?.expiryDate;
+  const identityExpiresOn = reviewerExpiry(input) ?? extracted;
 
   const d = input.decision;
   const decision: SubmissionDecision = {
@@ -159,9 +189,11 @@ async function attempt(input: KycDecisionInput, now: Date): Promise<KycSubmissio
     canResubmit: d.canResubmit,
   };
 
-  const { taskToken: _token, ...withoutToken } = submission;
+  // The task token is kept until the waiting execution has been resumed (clearReviewCallback): if the
+  // callback is lost after this commit, the kyc-watchdog job finds callbackPending and sends it again.
   const nextSubmission: KycSubmissionItem = {
-    ...withoutToken,
+    ...submission,
+    ...(submission.taskToken ? { callbackPending: true as const } : {}),
     status: d.outcome,
     decision,
     ...(submission.review ? { review: { ...submission.review, status: 'decided', decidedAt: at } } : {}),
@@ -218,6 +250,13 @@ async function attempt(input: KycDecisionInput, now: Date): Promise<KycSubmissio
         reasons: decision.reasons,
         note: decision.note ?? null,
         issues: submission.checks?.issues ?? [],
+        ...(d.outcome === 'approved'
+          ? {
+              identityExpiresOn: identityExpiresOn
+                ? { value: identityExpiresOn, source: reviewerExpiry(input) ? 'reviewer' : 'extraction' }
+                : null,
+            }
+          : {}),
       },
       requestId: input.requestId,
     },
@@ -259,5 +298,32 @@ export async function applyKycDecision(input: KycDecisionInput): Promise<KycSubm
       if (fresh && isFinalSubmissionStatus(fresh.status)) throw reviewAlreadyDecided();
       await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** n));
     }
+  }
+}
+
+/**
+ * After the decided review's execution was resumed (or its token turned out to be gone): removes the task
+ * token and callbackPending. A plain conditional UpdateItem, deliberately not a commit(): it changes no
+ * business state (the decision, its audit item and its event are already committed), so it has no audit
+ * item. Conditioned on the token still being the one resumed and the callback still pending; the version is
+ * bumped so no replacement based on an earlier read can bring the token back. False when there was nothing
+ * to clear (already cleared, e.g. by a concurrent watchdog run).
+ */
+export async function clearReviewCallback(submissionId: string, taskToken: string, now = new Date()): Promise<boolean> {
+  try {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: kycKeys.submission(submissionId),
+        UpdateExpression: 'SET #v = #v + :one, #u = :now REMOVE #t, #cp',
+        ConditionExpression: '#t = :token AND #cp = :true',
+        ExpressionAttributeNames: { '#v': 'version', '#u': 'updatedAt', '#t': 'taskToken', '#cp': 'callbackPending' },
+        ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString(), ':token': taskToken, ':true': true },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
   }
 }

@@ -10,7 +10,11 @@
  *   review queue while a manual review exists (KYCREVIEWS#pending by queuedAt, then KYCREVIEWS#decided by
  *   decidedAt), absent otherwise (an automatic decision), so neither list can disagree with the submission
  * - the Step Functions task token of an open review is stored on the submission and never leaves the
- *   store through an API view (submissionView strips it)
+ *   store through an API view (submissionView strips it, and the callbackPending flag)
+ * - the one write that is not a whole replacement: clearReviewCallback (store/kyc-decision.ts), a conditional
+ *   UpdateItem that removes the token and callbackPending once the callback went through - bookkeeping, not
+ *   a business change, so it has no audit item; it still bumps the version, so a replacement based on an
+ *   earlier read fails its condition instead of bringing the token back
  * - extraction results are keyed by (submission, unit) and overwritten by a re-analysis, so a retried
  *   analysis step is idempotent
  * - document numbers are claimed per (issuing country, normalised number, client); the duplicate check
@@ -52,10 +56,19 @@ export type KycSubmissionItem = BaseItem &
     executionName: string;
     /** Restarts by the kyc-watchdog job so far (absent = none). */
     executionAttempt?: number | undefined;
-    /** Set when the kyc-watchdog job gave up restarting the execution (a human must look). */
+    /** Set when the kyc-watchdog job gave up restarting the execution (and queued it for a manual decision). */
     executionStalledAt?: string | undefined;
-    /** Task token of the open manual review (secret: never in an API view). */
+    /**
+     * Task token of the open manual review (secret: never in an API view). Kept by the decision commit
+     * (with callbackPending) until the waiting execution has been resumed.
+     */
     taskToken?: string | undefined;
+    /**
+     * Set by the decision commit when an execution waits on taskToken: the callback (SendTaskSuccess) is
+     * still owed. Cleared, with the token, once it went through or the token is gone (clearReviewCallback);
+     * the kyc-watchdog job re-sends it when it stays set. Never in an API view.
+     */
+    callbackPending?: true | undefined;
     gsi1pk: string;
     gsi1sk: string;
     gsi2pk?: string | undefined;
@@ -208,6 +221,7 @@ export function submissionView(s: KycSubmissionItem): KycSubmission {
     gsi2pk: _c,
     gsi2sk: _d,
     taskToken: _t,
+    callbackPending: _cp,
     tenant: _tn,
     type: _ty,
     executionName: _e,

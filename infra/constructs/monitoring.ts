@@ -51,7 +51,7 @@ export const JOB_METRIC_ALARMS = [
     fn: 'job-kyc-watchdog',
     metricName: 'KycReviewsStalled',
     description:
-      'a KYC review execution kept failing after every restart; the submission waits for a human (audit kyc.review.stalled)',
+      'a KYC review execution kept failing after every restart; the submission was queued for a manual decision (high priority, issue verification_stalled; audit kyc.review.stalled)',
   },
 ] as const;
 

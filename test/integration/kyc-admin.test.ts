@@ -4,7 +4,8 @@
  * extracted-vs-registered data and short-lived document links, and is itself audited; a decision is
  * checked completely before anything is written, is applied once (two concurrent decisions: one wins,
  * the other gets 409 review_already_decided), and only then resumes the waiting execution with the
- * stored task token - whose failure never undoes the decision. Roles: compliance decides; admin reads
+ * task token of the version it committed over - whose failure never undoes the decision (the callback
+ * stays pending for the kyc-watchdog job). Roles: compliance decides; admin reads
  * only; clients and other staff are refused.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,10 +14,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KycIssue } from '#domain/kyc/model.ts';
 import type { KycSubmission } from '#domain/kyc/submission.ts';
+import { ddb } from '#shared/clients.ts';
 import { auditItems, commit } from '#store/audit.ts';
 import { getClientProfile, putClientProfile } from '#store/clients.ts';
 import {
   getKycDocument,
+  getKycExpiry,
   getKycSubmission,
   kycExtractionItem,
   newKycDocument,
@@ -24,6 +27,7 @@ import {
   putKycDocument,
   putKycExtraction,
   putKycSubmission,
+  replaceKycSubmission,
 } from '#store/kyc.ts';
 import { reviewQueueStats } from '#store/kyc-reviews.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
@@ -92,7 +96,15 @@ interface Seeded {
  * extractions, and a submission in review (pending review with a task token) - or still processing.
  */
 async function seedReview(
-  opts: { queuedAt?: Date; priority?: 'high' | 'normal'; issues?: KycIssue[]; processing?: boolean; lastName?: string } = {},
+  opts: {
+    queuedAt?: Date;
+    priority?: 'high' | 'normal';
+    issues?: KycIssue[];
+    processing?: boolean;
+    lastName?: string;
+    /** The identity extraction's expiry date; null = none was read. */
+    identityExpiry?: string | null;
+  } = {},
 ): Promise<Seeded> {
   const clientId = `client-${uid()}`;
   const submissionId = `sub_${uid()}${uid()}`;
@@ -158,7 +170,10 @@ async function seedReview(
   await commit({
     writes: [
       putClientProfile(profile),
-      putKycDocument(doc(identityFront, { category: 'identity', documentType: 'national_id', side: 'front' })),
+      putKycDocument({
+        ...doc(identityFront, { category: 'identity', documentType: 'national_id', side: 'front' }),
+        versionId: 'v-front-1',
+      }),
       putKycDocument(doc(identityBack, { category: 'identity', documentType: 'national_id', side: 'back' })),
       putKycDocument(doc(address, { category: 'proof_of_address', documentType: 'utility_bill' })),
       putKycSubmission(submission),
@@ -174,7 +189,7 @@ async function seedReview(
               givenNames: 'Anna',
               surname: 'Mueller',
               dateOfBirth: '1990-04-01',
-              expiryDate: '2031-01-01',
+              ...(opts.identityExpiry === null ? {} : { expiryDate: opts.identityExpiry ?? '2031-01-01' }),
               issuingCountry: 'D',
               nationality: 'DEU',
               fieldConfidence: { givenNames: 99, surname: 97, dateOfBirth: 98, documentNumber: 95 },
@@ -349,6 +364,9 @@ describe('reading a review', () => {
       expect(url.pathname).toContain(`kyc/${oldest.clientId}/${d.documentId}`);
     }
     expect(body.documents[0]).toMatchObject({ category: 'identity', side: 'front', contentType: 'image/jpeg', size: 1000 });
+    // The link shows the object version checked at upload (when the bucket recorded one), not a later upload.
+    expect(new URL(body.documents[0]!.url).searchParams.get('versionId')).toBe('v-front-1');
+    expect(new URL(body.documents[1]!.url).searchParams.has('versionId')).toBe(false);
     expect(body.timeline.map((t) => t.step)).toEqual(['submitted', 'checks_completed', 'review_opened']);
     expect(body.decision).toBeUndefined();
     expect(body.reasonCatalogue.approve!.map((x) => x.code)).toContain('verified_manually');
@@ -501,7 +519,9 @@ describe('deciding', () => {
 
     const stored = await getKycSubmission(newest.submissionId);
     expect(stored).toMatchObject({ status: 'approved', review: { status: 'decided' } });
+    // The callback went through: the token and the pending flag are cleared.
     expect(stored!.taskToken).toBeUndefined();
+    expect(stored!.callbackPending).toBeUndefined();
     expect((await getClientProfile(newest.clientId))!.kycStatus).toBe('approved');
     const decided = (await trail(newest.submissionId)).filter((a) => a.action === 'kyc.submission.decided');
     expect(decided).toHaveLength(1);
@@ -567,6 +587,48 @@ describe('deciding', () => {
     expect((await getKycSubmission(s.submissionId))!.status).toBe(winner.status);
   });
 
+  it('an approval without an extracted expiry date needs the officer to give it (400 expiry_date_required), then watches it', async () => {
+    const s = await seedReview({ identityExpiry: null });
+    const before = await getKycSubmission(s.submissionId);
+    for (const [body, status, code] of [
+      [{ decision: 'approve', reasons: ['verified_manually'] }, 400, 'expiry_date_required'],
+      [{ decision: 'approve', reasons: [], identityExpiresOn: '31.05.2032' }, 400, 'validation_failed'],
+      [{ decision: 'approve', reasons: [], identityExpiresOn: '2032-02-30' }, 400, 'validation_failed'],
+      [{ decision: 'approve', reasons: [], identityExpiresOn: '2020-01-01' }, 400, 'identity_document_expired'],
+      [{ decision: 'reject', reasons: ['name_mismatch'], identityExpiresOn: '2032-05-31' }, 400, 'expiry_date_not_allowed'],
+    ] as const) {
+      const r = await decide(compliance, s.submissionId, body);
+      expect(r.statusCode, r.body).toBe(status);
+      expect(bodyOf(r).code, JSON.stringify(body)).toBe(code);
+    }
+    expect(await getKycSubmission(s.submissionId)).toEqual(before);
+    expect(await actions(s.submissionId)).toEqual(['test.seeded']);
+
+    const r = await decide(compliance, s.submissionId, {
+      decision: 'approve',
+      reasons: ['verified_manually'],
+      identityExpiresOn: '2032-05-31',
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    expect((await getClientProfile(s.clientId))!.kyc).toMatchObject({
+      approvedSubmissionId: s.submissionId,
+      identityExpiresOn: '2032-05-31',
+    });
+    expect(await getKycExpiry(s.clientId)).toMatchObject({ submissionId: s.submissionId, identityExpiresOn: '2032-05-31' });
+    const decided = (await trail(s.submissionId)).find((a) => a.action === 'kyc.submission.decided')!;
+    expect(decided.evidence).toMatchObject({ identityExpiresOn: { value: '2032-05-31', source: 'reviewer' } });
+  });
+
+  it('an extracted expiry date needs nothing more; an officer may correct it', async () => {
+    const s = await seedReview();
+    expect((await decide(compliance, s.submissionId, { decision: 'approve', reasons: [] })).statusCode).toBe(200);
+    expect((await getClientProfile(s.clientId))!.kyc?.identityExpiresOn).toBe('2031-01-01');
+    const t = await seedReview();
+    const r = await decide(compliance, t.submissionId, { decision: 'approve', reasons: [], identityExpiresOn: '2031-02-01' });
+    expect(r.statusCode, r.body).toBe(200);
+    expect((await getClientProfile(t.clientId))!.kyc?.identityExpiresOn).toBe('2031-02-01');
+  });
+
   it('a timed-out task token leaves the decision stored and still answers 200 (no retry)', async () => {
     sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     const s = await seedReview();
@@ -577,8 +639,53 @@ describe('deciding', () => {
       decision: { canResubmit: false },
     });
     expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
-    expect((await getKycSubmission(s.submissionId))!.status).toBe('rejected');
+    // Nothing waits on the token any more: nothing is owed, the token is cleared.
+    expect(await getKycSubmission(s.submissionId)).toMatchObject({ status: 'rejected' });
+    expect((await getKycSubmission(s.submissionId))!.callbackPending).toBeUndefined();
+    expect((await getKycSubmission(s.submissionId))!.taskToken).toBeUndefined();
     expect((await getClientProfile(s.clientId))!.kycStatus).toBe('rejected');
+  });
+
+  it('resumes with the token of the version the decision committed over, even when it was swapped after the route read it', async () => {
+    const s = await seedReview();
+    // AwaitReview was retried (kyc-open-review swaps in a new token) just as the officer decides: the
+    // route has read the submission with the old token, and its first commit attempt loses the race.
+    let armed = true;
+    const name = `swap-token-${uid()}`;
+    ddb().middlewareStack.add(
+      (next, context) => async (args) => {
+        if (armed && String(context.commandName).startsWith('TransactWrite')) {
+          armed = false;
+          const read = (await getKycSubmission(s.submissionId))!;
+          await commit({
+            writes: [replaceKycSubmission(read, { ...read, taskToken: 'token-new' }, new Date().toISOString())],
+            audit: {
+              actor: { id: 'system:kyc-open-review', role: 'system' },
+              action: 'kyc.review.token_replaced',
+              entity: { type: 'kyc-submission', id: s.submissionId },
+              clientId: s.clientId,
+              before: null,
+              after: null,
+              requestId: s.submissionId,
+            },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      const r = await decide(compliance, s.submissionId, { decision: 'approve', reasons: [] });
+      expect(r.statusCode, r.body).toBe(200);
+    } finally {
+      ddb().middlewareStack.remove(name);
+    }
+    expect(armed).toBe(false);
+    const calls = sfnMock.commandCalls(SendTaskSuccessCommand);
+    expect(calls.map((c) => c.args[0].input.taskToken)).toEqual(['token-new']);
+    const stored = (await getKycSubmission(s.submissionId))!;
+    expect(stored.status).toBe('approved');
+    expect(stored.taskToken).toBeUndefined();
   });
 
   it('a transient callback failure is retried', async () => {

@@ -7,21 +7,32 @@
  * - lazy upload confirmation (HeadObject): uploaded, or left awaiting with uploadProblem
  * - ownership: another client gets 404, compliance may read, finance is refused
  * - a submission writes submission + files + profile + audit + outbox in one commit; one at a time;
- *   idempotent retry; the planSubmission codes; already_verified and verification_closed
+ *   idempotent retry; the planSubmission codes; already_verified and verification_closed; a renewal while
+ *   the approved document expires soon (the client stays approved; approved / refused outcomes)
  * - GET /v1/kyc: status, requirements, missing pieces, the pre-verification deposit rule, localized
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
 import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
-import { ddb } from '#shared/clients.ts';
+import { ddb, s3 } from '#shared/clients.ts';
+import { commit } from '#store/audit.ts';
 import { type ClientKyc, type ClientType, getClientProfile } from '#store/clients.ts';
-import { getKycDocument, getKycSubmission, listClientSubmissions } from '#store/kyc.ts';
+import {
+  getKycDocument,
+  getKycExpiry,
+  getKycSubmission,
+  kycExtractionItem,
+  listClientSubmissions,
+  putKycExtraction,
+} from '#store/kyc.ts';
 import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
@@ -334,6 +345,51 @@ describe('GET /v1/kyc/documents/{documentId}', () => {
     expect((await trail('kyc-document', id)).map((a) => a.action)).toEqual(['kyc.document.requested']);
   });
 
+  it('records the S3 version it checked (versioned bucket); without versioning (the local S3) none is stored', async () => {
+    const { clientId, claims } = await client();
+    // The local emulator does not version: nothing is recorded, and nothing needs it.
+    const local = await uploaded(claims, passportBody(), PASSPORT);
+    expect((await getKycDocument(local))!.versionId).toBeUndefined();
+
+    const created = await requestDocument(claims, passportBody({ size: 4096 }));
+    const id = created.body.documentId;
+    const s3Mock = mockClient(s3());
+    try {
+      s3Mock.on(HeadObjectCommand).resolves({
+        ContentType: 'application/json',
+        ContentLength: 100,
+        LastModified: new Date(),
+        VersionId: 'v-checked-1',
+      });
+      const res = await getDocument(claims, id);
+      expect(res.body).toMatchObject({ status: 'uploaded', size: 100 });
+      expect(res.raw).not.toContain('v-checked-1');
+      expect(await getKycDocument(id)).toMatchObject({ status: 'uploaded', versionId: 'v-checked-1' });
+      const audit = await trail('kyc-document', id);
+      expect(audit.at(-1)).toMatchObject({ action: 'kyc.document.uploaded', after: { versionId: 'v-checked-1' } });
+
+      // Once confirmed (and once submitted), the object is never looked at again: a file replaced through
+      // the still-valid presigned POST cannot change what was checked.
+      s3Mock.on(HeadObjectCommand).resolves({ ContentType: 'application/json', ContentLength: 90, VersionId: 'v-replaced-2' });
+      await getDocument(claims, id);
+      const bill = await requestDocument(claims, billBody());
+      s3Mock.on(HeadObjectCommand, { Key: `kyc/${clientId}/${bill.body.documentId}` }).resolves({
+        ContentType: 'application/json',
+        ContentLength: 50,
+        VersionId: 'v-bill-1',
+      });
+      const sub = await submit(claims, [id, bill.body.documentId]);
+      expect(sub.status, sub.raw).toBe(202);
+      await getDocument(claims, id);
+      const heads = s3Mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Key);
+      expect(heads.filter((k) => k!.endsWith(id))).toHaveLength(1);
+      expect(await getKycDocument(id)).toMatchObject({ status: 'submitted', versionId: 'v-checked-1', size: 100 });
+      expect(await getKycDocument(bill.body.documentId)).toMatchObject({ status: 'submitted', versionId: 'v-bill-1' });
+    } finally {
+      s3Mock.restore();
+    }
+  });
+
   it('another client gets 404 (as for a missing document); compliance may read; finance may not', async () => {
     const a = await client();
     const b = await client();
@@ -504,7 +560,176 @@ describe('POST /v1/kyc/submissions', () => {
     expect([res.status, res.body.code]).toEqual([409, 'already_verified']);
     const expired = await client({ kycStatus: 'approved', stage: 'approved', kyc: { identityExpiresOn: '2020-01-01' } });
     const ids2 = [await uploaded(expired.claims, passportBody(), PASSPORT), await uploaded(expired.claims, billBody(), BILL)];
-    expect((await submit(expired.claims, ids2)).status).toBe(202);
+    const again = await submit(expired.claims, ids2);
+    expect(again.status).toBe(202);
+    // No longer approved: an ordinary submission, not a renewal.
+    expect(await getClientProfile(expired.clientId)).toMatchObject({
+      kycStatus: 'in_review',
+      onboarding: { stage: 'kyc_submitted' },
+    });
+    expect((await getKycSubmission(again.body.submissionId))!.renewal).toBeUndefined();
+  });
+
+  describe('renewal before the approved document expires', () => {
+    const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const PREVIOUS = {
+      approvedSubmissionId: 'sub-previous',
+      approvedAt: '2024-05-01T10:00:00.000Z',
+      identityExpiresOn: inDays(10),
+    };
+
+    /** An approved client whose document expires in 10 days, renewing it: the renewal's id. */
+    async function renewing() {
+      const c = await client({
+        kycStatus: 'approved',
+        stage: 'approved',
+        kyc: { ...PREVIOUS, currentSubmissionId: 'sub-previous' },
+      });
+      const ids = [await uploaded(c.claims, passportBody(), PASSPORT), await uploaded(c.claims, billBody(), BILL)];
+      const res = await submit(c.claims, ids);
+      expect(res.status, res.raw).toBe(202);
+      return { ...c, submissionId: res.body.submissionId as string };
+    }
+
+    /** The identity extraction the analysis step would store for the renewal (its new expiry date). */
+    async function extracted(submissionId: string, clientId: string, expiryDate: string) {
+      const item = kycExtractionItem(
+        {
+          submissionId,
+          unit: 'identity',
+          documentIds: [],
+          identity: { documentType: 'passport', expiryDate, fieldConfidence: {} },
+          analysedAt: new Date().toISOString(),
+        },
+        new Date().toISOString(),
+      );
+      await commit({
+        writes: [putKycExtraction(item)],
+        audit: {
+          actor: { id: 'system:test', role: 'system' },
+          action: 'test.extracted',
+          entity: { type: 'kyc-submission', id: submissionId },
+          clientId,
+          before: null,
+          after: null,
+          requestId: 'test',
+        },
+      });
+    }
+
+    const decide = (submissionId: string, outcome: 'approved' | 'rejected' | 'documents_requested', canResubmit = true) =>
+      applyKycDecision({
+        submissionId,
+        decision: {
+          outcome,
+          decidedBy: 'officer-1',
+          reasons: outcome === 'approved' ? [] : ['document_unreadable'],
+          documentIds: [],
+          canResubmit,
+        },
+        actor: { id: 'officer-1', role: 'compliance' },
+        requestId: 'test',
+      });
+
+    it('is accepted while the document expires soon; the client stays approved and GET /v1/kyc shows its progress', async () => {
+      const c = await renewing();
+      const profile = (await getClientProfile(c.clientId))!;
+      expect(profile).toMatchObject({
+        kycStatus: 'approved',
+        onboarding: { stage: 'approved' },
+        kyc: { ...PREVIOUS, currentSubmissionId: c.submissionId, renewalSubmissionId: c.submissionId },
+      });
+      expect(await getKycSubmission(c.submissionId)).toMatchObject({ status: 'processing', renewal: true });
+      const audit = await trail('kyc-submission', c.submissionId);
+      expect(audit[0]).toMatchObject({ after: { kycStatus: 'approved', stage: 'approved', renewalOf: 'sub-previous' } });
+
+      const res = await status(c.claims);
+      expect(res.body).toMatchObject({
+        status: 'approved',
+        next: { action: 'wait' },
+        submission: { submissionId: c.submissionId, status: 'processing' },
+        timeline: [
+          { step: 'submitted', state: 'done' },
+          { step: 'automatic_checks', state: 'current' },
+          { step: 'decision', state: 'pending' },
+        ],
+        estimatedCompletion: { basis: 'automatic_processing' },
+        preVerificationDeposit: null,
+      });
+      expect(res.body.history.map((h: Body) => h.submissionId)).toEqual([]);
+
+      // One at a time, as for any submission.
+      const again = await submit(c.claims, [
+        await uploaded(c.claims, passportBody(), PASSPORT),
+        await uploaded(c.claims, billBody(), BILL),
+      ]);
+      expect([again.status, again.body.code]).toEqual([409, 'submission_in_progress']);
+    });
+
+    it('approved: the new approval, expiry date and expiry watch replace the earlier ones', async () => {
+      const c = await renewing();
+      await extracted(c.submissionId, c.clientId, '2036-02-29');
+      await decide(c.submissionId, 'approved');
+      const profile = (await getClientProfile(c.clientId))!;
+      expect(profile).toMatchObject({
+        kycStatus: 'approved',
+        onboarding: { stage: 'approved' },
+        kyc: { approvedSubmissionId: c.submissionId, identityExpiresOn: '2036-02-29', currentSubmissionId: c.submissionId },
+      });
+      expect(profile.kyc!.approvedAt).not.toBe(PREVIOUS.approvedAt);
+      expect(profile.kyc!.renewalSubmissionId).toBeUndefined();
+      expect(await getKycExpiry(c.clientId)).toMatchObject({ submissionId: c.submissionId, identityExpiresOn: '2036-02-29' });
+      const res = await status(c.claims);
+      expect(res.body).toMatchObject({
+        status: 'approved',
+        next: { action: 'fund_account' },
+        submission: { submissionId: c.submissionId, status: 'approved' },
+      });
+      // Verified again with a valid document: nothing to renew.
+      const more = await submit(c.claims, [
+        await uploaded(c.claims, passportBody(), PASSPORT),
+        await uploaded(c.claims, billBody(), BILL),
+      ]);
+      expect([more.status, more.body.code]).toEqual([409, 'already_verified']);
+    });
+
+    it('rejected (may resubmit) or documents requested: the earlier approval stands and the client may renew again', async () => {
+      for (const outcome of ['rejected', 'documents_requested'] as const) {
+        const c = await renewing();
+        await extracted(c.submissionId, c.clientId, '2036-02-29');
+        await decide(c.submissionId, outcome);
+        const profile = (await getClientProfile(c.clientId))!;
+        expect(profile, outcome).toMatchObject({
+          kycStatus: 'approved',
+          onboarding: { stage: 'approved' },
+          kyc: { ...PREVIOUS, currentSubmissionId: c.submissionId },
+        });
+        expect(profile.kyc!.renewalSubmissionId).toBeUndefined();
+        expect(await getKycExpiry(c.clientId)).toBeUndefined();
+        const res = await status(c.claims);
+        expect(res.body, outcome).toMatchObject({
+          status: 'approved',
+          next: { action: outcome === 'rejected' ? 'upload_new_documents' : 'upload_requested_documents' },
+          submission: { submissionId: c.submissionId, status: outcome },
+        });
+        const next = await submit(c.claims, [
+          await uploaded(c.claims, passportBody(), PASSPORT),
+          await uploaded(c.claims, billBody(), BILL),
+        ]);
+        expect(next.status, next.raw).toBe(202);
+        expect((await getClientProfile(c.clientId))!).toMatchObject({
+          kycStatus: 'approved',
+          kyc: { renewalSubmissionId: next.body.submissionId },
+        });
+      }
+    });
+
+    it('a final rejection of a renewal closes verification like any other', async () => {
+      const c = await renewing();
+      await decide(c.submissionId, 'rejected', false);
+      expect(await getClientProfile(c.clientId)).toMatchObject({ kycStatus: 'rejected', onboarding: { stage: 'rejected' } });
+      expect((await status(c.claims)).body).toMatchObject({ status: 'rejected', next: { action: 'contact_support' } });
+    });
   });
 
   it('409 verification_closed after a final rejection; 409 profile_incomplete before the profile', async () => {

@@ -19,6 +19,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type S3Ref, setDocumentAnalyzer } from '#adapters/kyc/index.ts';
+import { toAnalysisError } from '#adapters/kyc/textract.ts';
 import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
 import { ddb } from '#shared/clients.ts';
@@ -34,8 +36,9 @@ import {
   newKycSubmission,
   putKycDocument,
   putKycSubmission,
+  replaceKycDocument,
 } from '#store/kyc.ts';
-import { applyKycDecision } from '#store/kyc-decision.ts';
+import { applyKycDecision, clearReviewCallback } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { FIXTURE_PERSON, seedClient } from '../support/clients.ts';
@@ -307,7 +310,11 @@ describe('analyse and assess', () => {
       bill: null,
       person: { firstName: 'Björn', lastName: 'Åkesson Lindqvist', dateOfBirth: '1988-08-08' },
     });
-    const cause = JSON.stringify({ errorType: 'KycAnalysisFailed', errorMessage: 'bad_document' });
+    // The Cause as Lambda reports the adapter's error (the reason starts the message).
+    const thrown = toAnalysisError(
+      Object.assign(new Error('x'), { name: 'BadDocumentException', $metadata: { httpStatusCode: 400 } }),
+    );
+    const cause = JSON.stringify({ errorType: (thrown as Error).name, errorMessage: (thrown as Error).message });
     expect(
       await analyze({ submissionId: s.submissionId, unit: 'identity', failed: { error: 'KycAnalysisFailed', cause } }),
     ).toEqual({
@@ -324,6 +331,45 @@ describe('analyse and assess', () => {
     expect((await trail(s.submissionId)).map((a) => a.action)).toContain('kyc.document.analysis_failed');
   });
 
+  it('analyses the object version checked at upload when one was recorded', async () => {
+    const s = await submission({ passport: fixture('passport-valid.json') });
+    const doc = (await getKycDocument(s.passportId))!;
+    await commit({
+      writes: [replaceKycDocument(doc, { ...doc, versionId: 'v-checked' }, new Date().toISOString())],
+      audit: {
+        actor: { id: 'system:test', role: 'system' },
+        action: 'test.versioned',
+        entity: { type: 'kyc-document', id: s.passportId },
+        clientId: s.clientId,
+        before: null,
+        after: null,
+        requestId: 'test',
+      },
+    });
+    const seen: S3Ref[] = [];
+    setDocumentAnalyzer({
+      analyzeIdentity: async ({ pages }) => {
+        seen.push(...pages);
+        return { documentType: 'passport', fieldConfidence: {} };
+      },
+      analyzeAddressProof: async ({ page }) => {
+        seen.push(page);
+        return { fieldConfidence: {} };
+      },
+    });
+    try {
+      await analyze({ submissionId: s.submissionId, unit: 'identity' });
+      await analyze({ submissionId: s.submissionId, unit: 'address' });
+    } finally {
+      setDocumentAnalyzer(undefined);
+    }
+    expect(seen).toEqual([
+      { bucket: BUCKET, key: doc.s3Key, contentType: 'application/json', version: 'v-checked' },
+      // No version recorded (an unversioned bucket, e.g. the local S3): none is asked for.
+      { bucket: BUCKET, key: (await getKycDocument(s.billId!))!.s3Key, contentType: 'application/json' },
+    ]);
+  });
+
   it('lets a throttled analysis fail with the transient error (the state machine retries it)', async () => {
     const s = await submission({ passport: { simulate: 'throttle', documentType: 'passport', confidence: 0.9 }, bill: null });
     await expect(analyze({ submissionId: s.submissionId, unit: 'identity' })).rejects.toMatchObject({
@@ -334,7 +380,7 @@ describe('analyse and assess', () => {
 });
 
 describe('manual review and decisions', () => {
-  it('opens a review with the task token; a retried state replaces the token; the decision removes it', async () => {
+  it('opens a review with the task token; a retried state replaces the token; the decision keeps it until resumed', async () => {
     const s = await submission({ passport: fixture('passport-low-confidence.json') });
     await analyseAndAssess(s);
     expect(await openReview({ submissionId: s.submissionId, taskToken: 'token-1' })).toMatchObject({
@@ -367,10 +413,19 @@ describe('manual review and decisions', () => {
       actor: { id: 'officer-7', role: 'compliance' },
       requestId: 'req-1',
     });
-    expect(decided.taskToken).toBeUndefined();
+    // The decision keeps the token it committed over until the execution is resumed (callbackPending).
+    expect(decided).toMatchObject({ taskToken: 'token-2', callbackPending: true });
     sub = (await getKycSubmission(s.submissionId))!;
-    expect(sub.taskToken).toBeUndefined();
+    expect(sub).toMatchObject({ taskToken: 'token-2', callbackPending: true });
     expect(sub).toMatchObject({ status: 'documents_requested', review: { status: 'decided' } });
+    // Once resumed, the bookkeeping is cleared (only for the token it was resumed with).
+    expect(await clearReviewCallback(s.submissionId, 'token-1')).toBe(false);
+    expect(await clearReviewCallback(s.submissionId, 'token-2')).toBe(true);
+    const cleared = (await getKycSubmission(s.submissionId))!;
+    expect(cleared.taskToken).toBeUndefined();
+    expect(cleared.callbackPending).toBeUndefined();
+    expect(cleared.version).toBe(sub.version + 1);
+    expect(await clearReviewCallback(s.submissionId, 'token-2')).toBe(false);
     expect(sub.gsi2pk).toBe(kycKeys.reviewQueuePartition('decided'));
     expect(await getKycDocument(s.passportId)).toMatchObject({ status: 'rejected', rejectionReasons: ['document_unreadable'] });
     expect(await getClientProfile(s.clientId)).toMatchObject({

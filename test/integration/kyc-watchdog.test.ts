@@ -6,7 +6,10 @@
  *   kyc-start's input; a fresh one is not even described
  * - FAILED -> restarted as <id>-r1 (name + attempt recorded with a 'kyc.review.restarted' audit item);
  *   a second run finds -r1 RUNNING and starts nothing
- * - RUNNING -> untouched; 3 restarts used up -> 'kyc.review.stalled' once, no start
+ * - RUNNING -> untouched; 3 restarts used up -> 'kyc.review.stalled' once, no start, and a high-priority
+ *   review (issue verification_stalled, no token) that an officer decides through the queue
+ * - a decided review whose callback was lost (crash after the commit, or every SendTaskSuccess failed) gets
+ *   the same callback again once it is older than the grace period; the token is then cleared
  * - an open review whose execution was ABORTED is restarted and kyc-open-review replaces its dead token
  * - gsi2 follows the status: KYCPROCESSING while processing, the review queue once reviewed, nothing once
  *   decided automatically (so a decided submission is never looked at)
@@ -28,6 +31,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
+import { getClientProfile } from '#store/clients.ts';
 import { kycKeys } from '#store/keys.ts';
 import {
   getKycSubmission,
@@ -36,9 +40,12 @@ import {
   putKycSubmission,
   replaceKycSubmission,
 } from '#store/kyc.ts';
+import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
+import { seedClient } from '../support/clients.ts';
 import { useTestTable } from '../support/dynamodb.ts';
+import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: stored items are asserted field by field
 type Json = any;
@@ -53,9 +60,23 @@ const sfnMock = mockClient(SFNClient);
 let executions: Map<string, { status: string; input: string }>;
 
 let table: string;
-type RunResult = { scanned: number; started: number; restarted: number; stalled: number; failed: number; runId?: string };
+type RunResult = {
+  scanned: number;
+  started: number;
+  restarted: number;
+  stalled: number;
+  resumed: number;
+  failed: number;
+  runId?: string;
+};
 let job: (event?: unknown) => Promise<RunResult>;
 let openReview: (input: { submissionId: string; taskToken: string }) => Promise<{ review: string }>;
+let runWatchdog: (opts?: { now?: Date }) => Promise<RunResult>;
+type ApiHandler = (
+  e: ReturnType<typeof apiEvent>,
+  c: ReturnType<typeof lambdaContext>,
+) => Promise<{ statusCode: number; body: string }>;
+let admin: ApiHandler;
 
 const awsError = (name: string) => Object.assign(new Error(name), { name });
 
@@ -143,6 +164,8 @@ beforeAll(async () => {
   table = await useHandlerEnv('kyc-watchdog', { STATE_MACHINE_ARN_KYC_REVIEW: MACHINE_ARN });
   job = (await import('#functions/jobs/kyc-watchdog.ts')).handler as typeof job;
   openReview = (await import('#functions/steps/kyc-open-review.ts')).handler;
+  runWatchdog = (await import('#functions/jobs/kyc-watchdog.ts')).runKycWatchdog;
+  admin = (await import('#functions/api/kyc-admin.ts')).handler as ApiHandler;
 });
 
 beforeEach(async () => {
@@ -243,17 +266,86 @@ describe('ended executions', () => {
     expect(await job(scheduled())).toMatchObject({ scanned: 1, started: 0, restarted: 0, stalled: 1, failed: 0 });
     expect(starts()).toEqual([]);
     const sub = (await getKycSubmission(s.submissionId))!;
-    expect(sub).toMatchObject({ status: 'processing', executionName: last, executionAttempt: 3 });
+    // Given up on: in the same commit, a high-priority manual review is opened (no task token: nothing waits).
+    expect(sub).toMatchObject({
+      status: 'in_review',
+      executionName: last,
+      executionAttempt: 3,
+      review: { status: 'pending', queuedAt: sub.executionStalledAt, priority: 'high' },
+      checks: {
+        outcome: 'manual_review',
+        issues: [
+          {
+            code: 'verification_stalled',
+            severity: 'review',
+            evidence: { reason: 'execution_stalled', attempts: 4 },
+          },
+        ],
+      },
+    });
     expect(sub.executionStalledAt).toBeDefined();
+    expect(sub.taskToken).toBeUndefined();
+    expect(sub.gsi2pk).toBe(kycKeys.reviewQueuePartition('pending'));
+    expect(sub.timeline.at(-1)).toMatchObject({ step: 'review_opened', at: sub.executionStalledAt });
     expect((await trail(s.submissionId)).at(-1)).toMatchObject({
       action: 'kyc.review.stalled',
+      before: { status: 'processing', review: null },
+      after: { status: 'in_review', review: { status: 'pending', priority: 'high' } },
       evidence: { execution: last, executionStatus: 'FAILED', restarts: 3, maxRestarts: 3 },
     });
 
+    // Later runs (once the review is older than the window) skip it without a call.
     const calls = described().length;
-    expect(await job(scheduled())).toMatchObject({ scanned: 1, stalled: 0, restarted: 0 });
+    expect(await runWatchdog({ now: new Date(Date.now() + 30 * MINUTE) })).toMatchObject({
+      scanned: 1,
+      stalled: 0,
+      restarted: 0,
+    });
     expect(described()).toHaveLength(calls);
     expect((await trail(s.submissionId)).filter((a) => a.action === 'kyc.review.stalled')).toHaveLength(1);
+  });
+
+  it('a stalled submission can be decided: it is in the review queue, the decision needs no token, the client is approved', async () => {
+    const s = await seed({ submittedMinutesAgo: 90 });
+    await seedClient({ clientId: s.clientId, kycStatus: 'in_review', onboarding: { stage: 'kyc_submitted' } });
+    const last = `${s.submissionId}-r3`;
+    await patch(s.submissionId, { executionName: last, executionAttempt: 3 });
+    executions.set(execArn(last), { status: 'FAILED', input: inputOf(s.submissionId, s.clientId) });
+    expect(await job(scheduled())).toMatchObject({ stalled: 1 });
+
+    const officer = claimsFor(`compliance-${randomUUID().slice(0, 8)}`, ['compliance']);
+    const queue = await admin(apiEvent({ method: 'GET', resource: '/v1/admin/kyc/reviews', claims: officer }), lambdaContext());
+    expect(queue.statusCode, queue.body).toBe(200);
+    expect(bodyOf<Json>(queue).items).toEqual([
+      expect.objectContaining({
+        reviewId: s.submissionId,
+        status: 'pending',
+        priority: 'high',
+        flags: ['verification_stalled'],
+      }),
+    ]);
+
+    const decided = await admin(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/admin/kyc/reviews/{reviewId}/decision',
+        pathParameters: { reviewId: s.submissionId },
+        claims: officer,
+        // Nothing was analysed before it stalled: the officer gives the expiry date read off the document.
+        body: { decision: 'approve', reasons: ['verified_manually'], identityExpiresOn: '2033-04-30' },
+      }),
+      lambdaContext(),
+    );
+    expect(decided.statusCode, decided.body).toBe(200);
+    expect(bodyOf<Json>(decided)).toMatchObject({ status: 'approved' });
+    // No execution waits on a stalled submission: no callback.
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(await getKycSubmission(s.submissionId)).toMatchObject({ status: 'approved', review: { status: 'decided' } });
+    expect(await getClientProfile(s.clientId)).toMatchObject({
+      kycStatus: 'approved',
+      onboarding: { stage: 'approved' },
+      kyc: { approvedSubmissionId: s.submissionId, identityExpiresOn: '2033-04-30' },
+    });
   });
 
   it('a lost restart start (recorded -r1 never started) is started under the recorded name', async () => {
@@ -305,6 +397,102 @@ describe('open reviews', () => {
     expect(await job(scheduled())).toMatchObject({ scanned: 1, started: 0, restarted: 0 });
     expect(described()).toEqual([execArn(waiting.submissionId)]);
     expect(starts()).toEqual([]);
+  });
+});
+
+describe('lost review callbacks', () => {
+  /** A pending review waiting on `token`, with the client's profile (so it can be decided). */
+  async function waitingReview(token: string) {
+    const s = await seed({ submittedMinutesAgo: 60 });
+    await seedClient({ clientId: s.clientId, kycStatus: 'in_review', onboarding: { stage: 'kyc_submitted' } });
+    await patch(s.submissionId, {
+      status: 'in_review',
+      review: { status: 'pending', queuedAt: minutesAgo(40), priority: 'normal' },
+      taskToken: token,
+    });
+    executions.set(execArn(s.submissionId), { status: 'RUNNING', input: inputOf(s.submissionId, s.clientId) });
+    return s;
+  }
+  const officer = { id: 'officer-1', role: 'compliance' as const };
+  const callbacks = () => sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+
+  it('a decision whose callback was lost (crash after the commit) is resumed by the watchdog with the same output', async () => {
+    const s = await waitingReview('token-lost');
+    // What the decision route commits before it crashes (the callback is never sent).
+    await applyKycDecision({
+      submissionId: s.submissionId,
+      decision: {
+        outcome: 'approved',
+        decidedBy: officer.id,
+        reasons: ['verified_manually'],
+        documentIds: [],
+        canResubmit: true,
+      },
+      actor: officer,
+      requestId: 'crashed-request',
+    });
+    const decided = (await getKycSubmission(s.submissionId))!;
+    expect(decided).toMatchObject({ status: 'approved', taskToken: 'token-lost', callbackPending: true });
+    expect(JSON.stringify(await trail(s.submissionId))).not.toContain('token-lost');
+
+    // Within the grace period the route may still be sending it: left alone.
+    expect(await runWatchdog({ now: new Date(Date.now() + MINUTE) })).toMatchObject({ resumed: 0 });
+    expect(callbacks()).toEqual([]);
+
+    expect(await runWatchdog({ now: new Date(Date.now() + 10 * MINUTE) })).toMatchObject({ resumed: 1, failed: 0 });
+    expect(callbacks()).toEqual([
+      { taskToken: 'token-lost', output: JSON.stringify({ submissionId: s.submissionId, decision: 'approved' }) },
+    ]);
+    const after = (await getKycSubmission(s.submissionId))!;
+    expect(after.taskToken).toBeUndefined();
+    expect(after.callbackPending).toBeUndefined();
+    expect(after).toMatchObject({ status: 'approved', version: decided.version + 1 });
+
+    // Done once: the next run sends nothing.
+    expect(await runWatchdog({ now: new Date(Date.now() + 20 * MINUTE) })).toMatchObject({ resumed: 0 });
+    expect(callbacks()).toHaveLength(1);
+  });
+
+  it('a callback that failed on every attempt in the route is re-sent; a token that is gone is cleared without retrying', async () => {
+    const s = await waitingReview('token-throttled');
+    const throttled = awsError('ThrottlingException');
+    sfnMock.on(SendTaskSuccessCommand).rejects(throttled);
+    const r = await admin(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/admin/kyc/reviews/{reviewId}/decision',
+        pathParameters: { reviewId: s.submissionId },
+        claims: claimsFor('officer-2', ['compliance']),
+        body: { decision: 'request_documents', reasons: ['document_unreadable'] },
+      }),
+      lambdaContext(),
+    );
+    expect(r.statusCode, r.body).toBe(200);
+    expect(callbacks()).toHaveLength(3);
+    expect(await getKycSubmission(s.submissionId)).toMatchObject({ taskToken: 'token-throttled', callbackPending: true });
+
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    expect(await runWatchdog({ now: new Date(Date.now() + 10 * MINUTE) })).toMatchObject({ resumed: 1 });
+    expect(callbacks().at(-1)).toEqual({
+      taskToken: 'token-throttled',
+      output: JSON.stringify({ submissionId: s.submissionId, decision: 'documents_requested' }),
+    });
+    expect((await getKycSubmission(s.submissionId))!.callbackPending).toBeUndefined();
+
+    // The execution is gone (TaskTimedOut): nothing waits, the bookkeeping is cleared all the same.
+    const gone = await waitingReview('token-gone');
+    sfnMock.on(SendTaskSuccessCommand).rejects(awsError('ThrottlingException'));
+    await applyKycDecision({
+      submissionId: gone.submissionId,
+      decision: { outcome: 'rejected', decidedBy: officer.id, reasons: ['name_mismatch'], documentIds: [], canResubmit: true },
+      actor: officer,
+      requestId: 'crashed-request',
+    });
+    sfnMock.on(SendTaskSuccessCommand).rejects(awsError('TaskTimedOut'));
+    expect(await runWatchdog({ now: new Date(Date.now() + 10 * MINUTE) })).toMatchObject({ resumed: 1, failed: 0 });
+    const cleared = (await getKycSubmission(gone.submissionId))!;
+    expect(cleared.taskToken).toBeUndefined();
+    expect(cleared.callbackPending).toBeUndefined();
   });
 });
 

@@ -50,6 +50,16 @@ afterAll(() => s3mock.restore());
 const MRZ = 'P<D<<ERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nC4F7KL9M22D<<8408129F3103142<<<<<<<<<<<<<<04';
 
 describe('identity documents', () => {
+  it('reads the pinned object version when it is known (the file checked at upload), and only then', async () => {
+    serveFixture('passport-valid.json');
+    await analyzer.analyzeIdentity({ documentType: 'passport', pages: [{ ...ref('kyc/passport-valid.json'), version: 'v-3' }] });
+    await analyzer.analyzeIdentity({ documentType: 'passport', pages: [ref('kyc/passport-valid.json')] });
+    expect(s3mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: BUCKET, Key: 'kyc/passport-valid.json', VersionId: 'v-3' },
+      { Bucket: BUCKET, Key: 'kyc/passport-valid.json' },
+    ]);
+  });
+
   it('reads the fields from the MRZ, as AnalyzeID reports them, with confidence x 100', async () => {
     const doc = await identity('passport-valid.json');
     expect(s3mock.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: BUCKET, Key: 'kyc/passport-valid.json' });

@@ -35,6 +35,7 @@ import {
   mrzLines,
   normaliseDate,
 } from '#adapters/kyc/textract-mapping.ts';
+import { failureReason } from '#functions/steps/kyc-analyze.ts';
 
 const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../fixtures/kyc/textract/${name}`, import.meta.url), 'utf8')) as T;
@@ -97,6 +98,23 @@ describe('analyzeIdentity sends one AnalyzeID call with every page', () => {
         issuingCountry: 94.6,
         nationality: 94.6,
       },
+    });
+  });
+
+  it('pins the S3 object version when it is known (the file checked at upload), and only then', async () => {
+    textract.on(AnalyzeIDCommand).resolves(idCardResponse());
+    textract.on(AnalyzeDocumentCommand).resolves(billResponse());
+    await analyzer.analyzeIdentity({
+      documentType: 'national_id',
+      pages: [{ ...ref('kyc/c1/front.jpg'), version: 'v-front-1' }, ref('kyc/c1/back.png', 'image/png')],
+    });
+    expect(textract.commandCalls(AnalyzeIDCommand)[0]!.args[0].input.DocumentPages).toEqual([
+      { S3Object: { Bucket: 'docs-bucket', Name: 'kyc/c1/front.jpg', Version: 'v-front-1' } },
+      { S3Object: { Bucket: 'docs-bucket', Name: 'kyc/c1/back.png' } },
+    ]);
+    await analyzer.analyzeAddressProof({ page: { ...ref('kyc/c1/bill.pdf', 'application/pdf'), version: 'v-bill-7' } });
+    expect(textract.commandCalls(AnalyzeDocumentCommand)[0]!.args[0].input.Document).toEqual({
+      S3Object: { Bucket: 'docs-bucket', Name: 'kyc/c1/bill.pdf', Version: 'v-bill-7' },
     });
   });
 
@@ -426,6 +444,33 @@ describe('error mapping', () => {
     await expect(a).rejects.toBeInstanceOf(AnalysisFailedError);
     await expect(a).rejects.toMatchObject({ name: 'KycAnalysisFailed', reason });
     await expect(analyzer.analyzeAddressProof({ page: ref('b.png', 'image/png') })).rejects.toMatchObject({ reason });
+  });
+
+  it.each(failed)(
+    '%s: the reason survives Step Functions (Cause {"errorType","errorMessage"} -> failureReason)',
+    async (_, err, reason) => {
+      textract.on(AnalyzeIDCommand).rejects(err as Error);
+      const thrown = (await analyzer
+        .analyzeIdentity({ documentType: 'passport', pages: [ref('p.jpg')] })
+        .catch((e: unknown) => e)) as Error;
+      expect(thrown.message.startsWith(`${reason}: `), thrown.message).toBe(true);
+      // What Lambda reports as the task's Cause (and local/aws/states.ts the same way).
+      const cause = JSON.stringify({ errorType: thrown.name, errorMessage: thrown.message, trace: ['at x (index.mjs:1:1)'] });
+      expect(failureReason('KycAnalysisFailed', cause)).toBe(reason);
+      expect(failureReason('KycAnalysisFailed', thrown.message)).toBe(reason);
+    },
+  );
+
+  it('every AnalysisFailedError message starts with its reason, without doubling it', () => {
+    expect(new AnalysisFailedError('bad_document', 'Textract refused the document (x)').message).toBe(
+      'bad_document: Textract refused the document (x)',
+    );
+    expect(new AnalysisFailedError('document_too_large').message).toBe('document_too_large');
+    expect(new AnalysisFailedError('access_denied', 'access_denied: already prefixed').message).toBe(
+      'access_denied: already prefixed',
+    );
+    expect(failureReason('KycAnalysisTransient', JSON.stringify({ errorMessage: 'bad_document: x' }))).toBeUndefined();
+    expect(failureReason('KycAnalysisFailed', JSON.stringify({ errorMessage: 'something else' }))).toBeUndefined();
   });
 
   it('rethrows an unexpected 4xx unchanged (a bug on our side, not a document problem)', async () => {

@@ -2,7 +2,8 @@
  * step-functions/kyc-review.asl.json: it parses, names only the manifest's task placeholders, reaches
  * every state, and runs each path on the local runner (aws-local-stepfunctions) with fake task functions:
  * automatic approval, automatic rejection, manual review resumed by SendTaskSuccess, a transient analysis
- * error retried, and a permanent analysis failure recorded (RecordAnalysisFailure) with the checks still run.
+ * error and a Lambda timeout (Sandbox.Timedout, Lambda.Unknown) retried, and a permanent analysis failure
+ * recorded (RecordAnalysisFailure) with the checks still run.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -115,8 +116,23 @@ describe('kyc-review ASL: structure', () => {
     expect(tasks.map(([n]) => n).sort()).toEqual(['Analyse', 'Assess', 'AwaitReview', 'Finalize', 'RecordAnalysisFailure']);
     for (const [name, s] of tasks) {
       const errors = (s.Retry ?? []).flatMap((r: Json) => r.ErrorEquals);
-      expect(errors, name).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
+      expect(errors, name).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+          // A function that ran out of time (Sandbox.Timedout) or died without a reported error (Lambda.Unknown).
+          'Sandbox.Timedout',
+          'Lambda.Unknown',
+        ]),
+      );
     }
+    // The analysis (a Textract call per unit) also retries its own timeout and the adapter's transient error.
+    const analyse = Object.fromEntries(tasks).Analyse;
+    expect(analyse.Retry.flatMap((r: Json) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['KycAnalysisTransient', 'States.Timeout', 'Sandbox.Timedout', 'Lambda.Unknown']),
+    );
   });
 });
 
@@ -190,6 +206,22 @@ describe('kyc-review ASL: paths', () => {
     expect(done.status).toBe('SUCCEEDED');
     const analyses = calls.filter((c) => c.fn === 'kyc-analyze');
     expect(analyses).toHaveLength(3);
+    expect(analyses.every((c) => c.event.failed === undefined)).toBe(true);
+  });
+
+  it.each(['Sandbox.Timedout', 'Lambda.Unknown'])('retries an analysis that failed with %s, then carries on', async (error) => {
+    const { sfn, arn, calls } = setup({
+      'kyc-analyze': (e, n) => {
+        if (n < 2) throw named(error, 'Task timed out after 60.00 seconds');
+        return analyseOk(e);
+      },
+      'kyc-assess': () => ({ outcome: 'approve' }),
+      'kyc-finalize': () => ({ status: 'approved' }),
+    });
+    const done = await sfn.waitFor(await start(sfn, arn, ['identity']));
+    expect(done.status, done.cause).toBe('SUCCEEDED');
+    const analyses = calls.filter((c) => c.fn === 'kyc-analyze');
+    expect(analyses).toHaveLength(2);
     expect(analyses.every((c) => c.event.failed === undefined)).toBe(true);
   });
 

@@ -224,6 +224,64 @@ describe('approved', () => {
   });
 });
 
+describe('a renewal (sent while the approved document expires soon)', () => {
+  const previous = {
+    ...decided({ outcome: 'approved', canResubmit: true }),
+    submissionId: 'S1',
+    submittedAt: '2024-06-01T10:00:00Z',
+  };
+  const renewal = (over: Partial<KycSubmission> = {}) => submission({ submissionId: 'S3', renewal: true, ...over });
+
+  it('in progress: still approved, next wait, with the renewal as the submission and its timeline and estimate', () => {
+    const v = clientKycView(input({ submissions: [previous, renewal()], identityExpiresOn: '2025-06-25' }));
+    expect(v).toMatchObject({
+      status: 'approved',
+      next: { action: 'wait' },
+      submission: { submissionId: 'S3', status: 'processing', decidedAt: null },
+      estimatedCompletion: { minutes: 2, basis: 'automatic_processing' },
+      history: [{ submissionId: 'S1', status: 'approved' }],
+    });
+    expect(v.timeline.map((t) => [t.step, t.state])).toEqual([
+      ['submitted', 'done'],
+      ['automatic_checks', 'current'],
+      ['decision', 'pending'],
+    ]);
+    const reviewing = clientKycView(
+      input({ submissions: [previous, inReview({ submissionId: 'S3', renewal: true })], identityExpiresOn: '2025-06-25' }),
+    );
+    expect(reviewing).toMatchObject({ status: 'approved', next: { action: 'wait' }, submission: { status: 'in_review' } });
+  });
+
+  it('refused (may resubmit) or documents requested: still approved, with what to upload', () => {
+    const refused = { ...decided({ reasons: ['document_unreadable'], documentIds: ['d1'] }), submissionId: 'S3', renewal: true };
+    expect(clientKycView(input({ submissions: [previous, refused], identityExpiresOn: '2025-06-25' }))).toMatchObject({
+      status: 'approved',
+      next: { action: 'upload_new_documents', categories: ['identity'] },
+      submission: { submissionId: 'S3', status: 'rejected' },
+    });
+    const requested = {
+      ...decided({ outcome: 'documents_requested', reasons: ['address_proof_too_old'] }),
+      submissionId: 'S3',
+      renewal: true,
+    };
+    expect(clientKycView(input({ submissions: [previous, requested], identityExpiresOn: '2025-06-25' }))).toMatchObject({
+      status: 'approved',
+      next: { action: 'upload_requested_documents', categories: ['proof_of_address'] },
+    });
+    // A final rejection closes verification, renewal or not.
+    const closed = { ...decided({ reasons: ['suspected_forgery'], canResubmit: false }), submissionId: 'S3', renewal: true };
+    expect(clientKycView(input({ submissions: [previous, closed], identityExpiresOn: '2025-06-25' })).status).toBe('rejected');
+  });
+
+  it('once the approved document has expired, a renewal reads like any submission', () => {
+    expect(clientKycView(input({ submissions: [previous, renewal()], identityExpiresOn: '2025-06-09' })).status).toBe(
+      'in_review',
+    );
+    const refused = { ...decided({ reasons: ['document_unreadable'] }), submissionId: 'S3', renewal: true };
+    expect(clientKycView(input({ submissions: [previous, refused], expired: true })).status).toBe('action_required');
+  });
+});
+
 describe('rejected and requested documents', () => {
   it('a final rejection: rejected, contact support', () => {
     const v = clientKycView(input({ submissions: [decided({ reasons: ['underage'], canResubmit: false })] }));

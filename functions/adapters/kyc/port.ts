@@ -10,6 +10,7 @@
  * - every failure is one of two errors, told apart by `name` (Step Functions Retry/Catch match on it):
  *   `KycAnalysisTransient` (throttling, 5xx, network, timeouts: worth retrying) and `KycAnalysisFailed`
  *   (the document or its location is the problem: retrying cannot help), the latter with a stable `reason`
+ *   that also starts its message (`<reason>: ...`), so it survives the trip through Step Functions
  * - document contents (PII) never appear in error messages
  */
 import type { DocumentType, ExtractedAddressProof, ExtractedIdentity } from '#domain/kyc/model.ts';
@@ -18,6 +19,8 @@ export interface S3Ref {
   bucket: string;
   key: string;
   contentType: string;
+  /** The object version to read (the one checked at upload); absent = the current object (unversioned stores). */
+  version?: string | undefined;
 }
 
 export interface DocumentAnalyzer {
@@ -45,12 +48,17 @@ export const ANALYSIS_FAILURE_REASONS = [
 ] as const;
 export type AnalysisFailureReason = (typeof ANALYSIS_FAILURE_REASONS)[number];
 
-/** Not retry-worthy: unsupported/bad/too large/unreadable document, access denied. name === 'KycAnalysisFailed'. */
+/**
+ * Not retry-worthy: unsupported/bad/too large/unreadable document, access denied. name === 'KycAnalysisFailed'.
+ * The message always starts with the reason (`<reason>: <detail>`, or just `<reason>`): the error crosses
+ * Step Functions as the Cause Lambda reports ({"errorType","errorMessage"}), where only name and message
+ * survive, and kyc-analyze's failureReason reads the reason back from the message.
+ */
 export class AnalysisFailedError extends Error {
   override readonly name = 'KycAnalysisFailed';
   readonly reason: AnalysisFailureReason;
   constructor(reason: AnalysisFailureReason, message: string = reason, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message === reason || message.startsWith(`${reason}: `) ? message : `${reason}: ${message}`, options);
     this.reason = reason;
   }
 }

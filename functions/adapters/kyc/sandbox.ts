@@ -25,6 +25,7 @@
  * - `simulate: 'throttle'` throws AnalysisTransientError, `'bad_document'` AnalysisFailedError('bad_document')
  * - S3 errors map like Textract's: missing object => `document_not_found`, denied => `access_denied`,
  *   network/5xx => transient
+ * - a page with a `version` is read at that version (GetObject VersionId), as Textract reads S3Object.Version
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
@@ -239,7 +240,9 @@ export function sandboxAnalyzer(s3Client?: S3Client, opts: SandboxOptions = {}):
   async function readPage(ref: S3Ref): Promise<SandboxPage> {
     let res: GetObjectCommandOutput;
     try {
-      res = await client().send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      res = await client().send(
+        new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.version ? { VersionId: ref.version } : {}) }),
+      );
     } catch (err) {
       const reason = S3_FAILURES[(err as { name?: string } | null)?.name ?? ''];
       if (reason) throw new AnalysisFailedError(reason, `cannot read the document object (${reason})`, { cause: err });

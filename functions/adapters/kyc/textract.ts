@@ -11,6 +11,7 @@
  *   network/timeouts (no HTTP status) are transient; a refused document or location is a failure with a reason.
  *   An unexpected 4xx other than 401/403 is rethrown unchanged (a bug on our side, not a document problem)
  * - the responses are mapped by the pure mappers of textract-mapping.ts and nothing else
+ * - a page with a `version` is read at that S3 object version (S3Object.Version), never a later upload
  */
 import {
   AnalyzeDocumentCommand,
@@ -85,7 +86,8 @@ function assertSupported(pages: S3Ref[]): void {
   }
 }
 
-const s3Object = (p: S3Ref) => ({ S3Object: { Bucket: p.bucket, Name: p.key } });
+/** The S3 object Textract reads: the pinned version when one is known. */
+const s3Object = (p: S3Ref) => ({ S3Object: { Bucket: p.bucket, Name: p.key, ...(p.version ? { Version: p.version } : {}) } });
 
 export function textractAnalyzer(client?: TextractClient): DocumentAnalyzer {
   const c = () => client ?? textract();

@@ -1,0 +1,73 @@
+/**
+ * Invariant: a function whose code answers Step Functions task tokens (SendTaskSuccess / SendTaskFailure /
+ * SendTaskHeartbeat) - in its entry file or in any repository module it imports, transitively - declares
+ * 'states:callback' in the manifest, so infra grants it (least privilege grants nothing undeclared) and
+ * the call is not refused with AccessDenied in AWS only.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { functions } from '#functions/manifest.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const aliases = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { imports: Record<string, string> })
+  .imports;
+
+/** A repository module's file for an import specifier; undefined for packages. */
+function resolve(from: string, spec: string): string | undefined {
+  if (spec.startsWith('.')) return path.resolve(path.dirname(from), spec);
+  for (const [alias, target] of Object.entries(aliases)) {
+    const prefix = alias.replace(/\*$/, '');
+    if (spec.startsWith(prefix)) return path.join(root, target.replace(/\*$/, ''), spec.slice(prefix.length));
+  }
+  return undefined;
+}
+
+/** Runtime imports (not `import type`) of a module. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [
+    ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+['"]([^'"]+)['"]/gms),
+    ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]!);
+  return specs.flatMap((s) => {
+    const f = resolve(file, s);
+    return f?.endsWith('.ts') ? [f] : [];
+  });
+}
+
+/** The entry file and every repository module it imports, transitively. */
+function moduleGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const queue = [path.join(root, entry)];
+  while (queue.length > 0) {
+    const f = queue.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    queue.push(...imports(f));
+  }
+  return [...seen];
+}
+
+const CALLBACK = /\bSendTask(Success|Failure|Heartbeat)Command\b/;
+/**
+ * Functions that import every route module for its definitions only (api-health builds the OpenAPI
+ * document from them) and never run their handlers: their graph is not what they call.
+ */
+const DEFINITIONS_ONLY = new Set(['api-health']);
+
+describe("functions answering task tokens declare 'states:callback'", () => {
+  it.each(functions.map((f) => [f.name, f] as const))('%s', (name, fn) => {
+    const graph = DEFINITIONS_ONLY.has(name) ? [path.join(root, fn.entry)] : moduleGraph(fn.entry);
+    const callers = graph.filter((f) => CALLBACK.test(readFileSync(f, 'utf8')));
+    const relative = callers.map((f) => path.relative(root, f));
+    expect(fn.permissions.includes('states:callback'), `task callbacks in ${relative.join(', ') || 'nothing'}`).toBe(
+      callers.length > 0,
+    );
+  });
+
+  it('sees the callbacks it should (the graph follows aliases and relative imports)', () => {
+    const graph = moduleGraph('functions/api/kyc-admin.ts').map((f) => path.relative(root, f));
+    expect(graph).toEqual(expect.arrayContaining(['functions/steps/kyc-callback.ts', 'functions/store/kyc-decision.ts']));
+  });
+});
