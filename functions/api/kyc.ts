@@ -80,6 +80,7 @@ import {
 } from '#store/kyc.ts';
 import { getClientProfileConsistent } from '#store/kyc-decision.ts';
 import { reviewQueueStats } from '#store/kyc-reviews.ts';
+import { listWallets } from '#store/ledger/accounts.ts';
 
 const CLIENTS: readonly Role[] = ['client'];
 const STAFF_READERS: Role[] = ['compliance', 'admin'];
@@ -522,9 +523,13 @@ const worthConfirming = (d: KycDocumentItem, now: Date) =>
 export async function kycStatus(caller: Caller, locale: Locale, requestId: string, now = new Date()) {
   const profile = await ownProfile(caller);
   const req = requirementsOf(profile);
-  const [stored, submissions] = await Promise.all([
+  const [stored, submissions, funded] = await Promise.all([
     listClientDocuments(profile.clientId),
     listClientSubmissions(profile.clientId),
+    // Only an approved client's next step depends on it ('fund_account' until money arrived).
+    profile.kycStatus === 'approved'
+      ? listWallets(profile.clientId).then((ws) => ws.some((w) => w.balance.ledger > 0n))
+      : Promise.resolve(false),
   ]);
   const actor = actorFrom(caller, CLIENTS);
   const documents: KycDocumentItem[] = [];
@@ -550,6 +555,7 @@ export async function kycStatus(caller: Caller, locale: Locale, requestId: strin
     identityExpiresOn: profile.kyc?.identityExpiresOn,
     expired: profile.kyc?.expiredAt !== undefined,
     eta,
+    funded,
   });
   // Something to upload: also for an approved client whose renewal was refused (status stays 'approved').
   const open =

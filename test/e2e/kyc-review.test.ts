@@ -238,4 +238,11 @@ describe('KYC review journeys', () => {
     });
     expect(approved.documents).toHaveLength(6);
   });
+
+  it('the seeded demo client is verified through the real flow and, already funded, has nothing left to do', async () => {
+    const token = await e2e.signIn('client@demo.test');
+    const view = await kycUntil(token, (b) => b.status === 'approved');
+    expect(view.next.action).toBe('none');
+    expect(view.submission.status).toBe('approved');
+  });
 });
