@@ -63,7 +63,7 @@ import { s3 } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom, commit } from '#store/audit.ts';
-import { type ClientProfileItem, replaceClientProfile } from '#store/clients.ts';
+import { type ClientProfileItem, getClientProfile, replaceClientProfile } from '#store/clients.ts';
 import {
   getKycDocument,
   getKycDocuments,
@@ -78,7 +78,6 @@ import {
   replaceKycDocument,
   submissionView,
 } from '#store/kyc.ts';
-import { getClientProfileConsistent } from '#store/kyc-decision.ts';
 import { reviewQueueStats } from '#store/kyc-reviews.ts';
 import { listWallets } from '#store/ledger/accounts.ts';
 
@@ -175,7 +174,7 @@ const profileIncomplete = () =>
   new DomainError('profile_incomplete', 'conflict', 'Complete your profile before uploading or submitting documents');
 
 async function ownProfile(caller: Caller): Promise<ClientProfileItem> {
-  const profile = await getClientProfileConsistent(caller.sub);
+  const profile = await getClientProfile(caller.sub, { consistent: true });
   if (!profile) throw profileNotFound();
   return profile;
 }

@@ -35,10 +35,9 @@ import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
-import { type ClientProfileItem, replaceClientProfile } from '#store/clients.ts';
+import { type ClientProfileItem, getClientProfile, replaceClientProfile } from '#store/clients.ts';
 import { kycKeys } from '#store/keys.ts';
 import { getKycExpiry, type KycExpiryItem, replaceKycExpiry } from '#store/kyc.ts';
-import { getClientProfileConsistent } from '#store/kyc-decision.ts';
 import { queryPages } from '#store/pagination.ts';
 
 export const JOB = 'kyc-expiry';
@@ -87,7 +86,7 @@ async function processWatch(indexed: KycExpiryItem, now: Date, windowDays: numbe
   for (let attempt = 1; ; attempt++) {
     const watch = await getKycExpiry(indexed.clientId);
     if (!watch) return 'skipped';
-    const profile = await getClientProfileConsistent(watch.clientId);
+    const profile = await getClientProfile(watch.clientId, { consistent: true });
     if (!profile || profile.kyc?.approvedSubmissionId !== watch.submissionId) return 'skipped';
     const state = classifyExpiry(watch.identityExpiresOn, now, windowDays);
     try {

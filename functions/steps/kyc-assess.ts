@@ -26,7 +26,7 @@ import { requirementsFor } from '#domain/onboarding/requirements.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
-import { registrationProfileOf } from '#store/clients.ts';
+import { getClientProfile, registrationProfileOf } from '#store/clients.ts';
 import type { CommitWrite } from '#store/items.ts';
 import {
   claimDocumentNumber,
@@ -37,7 +37,7 @@ import {
   type KycSubmissionItem,
   replaceKycSubmission,
 } from '#store/kyc.ts';
-import { getClientProfileConsistent, retryOnConflict } from '#store/kyc-decision.ts';
+import { retryOnConflict } from '#store/kyc-decision.ts';
 
 export interface AssessInput {
   submissionId: string;
@@ -76,7 +76,7 @@ async function assess(submissionId: string): Promise<AssessResult> {
   const submission = await getKycSubmission(submissionId);
   if (!submission) throw new Error(`kyc-assess: no submission ${submissionId}`);
   if (submission.checks) return resultOf(submission.checks);
-  const profile = await getClientProfileConsistent(submission.clientId);
+  const profile = await getClientProfile(submission.clientId, { consistent: true });
   if (!profile) throw new Error(`kyc-assess: no profile for submission ${submissionId}`);
 
   const cfg = tenantConfig();

@@ -144,8 +144,14 @@ export function onboardingView(p: ClientProfileItem) {
   };
 }
 
-export async function getClientProfile(clientId: string): Promise<ClientProfileItem | undefined> {
-  const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId) }));
+/** A client's profile; `consistent` reads it strongly consistent (before a version-conditioned write). */
+export async function getClientProfile(
+  clientId: string,
+  opts: { consistent?: boolean } = {},
+): Promise<ClientProfileItem | undefined> {
+  const res = await ddb().send(
+    new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId), ConsistentRead: opts.consistent ?? false }),
+  );
   return res.Item as ClientProfileItem | undefined;
 }
 

@@ -33,7 +33,7 @@
  * - nothing here logs: submissions, documents and extractions are PII
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
@@ -41,9 +41,9 @@ import { reasonsForDocument } from '#domain/kyc/review-reasons.ts';
 import { isFinalSubmissionStatus, type SubmissionDecision, submissionDocumentIds } from '#domain/kyc/submission.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from './audit.ts';
-import { type ClientProfileItem, replaceClientProfile } from './clients.ts';
+import { type ClientProfileItem, getClientProfile, replaceClientProfile } from './clients.ts';
 import { type CommitWrite, tableName } from './items.ts';
-import { clientKeys, kycKeys } from './keys.ts';
+import { kycKeys } from './keys.ts';
 import {
   getKycDocuments,
   getKycExtractions,
@@ -82,11 +82,6 @@ const submissionNotFound = (submissionId: string) =>
  * The client's profile, read consistently: a version-conditioned write must start from the latest
  * version, or a retry after a lost race could read the same stale item again.
  */
-export async function getClientProfileConsistent(clientId: string): Promise<ClientProfileItem | undefined> {
-  const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId), ConsistentRead: true }));
-  return res.Item as ClientProfileItem | undefined;
-}
-
 function profileAfter(
   profile: ClientProfileItem,
   submission: KycSubmissionItem,
@@ -169,7 +164,7 @@ async function attempt(input: KycDecisionInput, now: Date): Promise<KycSubmissio
   const submission = await getKycSubmission(input.submissionId);
   if (!submission) throw submissionNotFound(input.submissionId);
   if (isFinalSubmissionStatus(submission.status)) throw reviewAlreadyDecided();
-  const profile = await getClientProfileConsistent(submission.clientId);
+  const profile = await getClientProfile(submission.clientId, { consistent: true });
   if (!profile) throw new DomainError('profile_not_found', 'not_found', 'No profile exists for this client');
 
   const at = now.toISOString();
