@@ -42,6 +42,9 @@ export interface RouteSpec {
  * - states:callback: SendTaskSuccess / SendTaskFailure (manual decisions)
  * - textract:analyze: AnalyzeID / AnalyzeDocument
  * - email:send: SES SendEmail from the tenant's brand identity (brand.supportEmail's domain)
+ * - queue:send:<queue>: SendMessage on one queue of this manifest
+ * - psp:secrets: read the PSP webhook / API secrets (Secrets Manager; local: environment)
+ * - settlements:read / settlements:write: the PSP settlement-report bucket (reconciliation)
  */
 export type Permission =
   | 'table:read'
@@ -57,7 +60,11 @@ export type Permission =
   | 'states:callback'
   | 'textract:analyze'
   | 'email:send'
-  | `states:start:${string}`;
+  | 'psp:secrets'
+  | 'settlements:read'
+  | 'settlements:write'
+  | `states:start:${string}`
+  | `queue:send:${string}`;
 
 export type StreamFilter = 'outbox' | 'audit';
 
@@ -287,6 +294,125 @@ export const functions: readonly FunctionSpec[] = [
     [{ method: 'GET', path: '/v1/payment-methods', auth: ['client'] }],
     ['table:read'],
   ),
+  api(
+    'api-deposits',
+    'deposits',
+    "The client's deposits: intents with the fee and the provider's next action, their status and history",
+    [
+      { method: 'POST', path: '/v1/deposits', auth: ['client'] },
+      { method: 'GET', path: '/v1/deposits', auth: ['client'] },
+      { method: 'GET', path: '/v1/deposits/{depositId}', auth: ['client', 'finance', 'compliance', 'admin'] },
+    ],
+    // queue:send:psp-sandbox: the sandbox provider's "API" is its queue (functions/adapters/psp/sandbox.ts).
+    ['table:write', 'psp:secrets', 'queue:send:psp-sandbox'],
+  ),
+  api(
+    'api-psp-webhooks',
+    'psp-webhooks',
+    'Payment provider webhooks: signed, de-duplicated by event id, applied to deposits, payouts, refunds and chargebacks',
+    [{ method: 'POST', path: '/v1/webhooks/psp/{provider}', auth: 'public' }],
+    // states:callback: a payout's outcome resumes its withdrawal-approval execution (SendTaskSuccess).
+    ['table:write', 'psp:secrets', 'states:callback'],
+  ),
+  api(
+    'api-withdrawals',
+    'withdrawals',
+    "The client's withdrawals: requests (funds held), status timelines, cancellation, and where money may go back to",
+    [
+      { method: 'POST', path: '/v1/withdrawals', auth: ['client'] },
+      { method: 'GET', path: '/v1/withdrawals', auth: ['client'] },
+      { method: 'GET', path: '/v1/withdrawals/{withdrawalId}', auth: ['client', 'finance', 'compliance', 'admin'] },
+      { method: 'POST', path: '/v1/withdrawals/{withdrawalId}/cancellation', auth: ['client'] },
+      { method: 'GET', path: '/v1/funding-sources', auth: ['client'] },
+    ],
+    // states:callback: cancelling a withdrawal under review ends its waiting execution.
+    ['table:write', 'states:callback'],
+  ),
+  api(
+    'api-withdrawals-admin',
+    'withdrawals-admin',
+    'The withdrawal review queue for finance and compliance: failing checks, evidence and the decision',
+    [
+      { method: 'GET', path: '/v1/admin/withdrawals', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/withdrawals/{withdrawalId}', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/withdrawals/{withdrawalId}/decision', auth: ['finance', 'compliance'] },
+    ],
+    ['table:write', 'states:callback'],
+  ),
+  api(
+    'api-payments-admin',
+    'payments-admin',
+    'Deposits for the back office, refunds (finance) and compliance cases (chargebacks)',
+    [
+      { method: 'GET', path: '/v1/admin/deposits', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/deposits/{depositId}/refunds', auth: ['finance'] },
+      { method: 'GET', path: '/v1/admin/compliance/cases', auth: ['compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/compliance/cases/{caseId}', auth: ['compliance', 'admin'] },
+    ],
+    ['table:write', 'psp:secrets', 'queue:send:psp-sandbox'],
+  ),
+  api(
+    'api-psp-reconciliation',
+    'psp-reconciliation',
+    'PSP settlement reconciliation results',
+    [{ method: 'GET', path: '/v1/admin/reconciliation/psp/{runId}', auth: ['finance', 'compliance', 'admin'] }],
+    ['table:read'],
+  ),
+  {
+    name: 'psp-sandbox',
+    entry: 'functions/workers/psp-sandbox.ts',
+    description:
+      'The sandbox payment provider: settles, fails or leaves pending each request by its amount and calls the signed webhook',
+    permissions: ['psp:secrets'],
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'withdrawal-start',
+    entry: 'functions/steps/withdrawal-start.ts',
+    description: 'Starts the withdrawal-approval state machine for a received withdrawal (named after it, so at most once)',
+    permissions: ['table:read', 'states:start:withdrawal-approval'],
+  },
+  {
+    name: 'withdrawal-checks',
+    entry: 'functions/steps/withdrawal-checks.ts',
+    description:
+      'withdrawal-approval step: KYC validity, closed loop, AML rules and document requests; approve, review or reject',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'withdrawal-open-review',
+    entry: 'functions/steps/withdrawal-open-review.ts',
+    description: 'withdrawal-approval step: puts a flagged withdrawal in the finance/compliance queue with its task token',
+    permissions: ['table:write', 'states:callback'],
+  },
+  {
+    name: 'withdrawal-payout',
+    entry: 'functions/steps/withdrawal-payout.ts',
+    description: "withdrawal-approval step: sends the payout to the provider and waits for the provider's confirmation",
+    permissions: ['table:write', 'psp:secrets', 'queue:send:psp-sandbox', 'states:callback'],
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'withdrawal-finalize',
+    entry: 'functions/steps/withdrawal-finalize.ts',
+    description: 'withdrawal-approval step: completes (posts the hold) or ends (voids the hold, with the reason) a withdrawal',
+    permissions: ['table:write'],
+  },
+  {
+    name: 'job-deposit-expiry',
+    entry: 'functions/jobs/deposit-expiry.ts',
+    description: 'Expires deposit intents the client never paid',
+    permissions: ['table:write'],
+    timeoutSeconds: 120,
+  },
+  {
+    name: 'job-psp-reconciliation',
+    entry: 'functions/jobs/psp-reconciliation.ts',
+    description: "Matches the providers' settlement reports against ledger journals",
+    permissions: ['table:write', 'psp:secrets', 'settlements:read'],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+  },
   {
     name: 'kyc-start-review',
     entry: 'functions/steps/kyc-start.ts',
@@ -355,6 +481,15 @@ export const functions: readonly FunctionSpec[] = [
 
 export const queues: readonly QueueSpec[] = [
   {
+    // The sandbox provider's inbox: each message is one request it answers with a signed webhook.
+    name: 'psp-sandbox',
+    fifo: false,
+    consumer: 'psp-sandbox',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+  },
+  {
     name: 'notifications',
     fifo: false,
     consumer: 'notifications',
@@ -376,6 +511,26 @@ export const rules: readonly RuleSpec[] = [
     pattern: {
       source: [EVENT_SOURCE],
       'detail-type': ['kyc.approved', 'kyc.rejected', 'kyc.documents_requested', 'kyc.document_expiring', 'kyc.expired'],
+    },
+    target: { queue: 'notifications' },
+  },
+  {
+    name: 'withdrawal-received-to-start',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['payment.withdrawal.received'] },
+    target: { function: 'withdrawal-start' },
+  },
+  {
+    // The client hears about money in and out (in its language).
+    name: 'payment-outcomes-to-notifications',
+    pattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': [
+        'payment.deposit.completed',
+        'payment.deposit.failed',
+        'payment.withdrawal.completed',
+        'payment.withdrawal.rejected',
+        'payment.withdrawal.failed',
+      ],
     },
     target: { queue: 'notifications' },
   },
@@ -409,6 +564,20 @@ export const schedules: readonly ScheduleSpec[] = [
     description: 'Republishes outbox events unpublished for more than 5 minutes',
   },
   {
+    // Every 15 minutes: an unpaid intent is shown expired (and its pre-verification allowance freed) within ~15 minutes.
+    name: 'deposit-expiry',
+    cron: 'cron(0/15 * * * ? *)',
+    function: 'job-deposit-expiry',
+    description: 'Expires unpaid deposit intents',
+  },
+  {
+    // Daily after the providers publish the previous day's settlement reports.
+    name: 'psp-reconciliation',
+    cron: 'cron(0 6 * * ? *)',
+    function: 'job-psp-reconciliation',
+    description: "Matches yesterday's PSP settlement reports against the ledger",
+  },
+  {
     name: 'kyc-expiry',
     cron: 'cron(0 3 * * ? *)',
     function: 'job-kyc-expiry',
@@ -425,6 +594,16 @@ export const schedules: readonly ScheduleSpec[] = [
 ];
 
 export const stateMachines: readonly StateMachineSpec[] = [
+  {
+    name: 'withdrawal-approval',
+    definition: 'step-functions/withdrawal-approval.asl.json',
+    tasks: {
+      ChecksFn: 'withdrawal-checks',
+      OpenReviewFn: 'withdrawal-open-review',
+      PayoutFn: 'withdrawal-payout',
+      FinalizeFn: 'withdrawal-finalize',
+    },
+  },
   {
     name: 'kyc-review',
     definition: 'step-functions/kyc-review.asl.json',

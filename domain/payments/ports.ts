@@ -24,14 +24,16 @@ export interface DepositIntentRequest {
   returnUrl?: string;
 }
 
+/** What the client does next to pay: the provider's hosted page, a wire with our reference, or a crypto transfer. */
+export type NextAction =
+  | { type: 'redirect'; url: string }
+  | { type: 'bank_transfer'; reference: string; beneficiary: string; iban: string; bic: string }
+  | { type: 'crypto_address'; network: string; address: string };
+
 export interface DepositIntent {
   providerRef: string;
-  status: 'pending' | 'succeeded' | 'failed';
-  /** Where the client completes the payment (card page, wallet login), when the method needs it. */
-  redirectUrl?: string;
-  /** Bank wire: the reference and account details the client must quote. */
-  instructions?: Record<string, string>;
-  expiresAt?: string;
+  status: 'pending' | 'failed';
+  nextAction?: NextAction;
   failureCode?: string;
 }
 
@@ -41,8 +43,8 @@ export interface PayoutRequest {
   methodId: string;
   /** The net paid out. */
   amount: Money;
-  /** Method-specific destination (IBAN, card token, wallet address), already validated. */
-  destination: Record<string, string>;
+  /** Where the money goes: the funding source's provider fingerprint (card, wallet) or an IBAN / address. */
+  destination: { account: string };
   idempotencyKey: string;
 }
 
@@ -80,17 +82,27 @@ export interface PspEvent {
   /** The provider's event id: the de-duplication key. */
   eventId: string;
   type: PspEventType;
+  /** The provider's id of the payment (deposit, payout or refund) the event is about. */
   providerRef: string;
+  /** Our id of that payment (depositId / withdrawalId / refundId), echoed back by the provider. */
+  merchantRef?: string;
   amount: Money;
   occurredAt: string;
   failureCode?: string;
+  /** deposit.succeeded: the account the money came from (closed loop keys on `fingerprint`). */
+  source?: { fingerprint: string; display: string };
+  /** chargeback.*: the provider's dispute id and the scheme's reason code. */
+  dispute?: { id: string; reasonCode: string };
 }
 
 export interface WebhookInput {
+  /** Lower-cased header names. */
   headers: Record<string, string>;
   rawBody: string;
   /** The clock, passed in (the domain has no clock of its own). */
   now: Date;
+  /** The provider's current webhook secrets (more than one while rotating). */
+  secrets: readonly string[];
 }
 
 export interface SettlementLine {
@@ -108,7 +120,11 @@ export interface PspPort {
   createDepositIntent(req: DepositIntentRequest): Promise<DepositIntent>;
   createPayout(req: PayoutRequest): Promise<Payout>;
   refund(req: RefundRequest): Promise<Refund>;
-  /** Throws DomainError webhook_signature_invalid / webhook_timestamp_out_of_tolerance (401). */
+  /**
+   * Authenticates, then parses: throws the 401 DomainErrors of webhook-signature.ts (signature_missing,
+   * signature_malformed, signature_expired, signature_invalid) before looking at the body, and 400
+   * webhook_malformed for a signed body it cannot read. Pure: no I/O.
+   */
   verifyWebhook(input: WebhookInput): PspEvent;
   settlementReport(period: { from: Date; to: Date }): Promise<SettlementLine[]>;
 }

@@ -7,22 +7,23 @@
  *   DomainError invalid_status_transition (409), so a late or replayed PSP webhook cannot move a
  *   payment backwards (e.g. failed -> succeeded)
  * - terminal statuses have no way out
- * - deposit: the wallet is credited exactly once, on entering `succeeded`; `refunded` and
- *   `charged_back` reverse that credit (refunds and chargebacks are later slices)
- * - withdrawal: the gross is held from `requested` until the payout is `paid` (the hold is posted)
- *   or the request ends `rejected` / `cancelled` / `failed` (the hold is voided, never edited)
+ * - deposit: the wallet is credited exactly once, on entering `completed`; `refunded` (in full) and
+ *   `charged_back` reverse that credit (a partial refund leaves it `completed` with refundedAmount)
+ * - withdrawal (the client-visible names): the gross is held from `received` until the payout is
+ *   `completed` (the hold is posted) or the request ends `rejected` / `cancelled` / `failed` (the hold is
+ *   voided, never edited)
  */
 import { DomainError } from '../errors.ts';
 
-export const DEPOSIT_STATUSES = ['created', 'pending', 'succeeded', 'failed', 'expired', 'refunded', 'charged_back'] as const;
+export const DEPOSIT_STATUSES = ['created', 'pending', 'completed', 'failed', 'expired', 'refunded', 'charged_back'] as const;
 export type DepositStatus = (typeof DEPOSIT_STATUSES)[number];
 
 export const DEPOSIT_TRANSITIONS: Readonly<Record<DepositStatus, readonly DepositStatus[]>> = {
   /** recorded by us, intent not yet confirmed by the PSP */
-  created: ['pending', 'failed'],
+  created: ['pending', 'failed', 'expired'],
   /** the PSP has the intent; waiting for the client / the PSP's webhook */
-  pending: ['succeeded', 'failed', 'expired'],
-  succeeded: ['refunded', 'charged_back'],
+  pending: ['completed', 'failed', 'expired'],
+  completed: ['refunded', 'charged_back'],
   failed: [],
   expired: [],
   refunded: [],
@@ -30,34 +31,34 @@ export const DEPOSIT_TRANSITIONS: Readonly<Record<DepositStatus, readonly Deposi
 };
 
 export const WITHDRAWAL_STATUSES = [
-  'requested',
-  'pending_review',
+  'received',
+  'under_review',
   'approved',
   'rejected',
   'cancelled',
   'processing',
-  'paid',
+  'completed',
   'failed',
 ] as const;
 export type WithdrawalStatus = (typeof WITHDRAWAL_STATUSES)[number];
 
 export const WITHDRAWAL_TRANSITIONS: Readonly<Record<WithdrawalStatus, readonly WithdrawalStatus[]>> = {
   /** funds held; automatic checks run */
-  requested: ['pending_review', 'approved', 'rejected', 'cancelled'],
-  /** waiting for a finance decision (the approval state machine's task token) */
-  pending_review: ['approved', 'rejected', 'cancelled'],
+  received: ['under_review', 'approved', 'rejected', 'cancelled', 'failed'],
+  /** waiting for a finance / compliance decision (the approval state machine's task token) */
+  under_review: ['approved', 'rejected', 'cancelled', 'failed'],
   approved: ['processing', 'failed'],
   /** payout sent to the PSP */
-  processing: ['paid', 'failed'],
+  processing: ['completed', 'failed'],
   rejected: [],
   cancelled: [],
-  paid: [],
+  completed: [],
   failed: [],
 };
 
 /** What the withdrawal's hold is in a status: still reserved, posted (money left), or voided (released). */
 export function withdrawalHold(status: WithdrawalStatus): 'held' | 'posted' | 'voided' {
-  if (status === 'paid') return 'posted';
+  if (status === 'completed') return 'posted';
   if (status === 'rejected' || status === 'cancelled' || status === 'failed') return 'voided';
   return 'held';
 }

@@ -238,9 +238,61 @@ export const PaymentMethodSchema = z.strictObject({
 });
 export type PaymentMethodConfig = z.output<typeof PaymentMethodSchema>;
 
-/** Deposit and withdrawal methods (domain/payments). */
+/** Deposit intents: how long a client has to pay before the intent expires. */
+export const DepositPolicySchema = z.strictObject({
+  /** Card, e-wallet and crypto intents. */
+  intentTtlMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(60 * 24 * 14)
+    .default(60),
+  /** Bank wires take days to arrive: their intents (and the reference the client quotes) live longer. */
+  wireIntentTtlHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24 * 7),
+});
+
+/**
+ * Withdrawal approval (step-functions/withdrawal-approval.asl.json, domain/payments/withdrawal-checks.ts).
+ * Amounts are gross, per currency; a currency left out of autoApproveMax is never approved automatically.
+ */
+export const WithdrawalPolicySchema = z.strictObject({
+  /** A withdrawal whose every check is clean is approved without a human up to this gross. */
+  autoApproveMax: amountsByCurrency.default({}),
+  /** AML: a single withdrawal at or above this gross goes to review. */
+  largeAmount: amountsByCurrency.default({}),
+  /** AML round trip: deposits completed within this many hours before the request are "recent". */
+  roundTripHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
+  /** ... and withdrawing at least this share (percent) of them ... */
+  roundTripSharePercent: z.number().int().min(1).max(100).default(50),
+  /** ... with trading turnover since below this share (percent) of them, is flagged. */
+  minTurnoverPercent: z.number().int().min(0).max(10_000).default(100),
+  /** A manual review not decided within this many days ends the request (failed, review_expired; funds released). */
+  reviewTimeoutDays: z.number().int().min(1).max(60).default(14),
+  /** A payout the provider has not confirmed within this many hours fails (payout_expired; funds released). */
+  payoutTimeoutHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(72),
+});
+export type WithdrawalPolicy = z.output<typeof WithdrawalPolicySchema>;
+
+/** Deposit and withdrawal methods and policies (domain/payments). */
 export const PaymentsConfigSchema = z.strictObject({
   methods: z.array(PaymentMethodSchema).max(50).default([]),
+  deposits: DepositPolicySchema.prefault({}),
+  withdrawals: WithdrawalPolicySchema.prefault({}),
 });
 export type PaymentsConfig = z.output<typeof PaymentsConfigSchema>;
 

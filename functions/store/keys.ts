@@ -287,3 +287,95 @@ export const kycKeys = {
   }),
   expiryPartition: 'KYCEXPIRIES',
 } as const;
+
+const PAYMENT_INDEX_SHARDS = 8;
+
+/**
+ * Payments (functions/store/payments/). Each payment has its own partition; a client's lists go
+ * through gsi1, work queues through gsi2.
+ * - deposit          pk DEPOSIT#<depositId>                sk DEPOSIT
+ *     gsi1 DEPOSITS#<clientId> / <createdAt>#<depositId>          (a client's deposits, newest last)
+ *     gsi2 (sparse: created/pending only) DEPOSITSOPEN#<n> / <intentExpiresAt>#<depositId>   (the expiry job)
+ * - provider ref     pk PSPREF#<provider>#<providerRef>    sk PSPREF   { paymentKind, paymentId }
+ * - webhook event    pk PSPEVENT#<provider>#<eventId>      sk PSPEVENT (put-if-absent in the effect's transaction)
+ * - withdrawal       pk WITHDRAWAL#<withdrawalId>          sk WITHDRAWAL
+ *     gsi1 WITHDRAWALS#<clientId> / <createdAt>#<withdrawalId>    (a client's withdrawals)
+ *     gsi2 WITHDRAWALQ#<status> / <statusAt>#<withdrawalId>       (the back office by status, oldest first)
+ * - refund           pk REFUND#<refundId>                  sk REFUND
+ *     gsi1 DEPOSITREFUNDS#<depositId> / <createdAt>#<refundId>    (a deposit's refunds)
+ * - chargeback       pk CHARGEBACK#<chargebackId>          sk CHARGEBACK
+ *     gsi1 CHARGEBACKS#<clientId> / <openedAt>#<chargebackId>
+ * - payment state    pk PAYSTATE#<clientId>                sk PAYSTATE (first deposit, pre-verification total, freeze)
+ * - funding source   pk FUNDSRC#<clientId>                 sk SRC#<sourceId> (closed loop: in / back per source)
+ * - compliance case  pk CASE#<caseId>                      sk CASE
+ *     gsi1 CASES#<clientId> / <openedAt>#<caseId>
+ *     gsi2 CASEQ#<status> / <openedAt>#<caseId>                   (compliance's queue by status)
+ * - PSP reconciliation line  pk PSPRECON#<runId>           sk LINE#<n>  (the run itself is a job-run item)
+ */
+export const paymentKeys = {
+  depositType: 'deposit',
+  providerRefType: 'psp-ref',
+  webhookEventType: 'psp-event',
+  withdrawalType: 'withdrawal',
+  refundType: 'refund',
+  chargebackType: 'chargeback',
+  paymentStateType: 'payment-state',
+  fundingSourceType: 'funding-source',
+  caseType: 'compliance-case',
+  reconLineType: 'psp-recon-line',
+  deposit: (depositId: string): Key => ({ pk: `DEPOSIT#${depositId}`, sk: 'DEPOSIT' }),
+  clientDepositsIndex: (clientId: string, createdAt: string, depositId: string) => ({
+    gsi1pk: paymentKeys.clientDepositsPartition(clientId),
+    gsi1sk: `${createdAt}#${depositId}`,
+  }),
+  clientDepositsPartition: (clientId: string) => `DEPOSITS#${clientId}`,
+  openDepositIndex: (depositId: string, intentExpiresAt: string) => ({
+    gsi2pk: paymentKeys.openDepositPartition(shardOf(depositId, PAYMENT_INDEX_SHARDS)),
+    gsi2sk: `${intentExpiresAt}#${depositId}`,
+  }),
+  openDepositPartition: (n: number) => `DEPOSITSOPEN#${n}`,
+  openDepositShards: PAYMENT_INDEX_SHARDS,
+  providerRef: (provider: string, providerRef: string): Key => ({ pk: `PSPREF#${provider}#${providerRef}`, sk: 'PSPREF' }),
+  webhookEvent: (provider: string, eventId: string): Key => ({ pk: `PSPEVENT#${provider}#${eventId}`, sk: 'PSPEVENT' }),
+  withdrawal: (withdrawalId: string): Key => ({ pk: `WITHDRAWAL#${withdrawalId}`, sk: 'WITHDRAWAL' }),
+  clientWithdrawalsIndex: (clientId: string, createdAt: string, withdrawalId: string) => ({
+    gsi1pk: paymentKeys.clientWithdrawalsPartition(clientId),
+    gsi1sk: `${createdAt}#${withdrawalId}`,
+  }),
+  clientWithdrawalsPartition: (clientId: string) => `WITHDRAWALS#${clientId}`,
+  withdrawalStatusIndex: (status: string, statusAt: string, withdrawalId: string) => ({
+    gsi2pk: paymentKeys.withdrawalStatusPartition(status),
+    gsi2sk: `${statusAt}#${withdrawalId}`,
+  }),
+  withdrawalStatusPartition: (status: string) => `WITHDRAWALQ#${status}`,
+  refund: (refundId: string): Key => ({ pk: `REFUND#${refundId}`, sk: 'REFUND' }),
+  depositRefundsIndex: (depositId: string, createdAt: string, refundId: string) => ({
+    gsi1pk: paymentKeys.depositRefundsPartition(depositId),
+    gsi1sk: `${createdAt}#${refundId}`,
+  }),
+  depositRefundsPartition: (depositId: string) => `DEPOSITREFUNDS#${depositId}`,
+  chargeback: (chargebackId: string): Key => ({ pk: `CHARGEBACK#${chargebackId}`, sk: 'CHARGEBACK' }),
+  clientChargebacksIndex: (clientId: string, openedAt: string, chargebackId: string) => ({
+    gsi1pk: `CHARGEBACKS#${clientId}`,
+    gsi1sk: `${openedAt}#${chargebackId}`,
+  }),
+  paymentState: (clientId: string): Key => ({ pk: `PAYSTATE#${clientId}`, sk: 'PAYSTATE' }),
+  fundingSourcePartition: (clientId: string) => `FUNDSRC#${clientId}`,
+  fundingSource: (clientId: string, sourceId: string): Key => ({
+    pk: paymentKeys.fundingSourcePartition(clientId),
+    sk: `SRC#${sourceId}`,
+  }),
+  case: (caseId: string): Key => ({ pk: `CASE#${caseId}`, sk: 'CASE' }),
+  clientCasesIndex: (clientId: string, openedAt: string, caseId: string) => ({
+    gsi1pk: `CASES#${clientId}`,
+    gsi1sk: `${openedAt}#${caseId}`,
+  }),
+  caseStatusIndex: (status: string, openedAt: string, caseId: string) => ({
+    gsi2pk: paymentKeys.caseStatusPartition(status),
+    gsi2sk: `${openedAt}#${caseId}`,
+  }),
+  caseStatusPartition: (status: string) => `CASEQ#${status}`,
+  reconPartition: (runId: string) => `PSPRECON#${runId}`,
+  reconLine: (runId: string, n: number): Key => ({ pk: `PSPRECON#${runId}`, sk: `LINE#${padSeq(n)}` }),
+  reconLinePrefix: 'LINE#',
+} as const;

@@ -20,29 +20,29 @@ import {
 } from '#domain/payments/index.ts';
 
 describe('lifecycles move only forward along listed transitions', () => {
-  it('deposits: created -> pending -> succeeded -> refunded / charged_back; failures are final', () => {
+  it('deposits: created -> pending -> completed -> refunded / charged_back; failures are final', () => {
     expect(canTransition(DEPOSIT_TRANSITIONS, 'created', 'pending')).toBe(true);
-    expect(canTransition(DEPOSIT_TRANSITIONS, 'pending', 'succeeded')).toBe(true);
-    expect(canTransition(DEPOSIT_TRANSITIONS, 'succeeded', 'charged_back')).toBe(true);
-    expect(canTransition(DEPOSIT_TRANSITIONS, 'failed', 'succeeded')).toBe(false);
-    expect(canTransition(DEPOSIT_TRANSITIONS, 'succeeded', 'pending')).toBe(false);
+    expect(canTransition(DEPOSIT_TRANSITIONS, 'pending', 'completed')).toBe(true);
+    expect(canTransition(DEPOSIT_TRANSITIONS, 'completed', 'charged_back')).toBe(true);
+    expect(canTransition(DEPOSIT_TRANSITIONS, 'failed', 'completed')).toBe(false);
+    expect(canTransition(DEPOSIT_TRANSITIONS, 'completed', 'pending')).toBe(false);
     expect(DEPOSIT_STATUSES.filter(isTerminalDeposit)).toEqual(['failed', 'expired', 'refunded', 'charged_back']);
   });
 
-  it('withdrawals: requested -> (pending_review) -> approved -> processing -> paid; the hold is posted or voided at the end', () => {
-    expect(canTransition(WITHDRAWAL_TRANSITIONS, 'requested', 'pending_review')).toBe(true);
+  it('withdrawals: received -> (under_review) -> approved -> processing -> completed; the hold is posted or voided at the end', () => {
+    expect(canTransition(WITHDRAWAL_TRANSITIONS, 'received', 'under_review')).toBe(true);
     expect(canTransition(WITHDRAWAL_TRANSITIONS, 'approved', 'processing')).toBe(true);
-    expect(canTransition(WITHDRAWAL_TRANSITIONS, 'paid', 'failed')).toBe(false);
+    expect(canTransition(WITHDRAWAL_TRANSITIONS, 'completed', 'failed')).toBe(false);
     expect(canTransition(WITHDRAWAL_TRANSITIONS, 'processing', 'cancelled')).toBe(false);
-    expect(WITHDRAWAL_STATUSES.filter(isTerminalWithdrawal)).toEqual(['rejected', 'cancelled', 'paid', 'failed']);
+    expect(WITHDRAWAL_STATUSES.filter(isTerminalWithdrawal)).toEqual(['rejected', 'cancelled', 'completed', 'failed']);
     expect(Object.fromEntries(WITHDRAWAL_STATUSES.map((s) => [s, withdrawalHold(s)]))).toEqual({
-      requested: 'held',
-      pending_review: 'held',
+      received: 'held',
+      under_review: 'held',
       approved: 'held',
       processing: 'held',
       rejected: 'voided',
       cancelled: 'voided',
-      paid: 'posted',
+      completed: 'posted',
       failed: 'voided',
     });
   });
@@ -62,14 +62,14 @@ describe('lifecycles move only forward along listed transitions', () => {
   it('an unlisted transition is invalid_status_transition (409) with what is allowed', () => {
     let error: { code?: string; kind?: string; meta?: unknown } = {};
     try {
-      assertTransition('deposit', DEPOSIT_TRANSITIONS, 'failed', 'succeeded');
+      assertTransition('deposit', DEPOSIT_TRANSITIONS, 'failed', 'completed');
     } catch (e) {
       error = e as typeof error;
     }
     expect(error).toMatchObject({
       code: 'invalid_status_transition',
       kind: 'conflict',
-      meta: { kind: 'deposit', from: 'failed', to: 'succeeded', allowed: [] },
+      meta: { kind: 'deposit', from: 'failed', to: 'completed', allowed: [] },
     });
     expect(() => assertTransition('withdrawal', WITHDRAWAL_TRANSITIONS, 'approved', 'processing')).not.toThrow();
   });

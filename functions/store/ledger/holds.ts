@@ -35,6 +35,7 @@ import { formatAmount, type Money } from '#domain/money/index.ts';
 import { type AuditInput, commit, systemActor } from '../audit.ts';
 import { type CommitWrite, newItem, putNew } from '../items.ts';
 import { LEDGER_INDEX_SHARDS, ledgerKeys } from '../keys.ts';
+import type { OutboxEvent } from '../outbox.ts';
 import { accountFacts, MAX_ATTEMPTS, readShards, type ShardBalance, shardKey } from './accounts.ts';
 import { batchGet, big, int, jitter, keyId, optStr, queryAll, sleepMs } from './codec.ts';
 import {
@@ -48,6 +49,17 @@ import {
 } from './journals.ts';
 
 export const HOLD_ENTITY = 'hold';
+
+/**
+ * More work committed in the hold's own transaction: the state change of whatever owns the hold (a
+ * withdrawal moving to received / completed / cancelled) with its audit entries and events, so the
+ * money and the owner's status can never disagree. Called on every attempt with the commit time.
+ */
+export type HoldExtra = (
+  at: string,
+) =>
+  | Promise<{ writes: CommitWrite[]; audit: AuditInput[]; outbox: OutboxEvent[] }>
+  | { writes: CommitWrite[]; audit: AuditInput[]; outbox: OutboxEvent[] };
 
 export interface StoredHold extends Hold {
   shard: number;
@@ -159,6 +171,7 @@ export interface PlaceHoldInput {
   actor: AuditActor;
   requestId: string;
   clientId?: string | undefined;
+  extra?: HoldExtra;
 }
 
 async function holdAccount(accountId: string, shardOf: string): Promise<{ account: Account; shard: ShardBalance }> {
@@ -234,19 +247,24 @@ export async function placeHold(input: PlaceHoldInput): Promise<{ hold: StoredHo
       ),
       balanceUpdate(shard, next, at, race, hold.amount),
     ];
+    const extra = input.extra ? await input.extra(at) : { writes: [], audit: [], outbox: [] };
     try {
       await commit({
-        writes,
-        audit: {
-          actor: input.actor,
-          action: 'ledger.hold.placed',
-          entity: { type: HOLD_ENTITY, id: holdId },
-          clientId,
-          before: null,
-          after: snapshot(hold),
-          requestId: input.requestId,
-        },
+        writes: [...writes, ...extra.writes],
+        audit: [
+          {
+            actor: input.actor,
+            action: 'ledger.hold.placed',
+            entity: { type: HOLD_ENTITY, id: holdId },
+            clientId,
+            before: null,
+            after: snapshot(hold),
+            requestId: input.requestId,
+          },
+          ...extra.audit,
+        ],
         outbox: [
+          ...extra.outbox,
           {
             detailType: 'ledger.hold.placed',
             detail: {
@@ -274,7 +292,10 @@ export async function placeHold(input: PlaceHoldInput): Promise<{ hold: StoredHo
 }
 
 export interface PostHoldInput {
-  counterAccountId: string;
+  /** Where the held amount goes: one account, or `counterPostings` to split it. */
+  counterAccountId?: string;
+  /** Split destination (e.g. PSP clearing gets the net, fee income the fee); must sum to the hold's amount. */
+  counterPostings?: { accountId: string; amount: bigint }[];
   /** Default: hp_<holdId>. */
   journalId?: string;
   type?: JournalType;
@@ -286,6 +307,7 @@ export interface PostHoldInput {
   actor: AuditActor;
   requestId: string;
   clientId?: string;
+  extra?: HoldExtra;
 }
 
 /**
@@ -297,6 +319,13 @@ export async function postHold(holdId: string, input: PostHoldInput): Promise<{ 
   const first = await getHold(holdId);
   if (!first) throw notFound(holdId);
   const journalId = input.journalId ?? `hp_${holdId}`;
+  const counters =
+    input.counterPostings ?? (input.counterAccountId ? [{ accountId: input.counterAccountId, amount: first.amount }] : []);
+  if (counters.length === 0 || counters.reduce((sum, c) => sum + c.amount, 0n) !== first.amount) {
+    throw new DomainError('invalid_hold_posting', 'unprocessable', 'The counter postings must add up to the held amount', [], {
+      holdId,
+    });
+  }
   let closed: StoredHold | undefined;
   const { journal } = await executeJournal(
     {
@@ -305,7 +334,9 @@ export async function postHold(holdId: string, input: PostHoldInput): Promise<{ 
         type: input.type ?? 'hold_post',
         postings: [
           { accountId: first.accountId, amount: -first.amount, currency: first.currency },
-          { accountId: input.counterAccountId, amount: first.amount, currency: first.currency },
+          ...counters
+            .filter((c) => c.amount !== 0n)
+            .map((c) => ({ accountId: c.accountId, amount: c.amount, currency: first.currency })),
         ],
         reference: input.reference ?? first.reference,
         description: input.description,
@@ -327,10 +358,12 @@ export async function postHold(holdId: string, input: PostHoldInput): Promise<{ 
         balances.set(hold.accountId, release(b, hold.amount));
         closed = { ...after, shard: hold.shard };
         const race = new DomainError('concurrent_modification', 'conflict', 'The hold changed; retry');
+        const extra = input.extra ? await input.extra(at) : { writes: [], audit: [], outbox: [] };
         return {
           adjusted: new Set([hold.accountId]),
-          writes: [closeHoldWrite(hold, after, at, race)],
+          writes: [closeHoldWrite(hold, after, at, race), ...extra.writes],
           audit: [
+            ...extra.audit,
             {
               actor: input.actor,
               action: 'ledger.hold.posted',
@@ -342,6 +375,7 @@ export async function postHold(holdId: string, input: PostHoldInput): Promise<{ 
             } satisfies AuditInput,
           ],
           outbox: [
+            ...extra.outbox,
             {
               detailType: 'ledger.hold.posted',
               detail: { holdId, journalId, accountId: hold.accountId, clientId: hold.clientId },
@@ -357,7 +391,7 @@ export async function postHold(holdId: string, input: PostHoldInput): Promise<{ 
 async function closeHold(
   holdId: string,
   transition: (h: Hold, at: string) => Hold,
-  ctx: { actor: AuditActor; requestId: string; action: 'voided' | 'expired'; reason?: string },
+  ctx: { actor: AuditActor; requestId: string; action: 'voided' | 'expired'; reason?: string; extra?: HoldExtra | undefined },
 ): Promise<StoredHold> {
   for (let attempt = 0; ; attempt++) {
     const hold = await getHold(holdId);
@@ -368,20 +402,25 @@ async function closeHold(
     if (!s) throw notFound(holdId);
     const next = release(s, hold.amount);
     const race = new DomainError('concurrent_modification', 'conflict', 'The hold or balance changed; retry');
+    const extra = ctx.extra ? await ctx.extra(at) : { writes: [], audit: [], outbox: [] };
     try {
       await commit({
-        writes: [closeHoldWrite(hold, after, at, race), balanceUpdate(s, next, at, race)],
-        audit: {
-          actor: ctx.actor,
-          action: `ledger.hold.${ctx.action}`,
-          entity: { type: HOLD_ENTITY, id: holdId },
-          clientId: hold.clientId,
-          before: snapshot(hold),
-          after: snapshot(after),
-          reason: ctx.reason,
-          requestId: ctx.requestId,
-        },
+        writes: [closeHoldWrite(hold, after, at, race), balanceUpdate(s, next, at, race), ...extra.writes],
+        audit: [
+          {
+            actor: ctx.actor,
+            action: `ledger.hold.${ctx.action}`,
+            entity: { type: HOLD_ENTITY, id: holdId },
+            clientId: hold.clientId,
+            before: snapshot(hold),
+            after: snapshot(after),
+            reason: ctx.reason,
+            requestId: ctx.requestId,
+          },
+          ...extra.audit,
+        ],
         outbox: [
+          ...extra.outbox,
           { detailType: `ledger.hold.${ctx.action}`, detail: { holdId, accountId: hold.accountId, clientId: hold.clientId } },
         ],
         now: () => new Date(at),
@@ -397,7 +436,7 @@ async function closeHold(
 /** Releases a pending hold ('hold_not_pending' otherwise). */
 export async function voidHold(
   holdId: string,
-  input: { reason: string; actor: AuditActor; requestId: string },
+  input: { reason: string; actor: AuditActor; requestId: string; extra?: HoldExtra },
 ): Promise<StoredHold> {
   return closeHold(holdId, (h, at) => voidHoldTransition(h, input.reason, at), { ...input, action: 'voided' });
 }

@@ -24,6 +24,7 @@ export { ledgerDdb } from './codec.ts';
 export {
   expireHold,
   getHold,
+  type HoldExtra,
   type PlaceHoldInput,
   type PostHoldInput,
   placeHold,
