@@ -3,16 +3,17 @@
  * validated config file; everything that lists functions, routes, queues, rules, schedules and state
  * machines comes from functions/manifest.ts, which the local runtime reads too.
  */
-import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, NestedStack, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
 import * as manifest from '#functions/manifest.ts';
-import { Api } from './constructs/api.ts';
+import { Api, STAGE_NAME } from './constructs/api.ts';
 import { Data } from './constructs/data.ts';
 import { backofficeFunction, Functions } from './constructs/functions.ts';
 import { Identity } from './constructs/identity.ts';
 import { Messaging } from './constructs/messaging.ts';
 import { Monitoring } from './constructs/monitoring.ts';
+import { PspSecrets } from './constructs/psp-secrets.ts';
 import { Storage } from './constructs/storage.ts';
 import { Workflows } from './constructs/workflows.ts';
 
@@ -29,10 +30,16 @@ export class BackofficeStack extends Stack {
   readonly storage: Storage;
   readonly identity: Identity;
   readonly messaging: Messaging;
+  readonly pspSecrets: PspSecrets;
   readonly functions: Functions;
   readonly workflows: Workflows;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  /**
+   * The alarms live in a nested stack: with every function, route and alarm of the product the tenant
+   * stack passed CloudFormation's 500-resource limit (about two alarms per function).
+   */
+  readonly monitoringStack: NestedStack;
 
   constructor(scope: Construct, id: string, props: BackofficeStackProps) {
     super(scope, id, {
@@ -51,6 +58,7 @@ export class BackofficeStack extends Stack {
     });
     this.identity = new Identity(this, 'Identity', { tenant: cfg.tenant, brandName: cfg.brand.name });
     this.messaging = new Messaging(this, 'Messaging', { tenant: cfg.tenant, queues: manifest.queues });
+    this.pspSecrets = new PspSecrets(this, 'PspSecrets', { tenantConfig: cfg, key: this.data.key });
 
     this.functions = new Functions(this, 'Functions', {
       specs: manifest.functions,
@@ -61,6 +69,8 @@ export class BackofficeStack extends Stack {
       bus: this.messaging.bus,
       documentsBucket: this.storage.documentsBucket,
       auditBucket: this.storage.auditBucket,
+      settlementsBucket: this.storage.settlementsBucket,
+      pspSecrets: this.pspSecrets.byProvider,
       clientPool: this.identity.clientPool,
       clientPoolClientId: this.identity.clientPoolClient.userPoolClientId,
       staffPool: this.identity.staffPool,
@@ -93,7 +103,16 @@ export class BackofficeStack extends Stack {
       localstack: props.localstack ? { authorizer: this.localstackAuthorizer(cfg) } : undefined,
     });
 
-    this.monitoring = new Monitoring(this, 'Monitoring', {
+    // The sandbox PSP calls the API's own webhook route. Built from the API id, region and stage (not
+    // `api.url`, whose deployment depends on every integrated function: a cycle for a function that
+    // ever gets a route).
+    const webhookHost = props.localstack
+      ? `http://${this.api.api.restApiId}.execute-api.localhost.localstack.cloud:4566`
+      : `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    fn('psp-sandbox').addEnvironment('PSP_WEBHOOK_URL_SANDBOX', `${webhookHost}/${STAGE_NAME}/v1/webhooks/psp/sandbox`);
+
+    this.monitoringStack = new NestedStack(this, 'MonitoringStack', { description: `backoffice-${cfg.tenant}: alarms` });
+    this.monitoring = new Monitoring(this.monitoringStack, 'Monitoring', {
       tenant: cfg.tenant,
       alarmEmail: cfg.alarmEmail,
       functions: this.functions.byName,
@@ -110,6 +129,7 @@ export class BackofficeStack extends Stack {
       StaffUserPoolClientId: this.identity.staffPoolClient.userPoolClientId,
       DocumentsBucketName: this.storage.documentsBucket.bucketName,
       AuditBucketName: this.storage.auditBucket.bucketName,
+      SettlementsBucketName: this.storage.settlementsBucket.bucketName,
       TableName: this.data.table.tableName,
       EventBusName: this.messaging.bus.eventBusName,
       AlarmTopicArn: this.monitoring.topic.topicArn,

@@ -128,7 +128,13 @@ export class Api extends Construct {
     for (const { fn, route } of props.routes) {
       let integration = integrations.get(fn.name);
       if (!integration) {
-        integration = new LambdaIntegration(props.fn(fn.name), { proxy: true, allowTestInvoke: false });
+        // One invoke permission per function (scoped to this API's stage), not one per method: the tenant
+        // stack stays under CloudFormation's 500-resource limit as routes grow.
+        integration = new LambdaIntegration(props.fn(fn.name), {
+          proxy: true,
+          allowTestInvoke: false,
+          scopePermissionToMethod: false,
+        });
         integrations.set(fn.name, integration);
       }
       const pathParams = [...route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]!);

@@ -19,6 +19,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -59,6 +60,10 @@ export interface FunctionsProps {
   bus: IEventBus;
   documentsBucket: IBucket;
   auditBucket: IBucket;
+  /** PSP settlement reports (settlements:read / settlements:write). */
+  settlementsBucket: IBucket;
+  /** One secret per payment provider of the tenant (psp:secrets), by provider id. */
+  pspSecrets: ReadonlyMap<string, ISecret>;
   clientPool: UserPool;
   clientPoolClientId: string;
   staffPool: UserPool;
@@ -173,7 +178,6 @@ export class Functions extends Construct {
       CORS_ORIGINS: props.corsOrigins.join(','),
       KYC_ANALYZER: 'textract',
     };
-    for (const [name, queue] of props.queues) environment[`QUEUE_URL_${toEnvSuffix(name)}`] = queue.queueUrl;
     // Scheduled jobs are invoked asynchronously by EventBridge: a failed run is recorded as failed and
     // alarmed, never re-run by Lambda under a new run id (delivery retries are the rule target's).
     const scheduled = new Set(schedules.map((s) => s.function));
@@ -195,7 +199,7 @@ export class Functions extends Construct {
       this.byName.set(spec.name, fn);
       this.roles.set(spec.name, role);
       for (const permission of spec.permissions) {
-        if (!permission.startsWith('states:start:')) this.grant(spec.name, permission, role);
+        if (!permission.startsWith('states:start:')) this.grant(spec.name, permission, role, fn);
       }
     }
   }
@@ -232,9 +236,18 @@ export class Functions extends Construct {
     }
   }
 
-  private grant(name: string, permission: Permission, role: Role): void {
+  private grant(name: string, permission: Permission, role: Role, fn: NodejsFunction): void {
     const p = this.props;
     const tableIndexes = `Resource::${nagArnRef(p.table)}/index/*`;
+    if (permission.startsWith('queue:send:')) {
+      // SendMessage on that one queue, and its URL (QUEUE_URL_<NAME>, env.queueUrl) on this function only.
+      const queueName = permission.slice('queue:send:'.length);
+      const queue = p.queues.get(queueName);
+      if (!queue) throw new Error(`manifest: function ${name} asks for ${permission} but no queue is named ${queueName}`);
+      queue.grantSendMessages(role);
+      fn.addEnvironment(`QUEUE_URL_${toEnvSuffix(queueName)}`, queue.queueUrl);
+      return;
+    }
     switch (permission) {
       case 'table:read':
         p.table.grantReadData(role);
@@ -293,6 +306,41 @@ export class Functions extends Construct {
           `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket)}/*]`,
           'Appends NDJSON audit objects under date-partitioned keys; put only, Object Lock forbids overwrite or delete.',
         );
+        return;
+      case 'psp:secrets':
+        // Every provider's secret (a function may serve several providers), with PSP_SECRET_ARN_<PROVIDER>
+        // (functions/adapters/psp/secrets.ts).
+        for (const [provider, secret] of p.pspSecrets) {
+          secret.grantRead(role);
+          fn.addEnvironment(`PSP_SECRET_ARN_${toEnvSuffix(provider)}`, secret.secretArn);
+        }
+        return;
+      case 'settlements:read':
+        role.addToPolicy(
+          new PolicyStatement({
+            actions: ['s3:GetObject', 's3:GetObjectVersion'],
+            resources: [p.settlementsBucket.arnForObjects('*')],
+          }),
+        );
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [p.settlementsBucket.bucketArn] }));
+        p.dataKey.grant(role, 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket)}/*]`,
+          'Reads the settlement report objects of any provider and day (psp/<provider>/<date>/...), listed at run time.',
+        );
+        fn.addEnvironment('SETTLEMENTS_BUCKET', p.settlementsBucket.bucketName);
+        return;
+      case 'settlements:write':
+        // Put only: a settlement line is never deleted (the bucket is versioned).
+        role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [p.settlementsBucket.arnForObjects('*')] }));
+        p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket)}/*]`,
+          'Writes one settlement object per settled item under date-partitioned keys named at run time.',
+        );
+        fn.addEnvironment('SETTLEMENTS_BUCKET', p.settlementsBucket.bucketName);
         return;
       case 'userpool:admin:clients':
         role.addToPolicy(new PolicyStatement({ actions: COGNITO_ADMIN_ACTIONS, resources: [p.clientPool.userPoolArn] }));

@@ -1,7 +1,8 @@
 /**
  * S3: KYC documents (uploaded by the trader room with presigned POST), the Object Lock audit archive
  * (compliance mode: nobody, not even the root user, can shorten retention or delete a version early),
- * and a bucket for the two buckets' server access logs.
+ * the PSP settlement reports (psp/<provider>/<YYYY-MM-DD>/...: what the providers say they settled, read
+ * by the PSP reconciliation job), and a bucket for the other buckets' server access logs.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -28,6 +29,7 @@ export class Storage extends Construct {
   readonly logsBucket: Bucket;
   readonly documentsBucket: Bucket;
   readonly auditBucket: Bucket;
+  readonly settlementsBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -86,6 +88,28 @@ export class Storage extends Construct {
       serverAccessLogsPrefix: 'audit/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Settlement reports are financial records: kept (versioned) as long as the audit trail, overwritten
+    // versions for 90 days.
+    this.settlementsBucket = new Bucket(this, 'SettlementsBucket', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: props.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: this.logsBucket,
+      serverAccessLogsPrefix: 'settlements/',
+      lifecycleRules: [
+        {
+          expiration: Duration.days(365 * props.auditRetentionYears),
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     // CDK renders the retention in days (365 x years, which falls short of N calendar years by the leap
     // days); state it in years, exactly as the tenant file does.
     (this.auditBucket.node.defaultChild as CfnBucket).addPropertyOverride('ObjectLockConfiguration.Rule.DefaultRetention', {

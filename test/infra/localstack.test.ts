@@ -1,7 +1,7 @@
 /** `-c localstack=true`: what the free LocalStack edition lacks is swapped out, and nag still passes. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as manifest from '#functions/manifest.ts';
-import { methodsByRoute, resources, type Synth, synth } from './support.ts';
+import { functionLogicalId, methodsByRoute, resources, type Synth, synth } from './support.ts';
 
 let s: Synth;
 beforeAll(() => {
@@ -29,6 +29,14 @@ describe('localstack build', () => {
 
   it('adds exactly one function (the authorizer) to the manifest functions', () => {
     expect(Object.keys(resources(s.template, 'AWS::Lambda::Function'))).toHaveLength(manifest.functions.length + 1);
+  });
+
+  it("the sandbox PSP calls the webhook route through LocalStack's API Gateway host", () => {
+    const fn = resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, 'psp-sandbox')]!;
+    const url = JSON.stringify(
+      (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.PSP_WEBHOOK_URL_SANDBOX,
+    );
+    expect(url).toContain('.execute-api.localhost.localstack.cloud:4566/prod/v1/webhooks/psp/sandbox');
   });
 
   it('has zero unacknowledged cdk-nag findings', () => {

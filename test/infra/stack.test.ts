@@ -91,7 +91,7 @@ describe('buckets', () => {
 
   it('every bucket blocks public access, is retained and refuses plain HTTP', () => {
     const buckets = resources(s.template, 'AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(3);
+    expect(Object.keys(buckets)).toHaveLength(4);
     for (const b of Object.values(buckets)) {
       expect(b.DeletionPolicy).toBe('Retain');
       expect(b.Properties!.PublicAccessBlockConfiguration).toEqual({
@@ -102,7 +102,7 @@ describe('buckets', () => {
       });
     }
     const policies = Object.values(resources(s.template, 'AWS::S3::BucketPolicy'));
-    expect(policies).toHaveLength(3);
+    expect(policies).toHaveLength(4);
     for (const p of policies) {
       expect(JSON.stringify(p.Properties!.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
@@ -273,8 +273,17 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
       actions.some((a) => a.startsWith('cognito-idp:')),
       'userpool:admin',
     ).toBe(has('userpool:admin:clients') || has('userpool:admin:staff'));
-    expect(actions.includes('s3:PutObject'), 's3 put').toBe(has('documents:write') || has('audit-archive:write'));
-    expect(actions.includes('s3:GetObject'), 's3 get').toBe(has('documents:read') || has('audit-archive:read'));
+    expect(actions.includes('s3:PutObject'), 's3 put').toBe(
+      has('documents:write') || has('audit-archive:write') || has('settlements:write'),
+    );
+    expect(actions.includes('s3:GetObject'), 's3 get').toBe(
+      has('documents:read') || has('audit-archive:read') || has('settlements:read'),
+    );
+    expect(actions.includes('secretsmanager:GetSecretValue'), 'psp:secrets').toBe(has('psp:secrets'));
+    // Stream consumers also send to their own stream-failure DLQ (the event source's onFailure).
+    expect(actions.includes('sqs:SendMessage'), 'queue:send').toBe(
+      spec.permissions.some((p) => p.startsWith('queue:send:')) || spec.stream !== undefined,
+    );
     expect(actions.includes('ses:SendEmail'), 'email:send').toBe(has('email:send'));
     expect(
       actions.some((a) => a.startsWith('textract:')),
@@ -322,7 +331,7 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
 
 describe('monitoring', () => {
   it('every function has an Errors and a Throttles alarm', () => {
-    const alarms = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    const alarms = Object.values(s.alarms);
     for (const name of manifest.functions.map((f) => f.name)) {
       const ref = { Name: 'FunctionName', Value: { Ref: functionLogicalId(s.template, name) } };
       for (const metric of ['Errors', 'Throttles']) {
@@ -335,12 +344,21 @@ describe('monitoring', () => {
   });
 
   it('alarms for API 5XX and DynamoDB throttles go to an encrypted topic', () => {
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WriteThrottleEvents', Namespace: 'AWS/DynamoDB' });
-    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    for (const a of Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))) {
-      expect(a.Properties!.AlarmActions).toHaveLength(1);
+    s.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
+    s.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'WriteThrottleEvents',
+      Namespace: 'AWS/DynamoDB',
+    });
+    s.monitoringTemplate.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const a of Object.values(s.alarms)) {
+      expect(a.AlarmActions).toHaveLength(1);
     }
+  });
+
+  it('the tenant stack stays under CloudFormation limits (500 resources; the alarms in a nested stack)', () => {
+    expect(Object.keys(s.template.toJSON().Resources).length).toBeLessThanOrEqual(500);
+    expect(Object.keys(s.monitoringTemplate.toJSON().Resources).length).toBeLessThanOrEqual(500);
+    expect(Object.keys(s.monitoringTemplate.toJSON().Parameters ?? {}).length).toBeLessThanOrEqual(200);
   });
 });
 
@@ -357,11 +375,9 @@ describe('audit, outbox and email safeguards', () => {
     ['OutboxEventsRepublished', 'job-outbox-sweeper'],
   ])('alarms on %s > 0 (%s), on the namespace and service dimension Powertools emits', (metricName, fn) => {
     const vars = envOf(fn);
-    const matching = Object.values(resources(s.template, 'AWS::CloudWatch::Alarm'))
-      .map((a) => a.Properties!)
-      .filter((a) => a.MetricName === metricName);
+    const matching = Object.values(s.alarms).filter((a) => a.MetricName === metricName);
     expect(matching).toHaveLength(1);
-    const [topicId] = Object.keys(resources(s.template, 'AWS::SNS::Topic'));
+    const [topicId] = Object.keys(resources(s.monitoringTemplate, 'AWS::SNS::Topic'));
     expect(matching[0]).toMatchObject({
       Namespace: vars.POWERTOOLS_METRICS_NAMESPACE,
       Dimensions: [{ Name: 'service', Value: vars.POWERTOOLS_SERVICE_NAME }],
@@ -443,10 +459,113 @@ describe('outputs', () => {
       'StaffUserPoolClientId',
       'DocumentsBucketName',
       'AuditBucketName',
+      'SettlementsBucketName',
       'TableName',
       'EventBusName',
     ]) {
       expect(outputs).toContain(o);
+    }
+  });
+});
+
+describe('payments: PSP secrets, settlements bucket and the sandbox provider', () => {
+  const fnProps = (name: string) =>
+    resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!.Properties!;
+  const envOf = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+  const roleOf = (name: string) => (fnProps(name).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  const statementsOf = (name: string) =>
+    Object.values(resources(s.template, 'AWS::IAM::Policy'))
+      .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleOf(name)))
+      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+  const withAction = (name: string, action: string) =>
+    statementsOf(name).filter((st) => ([] as unknown[]).concat(st.Action).includes(action));
+  const secretsByName = () =>
+    Object.entries(resources(s.template, 'AWS::SecretsManager::Secret')).filter(([, r]) => r.Properties!.Name !== undefined);
+  const providers = [...new Set((demo.payments.methods as { provider: string }[]).map((m) => m.provider))];
+  const bucketId = () =>
+    Object.keys(resources(s.template, 'AWS::S3::Bucket')).find((id) => id.startsWith('StorageSettlementsBucket'))!;
+
+  it("one secret per provider of the tenant's methods, named per tenant, KMS-encrypted, in the shape secrets.ts reads", () => {
+    const named = secretsByName();
+    expect(named.map(([, r]) => r.Properties!.Name).sort()).toEqual(providers.map((p) => `backoffice/demo/psp/${p}`).sort());
+    for (const [, r] of named) {
+      expect(r.DeletionPolicy).toBe('Retain');
+      expect(r.Properties!.KmsKeyId).toBeDefined();
+      // {"webhookSecrets":["<generated at deployment>"]}: the value is a dynamic reference, never in the template.
+      const value = JSON.stringify(r.Properties!.SecretString);
+      expect(value).toContain('{\\"webhookSecrets\\":[\\"');
+      expect(value).toContain('{{resolve:secretsmanager:');
+    }
+    for (const [, r] of Object.entries(resources(s.template, 'AWS::SecretsManager::Secret'))) {
+      if (r.Properties!.Name === undefined) expect(r.Properties!.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    }
+  });
+
+  it.each(manifest.functions.map((f) => [f.name, f] as const))(
+    '%s: PSP secret ARN and read access exactly when it holds psp:secrets',
+    (name, spec) => {
+      const has = spec.permissions.includes('psp:secrets');
+      const vars = envOf(name);
+      for (const provider of providers) expect(Object.hasOwn(vars, `PSP_SECRET_ARN_${provider.toUpperCase()}`)).toBe(has);
+      const reads = withAction(name, 'secretsmanager:GetSecretValue');
+      expect(reads.length > 0).toBe(has);
+      const [providerSecretId] = secretsByName()[0]!;
+      for (const st of reads) expect(st.Resource).toEqual({ Ref: providerSecretId });
+    },
+  );
+
+  it('settlements bucket: KMS, versioned, access-logged, with a lifecycle', () => {
+    const b = resources(s.template, 'AWS::S3::Bucket')[bucketId()]!.Properties!;
+    expect(b.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(JSON.stringify(b.BucketEncryption)).toContain('aws:kms');
+    expect(b.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'settlements/' });
+    expect((b.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules[0]).toMatchObject({
+      Status: 'Enabled',
+      ExpirationInDays: 365 * demo.audit.retentionYears,
+      NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
+  });
+
+  it.each(manifest.functions.map((f) => [f.name, f] as const))(
+    '%s: SETTLEMENTS_BUCKET and settlement object access exactly as its settlements:* permissions say',
+    (name, spec) => {
+      const read = spec.permissions.includes('settlements:read');
+      const write = spec.permissions.includes('settlements:write');
+      expect(envOf(name).SETTLEMENTS_BUCKET ? 'set' : 'unset').toBe(read || write ? 'set' : 'unset');
+      if (read || write) expect(envOf(name).SETTLEMENTS_BUCKET).toEqual({ Ref: bucketId() });
+      const onBucket = (action: string) =>
+        withAction(name, action).some((st) => JSON.stringify(st.Resource).includes(`"${bucketId()}"`));
+      expect(onBucket('s3:GetObject'), 'get').toBe(read);
+      expect(onBucket('s3:ListBucket'), 'list').toBe(read);
+      expect(onBucket('s3:PutObject'), 'put').toBe(write);
+    },
+  );
+
+  it('psp-sandbox: writes settlements, reads its secret, and calls the API stage webhook route (no api.url cycle)', () => {
+    expect(manifest.functionByName('psp-sandbox').permissions).toEqual(['psp:secrets', 'settlements:write']);
+    const url = JSON.stringify(envOf('psp-sandbox').PSP_WEBHOOK_URL_SANDBOX);
+    const [apiId] = Object.keys(resources(s.template, 'AWS::ApiGateway::RestApi'));
+    expect(url).toContain(`{"Ref":"${apiId}"}`);
+    expect(url).toContain('.execute-api.');
+    expect(url).toContain('/prod/v1/webhooks/psp/sandbox');
+    expect(url).not.toContain('Deployment');
+  });
+
+  it('queue:send grants SendMessage on that queue only', () => {
+    for (const spec of manifest.functions) {
+      const sends = spec.permissions.filter((p) => p.startsWith('queue:send:')).map((p) => p.slice('queue:send:'.length));
+      // Work queues of the manifest only (a stream consumer's failure DLQ is `MessagingDlq...`).
+      const targets = withAction(spec.name, 'sqs:SendMessage')
+        .map((st) => JSON.stringify(st.Resource))
+        .filter((t) => t.includes('"MessagingQueue'));
+      expect(targets, spec.name).toHaveLength(sends.length);
+      for (const q of sends) {
+        expect(
+          targets.some((t) => t.includes(`"MessagingQueue${q.replace(/[^A-Za-z0-9]/g, '')}`)),
+          `${spec.name} -> ${q}`,
+        ).toBe(true);
+      }
     }
   });
 });

@@ -13,6 +13,13 @@ export const cdkJsonContext: Record<string, unknown> = JSON.parse(readFileSync(j
 
 export interface Synth extends BackofficeApp {
   template: Template;
+  /** The nested monitoring stack's template (the alarms and their topic). */
+  monitoringTemplate: Template;
+  /**
+   * The nested stack's alarms (logical id -> properties) with each reference to a parameter replaced by
+   * what the parent passes in, so they compare with the parent template's logical ids.
+   */
+  alarms: Record<string, Record<string, unknown>>;
   /** cdk-nag AwsSolutions violations that were not acknowledged. */
   nagViolations: { ruleName: string; severity: string; paths: string[] }[];
 }
@@ -24,6 +31,8 @@ export function synth(context: Record<string, unknown> = {}, options: CreateAppO
   return {
     ...built,
     template,
+    monitoringTemplate: Template.fromStack(built.stack.monitoringStack),
+    alarms: resolvedAlarms(template, Template.fromStack(built.stack.monitoringStack)),
     nagViolations: report.violations.map((v) => ({
       ruleName: v.ruleName,
       severity: v.severity ?? 'error',
@@ -78,4 +87,27 @@ export function methodsByRoute(template: Template): Map<string, Record<string, u
     out.set(`${m.Properties!.HttpMethod} ${path}`, m.Properties!);
   }
   return out;
+}
+
+/** The nested monitoring stack's alarms with its parameters resolved to the parent's values. */
+function resolvedAlarms(parent: Template, nested: Template): Record<string, Record<string, unknown>> {
+  const params: Record<string, unknown> = {};
+  for (const st of Object.values(resources(parent, 'AWS::CloudFormation::Stack'))) {
+    Object.assign(params, (st.Properties?.Parameters as Record<string, unknown> | undefined) ?? {});
+  }
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.Ref === 'string' && Object.keys(o).length === 1 && o.Ref in params) return params[o.Ref];
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+    }
+    return v;
+  };
+  return Object.fromEntries(
+    Object.entries(resources(nested, 'AWS::CloudWatch::Alarm')).map(([id, a]) => [
+      id,
+      resolve(a.Properties) as Record<string, unknown>,
+    ]),
+  );
 }
