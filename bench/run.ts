@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger, kyc, size (default: all). Set BENCH_OPS to change the operations per figure.
+ * Suites: http, audit, ledger, kyc, payments, size (default: all). Set BENCH_OPS to change the operations per figure.
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -10,7 +10,7 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'kyc', 'size'];
+const all = ['http', 'audit', 'ledger', 'kyc', 'payments', 'size'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all;
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -27,6 +27,7 @@ try {
   if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
   // Imported after the runtime set the environment (log level, endpoints) its handler modules read at load.
   if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
+  if (rt && suites.includes('payments')) await (await import('./suites/payments.ts')).paymentsSuite();
   if (suites.includes('size')) printSizes(await bundleSizes());
 } finally {
   await rt?.stop();

@@ -363,7 +363,7 @@ export const functions: readonly FunctionSpec[] = [
     entry: 'functions/workers/psp-sandbox.ts',
     description:
       'The sandbox payment provider: settles, fails or leaves pending each request by its amount and calls the signed webhook',
-    permissions: ['psp:secrets'],
+    permissions: ['psp:secrets', 'settlements:write'],
     timeoutSeconds: 30,
   },
   {

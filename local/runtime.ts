@@ -7,6 +7,7 @@
  * Handlers see the same environment variables as in Lambda; AWS_ENDPOINT_URL points their SDK
  * clients at the emulator (docs/decisions/0001-local-aws-emulator.md).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -128,7 +129,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     admin.destroy();
 
     // 2. The environment every handler reads (the same names infra/ sets on each Lambda).
-    const buckets = { documents: `${tenant}-documents`, audit: `${tenant}-audit` };
+    const buckets = { documents: `${tenant}-documents`, audit: `${tenant}-audit`, settlements: `${tenant}-settlements` };
     Object.assign(process.env, {
       STAGE: 'local',
       // Documents are JSON in the sandbox format (README, test/fixtures/kyc): no Textract locally.
@@ -139,6 +140,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       EVENT_BUS_NAME: `backoffice-${tenant}`,
       DOCUMENTS_BUCKET: buckets.documents,
       AUDIT_BUCKET: buckets.audit,
+      SETTLEMENTS_BUCKET: buckets.settlements,
       USER_POOL_ID: LOCAL_POOLS.clients.id,
       USER_POOL_CLIENT_ID: LOCAL_POOLS.clients.clientId,
       STAFF_USER_POOL_ID: LOCAL_POOLS.staff.id,
@@ -155,6 +157,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     delete process.env.AWS_PROFILE;
+    // PSP webhook secrets (functions/adapters/psp/secrets.ts): one random secret per provider the tenant
+    // uses, generated at each start unless the environment already holds one (tests pin their own).
+    for (const provider of new Set(config.payments.methods.map((m) => m.provider))) {
+      process.env[`PSP_WEBHOOK_SECRETS_${toEnvSuffix(provider)}`] ||= randomBytes(32).toString('hex');
+    }
     setTenantConfig(config);
 
     // 3. The emulated AWS services, wired from the manifest.
@@ -177,7 +184,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(() => emulator.close());
     awsUrl = emulator.url;
     process.env.AWS_ENDPOINT_URL = awsUrl;
-    for (const [name, url] of Object.entries(sqs.urls())) process.env[`QUEUE_URL_${toEnvSuffix(name)}`] = url;
+    // Queue URLs on the emulator's own host: the SQS client sends to the QueueUrl's host (useQueueUrlAsEndpoint),
+    // and the emulator finds the queue by the URL's last segment.
+    for (const [name, url] of Object.entries(sqs.urls())) {
+      process.env[`QUEUE_URL_${toEnvSuffix(name)}`] = url.replace(/^https?:\/\/[^/]+/, awsUrl);
+    }
     Object.assign(process.env, states.envVars());
 
     // 4. The table stream: outbox relay and audit archiver.
@@ -198,6 +209,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       ...(opts.logRequests ? { log: (line: string) => console.log(`[api] ${line}`) } : {}),
     });
     stops.push(() => gateway.close());
+    // The sandbox PSP (functions/workers/psp-sandbox.ts) calls the API's own webhook route; handlers read
+    // the variable at call time, so setting it once the gateway listens is early enough.
+    process.env.PSP_WEBHOOK_URL_SANDBOX = `${gateway.url}/v1/webhooks/psp/sandbox`;
 
     if (ephemeral) stops.unshift(() => rm(dataDir, { recursive: true, force: true }));
 

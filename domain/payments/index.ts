@@ -7,6 +7,8 @@ export * from './catalog.ts';
 export * from './fees.ts';
 export * from './methods.ts';
 export type * from './ports.ts';
+export * from './reasons.ts';
 export * from './regions.ts';
 export * from './sandbox.ts';
 export * from './status.ts';
+export * from './withdrawal-checks.ts';

@@ -23,6 +23,7 @@ import { IDEMPOTENCY_TTL_SECONDS } from '#middleware/idempotency.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import * as adjustments from './adjustments.ts';
 import * as audit from './audit.ts';
+import * as deposits from './deposits.ts';
 import * as health from './health.ts';
 import * as jobs from './jobs.ts';
 import * as kyc from './kyc.ts';
@@ -31,16 +32,22 @@ import * as ledgerAdmin from './ledger-admin.ts';
 import * as me from './me.ts';
 import * as onboarding from './onboarding.ts';
 import * as paymentMethods from './payment-methods.ts';
+import * as paymentsAdmin from './payments-admin.ts';
+import * as pspReconciliation from './psp-reconciliation.ts';
+import * as pspWebhooks from './psp-webhooks.ts';
 import * as registrations from './registrations.ts';
 import * as sessions from './sessions.ts';
 import * as staff from './staff.ts';
 import * as transfers from './transfers.ts';
 import * as wallets from './wallets.ts';
+import * as withdrawals from './withdrawals.ts';
+import * as withdrawalsAdmin from './withdrawals-admin.ts';
 
 /** Every API module (functions/api/*.ts): each exports `routes`. */
 export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   adjustments,
   audit,
+  deposits,
   health,
   jobs,
   kyc,
@@ -49,11 +56,16 @@ export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   me,
   onboarding,
   paymentMethods,
+  paymentsAdmin,
+  pspReconciliation,
+  pspWebhooks,
   registrations,
   sessions,
   staff,
   transfers,
   wallets,
+  withdrawals,
+  withdrawalsAdmin,
 ];
 
 export const FieldErrorSchema = z.object({

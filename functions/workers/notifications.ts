@@ -11,6 +11,11 @@
  *                                 the reasons and the named files, with the client-safe reasons)
  * - 'kyc.document_expiring'    -> kyc_document_expiring (the date and the days left)
  * - 'kyc.expired'              -> kyc_expired (renew the verification; trading/withdrawals may be limited)
+ * - 'payment.deposit.completed'   -> deposit_completed (the amount credited: the net)
+ * - 'payment.deposit.failed'      -> deposit_failed (the amount, the reason's client text, try again)
+ * - 'payment.withdrawal.completed' -> withdrawal_completed (the amount, what is paid out, the fee)
+ * - 'payment.withdrawal.rejected' / 'payment.withdrawal.failed' -> withdrawal_rejected / withdrawal_failed
+ *                                 (the reason's client text, the funds are available again)
  *
  * Invariants:
  * - idempotent per domain event: the dedupe id is detail.eventId (the outbox eventId, stable
@@ -19,12 +24,20 @@
  * - a malformed envelope, a detail missing a field its email needs, or a missing client fails its
  *   record (retried, then DLQ)
  * - reason codes reach the email only through the templates' client-safe messages (domain/kyc
- *   clientReasons): confidential codes never appear in an email
+ *   clientReasons; for payments domain/payments/reasons.ts via payment-templates.ts): confidential
+ *   codes never appear in an email
+ * - payment amounts are the event's decimal strings (checked to be decimal strings), never floats
  * - partial batch failures via Powertools batch processing; no PII in logs (ids, template, status only)
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emailSender } from '#adapters/email/index.ts';
+import {
+  depositCompletedEmail,
+  depositFailedEmail,
+  withdrawalCompletedEmail,
+  withdrawalNotCompletedEmail,
+} from '#adapters/email/payment-templates.ts';
 import type { EmailMessage } from '#adapters/email/port.ts';
 import {
   type EmailBaseInput,
@@ -154,6 +167,55 @@ async function kycExpired(e: EventEnvelope): Promise<void> {
   await send(e, clientId, kycExpiredEmail({ ...base, identityExpiresOn }));
 }
 
+const DECIMAL = /^\d+(\.\d+)?$/;
+const CURRENCY = /^[A-Z0-9]{3,5}$/;
+
+/** A decimal amount string of the event (never parsed into a float). */
+function amountField(e: EventEnvelope, field: string): string {
+  const v = stringField(e, field);
+  if (!DECIMAL.test(v)) throw malformed(e, field);
+  return v;
+}
+
+function currencyField(e: EventEnvelope): string {
+  const v = stringField(e, 'currency');
+  if (!CURRENCY.test(v)) throw malformed(e, 'currency');
+  return v;
+}
+
+const optionalReason = (e: EventEnvelope) =>
+  typeof e.detail.reason === 'string' && e.detail.reason !== '' ? e.detail.reason : undefined;
+
+async function depositCompleted(e: EventEnvelope): Promise<void> {
+  const amount = amountField(e, 'amount');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, depositCompletedEmail({ ...base, amount, currency }));
+}
+
+async function depositFailed(e: EventEnvelope): Promise<void> {
+  const amount = amountField(e, 'gross');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, depositFailedEmail({ ...base, amount, currency, reason: optionalReason(e) }));
+}
+
+async function withdrawalCompleted(e: EventEnvelope): Promise<void> {
+  const amount = amountField(e, 'amount');
+  const net = amountField(e, 'net');
+  const fee = amountField(e, 'fee');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, withdrawalCompletedEmail({ ...base, amount, net, fee, currency }));
+}
+
+const withdrawalNotCompleted = (outcome: 'rejected' | 'failed') => async (e: EventEnvelope) => {
+  const amount = amountField(e, 'amount');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, withdrawalNotCompletedEmail({ ...base, amount, currency, reason: optionalReason(e), outcome }));
+};
+
 const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
   'client.registered': clientRegistered,
   'kyc.approved': kycApproved,
@@ -161,6 +223,11 @@ const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
   'kyc.documents_requested': kycDocumentsRequested,
   'kyc.document_expiring': kycDocumentExpiring,
   'kyc.expired': kycExpired,
+  'payment.deposit.completed': depositCompleted,
+  'payment.deposit.failed': depositFailed,
+  'payment.withdrawal.completed': withdrawalCompleted,
+  'payment.withdrawal.rejected': withdrawalNotCompleted('rejected'),
+  'payment.withdrawal.failed': withdrawalNotCompleted('failed'),
 };
 
 async function recordHandler(record: SQSRecord): Promise<void> {

@@ -74,7 +74,15 @@ describe('a valid payments section parses with defaults', () => {
   });
 
   it('a tenant without payments has no methods; a method gets empty fee maps, no exclusions, no order', () => {
-    expect(parseTenantConfig(base).payments).toEqual({ methods: [] });
+    const payments = parseTenantConfig(base).payments;
+    expect(payments.methods).toEqual([]);
+    expect(payments.deposits).toEqual({ intentTtlMinutes: 60, wireIntentTtlHours: 168 });
+    expect(payments.withdrawals).toMatchObject({
+      autoApproveMax: {},
+      largeAmount: {},
+      reviewTimeoutDays: 14,
+      payoutTimeoutHours: 72,
+    });
     const m = parseTenantConfig(tenant(method())).payments.methods[0]!;
     expect(m.fees.deposit).toEqual({ fixed: {}, percentBps: 250, minimum: {}, maximum: {} });
     expect(m.fees.withdrawal).toBeUndefined();

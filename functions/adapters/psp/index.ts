@@ -7,9 +7,11 @@
  */
 import type { PspPort } from '#domain/payments/ports.ts';
 import { sandboxPsp } from './sandbox.ts';
+import { stripePsp } from './stripe.ts';
 
 const factories: Record<string, () => PspPort> = {
   sandbox: sandboxPsp,
+  stripe: () => stripePsp(),
 };
 
 const overrides = new Map<string, PspPort>();

@@ -10,6 +10,9 @@
  *   it accounts for (deposit settlement, refund, withdrawal completion, chargeback), never alone
  * - counters are DynamoDB Numbers of minor units changed with ADD (atomic, no lost update) and read
  *   exactly through the ledger's wrapped-number client; they are never floats
+ * - the pre-verification counter holds what is reserved by open intents plus what completed before
+ *   verification; it is reserved conditioned on the limit (reservePreVerification) in the deposit's
+ *   creation transaction and released when the deposit fails or expires
  * - the first deposit is claimed with a condition (attribute_not_exists(firstDepositId)): of two
  *   concurrent first deposits exactly one commit succeeds; the other fails with first_deposit_taken
  *   and its caller re-reads and retries as a non-first deposit
@@ -201,6 +204,44 @@ export function paymentStateOnDeposit(
     ...(change.first
       ? { conditionFailedError: new DomainError('first_deposit_taken', 'conflict', 'Another deposit completed first; retry') }
       : {}),
+  };
+}
+
+/**
+ * Reserves `minor` of the pre-verification allowance for a new deposit intent, in the SAME transaction
+ * that creates the deposit: the counter grows only while it is at most `cap` (= limit - minor) before the
+ * change, so concurrent intents can never take the total above the limit; a failed condition is
+ * pre_verification_limit_exceeded (422). The reservation stays counted when the deposit completes and
+ * is released (releasePreVerification) when it fails or expires.
+ */
+export function reservePreVerification(clientId: string, r: { minor: bigint; currency: string; cap: bigint }): CommitWrite {
+  return {
+    Update: {
+      Key: paymentKeys.paymentState(clientId),
+      UpdateExpression: 'SET #type = :type, clientId = :c ADD #pv :n',
+      ConditionExpression: 'attribute_not_exists(#pv) OR #pv <= :cap',
+      ExpressionAttributeNames: { '#type': 'type', '#pv': currencyAttr(PV, r.currency) },
+      ExpressionAttributeValues: { ':type': paymentKeys.paymentStateType, ':c': clientId, ':n': r.minor, ':cap': r.cap },
+    },
+    conditionFailedError: new DomainError(
+      'pre_verification_limit_exceeded',
+      'unprocessable',
+      'This deposit would exceed what may be deposited before verification',
+      [{ field: 'amount', code: 'pre_verification_limit_exceeded', message: 'exceeds the pre-verification limit' }],
+    ),
+  };
+}
+
+/** Gives back a reservation of a deposit that failed or expired (the counter exists: the reservation made it). */
+export function releasePreVerification(clientId: string, r: { minor: bigint; currency: string }): CommitWrite {
+  return {
+    Update: {
+      Key: paymentKeys.paymentState(clientId),
+      UpdateExpression: 'ADD #pv :n',
+      ConditionExpression: 'attribute_exists(#pv)',
+      ExpressionAttributeNames: { '#pv': currencyAttr(PV, r.currency) },
+      ExpressionAttributeValues: { ':n': -r.minor },
+    },
   };
 }
 

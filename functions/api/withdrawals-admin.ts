@@ -1,0 +1,245 @@
+/**
+ * The withdrawal review queue for the back office: GET /v1/admin/withdrawals?status= (finance,
+ * compliance, admin), GET /v1/admin/withdrawals/{withdrawalId} (the same) and
+ * POST /v1/admin/withdrawals/{withdrawalId}/decision (finance or compliance). Thin: validate, authorise,
+ * call the store (functions/store/payments/withdrawals.ts), render.
+ *
+ * Invariants:
+ * - the queue lists one status (default under_review; any other name is 400 invalid_status) oldest
+ *   first by the time the withdrawal entered it, paginated; each row names its failing checks with their
+ *   reasons (raw codes: staff see confidential AML codes) and its age in that status
+ * - the detail shows the staff view (checks with evidence, review, payout, hold, destination account),
+ *   the client's identity summary, funding sources with what each is still owed back, recent deposits
+ *   for context and the wallet's balance (ledger, available, held)
+ * - a decision is checked before anything is written: strict body (400 validation_failed), reject
+ *   needs a catalogue reason (400 reason_required / unknown_rejection_reason / note_required; 403
+ *   reason_not_allowed_for_role), the withdrawal must wait for a decision (404 withdrawal_not_found; 409
+ *   withdrawal_not_under_review, also for the loser of two concurrent decisions). The store records it
+ *   in one commit with its audit entry, then answers the waiting execution; the task token never leaves
+ *   the server
+ * - role checks are the middleware's: clients, partners and other staff get 403 forbidden_role; admins
+ *   read the queue but cannot decide
+ */
+import * as z from 'zod';
+import { formatMoney } from '#domain/money/index.ts';
+import { findMethod, labelFor } from '#domain/payments/methods.ts';
+import { WITHDRAWAL_REJECTION_REASONS } from '#domain/payments/reasons.ts';
+import { WITHDRAWAL_STATUSES, type WithdrawalStatus } from '#domain/payments/status.ts';
+import type { Role } from '#functions/manifest.ts';
+import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
+import { tenantConfig } from '#shared/tenant.ts';
+import { actorFrom } from '#store/audit.ts';
+import { getClientProfile } from '#store/clients.ts';
+import { getBalance } from '#store/ledger/accounts.ts';
+import { cursorParam, limitParam } from '#store/pagination.ts';
+import { listFundingSources } from '#store/payments/client-state.ts';
+import { depositView, listClientDeposits } from '#store/payments/deposits.ts';
+import type { WithdrawalItem } from '#store/payments/types.ts';
+import {
+  decideWithdrawal,
+  getWithdrawal,
+  listWithdrawalsByStatus,
+  withdrawalNotFound,
+  withdrawalView,
+} from '#store/payments/withdrawals.ts';
+import { FundingSourceView, fundingSourceViews, WithdrawalParams, WithdrawalViewSchema } from './withdrawals.ts';
+
+const READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
+const DECIDERS: readonly Role[] = ['finance', 'compliance'];
+/** Completed deposits shown with a withdrawal for context. */
+export const RECENT_DEPOSITS = 10;
+
+// ------------------------------------------------------------------------------------------------ schemas
+
+export const QueueQuery = z.strictObject({
+  status: z
+    .string()
+    .max(32)
+    .refine((s) => (WITHDRAWAL_STATUSES as readonly string[]).includes(s), {
+      message: `status must be one of ${WITHDRAWAL_STATUSES.join(', ')}`,
+      params: { code: 'invalid_status' },
+    })
+    .transform((s) => s as WithdrawalStatus)
+    .default('under_review'),
+  limit: limitParam(100, 50),
+  cursor: cursorParam.optional(),
+});
+
+export const DecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  /** Reject: a code of WITHDRAWAL_REJECTION_REASONS. */
+  reason: z.string().min(1).max(64).optional(),
+  note: z.string().trim().min(1).max(2000).optional(),
+});
+
+const MoneyOut = z.object({ amount: z.string(), currency: z.string() });
+
+const QueueItem = z.object({
+  withdrawalId: z.string(),
+  clientId: z.string(),
+  status: z.string(),
+  method: z.object({ id: z.string(), kind: z.string(), label: z.string() }),
+  gross: MoneyOut,
+  fee: MoneyOut,
+  net: MoneyOut,
+  destination: z.string(),
+  createdAt: z.string(),
+  statusSince: z.string(),
+  ageMinutes: z.number().int(),
+  failingChecks: z.array(z.object({ check: z.string(), reason: z.string() })),
+  reviewDeadline: z.string().optional().meta({ description: 'Under review: undecided by then, the request fails' }),
+  decision: z.enum(['approve', 'reject']).optional().meta({ description: 'Recorded, not yet carried out' }),
+});
+
+const Detail = z.object({
+  withdrawal: WithdrawalViewSchema.extend({ clientId: z.string(), checks: z.array(z.unknown()) }),
+  queue: QueueItem.pick({ statusSince: true, ageMinutes: true, failingChecks: true, reviewDeadline: true }),
+  client: z
+    .object({ clientId: z.string(), firstName: z.string(), lastName: z.string(), country: z.string(), kycStatus: z.string() })
+    .nullable(),
+  wallet: z.object({ walletId: z.string(), balance: MoneyOut, available: MoneyOut, held: MoneyOut }),
+  fundingSources: z.array(FundingSourceView),
+  recentDeposits: z.array(z.record(z.string(), z.unknown())),
+  rejectionReasons: z.array(z.object({ code: z.string(), needsNote: z.boolean(), roles: z.array(z.string()) })),
+});
+
+// ------------------------------------------------------------------------------------------------ views
+
+const minutesSince = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 60_000));
+
+/** What the queue shows of a withdrawal: failing checks, time in its status, review deadline. */
+export function queueView(w: WithdrawalItem, locale: string, now = new Date()): z.infer<typeof QueueItem> {
+  const cfg = tenantConfig();
+  const method = findMethod(cfg, w.methodId);
+  const statusSince = w.timeline.at(-1)?.at ?? w.createdAt;
+  const reviewFrom = w.review?.openedAt ?? statusSince;
+  return {
+    withdrawalId: w.withdrawalId,
+    clientId: w.clientId,
+    status: w.status,
+    method: { id: w.methodId, kind: w.methodKind, label: method ? labelFor(method, locale, cfg.defaultLocale) : w.methodId },
+    gross: w.gross,
+    fee: w.fee,
+    net: w.net,
+    destination: w.destination.display,
+    createdAt: w.createdAt,
+    statusSince,
+    ageMinutes: minutesSince(statusSince, now),
+    failingChecks: (w.checks ?? []).filter((c) => !c.passed).map((c) => ({ check: c.check, reason: c.reason ?? c.check })),
+    ...(w.status === 'under_review'
+      ? {
+          reviewDeadline: new Date(
+            Date.parse(reviewFrom) + cfg.payments.withdrawals.reviewTimeoutDays * 86_400_000,
+          ).toISOString(),
+        }
+      : {}),
+    ...(w.review?.decision ? { decision: w.review.decision } : {}),
+  };
+}
+
+/** Everything a reviewer needs to decide on one withdrawal. */
+export async function withdrawalDetail(withdrawalId: string, locale: string) {
+  const w = await getWithdrawal(withdrawalId, { consistent: true });
+  if (!w) throw withdrawalNotFound(withdrawalId);
+  const [profile, balance, sources, deposits] = await Promise.all([
+    getClientProfile(w.clientId),
+    getBalance(w.walletId),
+    listFundingSources(w.clientId),
+    listClientDeposits(w.clientId, { limit: RECENT_DEPOSITS }),
+  ]);
+  const { statusSince, ageMinutes, failingChecks, reviewDeadline } = queueView(w, locale);
+  const currency = w.gross.currency;
+  return {
+    withdrawal: withdrawalView(w, locale, { staff: true }),
+    queue: { statusSince, ageMinutes, failingChecks, ...(reviewDeadline ? { reviewDeadline } : {}) },
+    client: profile
+      ? {
+          clientId: profile.clientId,
+          firstName: profile.firstName,
+          lastName: profile.lastName,
+          country: profile.countryOfResidence,
+          kycStatus: profile.kycStatus ?? 'not_started',
+        }
+      : null,
+    wallet: {
+      walletId: w.walletId,
+      balance: formatMoney({ amount: balance.ledger, currency }),
+      available: formatMoney({ amount: balance.available, currency }),
+      held: formatMoney({ amount: balance.held, currency }),
+    },
+    fundingSources: fundingSourceViews(sources, locale),
+    recentDeposits: deposits.items.map((d) => depositView(d, locale, { staff: true })),
+    rejectionReasons: WITHDRAWAL_REJECTION_REASONS.map((r) => ({ code: r.code, needsNote: r.needsNote, roles: [...r.roles] })),
+  };
+}
+
+/** The deciding role: the caller's first of finance / compliance. */
+const decidingRole = (caller: Caller) => actorFrom(caller, DECIDERS);
+
+// ------------------------------------------------------------------------------------------------ routes
+
+export const routes = [
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/withdrawals',
+    operationId: 'listAdminWithdrawals',
+    summary: 'Withdrawals in a status (default under_review), oldest first, with failing checks and age',
+    tags: ['withdrawals-admin'],
+    auth: READERS,
+    query: QueueQuery,
+    responses: {
+      200: {
+        description: 'A page of the queue',
+        schema: z.object({ items: z.array(QueueItem), nextCursor: z.string().optional(), hasMore: z.boolean() }),
+      },
+      400: { description: 'invalid_status, invalid_cursor, validation_failed' },
+    },
+    handler: async ({ query, locale }) => {
+      const page = await listWithdrawalsByStatus(query.status, { limit: query.limit, cursor: query.cursor });
+      const now = new Date();
+      return { status: 200, body: { ...page, items: page.items.map((w) => queueView(w, locale, now)) } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/withdrawals/{withdrawalId}',
+    operationId: 'getAdminWithdrawal',
+    summary: "A withdrawal with its checks and evidence, the client's funding sources, recent deposits and balance",
+    tags: ['withdrawals-admin'],
+    auth: READERS,
+    params: WithdrawalParams,
+    responses: {
+      200: { description: 'The withdrawal and its context', schema: Detail },
+      404: { description: 'withdrawal_not_found' },
+    },
+    handler: async ({ params, locale }) => ({ status: 200, body: await withdrawalDetail(params.withdrawalId, locale) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/admin/withdrawals/{withdrawalId}/decision',
+    operationId: 'decideWithdrawal',
+    summary: 'Approve or reject a withdrawal under review (reject: a catalogue reason)',
+    tags: ['withdrawals-admin'],
+    auth: DECIDERS,
+    params: WithdrawalParams,
+    body: DecisionBody,
+    responses: {
+      200: { description: 'Decided', schema: WithdrawalViewSchema },
+      400: { description: 'reason_required, unknown_rejection_reason, note_required, validation_failed' },
+      403: { description: 'reason_not_allowed_for_role' },
+      404: { description: 'withdrawal_not_found' },
+      409: { description: 'withdrawal_not_under_review' },
+    },
+    handler: async ({ caller, params, body, correlationId, locale }) => {
+      const actor = decidingRole(caller!);
+      const w = await decideWithdrawal(
+        params.withdrawalId,
+        { decision: body.decision, reason: body.reason, note: body.note },
+        { actor, role: actor.role, requestId: correlationId },
+      );
+      return { status: 200, body: withdrawalView(w, locale, { staff: true }) };
+    },
+  }),
+];
+
+export const handler = httpHandler(...routes);

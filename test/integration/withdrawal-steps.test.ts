@@ -1,0 +1,595 @@
+/**
+ * The withdrawal store (functions/store/payments/withdrawals.ts), the withdrawal-approval steps
+ * (functions/steps/withdrawal-*.ts) and the payout webhook effect (functions/payments/payout-effects.ts)
+ * against a real table on DynamoDB Local; the PSP is a fake port and Step Functions calls are mocked.
+ * - create holds the gross (replay = same withdrawal; another body = idempotency_key_reused; no funds =
+ *   nothing written)
+ * - checks: auto-approval, review with the failing checks named, a cancelled withdrawal ends the run
+ * - payout + webhook + finalize complete posts exactly (wallet -gross, clearing +net, fee income +fee),
+ *   the funding source gets the gross back; finalize twice = once; the payout webhook is recorded once
+ * - finalize fail / review expiry void the hold; cancel racing finalize wins exactly once
+ * - decisions: one of two concurrent decisions wins, the other is 409; the waiting execution is answered
+ */
+import { randomUUID } from 'node:crypto';
+import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Money } from '#domain/money/index.ts';
+import type { Payout, PspEvent } from '#domain/payments/ports.ts';
+import { usePspForTests } from '#functions/adapters/psp/index.ts';
+import type { WebhookContext } from '#functions/payments/webhook-types.ts';
+import { commit, systemActor } from '#store/audit.ts';
+import { ensureWallet, getBalance, houseAccount, walletId } from '#store/ledger/accounts.ts';
+import { getHold } from '#store/ledger/holds.ts';
+import { getJournal, newJournalId, postJournal } from '#store/ledger/journals.ts';
+import { fundingSourceDeposit, fundingSourceId, getFundingSource } from '#store/payments/client-state.ts';
+import type { WithdrawalItem } from '#store/payments/types.ts';
+import { webhookMarker } from '#store/payments/webhook-events.ts';
+import {
+  cancelWithdrawal,
+  createWithdrawal,
+  decideWithdrawal,
+  getWithdrawal,
+  listWithdrawalsByStatus,
+  withdrawalIdFor,
+  withdrawalView,
+} from '#store/payments/withdrawals.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
+import { auditTrail } from '../support/audit.ts';
+import { seedClient } from '../support/clients.ts';
+import { useTestTable } from '../support/dynamodb.ts';
+import { fakePsp } from '../support/psp.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: stored items and events are asserted field by field
+type Json = any;
+
+const MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:withdrawal-approval';
+const IBAN = 'DE89370400440532013000';
+const sfnMock = mockClient(SFNClient);
+const actor = (clientId: string) => ({ id: clientId, role: 'client' as const });
+const eur = (minor: bigint): Money => ({ amount: minor, currency: 'EUR' });
+
+let steps: {
+  start: (e: Json) => Promise<Json>;
+  checks: typeof import('#functions/steps/withdrawal-checks.ts')['runChecks'];
+  openReview: typeof import('#functions/steps/withdrawal-open-review.ts')['handler'];
+  payout: typeof import('#functions/steps/withdrawal-payout.ts')['sendPayout'];
+  finalize: typeof import('#functions/steps/withdrawal-finalize.ts')['finalizeWithdrawal'];
+  payoutEvent: typeof import('#functions/payments/payout-effects.ts')['applyPayoutEvent'];
+};
+
+/** The fake provider's payout answers: 'processing' (a webhook follows), 'paid' / 'failed' at once, or an outage. */
+let payoutMode: 'processing' | 'paid' | 'failed' | 'throw' = 'processing';
+const payouts: Json[] = [];
+let restorePsp: () => void;
+
+beforeAll(async () => {
+  await useHandlerEnv('withdrawal-steps', { STATE_MACHINE_ARN_WITHDRAWAL_APPROVAL: MACHINE_ARN });
+  const psp = fakePsp('sandbox');
+  psp.createPayout = async (req): Promise<Payout> => {
+    payouts.push(req);
+    if (payoutMode === 'throw') throw new Error('provider timeout');
+    return {
+      providerRef: `po_${req.withdrawalId}`,
+      status: payoutMode,
+      ...(payoutMode === 'failed' ? { failureCode: 'account_closed' } : {}),
+    };
+  };
+  restorePsp = usePspForTests('sandbox', psp);
+  steps = {
+    start: (await import('#functions/steps/withdrawal-start.ts')).handler as never,
+    checks: (await import('#functions/steps/withdrawal-checks.ts')).runChecks,
+    openReview: (await import('#functions/steps/withdrawal-open-review.ts')).handler,
+    payout: (await import('#functions/steps/withdrawal-payout.ts')).sendPayout,
+    finalize: (await import('#functions/steps/withdrawal-finalize.ts')).finalizeWithdrawal,
+    payoutEvent: (await import('#functions/payments/payout-effects.ts')).applyPayoutEvent,
+  };
+});
+
+beforeEach(async () => {
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  payoutMode = 'processing';
+  payouts.length = 0;
+  // A fresh table per test: house account balances are compared exactly.
+  await useTestTable('withdrawal-steps');
+});
+
+afterAll(() => {
+  restorePsp();
+  sfnMock.restore();
+});
+
+/** An approved client with `funded` EUR in its wallet, deposited from IBAN (its closed-loop funding source). */
+async function client(opts: { funded?: bigint; kycStatus?: 'approved' | 'in_review'; expires?: string } = {}) {
+  const { clientId } = await seedClient({
+    kycStatus: opts.kycStatus ?? 'approved',
+    onboarding: { stage: 'approved' } as never,
+    kyc: { identityExpiresOn: opts.expires ?? '2035-01-31' },
+  });
+  const ctx = { actor: systemActor('test'), requestId: 'test' };
+  await ensureWallet(clientId, 'EUR', ctx);
+  const funded = opts.funded ?? 100_000n;
+  const clearing = await houseAccount('psp_clearing', 'EUR');
+  await postJournal({
+    draft: {
+      journalId: newJournalId(),
+      type: 'deposit',
+      postings: [
+        { accountId: clearing.accountId, amount: -funded, currency: 'EUR' },
+        { accountId: walletId(clientId, 'EUR'), amount: funded, currency: 'EUR' },
+      ],
+      metadata: { kind: 'test_funding' },
+    },
+    idempotency: { scope: 'test-funding', key: randomUUID(), requestHash: 'fund' },
+    ...ctx,
+  });
+  const sourceId = fundingSourceId('sandbox', 'sepa-wire', IBAN);
+  const at = new Date().toISOString();
+  await commit({
+    writes: [
+      fundingSourceDeposit(
+        {
+          clientId,
+          sourceId,
+          methodId: 'sepa-wire',
+          methodKind: 'bank_wire',
+          provider: 'sandbox',
+          account: IBAN,
+          display: 'DE89 •••• 3000',
+        },
+        { minor: funded, currency: 'EUR' },
+        at,
+      ),
+    ],
+    audit: {
+      ...ctx,
+      action: 'test.funding_source',
+      entity: { type: 'funding-source', id: sourceId },
+      clientId,
+      before: null,
+      after: {},
+    },
+  });
+  return { clientId, sourceId };
+}
+
+/** A withdrawal of `gross` minor units EUR by sepa-wire (fee 5.00) to the client's IBAN source. */
+async function withdraw(c: { clientId: string; sourceId: string }, gross: bigint, key = randomUUID(), hash = 'h1') {
+  return createWithdrawal(
+    {
+      clientId: c.clientId,
+      walletId: walletId(c.clientId, 'EUR'),
+      methodId: 'sepa-wire',
+      methodKind: 'bank_wire',
+      provider: 'sandbox',
+      gross: eur(gross),
+      fee: eur(500n),
+      net: eur(gross - 500n),
+      destination: { sourceId: c.sourceId, account: IBAN, display: 'DE89 •••• 3000' },
+      idempotencyKey: key,
+      requestHash: hash,
+      holdExpiresAt: new Date(Date.now() + 30 * 86_400_000),
+    },
+    { actor: actor(c.clientId), requestId: 'req-create' },
+  );
+}
+
+let eventSeq = 0;
+function payoutContext(
+  w: WithdrawalItem,
+  type: 'payout.paid' | 'payout.failed',
+  eventId = `evt_${++eventSeq}_${randomUUID()}`,
+): WebhookContext {
+  const event: PspEvent = {
+    eventId,
+    type,
+    providerRef: `po_${w.withdrawalId}`,
+    merchantRef: w.withdrawalId,
+    amount: { amount: BigInt(Math.round(Number(w.net.amount) * 100)), currency: 'EUR' },
+    occurredAt: new Date().toISOString(),
+    ...(type === 'payout.failed' ? { failureCode: 'account_closed' } : {}),
+  };
+  return {
+    provider: 'sandbox',
+    event,
+    marker: webhookMarker('sandbox', eventId, { type, providerRef: event.providerRef, receivedAt: new Date().toISOString() }),
+    requestId: `wh-${eventId}`,
+    actor: systemActor('psp-sandbox'),
+  };
+}
+
+const wallet = (clientId: string) => getBalance(walletId(clientId, 'EUR'));
+const house = async (kind: 'psp_clearing' | 'fee_income') => getBalance((await houseAccount(kind, 'EUR')).accountId);
+const w$ = async (id: string) => (await getWithdrawal(id, { consistent: true }))!;
+const trail = (id: string) => auditTrail<Json>('withdrawal', id);
+const tasksAnswered = () => sfnMock.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+
+/** received -> approved -> processing with the payout sent (the provider answers later). */
+async function approvedAndSent(c: { clientId: string; sourceId: string }, gross = 10_000n) {
+  const { withdrawal } = await withdraw(c, gross);
+  expect((await steps.checks(withdrawal.withdrawalId)).outcome).toBe('approve');
+  await steps.payout({ withdrawalId: withdrawal.withdrawalId, taskToken: 'payout-token-1' });
+  return w$(withdrawal.withdrawalId);
+}
+
+describe('create', () => {
+  it('holds the gross with the withdrawal received; a replay returns it; another body is refused', async () => {
+    const c = await client({ funded: 100_000n });
+    const key = randomUUID();
+    const first = await withdraw(c, 20_000n, key);
+    expect(first.replayed).toBe(false);
+    expect(first.withdrawal).toMatchObject({
+      status: 'received',
+      holdId: first.withdrawal.withdrawalId,
+      gross: { amount: '200.00' },
+    });
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 100_000n, held: 20_000n, available: 80_000n });
+    expect((await getHold(first.withdrawal.withdrawalId))!.status).toBe('pending');
+    expect((await trail(first.withdrawal.withdrawalId)).map((a) => a.action)).toEqual(['payment.withdrawal.received']);
+
+    const again = await withdraw(c, 20_000n, key);
+    expect(again).toMatchObject({ replayed: true, withdrawal: { withdrawalId: first.withdrawal.withdrawalId } });
+    await expect(withdraw(c, 30_000n, key, 'h2')).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    expect(await wallet(c.clientId)).toMatchObject({ held: 20_000n, available: 80_000n });
+  });
+
+  it('more than the available balance: insufficient_funds and nothing written', async () => {
+    const c = await client({ funded: 10_000n });
+    const key = randomUUID();
+    await expect(withdraw(c, 10_001n, key)).rejects.toMatchObject({ code: 'insufficient_funds' });
+    expect(await getWithdrawal(withdrawalIdFor(c.clientId, key), { consistent: true })).toBeUndefined();
+    expect(await getHold(withdrawalIdFor(c.clientId, key))).toBeUndefined();
+    expect((await listWithdrawalsByStatus('received', { limit: 10 })).items).toEqual([]);
+    expect(await wallet(c.clientId)).toMatchObject({ held: 0n, available: 10_000n });
+  });
+});
+
+describe('withdrawal-start', () => {
+  it('starts one execution named after a received withdrawal; a redelivery is fine', async () => {
+    const c = await client();
+    const { withdrawal } = await withdraw(c, 10_000n);
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: 'arn:x' })
+      .rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
+    const event = { detail: { withdrawalId: withdrawal.withdrawalId, clientId: c.clientId } };
+    expect(await steps.start(event)).toEqual({ started: true });
+    expect(await steps.start(event)).toEqual({ started: false, reason: 'already_started' });
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ stateMachineArn: MACHINE_ARN, name: withdrawal.withdrawalId });
+    expect(JSON.parse(input.input!)).toEqual({
+      withdrawalId: withdrawal.withdrawalId,
+      clientId: c.clientId,
+      Payload: { reviewTimeoutSeconds: 14 * 86_400, payoutTimeoutSeconds: 72 * 3_600 },
+    });
+  });
+});
+
+describe('checks', () => {
+  it('approves a clean withdrawal under the auto-approval limit', async () => {
+    const c = await client();
+    const { withdrawal } = await withdraw(c, 10_000n);
+    const r = await steps.checks(withdrawal.withdrawalId);
+    expect(r).toMatchObject({ outcome: 'approve', reasons: [], status: 'approved' });
+    const w = await w$(withdrawal.withdrawalId);
+    expect(w.status).toBe('approved');
+    expect(w.checks!.every((ch) => ch.passed)).toBe(true);
+    expect(w.timeline.map((t) => t.status)).toEqual(['received', 'approved']);
+    // Idempotent: a second run changes nothing.
+    expect(await steps.checks(withdrawal.withdrawalId)).toMatchObject({ outcome: 'approve' });
+    expect((await trail(withdrawal.withdrawalId)).map((a) => a.action)).toEqual([
+      'payment.withdrawal.received',
+      'payment.withdrawal.checked',
+    ]);
+    expect((await listWithdrawalsByStatus('approved', { limit: 10 })).items.map((i) => i.withdrawalId)).toEqual([
+      withdrawal.withdrawalId,
+    ]);
+  });
+
+  it('sends a large amount and an unverified client to review with every failing check named', async () => {
+    const c = await client({ funded: 1_000_000n, kycStatus: 'in_review' });
+    const { withdrawal } = await withdraw(c, 250_000n);
+    const r = await steps.checks(withdrawal.withdrawalId);
+    expect(r.outcome).toBe('review');
+    expect(r.reasons).toContain('kyc_not_approved');
+    const w = await w$(withdrawal.withdrawalId);
+    expect(w.status).toBe('under_review');
+    expect(w.timeline.at(-1)).toMatchObject({ status: 'under_review', reason: 'kyc_not_approved' });
+    expect(w.checks!.find((ch) => ch.check === 'kyc_valid')).toMatchObject({ passed: false, reason: 'kyc_not_approved' });
+    expect((await listWithdrawalsByStatus('under_review', { limit: 10 })).items.map((i) => i.withdrawalId)).toEqual([
+      withdrawal.withdrawalId,
+    ]);
+    // The client sees the reason in its locale; staff see the checks.
+    const view = withdrawalView(w, 'de');
+    expect(view.timeline.at(-1)).toMatchObject({ status: 'under_review', reasonText: expect.any(String) });
+    expect(view).not.toHaveProperty('checks');
+    expect(withdrawalView(w, 'en', { staff: true }).checks).toHaveLength(w.checks!.length);
+  });
+
+  it('reviews an amount above the auto-approval limit (manual_review) even when every check passes', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const { withdrawal } = await withdraw(c, 250_000n);
+    expect(await steps.checks(withdrawal.withdrawalId)).toMatchObject({ outcome: 'review', reasons: ['manual_review'] });
+  });
+
+  it('ends the run for a withdrawal cancelled before its checks', async () => {
+    const c = await client();
+    const { withdrawal } = await withdraw(c, 10_000n);
+    await cancelWithdrawal(withdrawal.withdrawalId, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' });
+    expect(await steps.checks(withdrawal.withdrawalId)).toMatchObject({ outcome: 'cancelled', status: 'cancelled' });
+  });
+});
+
+describe('payout, webhook and finalize', () => {
+  it('completes: posts exactly wallet -gross, clearing +net, fee income +fee; the source gets the gross back', async () => {
+    const c = await client({ funded: 100_000n });
+    const clearingBefore = (await house('psp_clearing')).ledger;
+    const w = await approvedAndSent(c, 10_000n);
+    expect(w.status).toBe('processing');
+    expect(w.payout).toMatchObject({ providerRef: `po_${w.withdrawalId}` });
+    expect(w.payoutTaskToken).toBe('payout-token-1');
+    expect(payouts).toEqual([
+      expect.objectContaining({
+        withdrawalId: w.withdrawalId,
+        idempotencyKey: w.withdrawalId,
+        amount: eur(9_500n),
+        destination: { account: IBAN },
+      }),
+    ]);
+
+    expect(await steps.payoutEvent(payoutContext(w, 'payout.paid'))).toEqual({ outcome: 'applied', paymentId: w.withdrawalId });
+    expect(tasksAnswered()).toEqual([{ taskToken: 'payout-token-1', output: JSON.stringify({ outcome: 'paid' }) }]);
+    // The webhook records; it does not move money.
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 100_000n, held: 10_000n });
+
+    expect(await steps.finalize({ withdrawalId: w.withdrawalId, action: 'complete' })).toMatchObject({ status: 'completed' });
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 90_000n, held: 0n, available: 90_000n });
+    expect((await house('psp_clearing')).ledger - clearingBefore).toBe(9_500n);
+    expect((await house('fee_income')).ledger).toBe(500n);
+    const done = await w$(w.withdrawalId);
+    expect(done).toMatchObject({ status: 'completed', journalId: w.withdrawalId });
+    expect((await getHold(w.withdrawalId))!.status).toBe('posted');
+    const journal = (await getJournal(w.withdrawalId))!;
+    expect(journal.type).toBe('withdrawal');
+    expect(journal.metadata).toMatchObject({ psp: { provider: 'sandbox', providerRef: `po_${w.withdrawalId}`, kind: 'payout' } });
+    expect(journal.postings.map((p) => p.amount).sort()).toEqual([-10_000n, 500n, 9_500n].sort());
+    expect((await getFundingSource(c.clientId, c.sourceId))!.returned).toEqual({ EUR: 10_000n });
+
+    // Twice = once.
+    expect(await steps.finalize({ withdrawalId: w.withdrawalId, action: 'complete' })).toMatchObject({
+      outcome: 'already_final',
+    });
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 90_000n });
+    expect((await trail(w.withdrawalId)).filter((a) => a.action === 'payment.withdrawal.completed')).toHaveLength(1);
+  });
+
+  it('concurrent finalizes post once', async () => {
+    const c = await client({ funded: 100_000n });
+    payoutMode = 'paid';
+    const w = await approvedAndSent(c, 10_000n);
+    expect(w.payout?.outcome).toBe('paid');
+    // A synchronous 'paid' answers the token at once.
+    expect(tasksAnswered()).toEqual([{ taskToken: 'payout-token-1', output: JSON.stringify({ outcome: 'paid' }) }]);
+    const results = await Promise.all([1, 2, 3].map(() => steps.finalize({ withdrawalId: w.withdrawalId, action: 'complete' })));
+    expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(results.filter((r) => r.outcome === 'completed')).toHaveLength(1);
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 90_000n, held: 0n });
+  });
+
+  it('the payout webhook is recorded once (sequential and concurrent duplicates)', async () => {
+    const c = await client();
+    const w = await approvedAndSent(c);
+    const ctx = payoutContext(w, 'payout.paid', 'evt-dup');
+    const [a, b] = await Promise.allSettled([
+      steps.payoutEvent(ctx),
+      steps.payoutEvent(payoutContext(w, 'payout.paid', 'evt-dup')),
+    ]);
+    const applied = [a, b].filter((r) => r.status === 'fulfilled' && r.value.outcome === 'applied');
+    expect(applied).toHaveLength(1);
+    const other = [a, b].find((r) => !(r.status === 'fulfilled' && r.value.outcome === 'applied'))!;
+    if (other.status === 'rejected') expect(other.reason).toMatchObject({ code: 'webhook_duplicate' });
+    else expect(other.value).toMatchObject({ outcome: 'ignored', reason: 'payout_outcome_already_recorded' });
+    expect(await steps.payoutEvent(payoutContext(w, 'payout.failed'))).toMatchObject({
+      outcome: 'ignored',
+      reason: 'payout_outcome_already_recorded',
+    });
+    expect((await w$(w.withdrawalId)).payout).toMatchObject({ outcome: 'paid' });
+    expect((await trail(w.withdrawalId)).filter((e) => e.action === 'payment.withdrawal.payout_paid')).toHaveLength(1);
+  });
+
+  it('a payout event for a withdrawal that is not processing is ignored', async () => {
+    const c = await client();
+    const { withdrawal } = await withdraw(c, 10_000n);
+    expect(await steps.payoutEvent(payoutContext(withdrawal, 'payout.paid'))).toMatchObject({
+      outcome: 'ignored',
+      reason: 'withdrawal_not_processing',
+    });
+  });
+
+  it('payout.failed then finalize fail: the hold is voided with payout_failed', async () => {
+    const c = await client({ funded: 100_000n });
+    const w = await approvedAndSent(c);
+    await steps.payoutEvent(payoutContext(w, 'payout.failed'));
+    expect((await w$(w.withdrawalId)).payout).toMatchObject({ outcome: 'failed', failureCode: 'account_closed' });
+    expect(await steps.finalize({ withdrawalId: w.withdrawalId, action: 'fail', reason: 'payout_failed' })).toMatchObject({
+      status: 'failed',
+    });
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 100_000n, held: 0n, available: 100_000n });
+    expect((await getHold(w.withdrawalId))!.status).toBe('voided');
+    expect((await w$(w.withdrawalId)).timeline.at(-1)).toMatchObject({ status: 'failed', reason: 'payout_failed' });
+  });
+
+  it('no confirmation in time: check reads the recorded outcome (none -> payout_expired; paid -> completed)', async () => {
+    const c = await client({ funded: 100_000n });
+    const lost = await approvedAndSent(c);
+    expect(await steps.finalize({ withdrawalId: lost.withdrawalId, action: 'check' })).toMatchObject({ status: 'failed' });
+    expect((await w$(lost.withdrawalId)).timeline.at(-1)).toMatchObject({ reason: 'payout_expired' });
+
+    const paid = await approvedAndSent(c);
+    await steps.payoutEvent(payoutContext(paid, 'payout.paid'));
+    expect(await steps.finalize({ withdrawalId: paid.withdrawalId, action: 'check' })).toMatchObject({ status: 'completed' });
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 90_000n, held: 0n });
+  });
+
+  it('a provider outage throws PspUnavailable (the ASL retries) and records nothing about the payout', async () => {
+    const c = await client();
+    payoutMode = 'throw';
+    const { withdrawal } = await withdraw(c, 10_000n);
+    await steps.checks(withdrawal.withdrawalId);
+    await expect(steps.payout({ withdrawalId: withdrawal.withdrawalId, taskToken: 't1' })).rejects.toMatchObject({
+      name: 'PspUnavailable',
+    });
+    const w = await w$(withdrawal.withdrawalId);
+    expect(w).toMatchObject({ status: 'processing' });
+    expect(w.payout).toBeUndefined();
+    payoutMode = 'processing';
+    await steps.payout({ withdrawalId: withdrawal.withdrawalId, taskToken: 't2' });
+    expect(await w$(withdrawal.withdrawalId)).toMatchObject({
+      payoutTaskToken: 't2',
+      payout: { providerRef: `po_${withdrawal.withdrawalId}` },
+    });
+    // The same payout (idempotency key) every time.
+    expect(new Set(payouts.map((p) => p.idempotencyKey))).toEqual(new Set([withdrawal.withdrawalId]));
+  });
+});
+
+describe('review, decisions and cancellation', () => {
+  async function underReview(c: { clientId: string; sourceId: string }) {
+    const { withdrawal } = await withdraw(c, 250_000n);
+    expect((await steps.checks(withdrawal.withdrawalId)).outcome).toBe('review');
+    return withdrawal.withdrawalId;
+  }
+  const staff = (role: 'finance' | 'compliance') => ({ actor: { id: `staff-${role}`, role }, role, requestId: 'r-decide' });
+
+  it('open-review stores the token; the decision is recorded once and answers the token', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const id = await underReview(c);
+    expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-1' })).toMatchObject({ review: 'opened' });
+    expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-1' })).toMatchObject({ review: 'already_open' });
+    expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-2' })).toMatchObject({ review: 'token_replaced' });
+
+    const decided = await decideWithdrawal(id, { decision: 'approve' }, staff('finance') as never);
+    expect(decided).toMatchObject({ status: 'approved', review: { decision: 'approve', decidedByRole: 'finance' } });
+    expect(tasksAnswered()).toEqual([{ taskToken: 'review-2', output: JSON.stringify({ decision: 'approve' }) }]);
+    await expect(decideWithdrawal(id, { decision: 'approve' }, staff('compliance') as never)).rejects.toMatchObject({
+      code: 'withdrawal_not_under_review',
+    });
+    // A retried AwaitReview finds it decided and is answered at once.
+    expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-3' })).toMatchObject({ review: 'already_decided' });
+    expect(tasksAnswered().at(-1)).toEqual({ taskToken: 'review-3', output: JSON.stringify({ decision: 'approve' }) });
+  });
+
+  it('two concurrent decisions: one wins, the other is 409 withdrawal_not_under_review', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const id = await underReview(c);
+    await steps.openReview({ withdrawalId: id, taskToken: 'review-1' });
+    const results = await Promise.allSettled([
+      decideWithdrawal(id, { decision: 'approve' }, staff('finance') as never),
+      decideWithdrawal(id, { decision: 'reject', reason: 'third_party_account' }, staff('compliance') as never),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ code: 'withdrawal_not_under_review' });
+    expect((await trail(id)).filter((a) => a.action === 'payment.withdrawal.review_decided')).toHaveLength(1);
+    expect(tasksAnswered()).toHaveLength(1);
+  });
+
+  it('a rejection needs a catalogue reason; finalize reject voids the hold with it', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const id = await underReview(c);
+    await expect(decideWithdrawal(id, { decision: 'reject' }, staff('compliance') as never)).rejects.toMatchObject({
+      code: 'reason_required',
+    });
+    await expect(
+      decideWithdrawal(id, { decision: 'reject', reason: 'bad_vibes' }, staff('compliance') as never),
+    ).rejects.toMatchObject({
+      code: 'unknown_rejection_reason',
+    });
+    await expect(
+      decideWithdrawal(id, { decision: 'reject', reason: 'other' }, staff('compliance') as never),
+    ).rejects.toMatchObject({
+      code: 'note_required',
+    });
+    const rejected = await decideWithdrawal(
+      id,
+      { decision: 'reject', reason: 'suspected_fraud', note: 'mule pattern' },
+      staff('compliance') as never,
+    );
+    expect(rejected).toMatchObject({ status: 'under_review', review: { decision: 'reject', reason: 'suspected_fraud' } });
+    // A decided review cannot be cancelled any more.
+    await expect(cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' })).rejects.toMatchObject({
+      code: 'withdrawal_not_cancellable',
+    });
+    expect(await steps.finalize({ withdrawalId: id, action: 'reject' })).toMatchObject({ status: 'rejected' });
+    expect(await wallet(c.clientId)).toMatchObject({ held: 0n, available: 1_000_000n });
+    const w = await w$(id);
+    expect(w.timeline.at(-1)).toMatchObject({ status: 'rejected', reason: 'suspected_fraud' });
+    // The client never sees a confidential reason code.
+    const seen = withdrawalView(w, 'en').timeline.at(-1)!;
+    expect(JSON.stringify(seen)).not.toMatch(/fraud/i);
+  });
+
+  it('a review timeout fails the request (review_expired) unless a decision was recorded', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const idle = await underReview(c);
+    expect(await steps.finalize({ withdrawalId: idle, action: 'expire', reason: 'review_expired' })).toMatchObject({
+      status: 'failed',
+    });
+    expect((await w$(idle)).timeline.at(-1)).toMatchObject({ status: 'failed', reason: 'review_expired' });
+
+    // The decision's callback was lost: the expiry finds it approved and lets the execution carry on.
+    const approved = await underReview(c);
+    await decideWithdrawal(approved, { decision: 'approve' }, staff('finance') as never);
+    expect(await steps.finalize({ withdrawalId: approved, action: 'expire', reason: 'review_expired' })).toMatchObject({
+      status: 'approved',
+      outcome: 'approve',
+    });
+    expect(await wallet(c.clientId)).toMatchObject({ held: 250_000n });
+  });
+
+  it('cancel during review voids the hold and answers the waiting execution; twice is 409', async () => {
+    const c = await client({ funded: 1_000_000n });
+    const id = await underReview(c);
+    await steps.openReview({ withdrawalId: id, taskToken: 'review-1' });
+    const cancelled = await cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' });
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    expect(cancelled.timeline.at(-1)).toMatchObject({ status: 'cancelled', reason: 'cancelled_by_client' });
+    expect(await wallet(c.clientId)).toMatchObject({ held: 0n, available: 1_000_000n });
+    expect(tasksAnswered()).toEqual([{ taskToken: 'review-1', output: JSON.stringify({ decision: 'cancelled' }) }]);
+    await expect(cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' })).rejects.toMatchObject({
+      code: 'withdrawal_not_cancellable',
+    });
+    // Another client's withdrawal is not found.
+    await expect(
+      cancelWithdrawal(id, { clientId: 'someone-else', actor: actor('someone-else'), requestId: 'r' }),
+    ).rejects.toMatchObject({
+      code: 'withdrawal_not_found',
+    });
+  });
+
+  it('cancel racing finalize: exactly one wins and the hold is released once', async () => {
+    const c = await client({ funded: 1_000_000n });
+    for (let i = 0; i < 3; i++) {
+      const id = await underReview(c);
+      const [cancel, fin] = await Promise.allSettled([
+        cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' }),
+        steps.finalize({ withdrawalId: id, action: 'expire', reason: 'review_expired' }),
+      ]);
+      const w = await w$(id);
+      expect(['cancelled', 'failed']).toContain(w.status);
+      if (w.status === 'cancelled') {
+        expect(cancel.status).toBe('fulfilled');
+        expect(fin).toMatchObject({ status: 'fulfilled', value: { outcome: 'already_final' } });
+      } else {
+        expect(cancel).toMatchObject({ status: 'rejected', reason: { code: 'withdrawal_not_cancellable' } });
+      }
+      const terminal = (await trail(id)).filter((a) =>
+        ['payment.withdrawal.cancelled', 'payment.withdrawal.failed'].includes(a.action),
+      );
+      expect(terminal).toHaveLength(1);
+      expect((await getHold(id))!.status).toBe('voided');
+    }
+    expect(await wallet(c.clientId)).toMatchObject({ ledger: 1_000_000n, held: 0n, available: 1_000_000n });
+  });
+});
