@@ -43,6 +43,27 @@ const stats = (xs: number[]) => {
   return s.length ? `p50 ${sec(percentile(s, 50))} s, p99 ${sec(percentile(s, 99))} s` : 'n/a';
 };
 
+/**
+ * Runs `fn` over `items` with at most `limit` in flight: every request is offered at once, as a burst
+ * from many clients would be, but a local Lambda emulation has no fleet to scale out to, so the
+ * requests queue in a client pool of `limit` connections (like API Gateway queuing against a reserved
+ * concurrency). Without it, 500 handlers race on DynamoDB Local (which serialises transactions) until
+ * their Lambda timeout.
+ */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
 /** Polls `read` for every id until `done` (or the deadline); returns when each was first seen done. */
 async function waitAll(ids: string[], read: (id: string) => Promise<Json>, done: (x: Json) => boolean, timeoutMs: number) {
   const seen = new Map<string, { at: number; item: Json }>();
@@ -66,6 +87,7 @@ export async function paymentsSuite(opts: { deposits?: number; withdrawals?: num
   const nDep = opts.deposits ?? Number(process.env.BENCH_PAYMENT_DEPOSITS ?? 500);
   const nWd = Math.min(nDep, opts.withdrawals ?? Number(process.env.BENCH_PAYMENT_WITHDRAWALS ?? 200));
   const timeoutMs = Number(process.env.BENCH_PAYMENT_TIMEOUT_MS ?? 600_000);
+  const inFlight = Number(process.env.BENCH_PAYMENT_CONCURRENCY ?? 16);
   const cfg = tenantConfig();
   const card = findMethod(cfg, 'card')!;
   const run = randomUUID().replace(/-/g, '').slice(0, 6);
@@ -104,22 +126,20 @@ export async function paymentsSuite(opts: { deposits?: number; withdrawals?: num
   const depStarted = new Map<string, number>();
   const depCreated = new Map<string, number>();
   const t0 = performance.now();
-  const deposits = await Promise.all(
-    clients.map(async (c) => {
-      const start = performance.now();
-      const r = await api('api-deposits', {
-        method: 'POST',
-        resource: '/v1/deposits',
-        claims: claims(c.clientId),
-        headers: { 'idempotency-key': `bench-${run}-${c.i}` },
-        body: { walletId: wallets.get(c.clientId), methodId: 'card', amount: { amount: grossOf(c.i), currency: 'EUR' } },
-      });
-      if (r.status !== 201) throw new Error(`deposit: ${r.status} ${JSON.stringify(r.body)}`);
-      depStarted.set(r.body.depositId, start);
-      depCreated.set(r.body.depositId, performance.now());
-      return { ...c, depositId: r.body.depositId as string };
-    }),
-  );
+  const deposits = await pool(clients, inFlight, async (c) => {
+    const start = performance.now();
+    const r = await api('api-deposits', {
+      method: 'POST',
+      resource: '/v1/deposits',
+      claims: claims(c.clientId),
+      headers: { 'idempotency-key': `bench-${run}-${c.i}` },
+      body: { walletId: wallets.get(c.clientId), methodId: 'card', amount: { amount: grossOf(c.i), currency: 'EUR' } },
+    });
+    if (r.status !== 201) throw new Error(`deposit: ${r.status} ${JSON.stringify(r.body)}`);
+    depStarted.set(r.body.depositId, start);
+    depCreated.set(r.body.depositId, performance.now());
+    return { ...c, depositId: r.body.depositId as string };
+  });
   const intentSeconds = (performance.now() - t0) / 1000;
   const { getDeposit } = await import('#store/payments/deposits.ts');
   const settled = await waitAll(
@@ -139,27 +159,25 @@ export async function paymentsSuite(opts: { deposits?: number; withdrawals?: num
   const wdStarted = new Map<string, number>();
   const wdCreated = new Map<string, number>();
   const t1 = performance.now();
-  const withdrawals = await Promise.all(
-    withdrawers.map(async (c) => {
-      const start = performance.now();
-      const r = await api('api-withdrawals', {
-        method: 'POST',
-        resource: '/v1/withdrawals',
-        claims: claims(c.clientId),
-        headers: { 'idempotency-key': `bench-wd-${run}-${c.i}` },
-        body: {
-          walletId: wallets.get(c.clientId),
-          methodId: 'card',
-          amount: { amount: '50.00', currency: 'EUR' },
-          destination: { sourceId: c.sourceId },
-        },
-      });
-      if (r.status !== 201) throw new Error(`withdrawal: ${r.status} ${JSON.stringify(r.body)}`);
-      wdStarted.set(r.body.withdrawalId, start);
-      wdCreated.set(r.body.withdrawalId, performance.now());
-      return { ...c, withdrawalId: r.body.withdrawalId as string };
-    }),
-  );
+  const withdrawals = await pool(withdrawers, inFlight, async (c) => {
+    const start = performance.now();
+    const r = await api('api-withdrawals', {
+      method: 'POST',
+      resource: '/v1/withdrawals',
+      claims: claims(c.clientId),
+      headers: { 'idempotency-key': `bench-wd-${run}-${c.i}` },
+      body: {
+        walletId: wallets.get(c.clientId),
+        methodId: 'card',
+        amount: { amount: '50.00', currency: 'EUR' },
+        destination: { sourceId: c.sourceId },
+      },
+    });
+    if (r.status !== 201) throw new Error(`withdrawal: ${r.status} ${JSON.stringify(r.body)}`);
+    wdStarted.set(r.body.withdrawalId, start);
+    wdCreated.set(r.body.withdrawalId, performance.now());
+    return { ...c, withdrawalId: r.body.withdrawalId as string };
+  });
   const requestSeconds = (performance.now() - t1) / 1000;
   const { getWithdrawal } = await import('#store/payments/withdrawals.ts');
   const TERMINAL = new Set(['completed', 'failed', 'rejected', 'cancelled']);
@@ -219,34 +237,32 @@ export async function paymentsSuite(opts: { deposits?: number; withdrawals?: num
 
   // Baseline: the same deposit journals straight into the ledger, all at once.
   const b0 = performance.now();
-  await Promise.all(
-    clients.map(async (c) => {
-      const gross = toMinor(grossOf(c.i), 'EUR');
-      const fee = quoteFee(card, 'deposit', { amount: gross, currency: 'EUR' }).fee.amount;
-      const journalId = newJournalId();
-      await postJournal({
-        draft: {
-          journalId,
-          type: 'deposit',
-          postings: [
-            { accountId: clearing.accountId, amount: -gross, currency: 'EUR' },
-            { accountId: wallets.get(c.clientId)!, amount: gross - fee, currency: 'EUR' },
-            ...(fee ? [{ accountId: fees.accountId, amount: fee, currency: 'EUR' }] : []),
-          ],
-          metadata: { bench: true },
-        },
-        idempotency: { scope: 'bench-baseline', key: journalId, requestHash: journalId },
-        actor,
-        requestId: 'bench',
-      });
-    }),
-  );
+  await pool(clients, inFlight, async (c) => {
+    const gross = toMinor(grossOf(c.i), 'EUR');
+    const fee = quoteFee(card, 'deposit', { amount: gross, currency: 'EUR' }).fee.amount;
+    const journalId = newJournalId();
+    await postJournal({
+      draft: {
+        journalId,
+        type: 'deposit',
+        postings: [
+          { accountId: clearing.accountId, amount: -gross, currency: 'EUR' },
+          { accountId: wallets.get(c.clientId)!, amount: gross - fee, currency: 'EUR' },
+          ...(fee ? [{ accountId: fees.accountId, amount: fee, currency: 'EUR' }] : []),
+        ],
+        metadata: { bench: true },
+      },
+      idempotency: { scope: 'bench-baseline', key: journalId, requestHash: journalId },
+      actor,
+      requestId: 'bench',
+    });
+  });
   const baselineSeconds = (performance.now() - b0) / 1000;
 
   const lostDeposits = deposits.length - settled.size;
   const lostWithdrawals = withdrawals.length - paid.size;
   console.log(
-    `\n## payments: ${nDep} deposits, then ${withdrawals.length} withdrawals, each batch at once (setup ${setupSeconds.toFixed(1)} s, not timed)`,
+    `\n## payments: ${nDep} deposits, then ${withdrawals.length} withdrawals, each batch offered at once, ${inFlight} in flight (setup ${setupSeconds.toFixed(1)} s, not timed)`,
   );
   console.log(
     `deposit intents (POST -> 201)       ${nDep} in ${intentSeconds.toFixed(2)} s = ${(nDep / intentSeconds).toFixed(1)}/s; ${stats(intentMs)}`,
