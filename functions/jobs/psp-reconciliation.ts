@@ -50,6 +50,7 @@ import {
 } from '#domain/payments/settlement.ts';
 import { type JobEvent, onDemandRunId } from '#functions/jobs/runs.ts';
 import { s3 } from '#shared/clients.ts';
+import { env } from '#shared/env.ts';
 import { logger, metrics } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
@@ -67,16 +68,6 @@ export const JOB = PSP_RECONCILIATION_JOB;
 const DAY_MS = 86_400_000;
 const READ_CONCURRENCY = 16;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/**
- * The settlements bucket. SETTLEMENTS_BUCKET is set by infra on functions with settlements:* and by the
- * local runtime (functions/shared/env.ts has no getter for it yet).
- */
-export function settlementsBucket(): string {
-  const b = process.env.SETTLEMENTS_BUCKET;
-  if (!b) throw new Error('Environment variable SETTLEMENTS_BUCKET is not set');
-  return b;
-}
 
 export interface PspJobEvent extends Omit<JobEvent, 'detail'> {
   detail?: JobEvent['detail'] & { date?: string; provider?: string };
@@ -191,7 +182,7 @@ export async function reconcileDay(
   const lag = DEFAULT_MAX_LAG_DAYS;
   const lead = DEFAULT_MAX_LEAD_DAYS;
   const start = dayStart(date);
-  const bucket = settlementsBucket();
+  const bucket = env.settlementsBucket;
 
   const lines: ReportLine[] = [];
   const priorLines: ReportLine[] = [];

@@ -25,6 +25,10 @@ export const env = {
   get auditBucket() {
     return required('AUDIT_BUCKET');
   },
+  /** The PSP settlement-report bucket: set by infra on functions with settlements:*, and by the local runtime. */
+  get settlementsBucket() {
+    return required('SETTLEMENTS_BUCKET');
+  },
   get userPoolId() {
     return required('USER_POOL_ID');
   },

@@ -35,7 +35,6 @@ import {
   sandboxRequestSchema,
   settlementCsv,
   settlementKey,
-  settlementsBucket,
 } from '#adapters/psp/sandbox-protocol.ts';
 import { webhookSecrets } from '#adapters/psp/secrets.ts';
 import { SIGNATURE_HEADER, signWebhook } from '#adapters/psp/webhook-signature.ts';
@@ -43,6 +42,7 @@ import { formatMoney, type Money, type MoneyJson, toMinor } from '#domain/money/
 import type { PspEventType } from '#domain/payments/ports.ts';
 import { type SandboxOutcome, sandboxOutcome } from '#domain/payments/sandbox.ts';
 import { s3 } from '#shared/clients.ts';
+import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
 
 /** The environment variable holding the webhook URL the sandbox calls (infra and local/runtime.ts set it). */
@@ -113,7 +113,7 @@ export async function writeSettlementLine(line: {
   const key = settlementKey(line.eventId, line.settledAt);
   await s3().send(
     new PutObjectCommand({
-      Bucket: settlementsBucket(),
+      Bucket: env.settlementsBucket,
       Key: key,
       Body: settlementCsv(line),
       ContentType: 'text/csv',

@@ -217,10 +217,3 @@ export function settlementCsv(line: { providerRef: string; kind: SettlementKind;
   const fee = formatAmount(0n, line.amount.currency);
   return `${SETTLEMENT_HEADER}\n${line.providerRef},${line.kind},${m.amount},${m.currency},${fee},${line.settledAt.toISOString()}\n`;
 }
-
-/** The settlements bucket (SETTLEMENTS_BUCKET: infra sets it on functions with settlements:*, the local runtime always). */
-export function settlementsBucket(): string {
-  const b = process.env.SETTLEMENTS_BUCKET;
-  if (!b) throw new Error('Environment variable SETTLEMENTS_BUCKET is not set');
-  return b;
-}

@@ -51,7 +51,6 @@ import {
   SETTLEMENT_PREFIX,
   sandboxRef,
   sandboxWebhookSchema,
-  settlementsBucket,
   toPspEvent,
 } from './sandbox-protocol.ts';
 import { SIGNATURE_HEADER, verifyWebhook } from './webhook-signature.ts';
@@ -139,7 +138,7 @@ export function parseSettlementCsv(text: string, source: string): SettlementLine
 
 /** Every settlement line the sandbox wrote with settled_at in [from, to) (reads the settlements bucket). */
 export async function sandboxSettlementReport(period: { from: Date; to: Date }): Promise<SettlementLine[]> {
-  const bucket = settlementsBucket();
+  const bucket = env.settlementsBucket;
   const keys = (
     await Promise.all(datesBetween(period.from, period.to).map((d) => listKeys(bucket, `${SETTLEMENT_PREFIX}${d}/`)))
   ).flat();
