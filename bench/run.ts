@@ -27,7 +27,8 @@ try {
   if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
   // Imported after the runtime set the environment (log level, endpoints) its handler modules read at load.
   if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
-  if (rt && suites.includes('payments')) await (await import('./suites/payments.ts')).paymentsSuite();
+  if (rt && suites.includes('payments'))
+    await (await import('./suites/payments.ts')).paymentsSuite({ settle: () => rt.settle() });
   if (suites.includes('size')) printSizes(await bundleSizes());
 } finally {
   await rt?.stop();

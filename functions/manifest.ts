@@ -90,6 +90,11 @@ export interface QueueSpec {
   visibilityTimeoutSeconds: number;
   /** Receives before a message moves to the DLQ. */
   maxReceiveCount: number;
+  /**
+   * The most batches its consumer handles at once (the event source mapping's maximum concurrency,
+   * at least 2); unset = Lambda scales with the queue.
+   */
+  maxConcurrency?: number;
 }
 
 /** An EventBridge rule on the tenant bus. Targets either a function or a queue. */
@@ -342,12 +347,13 @@ export const functions: readonly FunctionSpec[] = [
   api(
     'api-payments-admin',
     'payments-admin',
-    'Deposits for the back office, refunds (finance) and compliance cases (chargebacks)',
+    'Deposits for the back office, refunds (finance) and compliance cases (chargebacks): list, read, close',
     [
       { method: 'GET', path: '/v1/admin/deposits', auth: ['finance', 'compliance', 'admin'] },
       { method: 'POST', path: '/v1/admin/deposits/{depositId}/refunds', auth: ['finance'] },
       { method: 'GET', path: '/v1/admin/compliance/cases', auth: ['compliance', 'admin'] },
       { method: 'GET', path: '/v1/admin/compliance/cases/{caseId}', auth: ['compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/compliance/cases/{caseId}/close', auth: ['compliance'] },
     ],
     ['table:write', 'psp:secrets', 'queue:send:psp-sandbox'],
   ),
@@ -482,12 +488,15 @@ export const functions: readonly FunctionSpec[] = [
 export const queues: readonly QueueSpec[] = [
   {
     // The sandbox provider's inbox: each message is one request it answers with a signed webhook.
+    // Two batches at once: a provider paces its webhooks rather than flooding the merchant's API (a
+    // burst of deposits otherwise turns into webhooks that time out and wait for redelivery).
     name: 'psp-sandbox',
     fifo: false,
     consumer: 'psp-sandbox',
     batchSize: 10,
     visibilityTimeoutSeconds: 60,
     maxReceiveCount: 5,
+    maxConcurrency: 2,
   },
   {
     name: 'notifications',

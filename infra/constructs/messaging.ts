@@ -81,7 +81,7 @@ export class Messaging extends Construct {
     return dlq;
   }
 
-  /** SqsEventSource from each queue to its consumer (partial batch failures, manifest batch size). */
+  /** SqsEventSource from each queue to its consumer (partial batch failures, manifest batch size and maximum concurrency). */
   connectConsumers(specs: readonly QueueSpec[], fn: (name: string) => IFunction & { timeout?: Duration }): void {
     for (const spec of specs) {
       const consumer = fn(spec.consumer);
@@ -92,7 +92,11 @@ export class Messaging extends Construct {
         );
       }
       consumer.addEventSource(
-        new SqsEventSource(this.queues.get(spec.name)!, { batchSize: spec.batchSize, reportBatchItemFailures: true }),
+        new SqsEventSource(this.queues.get(spec.name)!, {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+          ...(spec.maxConcurrency ? { maxConcurrency: spec.maxConcurrency } : {}),
+        }),
       );
     }
   }

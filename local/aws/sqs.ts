@@ -12,8 +12,9 @@
  *
  * Does not emulate: long polling (ReceiveMessage returns at once), message retention limits, message size limits,
  * ChangeMessageVisibility, queue-level attributes beyond the counts, the DLQ redrive API, Lambda concurrency scaling
- * (a fixed number of concurrent batches per queue) or batching windows. Time-based behaviour (visibility timeout,
- * delays) is multiplied by `timeScale` so tests can run it in milliseconds; the dedup window is not scaled.
+ * (a fixed number of concurrent batches per queue, lowered to the queue's `maxConcurrency`) or batching windows.
+ * Time-based behaviour (visibility timeout, delays) is multiplied by `timeScale` so tests can run it in
+ * milliseconds; the dedup window is not scaled.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -34,7 +35,7 @@ export interface LocalSqsOptions {
   /** Multiplies visibility timeouts and delays (1 = real time, 0.001 = a second becomes a millisecond). */
   timeScale?: number;
   pollIntervalMs?: number;
-  /** Batches handled at the same time per queue. */
+  /** Batches handled at the same time per queue (a queue's manifest maxConcurrency lowers it). */
   concurrency?: number;
   region?: string;
   account?: string;
@@ -397,7 +398,8 @@ export class LocalSqs implements JsonService {
   private poll(): void {
     for (const q of this.byManifestName.values()) {
       const spec = q.spec!;
-      while (q.activeBatches < this.concurrency) {
+      const limit = Math.min(this.concurrency, spec.maxConcurrency ?? Number.POSITIVE_INFINITY);
+      while (q.activeBatches < limit) {
         const batch = this.take(q, spec.batchSize, spec.visibilityTimeoutSeconds);
         if (batch.length === 0) break;
         q.activeBatches += 1;

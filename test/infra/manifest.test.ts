@@ -110,6 +110,7 @@ describe('queues', () => {
       FunctionName: { Ref: functionLogicalId(s.template, spec.consumer) },
       BatchSize: spec.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: spec.maxConcurrency ? { MaximumConcurrency: spec.maxConcurrency } : Match.absent(),
     });
     expect(Object.values(s.alarms)).toContainEqual(
       expect.objectContaining({

@@ -53,6 +53,32 @@ describe('LocalSqs', () => {
     expect(record.receiptHandle).toBeTruthy();
   });
 
+  it("never runs more batches of a queue at once than its maxConcurrency (the mapping's ScalingConfig)", async () => {
+    const paced: QueueSpec = { ...standard, name: 'paced', batchSize: 1, maxConcurrency: 2 };
+    const free: QueueSpec = { ...standard, name: 'free', batchSize: 1 };
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const sqs = make(
+      async (_fn, e) => {
+        const queue = (e as SQSEvent).Records[0]!.eventSourceARN.split(':').pop()!;
+        running.set(queue, (running.get(queue) ?? 0) + 1);
+        peak.set(queue, Math.max(peak.get(queue) ?? 0, running.get(queue)!));
+        await new Promise((r) => setTimeout(r, 5));
+        running.set(queue, running.get(queue)! - 1);
+        return { batchItemFailures: [] };
+      },
+      [paced, free],
+    );
+    for (let i = 0; i < 12; i++) {
+      sqs.send('paced', `p${i}`);
+      sqs.send('free', `f${i}`);
+    }
+    await sqs.drain();
+    expect(peak.get('paced')).toBe(2);
+    // Without a maxConcurrency the emulator's own limit (5 batches per queue) applies.
+    expect(peak.get('free')).toBe(5);
+  });
+
   it('redelivers only the items reported in batchItemFailures, after the visibility timeout', async () => {
     const seen: { body: string; count: string }[] = [];
     let failedOnce = false;
