@@ -1,7 +1,8 @@
 /**
  * The payments back office: GET /v1/admin/deposits (finance, compliance, admin), POST
  * /v1/admin/deposits/{depositId}/refunds (finance only; Idempotency-Key required), and the compliance
- * cases a chargeback opens: GET /v1/admin/compliance/cases and /{caseId} (compliance, admin).
+ * cases a chargeback opens: GET /v1/admin/compliance/cases and /{caseId} (compliance, admin), POST
+ * /v1/admin/compliance/cases/{caseId}/close (compliance only: closing may lift a withdrawal freeze).
  *
  * Invariants:
  * - role checks are the middleware's (manifest roles): a client, a partner or another staff role gets
@@ -28,6 +29,7 @@ import { pspFor } from '#adapters/psp/index.ts';
 import { canonicalJson } from '#domain/audit/chain.ts';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import { parseMoney, toMinor } from '#domain/money/index.ts';
+import { CASE_RESOLUTIONS, validateCaseClosure } from '#domain/payments/cases.ts';
 import { REFUND_REASONS, validateRefundReason } from '#domain/payments/refunds.ts';
 import { DEPOSIT_STATUSES } from '#domain/payments/status.ts';
 import type { Role } from '#functions/manifest.ts';
@@ -39,7 +41,7 @@ import { actorFrom } from '#store/audit.ts';
 import { tableName } from '#store/items.ts';
 import { paymentKeys } from '#store/keys.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, type Page } from '#store/pagination.ts';
-import { caseNotFound, caseView, getCase, listCasesByStatus } from '#store/payments/cases.ts';
+import { caseNotFound, caseView, closeCase, getCase, listCasesByStatus } from '#store/payments/cases.ts';
 import { chargebackView, getChargeback } from '#store/payments/chargebacks.ts';
 import { depositView, type StoredDeposit } from '#store/payments/deposits.ts';
 import {
@@ -57,6 +59,7 @@ import { MoneyJson } from './wallets.ts';
 const DEPOSIT_READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
 const REFUNDERS: readonly Role[] = ['finance'];
 const CASE_READERS: readonly Role[] = ['compliance', 'admin'];
+const CASE_CLOSERS: readonly Role[] = ['compliance'];
 
 // ------------------------------------------------------------------------------------------------ schemas
 
@@ -140,9 +143,25 @@ const CaseOut = z.object({
   subject: z.object({ type: z.string(), id: z.string() }),
   openedAt: z.string(),
   closedAt: z.string().optional(),
+  closedBy: z.string().optional(),
+  resolution: z.enum(CASE_RESOLUTIONS).optional(),
+  note: z.string().optional(),
   evidence: z.record(z.string(), z.unknown()),
   effects: z.array(z.string()),
   updatedAt: z.string(),
+});
+
+export const CloseCaseBody = z.strictObject({
+  // Checked by domain/payments/cases.ts validateCaseClosure (unknown_resolution, note_required).
+  resolution: z.string().max(64),
+  note: z.string().max(4000).optional(),
+});
+
+const CloseCaseOut = CaseOut.extend({
+  freeze: z.object({
+    lifted: z.boolean(),
+    keptBecause: z.enum(['not_frozen', 'not_set_by_a_case', 'resolution', 'other_open_case']).optional(),
+  }),
 });
 
 const CaseDetail = CaseOut.extend({ chargeback: z.record(z.string(), z.unknown()).optional() });
@@ -388,6 +407,37 @@ export const routes = [
       404: { description: 'case_not_found' },
     },
     handler: async ({ params }) => ({ status: 200, body: await caseDetail(params.caseId) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/admin/compliance/cases/{caseId}/close',
+    operationId: 'closeComplianceCase',
+    summary:
+      "Closes a case with a resolution and a note; 'cleared' and 'recovered' lift the withdrawal freeze unless another open case holds it",
+    tags: ['compliance'],
+    auth: CASE_CLOSERS,
+    params: CaseParams,
+    body: CloseCaseBody,
+    responses: {
+      200: { description: 'The closed case and what happened to the freeze', schema: CloseCaseOut },
+      400: { description: 'unknown_resolution, note_required, validation_failed' },
+      404: { description: 'case_not_found' },
+      409: { description: 'case_already_closed, conflict' },
+    },
+    handler: async ({ params, body, caller, correlationId }) => {
+      const closure = validateCaseClosure(body.resolution, body.note);
+      const res = await closeCase(params.caseId, closure, {
+        actor: actorFrom(caller!, CASE_CLOSERS),
+        requestId: correlationId,
+      });
+      return {
+        status: 200,
+        body: {
+          ...caseView(res.case),
+          freeze: res.freeze.lift ? { lifted: true } : { lifted: false, keptBecause: res.freeze.keptBecause },
+        },
+      };
+    },
   }),
 ];
 

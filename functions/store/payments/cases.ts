@@ -11,17 +11,25 @@
  *   oldest first (the order compliance works in), closed ones newest first
  * - evidence is what was known when the case was opened (money as decimal strings, never floats); it is
  *   never edited
- * - read only besides caseOpenWrite: closing a case (and lifting the withdrawal freeze it caused) is not
- *   built yet
+ * - closeCase: open -> closed once (409 case_already_closed), with the resolution, the officer's note, who
+ *   and when; the case, the lifted freeze (when domain/payments/cases.ts freezeOnClose says so) and their
+ *   audit entries and events are ONE commit. The freeze is removed only while it still names the case
+ *   read as its setter (a chargeback freezing again in between fails the commit, and the retry keeps the
+ *   new freeze); the case that set it last is read consistently, so a case opened a moment ago keeps it
+ *   even before the client's case index shows it
  */
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '#domain/errors.ts';
+import { DomainError, isDomainError } from '#domain/errors.ts';
+import { type CaseResolution, type FreezeDecision, freezeOnClose } from '#domain/payments/cases.ts';
 import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, tableName } from '../items.ts';
+import { type AuditInput, commit } from '../audit.ts';
+import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
+import { queryAll } from '../ledger/codec.ts';
 import { type Page, queryPage } from '../pagination.ts';
 import type { BaseItem } from '../table.ts';
+import { getPaymentState, unfreezeWithdrawals } from './client-state.ts';
 
 export const CASE_ENTITY = paymentKeys.caseType;
 export const CASE_STATUSES = ['open', 'closed'] as const;
@@ -42,6 +50,9 @@ export type CaseItem = BaseItem & {
   /** What the case caused while open (e.g. 'withdrawals_frozen'). */
   effects: string[];
   closedAt?: string | undefined;
+  closedBy?: string | undefined;
+  resolution?: CaseResolution | undefined;
+  note?: string | undefined;
   gsi1pk: string;
   gsi1sk: string;
   gsi2pk: string;
@@ -114,6 +125,7 @@ export const caseSnapshot = (c: CaseItem) => ({
   subject: c.subject,
   evidence: c.evidence,
   effects: c.effects,
+  ...(c.resolution ? { resolution: c.resolution, note: c.note, closedBy: c.closedBy } : {}),
 });
 
 /** The case as compliance sees it (no storage attributes). */
@@ -125,9 +137,111 @@ export function caseView(c: CaseItem) {
     status: c.status,
     subject: c.subject,
     openedAt: c.openedAt,
-    ...(c.closedAt ? { closedAt: c.closedAt } : {}),
+    ...(c.closedAt ? { closedAt: c.closedAt, closedBy: c.closedBy, resolution: c.resolution, note: c.note } : {}),
     evidence: c.evidence,
     effects: c.effects,
     updatedAt: c.updatedAt,
   };
+}
+
+// ------------------------------------------------------------------------------------------------ closing
+
+const FROZEN_EFFECT = 'withdrawals_frozen';
+const MAX_CLOSE_ATTEMPTS = 5;
+const caseAlreadyClosed = () => new DomainError('case_already_closed', 'conflict', 'This case is closed already');
+const freezeChanged = () => new DomainError('freeze_changed', 'conflict', "The client's withdrawal freeze changed; retry");
+
+/** The client's open cases (other than `exceptCaseId`) that froze withdrawals. */
+async function otherOpenFreezingCases(clientId: string, exceptCaseId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const page of queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': paymentKeys.clientCasesIndex(clientId, '', '').gsi1pk },
+  })) {
+    for (const c of page as unknown as CaseItem[]) {
+      if (c.caseId !== exceptCaseId && c.status === 'open' && c.effects.includes(FROZEN_EFFECT)) out.push(c.caseId);
+    }
+  }
+  return out;
+}
+
+export interface CloseCaseResult {
+  case: CaseItem;
+  freeze: FreezeDecision;
+}
+
+/** Closes an open case and, when its resolution allows and no other open case froze them, lifts the freeze. */
+export async function closeCase(
+  caseId: string,
+  input: { resolution: CaseResolution; note: string },
+  ctx: { actor: AuditInput['actor']; requestId: string },
+): Promise<CloseCaseResult> {
+  for (let attempt = 0; ; attempt++) {
+    const c = await getCase(caseId);
+    if (!c) throw caseNotFound();
+    if (c.status === 'closed') throw caseAlreadyClosed();
+    const state = await getPaymentState(c.clientId);
+    const frozen = state.withdrawalsFrozen;
+    const others = frozen ? await otherOpenFreezingCases(c.clientId, caseId) : [];
+    // The case that froze last, read consistently: it may be too new for the index.
+    if (frozen?.caseId && frozen.caseId !== caseId && !others.includes(frozen.caseId)) {
+      if ((await getCase(frozen.caseId))?.status === 'open') others.push(frozen.caseId);
+    }
+    const freeze = freezeOnClose({ caseId, resolution: input.resolution, freeze: frozen, otherOpenFreezingCases: others });
+    const at = new Date().toISOString();
+    const next: CaseItem = {
+      ...c,
+      status: 'closed',
+      closedAt: at,
+      closedBy: ctx.actor.id,
+      resolution: input.resolution,
+      note: input.note,
+      ...paymentKeys.caseStatusIndex('closed', at, caseId),
+    };
+    const writes: CommitWrite[] = [replaceVersioned(c, next, at, 'case')];
+    const audit: AuditInput[] = [
+      {
+        actor: ctx.actor,
+        action: 'compliance.case.closed',
+        entity: { type: CASE_ENTITY, id: caseId },
+        clientId: c.clientId,
+        before: caseSnapshot(c),
+        after: caseSnapshot(next),
+        reason: input.resolution,
+        evidence: { freeze: freeze.lift ? 'lifted' : `kept:${freeze.keptBecause}` },
+        requestId: ctx.requestId,
+      },
+    ];
+    if (freeze.lift) {
+      writes.push({ ...unfreezeWithdrawals(c.clientId, freeze.freezerCaseId), conditionFailedError: freezeChanged() });
+      audit.push({
+        actor: ctx.actor,
+        action: 'payment.withdrawals.unfrozen',
+        entity: { type: paymentKeys.paymentStateType, id: c.clientId },
+        clientId: c.clientId,
+        before: { withdrawalsFrozen: frozen ?? null },
+        after: { withdrawalsFrozen: null },
+        reason: input.resolution,
+        requestId: ctx.requestId,
+      });
+    }
+    try {
+      await commit({
+        writes,
+        audit,
+        outbox: [
+          {
+            detailType: 'compliance.case.closed',
+            detail: { caseId, clientId: c.clientId, kind: c.kind, resolution: input.resolution, freezeLifted: freeze.lift },
+          },
+        ],
+        now: () => new Date(at),
+      });
+      return { case: { ...next, version: c.version + 1, updatedAt: at }, freeze };
+    } catch (err) {
+      const retry = isDomainError(err) && (err.code === 'conflict' || err.code === 'freeze_changed');
+      if (!retry || attempt + 1 >= MAX_CLOSE_ATTEMPTS) throw err;
+    }
+  }
 }

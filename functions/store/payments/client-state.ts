@@ -257,13 +257,14 @@ export function freezeWithdrawals(clientId: string, frozen: { reason: string; ca
   };
 }
 
-/** Lifts a withdrawal freeze (compliance closing the case). */
-export function unfreezeWithdrawals(clientId: string): CommitWrite {
+/** Lifts a withdrawal freeze (compliance closing the case), only while it still names `freezerCaseId`. */
+export function unfreezeWithdrawals(clientId: string, freezerCaseId: string): CommitWrite {
   return {
     Update: {
       Key: paymentKeys.paymentState(clientId),
       UpdateExpression: 'REMOVE withdrawalsFrozen',
-      ConditionExpression: 'attribute_exists(pk)',
+      ConditionExpression: 'withdrawalsFrozen.caseId = :case',
+      ExpressionAttributeValues: { ':case': freezerCaseId },
     },
   };
 }
