@@ -37,6 +37,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import type { PostedJournal } from '#domain/ledger/index.ts';
+import { reportDate } from '#domain/payments/report-date.ts';
 import {
   DEFAULT_MAX_LAG_DAYS,
   DEFAULT_MAX_LEAD_DAYS,
@@ -67,7 +68,6 @@ import {
 export const JOB = PSP_RECONCILIATION_JOB;
 const DAY_MS = 86_400_000;
 const READ_CONCURRENCY = 16;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface PspJobEvent extends Omit<JobEvent, 'detail'> {
   detail?: JobEvent['detail'] & { date?: string; provider?: string };
@@ -88,14 +88,7 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayStart = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
 
 /** The report date of an event: detail.date (validated), else yesterday (UTC). */
-export function reportDate(event: PspJobEvent, now: Date): string {
-  const d = event.detail?.date;
-  if (d === undefined) return isoDay(now.getTime() - DAY_MS);
-  if (typeof d !== 'string' || !DATE.test(d) || isoDay(dayStart(d)) !== d) {
-    throw new DomainError('invalid_report_date', 'validation', 'The report date must be a calendar date YYYY-MM-DD');
-  }
-  return d;
-}
+export const reportDateOf = (event: PspJobEvent, now: Date): string => reportDate(event.detail?.date, now);
 
 /** The providers the tenant's payment methods use (sorted), or the one asked for. */
 export function providersFor(requested?: string): string[] {
@@ -288,7 +281,7 @@ export async function handler(event: PspJobEvent = {}): Promise<{ runId: string;
   let outcome: PspReconciliationOutcome;
   let linesStored: number;
   try {
-    const date = reportDate(event, new Date());
+    const date = reportDateOf(event, new Date());
     const providers = providersFor(event.detail?.provider);
     outcome = { runId, date, providers, ...(await reconcileDay(date, providers)) };
     linesStored = await storeReconLines(runId, discrepancyLines(outcome.result, outcome.reportErrors), { requestId });

@@ -20,6 +20,8 @@ export interface JobRunFields {
   status: JobRunStatus;
   requestedBy: string;
   trigger: 'schedule' | 'on_demand';
+  /** What the run was asked to cover (on demand), e.g. { date, provider }. */
+  parameters?: Record<string, string>;
   startedAt?: string;
   finishedAt?: string;
   summary?: Record<string, unknown>;

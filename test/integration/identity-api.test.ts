@@ -483,4 +483,69 @@ describe('POST /v1/admin/jobs/{job}/runs', () => {
     expect(unknown.statusCode).toBe(404);
     expect(bodyOf(unknown).code).toBe('job_not_found');
   });
+
+  it('psp-reconciliation takes a report date and a provider, carried to the job and recorded on the run', async () => {
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const res = await call(jobs, {
+      method: 'POST',
+      resource: '/v1/admin/jobs/{job}/runs',
+      pathParameters: { job: 'psp-reconciliation' },
+      claims: admin,
+      body: { date: '2026-11-20', provider: 'sandbox' },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const out = bodyOf<{ runId: string }>(res);
+    expect(out).toMatchObject({ job: 'psp-reconciliation', parameters: { date: '2026-11-20', provider: 'sandbox' } });
+    const entry = bus.commandCalls(PutEventsCommand).at(-1)!.args[0].input.Entries![0]!;
+    expect(JSON.parse(entry.Detail!)).toEqual({
+      job: 'psp-reconciliation',
+      runId: out.runId,
+      requestedBy: 'admin-1',
+      date: '2026-11-20',
+      provider: 'sandbox',
+    });
+    expect(await get({ pk: 'JOB#psp-reconciliation', sk: `RUN#${out.runId}` })).toMatchObject({
+      parameters: { date: '2026-11-20', provider: 'sandbox' },
+    });
+  });
+
+  it('a parameter the job does not take, an impossible or future date, an unknown provider: 400, nothing written or sent', async () => {
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+    const sent = bus.commandCalls(PutEventsCommand).length;
+    const future = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const cases: [string, unknown, string][] = [
+      ['audit-verify', { date: '2026-11-20' }, 'job_parameter_unsupported'],
+      ['psp-reconciliation', { date: '2026-02-30' }, 'invalid_report_date'],
+      ['psp-reconciliation', { date: '20-11-2026' }, 'invalid_report_date'],
+      ['psp-reconciliation', { date: future }, 'report_date_in_future'],
+      ['psp-reconciliation', { provider: 'paypal' }, 'unknown_provider'],
+      ['psp-reconciliation', { day: '2026-11-20' }, 'validation_failed'],
+    ];
+    for (const [job, body, code] of cases) {
+      const runs = await ddb().send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': `JOB#${job}` },
+        }),
+      );
+      const res = await call(jobs, {
+        method: 'POST',
+        resource: '/v1/admin/jobs/{job}/runs',
+        pathParameters: { job },
+        claims: admin,
+        body,
+      });
+      expect([res.statusCode, bodyOf(res).code], JSON.stringify(body)).toEqual([400, code]);
+      const after = await ddb().send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': `JOB#${job}` },
+        }),
+      );
+      expect(after.Items?.length).toBe(runs.Items?.length);
+    }
+    expect(bus.commandCalls(PutEventsCommand).length).toBe(sent);
+  });
 });
