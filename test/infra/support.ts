@@ -1,6 +1,8 @@
 /**
- * Synthesizes the real app (real esbuild bundling: the nag check must see the real functions) once per
- * test file and shares the template. Context comes from cdk.json, exactly as `cdk synth` would see it.
+ * Synthesizes the real app (real esbuild bundling: the nag check must see the real functions) and shares
+ * the result: the infra project runs its files in one module graph (vitest.config.ts `isolate: false`),
+ * so each distinct context is synthesized once per run, and CDK's asset cache bundles each function once.
+ * Tests treat a Synth as read-only. Context comes from cdk.json, exactly as `cdk synth` would see it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,19 @@ export interface Synth extends BackofficeApp {
   nagViolations: { ruleName: string; severity: string; paths: string[] }[];
 }
 
+const synthesized = new Map<string, Synth>();
+
 export function synth(context: Record<string, unknown> = {}, options: CreateAppOptions = {}): Synth {
+  const key = JSON.stringify([context, options]);
+  let s = synthesized.get(key);
+  if (!s) {
+    s = synthesize(context, options);
+    synthesized.set(key, s);
+  }
+  return s;
+}
+
+function synthesize(context: Record<string, unknown>, options: CreateAppOptions): Synth {
   const built = createApp({ ...options, nag: false, context: { ...cdkJsonContext, ...context } });
   const report = new AwsSolutionsChecks(built.app).validateScope(built.app);
   const template = Template.fromStack(built.stack);
