@@ -54,6 +54,7 @@ import {
   refundView,
   requestRefund,
 } from '#store/payments/refunds.ts';
+import { getWithdrawal, WITHDRAWAL_ENTITY, withdrawalSnapshot } from '#store/payments/withdrawal-items.ts';
 import { MoneyJson } from './wallets.ts';
 
 const DEPOSIT_READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
@@ -164,7 +165,10 @@ const CloseCaseOut = CaseOut.extend({
   }),
 });
 
-const CaseDetail = CaseOut.extend({ chargeback: z.record(z.string(), z.unknown()).optional() });
+const CaseDetail = CaseOut.extend({
+  chargeback: z.record(z.string(), z.unknown()).optional(),
+  withdrawal: z.record(z.string(), z.unknown()).optional(),
+});
 
 // ------------------------------------------------------------------------------------------------ deposits
 
@@ -302,8 +306,15 @@ export async function refundDeposit(
 export async function caseDetail(caseId: string) {
   const c = await getCase(caseId);
   if (!c) throw caseNotFound();
-  const chargeback = c.subject.type === 'chargeback' ? await getChargeback(c.subject.id) : undefined;
-  return { ...caseView(c), ...(chargeback ? { chargeback: chargebackView(chargeback) } : {}) };
+  const [chargeback, withdrawal] = await Promise.all([
+    c.subject.type === 'chargeback' ? getChargeback(c.subject.id) : undefined,
+    c.subject.type === WITHDRAWAL_ENTITY ? getWithdrawal(c.subject.id) : undefined,
+  ]);
+  return {
+    ...caseView(c),
+    ...(chargeback ? { chargeback: chargebackView(chargeback) } : {}),
+    ...(withdrawal ? { withdrawal: { withdrawalId: withdrawal.withdrawalId, ...withdrawalSnapshot(withdrawal) } } : {}),
+  };
 }
 
 const clientIdRequired = () =>
@@ -398,7 +409,7 @@ export const routes = [
     method: 'GET',
     path: '/v1/admin/compliance/cases/{caseId}',
     operationId: 'getComplianceCase',
-    summary: 'One compliance case with its evidence (and the chargeback that opened it)',
+    summary: 'One compliance case with its evidence (and the chargeback or withdrawal it is about)',
     tags: ['compliance'],
     auth: CASE_READERS,
     params: CaseParams,

@@ -13,11 +13,21 @@
  *   a withdrawal that is not processing (e.g. already final), an outcome already recorded, another
  *   provider reference than the one recorded, an amount or currency other than the net paid out
  * - after the commit the payout task token is answered { outcome } best effort (never logged)
+ * - a `payout.paid` for a withdrawal that is already `failed` (its hold voided: the payout timed out,
+ *   or the provider reported a failure and then paid after all) means money left without a debit. It
+ *   is not ignored: it opens a `late_payout` compliance case that freezes the client's withdrawals
+ *   (evidence: the withdrawal, provider ref, amount, when and why it failed), with the outcome recorded
+ *   on the withdrawal (payout.latePaidAt), the marker and the audit entries in one commit. No money
+ *   moves automatically: finance decides (an adjustment debit, or recovery from the provider) and
+ *   compliance closes the case
  */
 import { toMinor } from '#domain/money/index.ts';
+import { logger } from '#shared/powertools.ts';
 import { commit } from '#store/audit.ts';
+import { openFreezingCase } from '#store/payments/cases.ts';
 import type { WithdrawalItem } from '#store/payments/types.ts';
 import { lookupProviderRef } from '#store/payments/webhook-events.ts';
+import { WITHDRAWAL_ENTITY } from '#store/payments/withdrawal-items.ts';
 import { answerTask, getWithdrawal, replaceWithdrawal, retryOnRace, withdrawalAudit } from '#store/payments/withdrawals.ts';
 import type { WebhookContext, WebhookEffect, WebhookOutcome } from './webhook-types.ts';
 
@@ -44,6 +54,76 @@ function ignoredBecause(w: WithdrawalItem, ctx: WebhookContext): string | undefi
   return undefined;
 }
 
+/** Is this a provider paying a withdrawal we already failed (the hold voided)? */
+function isLatePayout(w: WithdrawalItem, ctx: WebhookContext): boolean {
+  const { event } = ctx;
+  return (
+    event.type === 'payout.paid' &&
+    w.status === 'failed' &&
+    Boolean(w.payout?.providerRef) &&
+    w.payout?.providerRef === event.providerRef &&
+    !w.payout?.latePaidAt &&
+    event.amount.currency === w.net.currency &&
+    event.amount.amount === toMinor(w.net.amount, w.net.currency)
+  );
+}
+
+/** Records the late payout on the withdrawal and opens the freezing case, in one commit. */
+async function recordLatePayout(withdrawalId: string, ctx: WebhookContext): Promise<WebhookOutcome> {
+  const { event } = ctx;
+  return retryOnRace(async (): Promise<WebhookOutcome> => {
+    const w = await getWithdrawal(withdrawalId, { consistent: true });
+    if (!w || !isLatePayout(w, ctx)) return { outcome: 'ignored', reason: 'withdrawal_not_processing', paymentId: withdrawalId };
+    const now = new Date();
+    const at = now.toISOString();
+    const failed = [...w.timeline].reverse().find((t) => t.status === 'failed');
+    const next: WithdrawalItem = { ...w, payout: { ...w.payout!, latePaidAt: at } };
+    const opened = await openFreezingCase(
+      {
+        kind: 'late_payout',
+        clientId: w.clientId,
+        subject: { type: WITHDRAWAL_ENTITY, id: withdrawalId },
+        evidence: {
+          withdrawalId,
+          provider: ctx.provider,
+          providerRef: event.providerRef,
+          eventId: event.eventId,
+          paid: w.net,
+          gross: w.gross,
+          failedAt: failed?.at,
+          failedBecause: failed?.reason,
+          paidAt: event.occurredAt,
+        },
+      },
+      ctx,
+      at,
+    );
+    await commit({
+      writes: [replaceWithdrawal(w, next, at), ctx.marker, ...opened.writes],
+      audit: [
+        withdrawalAudit(w, next, 'payment.withdrawal.paid_after_failure', {
+          actor: ctx.actor,
+          requestId: ctx.requestId,
+          evidence: {
+            eventId: event.eventId,
+            providerRef: event.providerRef,
+            occurredAt: event.occurredAt,
+            caseId: opened.item.caseId,
+          },
+        }),
+        ...opened.audit,
+      ],
+      outbox: opened.outbox,
+      now: () => now,
+    });
+    logger.error('payout paid after the withdrawal failed: compliance case opened, withdrawals frozen', {
+      withdrawalId,
+      caseId: opened.item.caseId,
+    });
+    return { outcome: 'applied', paymentId: withdrawalId };
+  });
+}
+
 export const applyPayoutEvent: WebhookEffect = async (ctx): Promise<WebhookOutcome> => {
   const { event } = ctx;
   if (event.type !== 'payout.paid' && event.type !== 'payout.failed') return { outcome: 'ignored', reason: 'unsupported_event' };
@@ -51,6 +131,7 @@ export const applyPayoutEvent: WebhookEffect = async (ctx): Promise<WebhookOutco
   const found = await findWithdrawal(ctx);
   if (!found) return { outcome: 'ignored', reason: 'unknown_payment' };
   const withdrawalId = found.withdrawalId;
+  if (isLatePayout(found, ctx)) return recordLatePayout(withdrawalId, ctx);
 
   const result = await retryOnRace(async (): Promise<WebhookOutcome | WithdrawalItem> => {
     const w = await getWithdrawal(withdrawalId, { consistent: true });

@@ -22,7 +22,8 @@ import { commit, systemActor } from '#store/audit.ts';
 import { ensureWallet, getBalance, houseAccount, walletId } from '#store/ledger/accounts.ts';
 import { getHold } from '#store/ledger/holds.ts';
 import { getJournal, newJournalId, postJournal } from '#store/ledger/journals.ts';
-import { fundingSourceDeposit, fundingSourceId, getFundingSource } from '#store/payments/client-state.ts';
+import { caseIdFor, getCase } from '#store/payments/cases.ts';
+import { fundingSourceDeposit, fundingSourceId, getFundingSource, getPaymentState } from '#store/payments/client-state.ts';
 import type { WithdrawalItem } from '#store/payments/types.ts';
 import { webhookMarker } from '#store/payments/webhook-events.ts';
 import {
@@ -430,6 +431,37 @@ describe('payout, webhook and finalize', () => {
     await steps.payoutEvent(payoutContext(paid, 'payout.paid'));
     expect(await steps.finalize({ withdrawalId: paid.withdrawalId, action: 'check' })).toMatchObject({ status: 'completed' });
     expect(await wallet(c.clientId)).toMatchObject({ ledger: 90_000n, held: 0n });
+  });
+
+  it('payout.paid after the withdrawal failed (payout_expired): a late_payout case freezes withdrawals, no money moves, once', async () => {
+    const c = await client({ funded: 100_000n });
+    const w = await approvedAndSent(c);
+    expect(await steps.finalize({ withdrawalId: w.withdrawalId, action: 'check' })).toMatchObject({ status: 'failed' });
+    const before = { wallet: await wallet(c.clientId), clearing: await house('psp_clearing') };
+
+    const ctx = payoutContext(w, 'payout.paid');
+    expect(await steps.payoutEvent(ctx)).toEqual({ outcome: 'applied', paymentId: w.withdrawalId });
+    const after = await w$(w.withdrawalId);
+    expect(after.status).toBe('failed');
+    expect(after.payout?.latePaidAt).toBeDefined();
+    const caseId = caseIdFor('late_payout', w.withdrawalId);
+    expect(await getCase(caseId)).toMatchObject({
+      kind: 'late_payout',
+      status: 'open',
+      clientId: c.clientId,
+      subject: { type: 'withdrawal', id: w.withdrawalId },
+      effects: ['withdrawals_frozen'],
+      evidence: { providerRef: `po_${w.withdrawalId}`, paid: w.net, failedBecause: 'payout_expired' },
+    });
+    expect((await getPaymentState(c.clientId)).withdrawalsFrozen).toMatchObject({ reason: 'late_payout', caseId });
+    // Nothing posted: finance decides how to recover the money.
+    expect(await wallet(c.clientId)).toEqual(before.wallet);
+    expect(await house('psp_clearing')).toEqual(before.clearing);
+    expect((await trail(w.withdrawalId)).at(-1)).toMatchObject({ action: 'payment.withdrawal.paid_after_failure' });
+
+    // The same event again, or another event id for the same payout, changes nothing more.
+    await expect(steps.payoutEvent(payoutContext(w, 'payout.paid'))).resolves.toMatchObject({ outcome: 'ignored' });
+    expect((await auditTrail('compliance-case', caseId)).map((a) => a.action)).toEqual(['compliance.case.opened']);
   });
 
   it('a provider outage throws PspUnavailable (the ASL retries) and records nothing about the payout', async () => {

@@ -27,14 +27,18 @@ import { type AuditInput, commit } from '../audit.ts';
 import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
 import { queryAll } from '../ledger/codec.ts';
+import type { OutboxEvent } from '../outbox.ts';
 import { type Page, queryPage } from '../pagination.ts';
 import type { BaseItem } from '../table.ts';
-import { getPaymentState, unfreezeWithdrawals } from './client-state.ts';
+import { freezeWithdrawals, getPaymentState, unfreezeWithdrawals } from './client-state.ts';
 
 export const CASE_ENTITY = paymentKeys.caseType;
+/** The effect a case records when it froze the client's withdrawals. */
+export const FROZEN_EFFECT = 'withdrawals_frozen';
 export const CASE_STATUSES = ['open', 'closed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
-export type CaseKind = 'chargeback';
+/** chargeback: a dispute took money back; late_payout: the provider paid a withdrawal we had failed (and un-held). */
+export type CaseKind = 'chargeback' | 'late_payout';
 
 export type CaseItem = BaseItem & {
   type: 'compliance-case';
@@ -96,6 +100,53 @@ export function openCase(
   return { item, write: putNew(item, new DomainError('case_exists', 'conflict', 'A case for this subject exists')) };
 }
 
+/**
+ * A case that freezes the client's withdrawals: the case's put-if-absent, the freeze, their two audit
+ * entries ('compliance.case.opened', 'payment.withdrawals.frozen') and the 'compliance.case.opened'
+ * event, for the caller to commit with the change that caused it.
+ */
+export async function openFreezingCase(
+  f: { kind: CaseKind; clientId: string; subject: { type: string; id: string }; evidence: Record<string, unknown> },
+  ctx: { actor: AuditInput['actor']; requestId: string },
+  at: string,
+): Promise<{ item: CaseItem; writes: CommitWrite[]; audit: AuditInput[]; outbox: OutboxEvent[] }> {
+  const opened = openCase({ ...f, effects: [FROZEN_EFFECT] }, at);
+  const stateBefore = await getPaymentState(f.clientId);
+  const frozen = { reason: f.kind, caseId: opened.item.caseId, at };
+  return {
+    item: opened.item,
+    writes: [opened.write, freezeWithdrawals(f.clientId, frozen)],
+    audit: [
+      {
+        actor: ctx.actor,
+        action: 'compliance.case.opened',
+        entity: { type: CASE_ENTITY, id: opened.item.caseId },
+        newEntity: true,
+        clientId: f.clientId,
+        before: null,
+        after: caseSnapshot(opened.item),
+        requestId: ctx.requestId,
+      },
+      {
+        actor: ctx.actor,
+        action: 'payment.withdrawals.frozen',
+        entity: { type: paymentKeys.paymentStateType, id: f.clientId },
+        clientId: f.clientId,
+        before: { withdrawalsFrozen: stateBefore.withdrawalsFrozen ?? null },
+        after: { withdrawalsFrozen: frozen },
+        reason: f.kind,
+        requestId: ctx.requestId,
+      },
+    ],
+    outbox: [
+      {
+        detailType: 'compliance.case.opened',
+        detail: { caseId: opened.item.caseId, clientId: f.clientId, kind: f.kind, subject: opened.item.subject },
+      },
+    ],
+  };
+}
+
 export async function getCase(caseId: string): Promise<CaseItem | undefined> {
   const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: paymentKeys.case(caseId), ConsistentRead: true }));
   return res.Item as CaseItem | undefined;
@@ -146,7 +197,6 @@ export function caseView(c: CaseItem) {
 
 // ------------------------------------------------------------------------------------------------ closing
 
-const FROZEN_EFFECT = 'withdrawals_frozen';
 const MAX_CLOSE_ATTEMPTS = 5;
 const caseAlreadyClosed = () => new DomainError('case_already_closed', 'conflict', 'This case is closed already');
 const freezeChanged = () => new DomainError('freeze_changed', 'conflict', "The client's withdrawal freeze changed; retry");

@@ -41,14 +41,13 @@ import { paymentKeys } from '../keys.ts';
 import { accountShards, houseAccount } from '../ledger/accounts.ts';
 import { executeJournal } from '../ledger/journals.ts';
 import type { BaseItem } from '../table.ts';
-import { CASE_ENTITY, caseSnapshot, openCase } from './cases.ts';
-import { freezeWithdrawals, fundingSourceReturn, getPaymentState } from './client-state.ts';
+import { openFreezingCase } from './cases.ts';
+import { fundingSourceReturn } from './client-state.ts';
 import { DEPOSIT_ENTITY, depositSnapshot, depositTransition, getDeposit, type StoredDeposit } from './deposits.ts';
 import { retriedReplace } from './refunds.ts';
 import type { TimelineEntry } from './types.ts';
 
 export const CHARGEBACK_ENTITY = paymentKeys.chargebackType;
-const PAYMENT_STATE_ENTITY = paymentKeys.paymentStateType;
 const MAX_SPLIT_ATTEMPTS = 10;
 
 export type ChargebackItem = BaseItem & {
@@ -250,7 +249,7 @@ async function openingWrites(
 ) {
   const cur = d.gross.currency;
   const { at, split, chargebackId } = o;
-  const opened = openCase(
+  const opened = await openFreezingCase(
     {
       kind: 'chargeback',
       clientId: d.clientId,
@@ -270,8 +269,8 @@ async function openingWrites(
         shortfall: json(split.receivable, cur),
         journalId: o.journalId,
       },
-      effects: ['withdrawals_frozen'],
     },
+    ctx,
     at,
   );
   const chargeback = newItem(
@@ -299,14 +298,10 @@ async function openingWrites(
     at,
   ) as ChargebackItem;
   const dep = depositTransition(d, 'charged_back', { at, patch: { chargebackId } });
-  const stateBefore = await getPaymentState(d.clientId);
-  const frozen = { reason: 'chargeback', caseId: opened.item.caseId, at };
-
   const writes: CommitWrite[] = [
     putNew(chargeback, new DomainError('chargeback_exists', 'conflict', 'This chargeback is already recorded')),
     { ...dep.write, conditionFailedError: new DomainError('concurrent_modification', 'conflict', 'The deposit changed; retry') },
-    opened.write,
-    freezeWithdrawals(d.clientId, frozen),
+    ...opened.writes,
     ...(ctx.marker ? [ctx.marker] : []),
   ];
   if (d.sourceId) writes.push(fundingSourceReturn(d.clientId, d.sourceId, { minor: split.amount, currency: cur }));
@@ -330,34 +325,9 @@ async function openingWrites(
       after: { ...depositSnapshot(dep.next), chargebackId },
       requestId: ctx.requestId,
     },
-    {
-      actor: ctx.actor,
-      action: 'compliance.case.opened',
-      entity: { type: CASE_ENTITY, id: opened.item.caseId },
-      newEntity: true,
-      clientId: d.clientId,
-      before: null,
-      after: caseSnapshot(opened.item),
-      requestId: ctx.requestId,
-    },
-    {
-      actor: ctx.actor,
-      action: 'payment.withdrawals.frozen',
-      entity: { type: PAYMENT_STATE_ENTITY, id: d.clientId },
-      clientId: d.clientId,
-      before: { withdrawalsFrozen: stateBefore.withdrawalsFrozen ?? null },
-      after: { withdrawalsFrozen: frozen },
-      reason: 'chargeback',
-      requestId: ctx.requestId,
-    },
+    ...opened.audit,
   ];
-  const outbox = [
-    { detailType: 'payment.chargeback.received', detail: chargebackEvent(chargeback) },
-    {
-      detailType: 'compliance.case.opened',
-      detail: { caseId: opened.item.caseId, clientId: d.clientId, kind: 'chargeback', subject: opened.item.subject },
-    },
-  ];
+  const outbox = [{ detailType: 'payment.chargeback.received', detail: chargebackEvent(chargeback) }, ...opened.outbox];
   return { chargeback, commit: { writes, audit, outbox } };
 }
 

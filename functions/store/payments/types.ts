@@ -117,6 +117,8 @@ export type WithdrawalItem = BaseItem & {
         outcome?: 'paid' | 'failed' | undefined;
         outcomeAt?: string | undefined;
         failureCode?: string | undefined;
+        /** The provider paid after the withdrawal had failed (a late_payout case was opened). */
+        latePaidAt?: string | undefined;
       }
     | undefined;
   journalId?: string | undefined;
