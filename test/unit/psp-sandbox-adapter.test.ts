@@ -333,4 +333,17 @@ describe('settlementReport', () => {
       },
     ]);
   });
+
+  it('an unreadable file fails the report, naming the file, the line and the column', async () => {
+    const key = 'psp/sandbox/2026-03-01/bad.csv';
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: key }] });
+    s3.on(GetObjectCommand).resolves({
+      Body: stream(
+        'provider_ref,kind,amount,currency,provider_fee,settled_at\nsbx_dep_a,deposit,10.5.0,USD,0,2026-03-01T09:00:00Z\n',
+      ),
+    } as never);
+    await expect(
+      psp.settlementReport({ from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z') }),
+    ).rejects.toMatchObject({ message: expect.stringContaining(key) });
+  });
 });

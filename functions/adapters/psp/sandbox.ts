@@ -22,9 +22,8 @@
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { parse } from 'csv-parse/sync';
 import { DomainError } from '#domain/errors.ts';
-import { formatMoney, isCurrency, toMinor } from '#domain/money/index.ts';
+import { formatMoney } from '#domain/money/index.ts';
 import { findMethod, labelFor } from '#domain/payments/methods.ts';
 import type {
   DepositIntent,
@@ -38,6 +37,7 @@ import type {
   SettlementLine,
   WebhookInput,
 } from '#domain/payments/ports.ts';
+import { parseSettlementCsv } from '#domain/payments/settlement.ts';
 import { s3, sqs } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -95,7 +95,6 @@ export function verifySandboxWebhook(input: WebhookInput): PspEvent {
   return event;
 }
 
-const SETTLEMENT_KINDS = new Set<SettlementLine['kind']>(['deposit', 'payout', 'refund', 'chargeback', 'fee']);
 const LIST_CONCURRENCY = 16;
 
 /** The UTC dates (YYYY-MM-DD) that [from, to) touches. */
@@ -117,23 +116,11 @@ async function listKeys(bucket: string, prefix: string): Promise<string[]> {
   return keys;
 }
 
-/** Parses one of the worker's CSV files; throws naming the object on anything unexpected. */
-export function parseSettlementCsv(text: string, source: string): SettlementLine[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
-  return rows.map((r, i) => {
-    const kind = r.kind as SettlementLine['kind'];
-    const currency = r.currency ?? '';
-    if (!r.provider_ref || !SETTLEMENT_KINDS.has(kind) || !isCurrency(currency) || Number.isNaN(Date.parse(r.settled_at ?? ''))) {
-      throw new Error(`sandbox settlement ${source} line ${i + 2}: unreadable`);
-    }
-    return {
-      providerRef: r.provider_ref,
-      kind,
-      amount: { amount: toMinor(r.amount ?? '', currency), currency },
-      providerFee: { amount: toMinor(r.provider_fee ?? '', currency), currency },
-      settledAt: new Date(r.settled_at!).toISOString(),
-    };
-  });
+/** Parses one of the worker's CSV files (the reconciliation job's parser); throws naming the object and line. */
+function readSettlementFile(text: string, file: string): SettlementLine[] {
+  return parseSettlementCsv(text, { file, provider: SANDBOX_PROVIDER }).map(
+    ({ providerRef, kind, amount, providerFee, settledAt }) => ({ providerRef, kind, amount, providerFee, settledAt }),
+  );
 }
 
 /** Every settlement line the sandbox wrote with settled_at in [from, to) (reads the settlements bucket). */
@@ -147,7 +134,7 @@ export async function sandboxSettlementReport(period: { from: Date; to: Date }):
     const chunk = await Promise.all(
       keys.slice(i, i + LIST_CONCURRENCY).map(async (key) => {
         const res = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return parseSettlementCsv((await res.Body?.transformToString('utf8')) ?? '', key);
+        return readSettlementFile((await res.Body?.transformToString('utf8')) ?? '', key);
       }),
     );
     lines.push(...chunk.flat());
