@@ -51,6 +51,7 @@ import {
   type StoredDeposit,
 } from '#store/payments/deposits.ts';
 import { providerRefWrite } from '#store/payments/webhook-events.ts';
+import { pageBody, pageSchema } from './shared/pages.ts';
 import { accessibleWallet, MoneyJson, WalletId } from './wallets.ts';
 
 const CLIENT: readonly Role[] = ['client'];
@@ -350,12 +351,12 @@ export const routes = [
     responses: {
       200: {
         description: 'A page of deposits',
-        schema: z.object({ items: z.array(DepositOut), nextCursor: z.string().optional(), hasMore: z.boolean() }),
+        schema: pageSchema(DepositOut),
       },
     },
     handler: async ({ caller, query, locale }) => {
       const page = await listClientDeposits(caller!.sub, { limit: query.limit, cursor: query.cursor });
-      return { status: 200, body: { ...page, items: page.items.map((d) => depositView(d, locale)) } };
+      return { status: 200, body: pageBody(page, (d) => depositView(d, locale)) };
     },
   }),
   defineRoute({

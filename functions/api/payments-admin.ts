@@ -55,6 +55,7 @@ import {
   requestRefund,
 } from '#store/payments/refunds.ts';
 import { getWithdrawal, WITHDRAWAL_ENTITY, withdrawalSnapshot } from '#store/payments/withdrawal-items.ts';
+import { pageBody, pageSchema } from './shared/pages.ts';
 import { MoneyJson } from './wallets.ts';
 
 const DEPOSIT_READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
@@ -336,21 +337,14 @@ export const routes = [
     responses: {
       200: {
         description: 'A page of deposits',
-        schema: z.object({ items: z.array(DepositOut), nextCursor: z.string().optional(), hasMore: z.boolean() }),
+        schema: pageSchema(DepositOut),
       },
       400: { description: 'client_id_required, invalid_cursor, validation_failed' },
     },
     handler: async ({ query, locale }) => {
       if (!query.clientId) throw clientIdRequired();
       const page = await listClientDepositsFiltered({ ...query, clientId: query.clientId });
-      return {
-        status: 200,
-        body: {
-          items: page.items.map((d) => adminDepositView(d, locale)),
-          hasMore: page.hasMore,
-          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-        },
-      };
+      return { status: 200, body: pageBody(page, (d) => adminDepositView(d, locale)) };
     },
   }),
   defineRoute({
@@ -389,20 +383,13 @@ export const routes = [
     responses: {
       200: {
         description: 'A page of cases',
-        schema: z.object({ items: z.array(CaseOut), nextCursor: z.string().optional(), hasMore: z.boolean() }),
+        schema: pageSchema(CaseOut),
       },
       400: { description: 'invalid_cursor, validation_failed' },
     },
     handler: async ({ query }) => {
       const page = await listCasesByStatus(query);
-      return {
-        status: 200,
-        body: {
-          items: page.items.map(caseView),
-          hasMore: page.hasMore,
-          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-        },
-      };
+      return { status: 200, body: pageBody(page, caseView) };
     },
   }),
   defineRoute({

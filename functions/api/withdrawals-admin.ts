@@ -42,6 +42,7 @@ import {
   withdrawalNotFound,
   withdrawalView,
 } from '#store/payments/withdrawals.ts';
+import { pageSchema } from './shared/pages.ts';
 import { FundingSourceView, fundingSourceViews, WithdrawalParams, WithdrawalViewSchema } from './withdrawals.ts';
 
 const READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
@@ -190,7 +191,7 @@ export const routes = [
     responses: {
       200: {
         description: 'A page of the queue',
-        schema: z.object({ items: z.array(QueueItem), nextCursor: z.string().optional(), hasMore: z.boolean() }),
+        schema: pageSchema(QueueItem),
       },
       400: { description: 'invalid_status, invalid_cursor, validation_failed' },
     },

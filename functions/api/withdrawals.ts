@@ -56,6 +56,7 @@ import {
   withdrawalNotFound,
   withdrawalView,
 } from '#store/payments/withdrawals.ts';
+import { pageBody, pageSchema } from './shared/pages.ts';
 import { requestHash } from './transfers.ts';
 import { accessibleWallet, MoneyJson, WALLET_STAFF_ROLES, WalletId } from './wallets.ts';
 
@@ -355,9 +356,6 @@ export function fundingSourceViews(sources: readonly FundingSource[], locale: st
 
 // ------------------------------------------------------------------------------------------------ routes
 
-const Page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().optional(), hasMore: z.boolean() });
-
 export const routes = [
   defineRoute({
     method: 'POST',
@@ -390,10 +388,10 @@ export const routes = [
     tags: ['withdrawals'],
     auth: CLIENT,
     query: ListQuery,
-    responses: { 200: { description: 'A page of withdrawals', schema: Page(WithdrawalViewSchema) } },
+    responses: { 200: { description: 'A page of withdrawals', schema: pageSchema(WithdrawalViewSchema) } },
     handler: async ({ caller, query, locale }) => {
       const page = await listClientWithdrawals(caller!.sub, { limit: query.limit, cursor: query.cursor });
-      return { status: 200, body: { ...page, items: page.items.map((w) => withdrawalView(w, locale)) } };
+      return { status: 200, body: pageBody(page, (w) => withdrawalView(w, locale)) };
     },
   }),
   defineRoute({

@@ -54,6 +54,14 @@ function ignoredBecause(w: WithdrawalItem, ctx: WebhookContext): string | undefi
   return undefined;
 }
 
+/** What an audit entry records of the provider's event. */
+const eventEvidence = ({ event }: WebhookContext) => ({
+  eventId: event.eventId,
+  providerRef: event.providerRef,
+  occurredAt: event.occurredAt,
+  ...(event.failureCode ? { failureCode: event.failureCode } : {}),
+});
+
 /** Is this a provider paying a withdrawal we already failed (the hold voided)? */
 function isLatePayout(w: WithdrawalItem, ctx: WebhookContext): boolean {
   const { event } = ctx;
@@ -104,12 +112,7 @@ async function recordLatePayout(withdrawalId: string, ctx: WebhookContext): Prom
         withdrawalAudit(w, next, 'payment.withdrawal.paid_after_failure', {
           actor: ctx.actor,
           requestId: ctx.requestId,
-          evidence: {
-            eventId: event.eventId,
-            providerRef: event.providerRef,
-            occurredAt: event.occurredAt,
-            caseId: opened.item.caseId,
-          },
+          evidence: { ...eventEvidence(ctx), caseId: opened.item.caseId },
         }),
         ...opened.audit,
       ],
@@ -156,12 +159,7 @@ export const applyPayoutEvent: WebhookEffect = async (ctx): Promise<WebhookOutco
       audit: withdrawalAudit(w, next, `payment.withdrawal.payout_${outcome}`, {
         actor: ctx.actor,
         requestId: ctx.requestId,
-        evidence: {
-          eventId: event.eventId,
-          providerRef: event.providerRef,
-          occurredAt: event.occurredAt,
-          ...(event.failureCode ? { failureCode: event.failureCode } : {}),
-        },
+        evidence: eventEvidence(ctx),
       }),
       now: () => now,
     });

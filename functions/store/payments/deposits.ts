@@ -66,22 +66,24 @@ export async function getDeposit(depositId: string, opts: { consistent?: boolean
   return res.Item as StoredDeposit | undefined;
 }
 
-export interface NewDepositFields {
-  depositId: string;
-  clientId: string;
-  walletId: string;
-  methodId: string;
-  methodKind: string;
-  provider: string;
-  gross: MoneyJson;
-  fee: MoneyJson;
-  net: MoneyJson;
-  idempotencyKey: string;
-  requestHash: string;
-  intentExpiresAt: string;
-  payerAccount?: string | undefined;
-  preVerificationCounted?: MoneyJson | undefined;
-}
+/** What the create route decides; the status, timeline, keys and envelope are added here. */
+export type NewDepositFields = Pick<
+  StoredDeposit,
+  | 'depositId'
+  | 'clientId'
+  | 'walletId'
+  | 'methodId'
+  | 'methodKind'
+  | 'provider'
+  | 'gross'
+  | 'fee'
+  | 'net'
+  | 'idempotencyKey'
+  | 'requestHash'
+  | 'intentExpiresAt'
+  | 'payerAccount'
+  | 'preVerificationCounted'
+>;
 
 /** A new deposit in 'created', in the client's list and the open index. */
 export function newDeposit(f: NewDepositFields, now: string): StoredDeposit {
