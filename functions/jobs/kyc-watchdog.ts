@@ -52,14 +52,19 @@
  *   (detail.runId) gets its job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
 
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { isDomainError } from '#domain/errors.ts';
 import type { KycIssue } from '#domain/kyc/model.ts';
 import { isFinalSubmissionStatus } from '#domain/kyc/submission.ts';
+import {
+  describeExecution,
+  executionArn,
+  LIVE_EXECUTION,
+  restartExecutionName,
+  startNamedExecution,
+} from '#functions/jobs/executions.ts';
 import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
 import { resumeDecidedReview } from '#functions/steps/kyc-callback.ts';
 import { KYC_REVIEW_MACHINE, reviewExecutionInput } from '#functions/steps/kyc-start.ts';
-import { sfn } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
 import { commit, systemActor } from '#store/audit.ts';
@@ -85,8 +90,7 @@ export const CALLBACK_LOOKBACK_DAYS = 7;
 const CONCURRENCY = 5;
 
 const ACTOR = systemActor(JOB);
-/** Execution statuses that need nothing from the watchdog. */
-const LIVE = new Set(['RUNNING', 'PENDING_REDRIVE']);
+const LIVE = LIVE_EXECUTION;
 
 export interface KycWatchdogResult {
   /** Submissions read from the lists (older than the window). */
@@ -106,14 +110,7 @@ export interface KycWatchdogResult {
 
 type Outcome = 'live' | 'started' | 'restarted' | 'stalled' | 'resumed' | 'skipped';
 
-/** The name of a restart's execution. */
-export const restartExecutionName = (submissionId: string, attempt: number) => `${submissionId}-r${attempt}`;
-
-/** arn:...:stateMachine:<machine> -> arn:...:execution:<machine>:<name> */
-export function executionArn(stateMachineArn: string, name: string): string {
-  if (!stateMachineArn.includes(':stateMachine:')) throw new Error(`kyc-watchdog: not a state machine ARN: ${stateMachineArn}`);
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-}
+export { executionArn, restartExecutionName };
 
 interface Ctx {
   now: Date;
@@ -121,29 +118,9 @@ interface Ctx {
   machineArn: string;
 }
 
-/** The execution's status, or 'MISSING' when it was never started. */
-async function describe(ctx: Ctx, name: string): Promise<{ status: string; error?: string | undefined }> {
-  try {
-    const res = await sfn().send(new DescribeExecutionCommand({ executionArn: executionArn(ctx.machineArn, name) }));
-    return { status: res.status ?? 'UNKNOWN', error: res.error };
-  } catch (err) {
-    if ((err as Error)?.name === 'ExecutionDoesNotExist') return { status: 'MISSING' };
-    throw err;
-  }
-}
-
-/** StartExecution; true when this call started it, false when it already existed. */
-async function start(ctx: Ctx, name: string, s: KycSubmissionItem): Promise<boolean> {
-  try {
-    await sfn().send(
-      new StartExecutionCommand({ stateMachineArn: ctx.machineArn, name, input: JSON.stringify(reviewExecutionInput(s)) }),
-    );
-    return true;
-  } catch (err) {
-    if ((err as Error)?.name === 'ExecutionAlreadyExists') return false;
-    throw err;
-  }
-}
+const describe = (ctx: Ctx, name: string) => describeExecution(ctx.machineArn, name);
+const start = (ctx: Ctx, name: string, s: KycSubmissionItem) =>
+  startNamedExecution(ctx.machineArn, name, reviewExecutionInput(s));
 
 const isConflict = (err: unknown) => isDomainError(err) && err.code === 'conflict';
 
