@@ -460,6 +460,14 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 300,
   },
   {
+    name: 'job-withdrawal-watchdog',
+    entry: 'functions/jobs/withdrawal-watchdog.ts',
+    description:
+      'Restarts withdrawal approvals whose execution was never started or ended before the withdrawal was final (alarms when it gives up)',
+    permissions: ['table:write', 'states:start:withdrawal-approval'],
+    timeoutSeconds: 120,
+  },
+  {
     name: 'job-kyc-watchdog',
     entry: 'functions/jobs/kyc-watchdog.ts',
     description:
@@ -599,6 +607,14 @@ export const schedules: readonly ScheduleSpec[] = [
     cron: 'cron(0/10 * * * ? *)',
     function: 'job-kyc-watchdog',
     description: 'Restarts KYC reviews whose start was lost or whose execution failed',
+  },
+  {
+    // Every 10 minutes: a withdrawal whose approval never started or died is moving again within
+    // ~25 minutes, instead of holding the client's money until the hold expires.
+    name: 'withdrawal-watchdog',
+    cron: 'cron(5/10 * * * ? *)',
+    function: 'job-withdrawal-watchdog',
+    description: 'Restarts withdrawal approvals whose start was lost or whose execution failed',
   },
 ];
 

@@ -53,6 +53,13 @@ export const JOB_METRIC_ALARMS = [
     description:
       'a KYC review execution kept failing after every restart; the submission was queued for a manual decision (high priority, issue verification_stalled; audit kyc.review.stalled)',
   },
+  {
+    id: 'WithdrawalsStalled',
+    fn: 'job-withdrawal-watchdog',
+    metricName: 'WithdrawalsStalled',
+    description:
+      "a withdrawal-approval execution kept failing after every restart; the withdrawal's amount stays held until someone acts (audit payment.withdrawal.stalled)",
+  },
 ] as const;
 
 export interface MonitoringProps {

@@ -11,7 +11,7 @@
  * - decisions: one of two concurrent decisions wins, the other is 409; the waiting execution is answered
  */
 import { randomUUID } from 'node:crypto';
-import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Money } from '#domain/money/index.ts';
@@ -623,5 +623,84 @@ describe('review, decisions and cancellation', () => {
       expect((await getHold(id))!.status).toBe('voided');
     }
     expect(await wallet(c.clientId)).toMatchObject({ ledger: 1_000_000n, held: 0n, available: 1_000_000n });
+  });
+});
+
+describe('withdrawal-watchdog', () => {
+  const execArn = (name: string) => `${MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+  const awsError = (name: string) => Object.assign(new Error(name), { name });
+  /** The fake's executions by ARN; the watchdog runs "20 minutes from now", so every withdrawal is stale. */
+  let executions: Map<string, string>;
+  const later = () => new Date(Date.now() + 20 * 60_000);
+  const watch = async () => (await import('#functions/jobs/withdrawal-watchdog.ts')).watch('watchdog-test', later());
+  const startedNames = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+
+  beforeEach(() => {
+    executions = new Map();
+    sfnMock.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+      const status = executions.get(input.executionArn);
+      if (!status) throw awsError('ExecutionDoesNotExist');
+      return { executionArn: input.executionArn, status, ...(status === 'FAILED' ? { error: 'States.TaskFailed' } : {}) };
+    });
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string; stateMachineArn: string }) => {
+      expect(input.stateMachineArn).toBe(MACHINE_ARN);
+      if (executions.has(execArn(input.name))) throw awsError('ExecutionAlreadyExists');
+      executions.set(execArn(input.name), 'RUNNING');
+      return { executionArn: execArn(input.name), startDate: new Date() };
+    });
+  });
+
+  it('leaves live executions alone, starts a lost one under its own name, ignores fresh and final withdrawals', async () => {
+    const c = await client({ funded: 100_000n });
+    const live = (await withdraw(c, 1_000n)).withdrawal;
+    executions.set(execArn(live.withdrawalId), 'RUNNING');
+    const lost = (await withdraw(c, 2_000n)).withdrawal;
+    const done = (await withdraw(c, 3_000n)).withdrawal;
+    await steps.finalize({ withdrawalId: done.withdrawalId, action: 'fail', reason: 'payout_failed' });
+
+    expect(await watch()).toMatchObject({ scanned: 2, started: 1, restarted: 0, stalled: 0, failed: 0 });
+    expect(startedNames()).toEqual([lost.withdrawalId]);
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input).toMatchObject({ withdrawalId: lost.withdrawalId, clientId: c.clientId });
+    // Now (not 20 minutes later) nothing is stale: nothing is read.
+    expect(await (await import('#functions/jobs/withdrawal-watchdog.ts')).watch('now')).toMatchObject({ scanned: 0 });
+  });
+
+  it('restarts a dead execution under -r1 (recorded and audited first), then stalls after 3 restarts', async () => {
+    const c = await client({ funded: 100_000n });
+    const w = await approvedAndSent(c); // processing, waiting for the provider
+    executions.set(execArn(w.withdrawalId), 'FAILED');
+
+    expect(await watch()).toMatchObject({ restarted: 1 });
+    expect((await w$(w.withdrawalId)).execution).toEqual({ name: `${w.withdrawalId}-r1`, attempt: 1 });
+    expect((await trail(w.withdrawalId)).at(-1)).toMatchObject({
+      action: 'payment.withdrawal.restarted',
+      evidence: { execution: w.withdrawalId, status: 'FAILED', error: 'States.TaskFailed', attempt: 0 },
+    });
+    expect(await watch()).toMatchObject({ restarted: 0, started: 0 }); // -r1 is running
+
+    for (const n of [1, 2]) {
+      executions.set(execArn(`${w.withdrawalId}-r${n}`), 'TIMED_OUT');
+      expect(await watch()).toMatchObject({ restarted: 1 });
+    }
+    executions.set(execArn(`${w.withdrawalId}-r3`), 'ABORTED');
+    expect(await watch()).toMatchObject({ restarted: 0, stalled: 1 });
+    const stalled = await w$(w.withdrawalId);
+    expect(stalled.stalledAt).toBeDefined();
+    expect(stalled.status).toBe('processing');
+    expect((await trail(w.withdrawalId)).at(-1)).toMatchObject({ action: 'payment.withdrawal.stalled' });
+    // Given up: later runs do not even look at it, and its money stays held (never moved by the watchdog).
+    expect(await watch()).toMatchObject({ scanned: 0, stalled: 0 });
+    expect(startedNames()).toEqual([`${w.withdrawalId}-r1`, `${w.withdrawalId}-r2`, `${w.withdrawalId}-r3`]);
+    expect(await wallet(c.clientId)).toMatchObject({ held: 10_000n });
+  });
+
+  it('one withdrawal failing to repair is counted and the others are still repaired', async () => {
+    const c = await client({ funded: 100_000n });
+    const bad = (await withdraw(c, 1_000n)).withdrawal;
+    const good = (await withdraw(c, 2_000n)).withdrawal;
+    sfnMock.on(DescribeExecutionCommand, { executionArn: execArn(bad.withdrawalId) }).rejects(awsError('ThrottlingException'));
+    expect(await watch()).toMatchObject({ scanned: 2, started: 1, failed: 1 });
+    expect(startedNames()).toEqual([good.withdrawalId]);
   });
 });

@@ -122,6 +122,10 @@ export type WithdrawalItem = BaseItem & {
       }
     | undefined;
   journalId?: string | undefined;
+  /** The approval execution when the watchdog restarted it (else its name is the withdrawal id). */
+  execution?: { name: string; attempt: number } | undefined;
+  /** The watchdog gave up restarting its execution (alarmed; people take over). */
+  stalledAt?: string | undefined;
   gsi1pk: string;
   gsi1sk: string;
   gsi2pk: string;

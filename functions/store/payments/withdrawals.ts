@@ -417,6 +417,8 @@ export function withdrawalView(w: WithdrawalItem, locale: string, opts: { staff?
           ...(w.review ? { review: w.review } : {}),
           ...(w.payout ? { payout: w.payout } : {}),
           ...(w.journalId ? { journalId: w.journalId } : {}),
+          ...(w.execution ? { execution: w.execution } : {}),
+          ...(w.stalledAt ? { stalledAt: w.stalledAt } : {}),
         }
       : {}),
   };
