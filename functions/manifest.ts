@@ -547,6 +547,8 @@ export const rules: readonly RuleSpec[] = [
         'payment.withdrawal.completed',
         'payment.withdrawal.rejected',
         'payment.withdrawal.failed',
+        'payment.refund.completed',
+        'payment.chargeback.received',
       ],
     },
     target: { queue: 'notifications' },

@@ -15,6 +15,8 @@
  * - 'payment.deposit.failed'      -> deposit_failed (the amount, the reason's client text, try again)
  * - 'payment.withdrawal.completed' -> withdrawal_completed (the amount, what is paid out, the fee)
  * - 'payment.withdrawal.rejected' / 'payment.withdrawal.failed' -> withdrawal_rejected / withdrawal_failed
+ * - 'payment.refund.completed'    -> refund_completed (the amount refunded to the original method)
+ * - 'payment.chargeback.received' -> chargeback_received (disputed, debited, still owed; withdrawals paused)
  *                                 (the reason's client text, the funds are available again)
  *
  * Invariants:
@@ -33,8 +35,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { emailSender } from '#adapters/email/index.ts';
 import {
+  chargebackReceivedEmail,
   depositCompletedEmail,
   depositFailedEmail,
+  refundCompletedEmail,
   withdrawalCompletedEmail,
   withdrawalNotCompletedEmail,
 } from '#adapters/email/payment-templates.ts';
@@ -216,6 +220,22 @@ const withdrawalNotCompleted = (outcome: 'rejected' | 'failed') => async (e: Eve
   await send(e, clientId, withdrawalNotCompletedEmail({ ...base, amount, currency, reason: optionalReason(e), outcome }));
 };
 
+async function refundCompleted(e: EventEnvelope): Promise<void> {
+  const amount = amountField(e, 'amount');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, refundCompletedEmail({ ...base, amount, currency }));
+}
+
+async function chargebackReceived(e: EventEnvelope): Promise<void> {
+  const amount = amountField(e, 'amount');
+  const fromWallet = amountField(e, 'fromWallet');
+  const owed = amountField(e, 'receivable');
+  const currency = currencyField(e);
+  const { clientId, base } = await recipient(e);
+  await send(e, clientId, chargebackReceivedEmail({ ...base, amount, currency, fromWallet, owed }));
+}
+
 const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
   'client.registered': clientRegistered,
   'kyc.approved': kycApproved,
@@ -228,6 +248,8 @@ const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
   'payment.withdrawal.completed': withdrawalCompleted,
   'payment.withdrawal.rejected': withdrawalNotCompleted('rejected'),
   'payment.withdrawal.failed': withdrawalNotCompleted('failed'),
+  'payment.refund.completed': refundCompleted,
+  'payment.chargeback.received': chargebackReceived,
 };
 
 async function recordHandler(record: SQSRecord): Promise<void> {

@@ -114,6 +114,60 @@ describe('notifications: payment emails', () => {
     }
   });
 
+  it('a completed refund and a chargeback: the amounts, what is still owed, withdrawals paused; no scheme code', async () => {
+    const nina = await client('en');
+    const common = { clientId: nina.clientId, walletId: `wal_${nina.clientId}_EUR`, currency: 'EUR' };
+    const res = await deliver(
+      record('payment.refund.completed', {
+        ...common,
+        refundId: 'rf_1',
+        depositId: 'dep_1',
+        amount: '40.00',
+        reason: 'client_request',
+      }),
+      record('payment.chargeback.received', {
+        ...common,
+        chargebackId: 'cb_1',
+        depositId: 'dep_2',
+        amount: '100.00',
+        fromWallet: '60.00',
+        receivable: '40.00',
+        reasonCode: '10.4',
+        caseId: 'case_1',
+      }),
+    );
+    expect(res.batchItemFailures).toEqual([]);
+    const sent = Object.fromEntries((await mails(nina.email)).map((m) => [m.template, m]));
+    expect(Object.keys(sent).sort()).toEqual(['chargeback_received', 'refund_completed']);
+    expect(sent.refund_completed!.text).toContain('We have refunded 40.00 EUR');
+    const cb = sent.chargeback_received!.text;
+    expect(cb).toContain('a deposit of 100.00 EUR');
+    expect(cb).toContain('We have debited 60.00 EUR');
+    expect(cb).toContain('40.00 EUR remains outstanding');
+    expect(cb).toContain('Withdrawals are paused');
+    expect(cb).not.toContain('10.4');
+
+    // A wallet that covered it all: no outstanding sentence.
+    const covered = await client('de');
+    await deliver(
+      record('payment.chargeback.received', {
+        clientId: covered.clientId,
+        walletId: 'w',
+        currency: 'EUR',
+        chargebackId: 'cb_2',
+        depositId: 'dep_3',
+        amount: '25.00',
+        fromWallet: '25.00',
+        receivable: '0.00',
+        reasonCode: '13.1',
+        caseId: 'case_2',
+      }),
+    );
+    const [de] = await mails(covered.email);
+    expect(de!.text).toContain('Wir haben Ihrem Konto 25,00 EUR belastet.');
+    expect(de!.text).not.toContain('offen');
+  });
+
   it('English and Spanish; a confidential reason reads as the neutral sentence and is never named', async () => {
     const ann = await client('en-GB');
     const ana = await client('es');

@@ -3,7 +3,7 @@
  * manifest rule 'payment-outcomes-to-notifications' routes to the notifications worker.
  *
  * Templates: 'deposit_completed', 'deposit_failed', 'withdrawal_completed', 'withdrawal_rejected',
- * 'withdrawal_failed'.
+ * 'withdrawal_failed', 'refund_completed', 'chargeback_received'.
  *
  * Invariants:
  * - every template exists in 'en', 'de' and 'es'
@@ -145,6 +145,54 @@ const WITHDRAWAL_NOT_DONE: Copy<{
   },
 };
 
+const REFUND_COMPLETED: Copy<{ subject: (b: string) => string; body: (a: string) => string; when: string }> = {
+  en: {
+    subject: (b) => `${b}: your refund is on its way`,
+    body: (a) => `We have refunded ${a} of your deposit to the payment method you paid with.`,
+    when: 'Depending on your bank or card issuer it can take a few business days to appear.',
+  },
+  de: {
+    subject: (b) => `${b}: Ihre Rückerstattung ist unterwegs`,
+    body: (a) => `Wir haben ${a} Ihrer Einzahlung auf das Zahlungsmittel zurückerstattet, mit dem Sie bezahlt haben.`,
+    when: 'Je nach Bank oder Kartenaussteller kann es einige Werktage dauern, bis der Betrag sichtbar ist.',
+  },
+  es: {
+    subject: (b) => `${b}: su reembolso está en camino`,
+    body: (a) => `Hemos reembolsado ${a} de su depósito al método de pago con el que pagó.`,
+    when: 'Según su banco o emisor de la tarjeta, puede tardar unos días hábiles en aparecer.',
+  },
+};
+
+const CHARGEBACK_RECEIVED: Copy<{
+  subject: (b: string) => string;
+  body: (a: string) => string;
+  debited: (a: string) => string;
+  owed: (a: string) => string;
+  paused: string;
+}> = {
+  en: {
+    subject: (b) => `${b}: a payment of yours was disputed`,
+    body: (a) => `Your bank or card issuer has reversed a deposit of ${a} at your request or its own (a chargeback).`,
+    debited: (a) => `We have debited ${a} from your account.`,
+    owed: (a) => `Your balance did not cover it: ${a} remains outstanding.`,
+    paused: 'Withdrawals are paused while our compliance team reviews the dispute. Please contact us.',
+  },
+  de: {
+    subject: (b) => `${b}: eine Ihrer Zahlungen wurde angefochten`,
+    body: (a) => `Ihre Bank oder Ihr Kartenaussteller hat eine Einzahlung über ${a} zurückgebucht (Chargeback).`,
+    debited: (a) => `Wir haben Ihrem Konto ${a} belastet.`,
+    owed: (a) => `Ihr Guthaben reichte nicht aus: ${a} sind noch offen.`,
+    paused: 'Auszahlungen sind ausgesetzt, während unser Compliance-Team den Fall prüft. Bitte kontaktieren Sie uns.',
+  },
+  es: {
+    subject: (b) => `${b}: uno de sus pagos ha sido disputado`,
+    body: (a) => `Su banco o emisor de la tarjeta ha revertido un depósito de ${a} (contracargo).`,
+    debited: (a) => `Hemos cargado ${a} en su cuenta.`,
+    owed: (a) => `Su saldo no era suficiente: quedan ${a} pendientes.`,
+    paused: 'Los retiros están en pausa mientras nuestro equipo de cumplimiento revisa el caso. Contáctenos, por favor.',
+  },
+};
+
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
@@ -219,6 +267,36 @@ export function withdrawalNotCompletedEmail(i: PaymentEmailInput & { outcome: 'r
     copy.body(formatPaymentAmount(i.amount, i.currency, locale)),
     i.reason ? outcomeReasonText(i.reason, locale) : undefined,
     t.back,
+    HELP[locale](i.supportEmail),
+  ]);
+}
+
+/** payment.refund.completed: how much went back to the original payment method, and when it shows. */
+export function refundCompletedEmail(i: PaymentEmailInput): EmailMessage {
+  const locale = localeOf(i);
+  const t = REFUND_COMPLETED[locale];
+  return render('refund_completed', locale, i.to, t.subject(i.brandName), [
+    GREETING[locale](i.firstName),
+    t.body(formatPaymentAmount(i.amount, i.currency, locale)),
+    t.when,
+    HELP[locale](i.supportEmail),
+  ]);
+}
+
+/**
+ * payment.chargeback.received: the disputed amount, what was debited, what is still owed (when the
+ * balance did not cover it) and that withdrawals are paused. The scheme's reason code is not shown.
+ */
+export function chargebackReceivedEmail(i: PaymentEmailInput & { fromWallet: string; owed: string }): EmailMessage {
+  const locale = localeOf(i);
+  const t = CHARGEBACK_RECEIVED[locale];
+  const nonZero = (a: string) => /[1-9]/.test(a);
+  return render('chargeback_received', locale, i.to, t.subject(i.brandName), [
+    GREETING[locale](i.firstName),
+    t.body(formatPaymentAmount(i.amount, i.currency, locale)),
+    nonZero(i.fromWallet) ? t.debited(formatPaymentAmount(i.fromWallet, i.currency, locale)) : undefined,
+    nonZero(i.owed) ? t.owed(formatPaymentAmount(i.owed, i.currency, locale)) : undefined,
+    t.paused,
     HELP[locale](i.supportEmail),
   ]);
 }
