@@ -19,7 +19,7 @@
 import type { Locale } from '#domain/kyc/decision.ts';
 import { isClientSafeReason, isPaymentReasonCode, NEUTRAL_NOT_COMPLETED, paymentReasonText } from '#domain/payments/reasons.ts';
 import type { EmailMessage } from './port.ts';
-import { type EmailBaseInput, resolveLocale } from './templates.ts';
+import { type Copy, type EmailBaseInput, GREETING, HELP, localeOf, render } from './templates.ts';
 
 export interface PaymentEmailInput extends EmailBaseInput {
   /** Decimal string, e.g. '97.50'. */
@@ -35,20 +35,6 @@ export interface WithdrawalCompletedInput extends PaymentEmailInput {
   /** The fee, decimal string ('0.00' when none). */
   fee: string;
 }
-
-type Copy<T> = Readonly<Record<Locale, T>>;
-
-const GREETING: Copy<(n: string) => string> = {
-  en: (n) => `Hello ${n},`,
-  de: (n) => `Hallo ${n},`,
-  es: (n) => `Hola ${n}:`,
-};
-
-const HELP: Copy<(s: string) => string> = {
-  en: (s) => `Questions? Write to ${s}.`,
-  de: (s) => `Fragen? Schreiben Sie an ${s}.`,
-  es: (s) => `¿Preguntas? Escriba a ${s}.`,
-};
 
 const DEPOSIT_COMPLETED: Copy<{ subject: (b: string) => string; body: (a: string) => string }> = {
   en: {
@@ -193,27 +179,10 @@ const CHARGEBACK_RECEIVED: Copy<{
   },
 };
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
-function render(template: string, locale: Locale, to: string, subject: string, paragraphs: (string | undefined)[]): EmailMessage {
-  const kept = paragraphs.filter((p): p is string => typeof p === 'string' && p !== '');
-  return {
-    to,
-    subject,
-    text: kept.join('\n\n'),
-    html: kept.map((p) => `<p>${escapeHtml(p)}</p>`).join(''),
-    template,
-    locale,
-  };
-}
-
 /** '1234.50' + 'EUR' in the locale: '1234.50 EUR' (en), '1234,50 EUR' (de, es). A decimal string, never a float. */
 export function formatPaymentAmount(amount: string, currency: string, locale: Locale): string {
   return `${locale === 'en' ? amount : amount.replace('.', ',')} ${currency}`;
 }
-
-const localeOf = (i: EmailBaseInput) => resolveLocale(i.locale, i.fallbackLocale);
 
 /** The client text of a final outcome's reason (see the module invariants). */
 export function outcomeReasonText(code: string, locale: Locale): string {

@@ -67,15 +67,15 @@ export interface KycExpiredInput extends EmailBaseInput {
   identityExpiresOn: string;
 }
 
-type Copy<T> = Readonly<Record<Locale, T>>;
+export type Copy<T> = Readonly<Record<Locale, T>>;
 
-const GREETING: Copy<(n: string) => string> = {
+export const GREETING: Copy<(n: string) => string> = {
   en: (n) => `Hello ${n},`,
   de: (n) => `Hallo ${n},`,
   es: (n) => `Hola ${n}:`,
 };
 
-const HELP: Copy<(s: string) => string> = {
+export const HELP: Copy<(s: string) => string> = {
   en: (s) => `Questions? Write to ${s}.`,
   de: (s) => `Fragen? Schreiben Sie an ${s}.`,
   es: (s) => `¿Preguntas? Escriba a ${s}.`,
@@ -258,7 +258,7 @@ export function formatDay(day: string, locale: Locale): string {
 /** A paragraph, or a list (rendered as '- item' lines in text and <ul> in HTML). */
 type Block = string | { list: readonly string[] };
 
-function render(
+export function render(
   template: string,
   locale: Locale,
   to: string,
@@ -275,7 +275,7 @@ function render(
   return { to, subject, text, html, template, locale };
 }
 
-const localeOf = (i: EmailBaseInput) => resolveLocale(i.locale, i.fallbackLocale);
+export const localeOf = (i: EmailBaseInput) => resolveLocale(i.locale, i.fallbackLocale);
 
 /** Categories in their canonical order, labelled in the locale. */
 const categoryLabels = (categories: readonly DocumentCategory[] | undefined, locale: Locale) =>
