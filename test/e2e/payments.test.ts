@@ -4,8 +4,8 @@
  * the real flow, deposits by card through the sandbox provider (settled by its signed webhook), has a
  * failing and a pending deposit, withdraws a small amount (approved automatically, paid out), a large
  * one (manual approval by finance), has one rejected by compliance (funds released), and finally a
- * chargeback freezes its withdrawals and opens a compliance case. The wallet is checked to the cent
- * at every step.
+ * chargeback freezes its withdrawals and opens a compliance case, which compliance closes (the freeze
+ * lifts and a withdrawal is paid again). The wallet is checked to the cent at every step.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -164,5 +164,19 @@ describe('payments journey', () => {
       (c: Json) => c.kind === 'chargeback' && JSON.stringify(c).includes(dep.depositId),
     );
     expect(chargebackCase, JSON.stringify(cases.body.items)).toBeDefined();
+
+    // Compliance clears the client: the case closes, the freeze lifts, and withdrawals work again.
+    const closeBy = (t: string) =>
+      e2e.call('POST', `/v1/admin/compliance/cases/${chargebackCase.caseId}/close`, {
+        token: t,
+        body: { resolution: 'cleared', note: 'Issuer confirmed the dispute was raised in error.' },
+      });
+    expect((await closeBy(finance)).status).toBe(403);
+    const closed = await closeBy(compliance);
+    expect(closed.status, JSON.stringify(closed.body)).toBe(200);
+    expect(closed.body).toMatchObject({ status: 'closed', resolution: 'cleared', freeze: { lifted: true } });
+    const again = await withdraw(token, wallet.walletId, '50.00', card.sourceId);
+    await until(token, `/v1/withdrawals/${again.withdrawalId}`, (w) => w.status === 'completed');
+    expect((await eurWallet(token)).balance).toEqual(money('5600.00'));
   }, 180_000);
 });
