@@ -13,18 +13,17 @@
  *   a withdrawal that is not processing (e.g. already final), an outcome already recorded, another
  *   provider reference than the one recorded, an amount or currency other than the net paid out
  * - after the commit the payout task token is answered { outcome } best effort (never logged)
- * - a `payout.paid` for a withdrawal that is already `failed` (its hold voided: the payout timed out,
- *   or the provider reported a failure and then paid after all) means money left without a debit. It
- *   is not ignored: it opens a `late_payout` compliance case that freezes the client's withdrawals
- *   (evidence: the withdrawal, provider ref, amount, when and why it failed), with the outcome recorded
- *   on the withdrawal (payout.latePaidAt), the marker and the audit entries in one commit. No money
- *   moves automatically: finance decides (an adjustment debit, or recovery from the provider) and
- *   compliance closes the case
+ * - an outcome contradicting a final withdrawal is not ignored (CONTRADICTIONS): `payout.paid` after
+ *   `failed` (money out without a debit) opens a `late_payout` case that freezes withdrawals;
+ *   `payout.failed` after `completed` (the payout came back: the client was debited for nothing) opens
+ *   a `payout_returned` case. The mark on the withdrawal's payout, the case, the marker and the audit
+ *   entries are one commit; no money moves here (finance decides: an adjustment, or recovery from the
+ *   provider) and compliance closes the case
  */
 import { toMinor } from '#domain/money/index.ts';
 import { logger } from '#shared/powertools.ts';
 import { commit } from '#store/audit.ts';
-import { openFreezingCase } from '#store/payments/cases.ts';
+import { openCaseCommit } from '#store/payments/cases.ts';
 import type { WithdrawalItem } from '#store/payments/types.ts';
 import { lookupProviderRef } from '#store/payments/webhook-events.ts';
 import { WITHDRAWAL_ENTITY } from '#store/payments/withdrawal-items.ts';
@@ -62,33 +61,59 @@ const eventEvidence = ({ event }: WebhookContext) => ({
   ...(event.failureCode ? { failureCode: event.failureCode } : {}),
 });
 
-/** Is this a provider paying a withdrawal we already failed (the hold voided)? */
-function isLatePayout(w: WithdrawalItem, ctx: WebhookContext): boolean {
+/**
+ * A provider outcome that contradicts a final withdrawal, and what it means:
+ * - late_payout: payout.paid for a `failed` withdrawal (its hold voided): money left without a debit.
+ *   Freezes withdrawals until compliance closes the case
+ * - payout_returned: payout.failed for a `completed` withdrawal (its hold posted): the payout came back
+ *   to the provider, so the client was debited for money they never received. No freeze (the client
+ *   is owed money, not owing it); finance credits it back through an adjustment
+ * Either is recorded once per withdrawal (its mark on the payout), never by moving money here.
+ */
+const CONTRADICTIONS = {
+  late_payout: {
+    status: 'failed',
+    event: 'payout.paid',
+    mark: 'latePaidAt',
+    freeze: true,
+    action: 'payment.withdrawal.paid_after_failure',
+  },
+  payout_returned: {
+    status: 'completed',
+    event: 'payout.failed',
+    mark: 'returnedAt',
+    freeze: false,
+    action: 'payment.withdrawal.payout_returned',
+  },
+} as const;
+type Contradiction = keyof typeof CONTRADICTIONS;
+
+function contradiction(w: WithdrawalItem, ctx: WebhookContext): Contradiction | undefined {
   const { event } = ctx;
-  return (
-    event.type === 'payout.paid' &&
-    w.status === 'failed' &&
-    Boolean(w.payout?.providerRef) &&
-    w.payout?.providerRef === event.providerRef &&
-    !w.payout?.latePaidAt &&
-    event.amount.currency === w.net.currency &&
-    event.amount.amount === toMinor(w.net.amount, w.net.currency)
+  const kind = (Object.keys(CONTRADICTIONS) as Contradiction[]).find(
+    (k) => CONTRADICTIONS[k].status === w.status && CONTRADICTIONS[k].event === event.type,
   );
+  if (!kind || !w.payout?.providerRef || w.payout.providerRef !== event.providerRef) return undefined;
+  if (w.payout[CONTRADICTIONS[kind].mark]) return undefined;
+  const sameAmount = event.amount.currency === w.net.currency && event.amount.amount === toMinor(w.net.amount, w.net.currency);
+  return sameAmount ? kind : undefined;
 }
 
-/** Records the late payout on the withdrawal and opens the freezing case, in one commit. */
-async function recordLatePayout(withdrawalId: string, ctx: WebhookContext): Promise<WebhookOutcome> {
+/** Marks the withdrawal and opens the case (freezing withdrawals for a late payout), in one commit. */
+async function recordContradiction(withdrawalId: string, ctx: WebhookContext): Promise<WebhookOutcome> {
   const { event } = ctx;
   return retryOnRace(async (): Promise<WebhookOutcome> => {
     const w = await getWithdrawal(withdrawalId, { consistent: true });
-    if (!w || !isLatePayout(w, ctx)) return { outcome: 'ignored', reason: 'withdrawal_not_processing', paymentId: withdrawalId };
+    const kind = w && contradiction(w, ctx);
+    if (!w || !kind) return { outcome: 'ignored', reason: 'withdrawal_not_processing', paymentId: withdrawalId };
+    const spec = CONTRADICTIONS[kind];
     const now = new Date();
     const at = now.toISOString();
-    const failed = [...w.timeline].reverse().find((t) => t.status === 'failed');
-    const next: WithdrawalItem = { ...w, payout: { ...w.payout!, latePaidAt: at } };
-    const opened = await openFreezingCase(
+    const final = [...w.timeline].reverse().find((t) => t.status === w.status);
+    const next: WithdrawalItem = { ...w, payout: { ...w.payout!, [spec.mark]: at } };
+    const opened = await openCaseCommit(
       {
-        kind: 'late_payout',
+        kind,
         clientId: w.clientId,
         subject: { type: WITHDRAWAL_ENTITY, id: withdrawalId },
         evidence: {
@@ -96,20 +121,25 @@ async function recordLatePayout(withdrawalId: string, ctx: WebhookContext): Prom
           provider: ctx.provider,
           providerRef: event.providerRef,
           eventId: event.eventId,
-          paid: w.net,
+          event: event.type,
+          net: w.net,
           gross: w.gross,
-          failedAt: failed?.at,
-          failedBecause: failed?.reason,
-          paidAt: event.occurredAt,
+          status: w.status,
+          statusAt: final?.at,
+          ...(final?.reason ? { statusReason: final.reason } : {}),
+          ...(event.failureCode ? { failureCode: event.failureCode } : {}),
+          ...(w.journalId ? { journalId: w.journalId } : {}),
+          occurredAt: event.occurredAt,
         },
       },
       ctx,
       at,
+      { freeze: spec.freeze },
     );
     await commit({
       writes: [replaceWithdrawal(w, next, at), ctx.marker, ...opened.writes],
       audit: [
-        withdrawalAudit(w, next, 'payment.withdrawal.paid_after_failure', {
+        withdrawalAudit(w, next, spec.action, {
           actor: ctx.actor,
           requestId: ctx.requestId,
           evidence: { ...eventEvidence(ctx), caseId: opened.item.caseId },
@@ -119,8 +149,9 @@ async function recordLatePayout(withdrawalId: string, ctx: WebhookContext): Prom
       outbox: opened.outbox,
       now: () => now,
     });
-    logger.error('payout paid after the withdrawal failed: compliance case opened, withdrawals frozen', {
+    logger.error('payout outcome contradicts a final withdrawal: compliance case opened', {
       withdrawalId,
+      kind,
       caseId: opened.item.caseId,
     });
     return { outcome: 'applied', paymentId: withdrawalId };
@@ -134,7 +165,7 @@ export const applyPayoutEvent: WebhookEffect = async (ctx): Promise<WebhookOutco
   const found = await findWithdrawal(ctx);
   if (!found) return { outcome: 'ignored', reason: 'unknown_payment' };
   const withdrawalId = found.withdrawalId;
-  if (isLatePayout(found, ctx)) return recordLatePayout(withdrawalId, ctx);
+  if (contradiction(found, ctx)) return recordContradiction(withdrawalId, ctx);
 
   const result = await retryOnRace(async (): Promise<WebhookOutcome | WithdrawalItem> => {
     const w = await getWithdrawal(withdrawalId, { consistent: true });

@@ -451,7 +451,7 @@ describe('payout, webhook and finalize', () => {
       clientId: c.clientId,
       subject: { type: 'withdrawal', id: w.withdrawalId },
       effects: ['withdrawals_frozen'],
-      evidence: { providerRef: `po_${w.withdrawalId}`, paid: w.net, failedBecause: 'payout_expired' },
+      evidence: { providerRef: `po_${w.withdrawalId}`, net: w.net, status: 'failed', statusReason: 'payout_expired' },
     });
     expect((await getPaymentState(c.clientId)).withdrawalsFrozen).toMatchObject({ reason: 'late_payout', caseId });
     // Nothing posted: finance decides how to recover the money.
@@ -462,6 +462,32 @@ describe('payout, webhook and finalize', () => {
     // The same event again, or another event id for the same payout, changes nothing more.
     await expect(steps.payoutEvent(payoutContext(w, 'payout.paid'))).resolves.toMatchObject({ outcome: 'ignored' });
     expect((await auditTrail('compliance-case', caseId)).map((a) => a.action)).toEqual(['compliance.case.opened']);
+  });
+
+  it('payout.failed after the withdrawal completed (the payout came back): a payout_returned case, no freeze, no money moved', async () => {
+    const c = await client({ funded: 100_000n });
+    const w = await approvedAndSent(c);
+    await steps.payoutEvent(payoutContext(w, 'payout.paid'));
+    expect(await steps.finalize({ withdrawalId: w.withdrawalId, action: 'check' })).toMatchObject({ status: 'completed' });
+    const before = { wallet: await wallet(c.clientId), clearing: await house('psp_clearing') };
+
+    expect(await steps.payoutEvent(payoutContext(w, 'payout.failed'))).toEqual({ outcome: 'applied', paymentId: w.withdrawalId });
+    const after = await w$(w.withdrawalId);
+    expect(after.status).toBe('completed');
+    expect(after.payout?.returnedAt).toBeDefined();
+    const caseId = caseIdFor('payout_returned', w.withdrawalId);
+    expect(await getCase(caseId)).toMatchObject({
+      kind: 'payout_returned',
+      status: 'open',
+      effects: [],
+      evidence: { event: 'payout.failed', failureCode: 'account_closed', net: w.net, journalId: after.journalId },
+    });
+    expect((await getPaymentState(c.clientId)).withdrawalsFrozen).toBeUndefined();
+    expect(await wallet(c.clientId)).toEqual(before.wallet);
+    expect(await house('psp_clearing')).toEqual(before.clearing);
+    expect((await trail(w.withdrawalId)).at(-1)).toMatchObject({ action: 'payment.withdrawal.payout_returned' });
+    // Once: another delivery of the same outcome changes nothing.
+    expect(await steps.payoutEvent(payoutContext(w, 'payout.failed'))).toMatchObject({ outcome: 'ignored' });
   });
 
   it('a provider outage throws PspUnavailable (the ASL retries) and records nothing about the payout', async () => {

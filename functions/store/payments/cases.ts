@@ -37,8 +37,11 @@ export const CASE_ENTITY = paymentKeys.caseType;
 export const FROZEN_EFFECT = 'withdrawals_frozen';
 export const CASE_STATUSES = ['open', 'closed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
-/** chargeback: a dispute took money back; late_payout: the provider paid a withdrawal we had failed (and un-held). */
-export type CaseKind = 'chargeback' | 'late_payout';
+/**
+ * chargeback: a dispute took money back; late_payout: the provider paid a withdrawal we had failed (and
+ * un-held); payout_returned: a payout we had completed (and debited) came back to the provider.
+ */
+export type CaseKind = 'chargeback' | 'late_payout' | 'payout_returned';
 
 export type CaseItem = BaseItem & {
   type: 'compliance-case';
@@ -101,32 +104,41 @@ export function openCase(
 }
 
 /**
- * A case that freezes the client's withdrawals: the case's put-if-absent, the freeze, their two audit
- * entries ('compliance.case.opened', 'payment.withdrawals.frozen') and the 'compliance.case.opened'
- * event, for the caller to commit with the change that caused it.
+ * A new case for the caller to commit with the change that caused it: the case's put-if-absent, its
+ * audit entry 'compliance.case.opened' and event; with `freeze`, also the client's withdrawal freeze
+ * and its audit entry 'payment.withdrawals.frozen' (the case's effects say so).
  */
-export async function openFreezingCase(
+export async function openCaseCommit(
   f: { kind: CaseKind; clientId: string; subject: { type: string; id: string }; evidence: Record<string, unknown> },
   ctx: { actor: AuditInput['actor']; requestId: string },
   at: string,
+  opts: { freeze: boolean },
 ): Promise<{ item: CaseItem; writes: CommitWrite[]; audit: AuditInput[]; outbox: OutboxEvent[] }> {
-  const opened = openCase({ ...f, effects: [FROZEN_EFFECT] }, at);
+  const opened = openCase({ ...f, effects: opts.freeze ? [FROZEN_EFFECT] : [] }, at);
+  const caseAudit: AuditInput = {
+    actor: ctx.actor,
+    action: 'compliance.case.opened',
+    entity: { type: CASE_ENTITY, id: opened.item.caseId },
+    newEntity: true,
+    clientId: f.clientId,
+    before: null,
+    after: caseSnapshot(opened.item),
+    requestId: ctx.requestId,
+  };
+  const outbox: OutboxEvent[] = [
+    {
+      detailType: 'compliance.case.opened',
+      detail: { caseId: opened.item.caseId, clientId: f.clientId, kind: f.kind, subject: opened.item.subject },
+    },
+  ];
+  if (!opts.freeze) return { item: opened.item, writes: [opened.write], audit: [caseAudit], outbox };
   const stateBefore = await getPaymentState(f.clientId);
   const frozen = { reason: f.kind, caseId: opened.item.caseId, at };
   return {
     item: opened.item,
     writes: [opened.write, freezeWithdrawals(f.clientId, frozen)],
     audit: [
-      {
-        actor: ctx.actor,
-        action: 'compliance.case.opened',
-        entity: { type: CASE_ENTITY, id: opened.item.caseId },
-        newEntity: true,
-        clientId: f.clientId,
-        before: null,
-        after: caseSnapshot(opened.item),
-        requestId: ctx.requestId,
-      },
+      caseAudit,
       {
         actor: ctx.actor,
         action: 'payment.withdrawals.frozen',
@@ -138,12 +150,7 @@ export async function openFreezingCase(
         requestId: ctx.requestId,
       },
     ],
-    outbox: [
-      {
-        detailType: 'compliance.case.opened',
-        detail: { caseId: opened.item.caseId, clientId: f.clientId, kind: f.kind, subject: opened.item.subject },
-      },
-    ],
+    outbox,
   };
 }
 

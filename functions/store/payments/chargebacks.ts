@@ -41,7 +41,7 @@ import { paymentKeys } from '../keys.ts';
 import { accountShards, houseAccount } from '../ledger/accounts.ts';
 import { executeJournal } from '../ledger/journals.ts';
 import type { BaseItem } from '../table.ts';
-import { openFreezingCase } from './cases.ts';
+import { openCaseCommit } from './cases.ts';
 import { fundingSourceReturn } from './client-state.ts';
 import { DEPOSIT_ENTITY, depositSnapshot, depositTransition, getDeposit, type StoredDeposit } from './deposits.ts';
 import { retriedReplace } from './refunds.ts';
@@ -249,7 +249,7 @@ async function openingWrites(
 ) {
   const cur = d.gross.currency;
   const { at, split, chargebackId } = o;
-  const opened = await openFreezingCase(
+  const opened = await openCaseCommit(
     {
       kind: 'chargeback',
       clientId: d.clientId,
@@ -272,6 +272,7 @@ async function openingWrites(
     },
     ctx,
     at,
+    { freeze: true },
   );
   const chargeback = newItem(
     {

@@ -119,6 +119,8 @@ export type WithdrawalItem = BaseItem & {
         failureCode?: string | undefined;
         /** The provider paid after the withdrawal had failed (a late_payout case was opened). */
         latePaidAt?: string | undefined;
+        /** The provider reported the completed payout failed / returned (a payout_returned case was opened). */
+        returnedAt?: string | undefined;
       }
     | undefined;
   journalId?: string | undefined;
