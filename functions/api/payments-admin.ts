@@ -7,8 +7,9 @@
  * Invariants:
  * - role checks are the middleware's (manifest roles): a client, a partner or another staff role gets
  *   403 forbidden_role on every route here
- * - the deposit list is one client's (clientId required: 400 client_id_required; the table has no
- *   tenant-wide deposit index yet), newest first, optionally one status, paginated with an opaque cursor
+ * - the deposit list is one client's (clientId; newest first, optionally one status) or the tenant's
+ *   deposits in one status (status alone; gsi3: created / pending oldest first, the others newest
+ *   first); neither is 400 client_or_status_required. Paginated with an opaque cursor
  * - a refund is checked completely before money moves: the reason (400 unknown_reason / note_required),
  *   the amount (parseMoney codes), the deposit (404 deposit_not_found; 422 deposit_not_refundable,
  *   currency_mismatch, refund_exceeds_deposit) and the wallet (422 insufficient_funds); any of these
@@ -43,7 +44,7 @@ import { paymentKeys } from '#store/keys.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, type Page } from '#store/pagination.ts';
 import { caseNotFound, caseView, closeCase, getCase, listCasesByStatus } from '#store/payments/cases.ts';
 import { chargebackView, getChargeback } from '#store/payments/chargebacks.ts';
-import { depositView, type StoredDeposit } from '#store/payments/deposits.ts';
+import { depositView, listDepositsByStatus, type StoredDeposit } from '#store/payments/deposits.ts';
 import {
   completeRefund,
   type DepositWithRefunds,
@@ -318,10 +319,16 @@ export async function caseDetail(caseId: string) {
   };
 }
 
-const clientIdRequired = () =>
-  new DomainError('client_id_required', 'validation', 'Name the client whose deposits to list (clientId)', [
-    { field: 'clientId', code: 'client_id_required', message: 'Required' },
-  ]);
+const clientOrStatusRequired = () =>
+  new DomainError(
+    'client_or_status_required',
+    'validation',
+    "Name the client whose deposits to list (clientId), or a status to list the tenant's deposits in",
+    [
+      { field: 'clientId', code: 'client_or_status_required', message: 'A client id, or a status' },
+      { field: 'status', code: 'client_or_status_required', message: 'A status, or a client id' },
+    ],
+  );
 
 // -------------------------------------------------------------------------------------------------- routes
 
@@ -330,7 +337,7 @@ export const routes = [
     method: 'GET',
     path: '/v1/admin/deposits',
     operationId: 'listAdminDeposits',
-    summary: "A client's deposits for the back office, newest first, optionally of one status",
+    summary: "A client's deposits (newest first, optionally of one status) or the tenant's deposits in one status",
     tags: ['payments'],
     auth: DEPOSIT_READERS,
     query: ListDepositsQuery,
@@ -339,11 +346,15 @@ export const routes = [
         description: 'A page of deposits',
         schema: pageSchema(DepositOut),
       },
-      400: { description: 'client_id_required, invalid_cursor, validation_failed' },
+      400: { description: 'client_or_status_required, invalid_cursor, validation_failed' },
     },
     handler: async ({ query, locale }) => {
-      if (!query.clientId) throw clientIdRequired();
-      const page = await listClientDepositsFiltered({ ...query, clientId: query.clientId });
+      const page = query.clientId
+        ? await listClientDepositsFiltered({ ...query, clientId: query.clientId })
+        : query.status
+          ? await listDepositsByStatus(query.status, query)
+          : undefined;
+      if (!page) throw clientOrStatusRequired();
       return { status: 200, body: pageBody(page, (d) => adminDepositView(d, locale)) };
     },
   }),

@@ -296,6 +296,7 @@ const PAYMENT_INDEX_SHARDS = 8;
  * - deposit          pk DEPOSIT#<depositId>                sk DEPOSIT
  *     gsi1 DEPOSITS#<clientId> / <createdAt>#<depositId>          (a client's deposits, newest last)
  *     gsi2 (sparse: created/pending only) DEPOSITSOPEN#<n> / <intentExpiresAt>#<depositId>   (the expiry job)
+ *     gsi3 DEPOSITQ#<status> / <statusAt>#<depositId>               (the back office by status, tenant-wide)
  * - provider ref     pk PSPREF#<provider>#<providerRef>    sk PSPREF   { paymentKind, paymentId }
  * - webhook event    pk PSPEVENT#<provider>#<eventId>      sk PSPEVENT (put-if-absent in the effect's transaction)
  * - withdrawal       pk WITHDRAWAL#<withdrawalId>          sk WITHDRAWAL
@@ -334,6 +335,11 @@ export const paymentKeys = {
     gsi2sk: `${intentExpiresAt}#${depositId}`,
   }),
   openDepositPartition: (n: number) => `DEPOSITSOPEN#${n}`,
+  depositStatusIndex: (status: string, statusAt: string, depositId: string) => ({
+    gsi3pk: paymentKeys.depositStatusPartition(status),
+    gsi3sk: `${statusAt}#${depositId}`,
+  }),
+  depositStatusPartition: (status: string) => `DEPOSITQ#${status}`,
   openDepositShards: PAYMENT_INDEX_SHARDS,
   providerRef: (provider: string, providerRef: string): Key => ({ pk: `PSPREF#${provider}#${providerRef}`, sk: 'PSPREF' }),
   webhookEvent: (provider: string, eventId: string): Key => ({ pk: `PSPEVENT#${provider}#${eventId}`, sk: 'PSPEVENT' }),

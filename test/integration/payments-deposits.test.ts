@@ -357,6 +357,8 @@ describe('deposit-expiry job', () => {
     const c = await client({ approved: false });
     const d = bodyOf<View>(await post(c.claims, card(c.eur, '100.00')));
     expect((await getPaymentState(c.clientId)).preVerification.EUR).toBe(10_000n);
+    // In the back office's status index as it moves: pending now, expired below.
+    expect((await getDeposit(d.depositId, { consistent: true }))?.gsi3pk).toBe('DEPOSITQ#pending');
     const later = new Date(Date.parse(d.intentExpiresAt) + 60_000);
     const before = await runDepositExpiry({ now: new Date(Date.parse(d.intentExpiresAt) - 60_000) });
     expect((await getDeposit(d.depositId, { consistent: true }))?.status).toBe('pending');
@@ -369,6 +371,7 @@ describe('deposit-expiry job', () => {
     expect(expired?.status).toBe('expired');
     expect(expired?.timeline.at(-1)).toMatchObject({ status: 'expired', reason: 'intent_expired' });
     expect(expired?.gsi2pk).toBeUndefined();
+    expect(expired?.gsi3pk).toBe('DEPOSITQ#expired');
     expect((await getPaymentState(c.clientId)).preVerification.EUR).toBe(0n);
 
     const items = await countItems();

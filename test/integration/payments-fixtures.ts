@@ -9,6 +9,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { formatAmount, toMinor } from '#domain/money/index.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit, systemActor } from '#store/audit.ts';
+import { paymentKeys } from '#store/keys.ts';
 import { ensureWallet, getBalance, houseAccount } from '#store/ledger/accounts.ts';
 import { postJournal } from '#store/ledger/journals.ts';
 import { fundingSourceDeposit, fundingSourceId } from '#store/payments/client-state.ts';
@@ -81,6 +82,7 @@ export async function completedDeposit(
   const { gsi2pk: _a, gsi2sk: _b, ...rest } = base;
   const deposit: StoredDeposit = {
     ...rest,
+    ...paymentKeys.depositStatusIndex('completed', now, depositId),
     status: 'completed',
     timeline: [
       { status: 'created', at: now },

@@ -325,8 +325,42 @@ describe('GET /v1/admin/deposits', () => {
     );
     expect(p2).toMatchObject({ items: [{ depositId: d1.depositId }], hasMore: false });
     expect(bodyOf<{ items: unknown[] }>(await list({ clientId: c.clientId, status: 'failed' })).items).toEqual([]);
-    const noClient = await list({});
-    expect([noClient.statusCode, bodyOf(noClient).code]).toEqual([400, 'client_id_required']);
+    const neither = await list({});
+    expect([neither.statusCode, bodyOf(neither).code]).toEqual([400, 'client_or_status_required']);
+  });
+
+  it("lists the tenant's deposits in one status: open ones oldest first, the others newest first, paginated", async () => {
+    const [a, b] = [await paymentClient(), await paymentClient()];
+    const pause = () => new Promise((r) => setTimeout(r, 5)); // distinct completion times order them
+    const d1 = await completedDeposit(a, '11.00', '0.00');
+    await pause();
+    const d2 = await completedDeposit(b, '12.00', '0.00');
+    await pause();
+    const d3 = await completedDeposit(a, '13.00', '0.00');
+    const list = (query: Record<string, string>) =>
+      call({ method: 'GET', resource: '/v1/admin/deposits', claims: finance, query });
+    type ListBody = { items: { depositId: string; status: string }[]; nextCursor?: string; hasMore: boolean };
+    // Other tests of this file add completed deposits too: page through all, then look at ours.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await list({ status: 'completed', limit: '2', ...(cursor ? { cursor } : {}) });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = bodyOf<ListBody>(res);
+      expect(body.items.every((i) => i.status === 'completed')).toBe(true);
+      seen.push(...body.items.map((i) => i.depositId));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((id) => [d1, d2, d3].some((d) => d.depositId === id))).toEqual([d3.depositId, d2.depositId, d1.depositId]);
+    // Refunded in full, d2 moves from the completed list to the refunded one.
+    const r = bodyOf<RefundView>(await postRefund(d2.depositId, { amount: eur('12.00'), reason: 'client_request' }));
+    expect(await applyRefundEvent(succeeded(r))).toMatchObject({ outcome: 'applied' });
+    const refunded = bodyOf<ListBody>(await list({ status: 'refunded', limit: '100' }));
+    expect(refunded.items.map((i) => i.depositId)).toContain(d2.depositId);
+    const completed = bodyOf<ListBody>(await list({ status: 'completed', limit: '100' }));
+    expect(completed.items.map((i) => i.depositId)).not.toContain(d2.depositId);
+    expect(completed.items.map((i) => i.depositId)).toContain(d1.depositId);
   });
 });
 

@@ -97,6 +97,7 @@ export function newDeposit(f: NewDepositFields, now: string): StoredDeposit {
       ...(f.preVerificationCounted ? { preVerification: true } : {}),
       ...paymentKeys.clientDepositsIndex(f.clientId, now, f.depositId),
       ...paymentKeys.openDepositIndex(f.depositId, f.intentExpiresAt),
+      ...paymentKeys.depositStatusIndex('created', now, f.depositId),
     },
     now,
   );
@@ -145,6 +146,7 @@ export function depositTransition(
     timeline: [...read.timeline, ...entries],
     ...(to === 'failed' || to === 'expired' ? { failureReason: t.reason } : {}),
     ...(isOpen(to) ? paymentKeys.openDepositIndex(read.depositId, t.patch?.intentExpiresAt ?? read.intentExpiresAt) : {}),
+    ...paymentKeys.depositStatusIndex(to, t.at, read.depositId),
   }) as StoredDeposit;
   return { next, write: replaceVersioned(read, next, t.at, 'deposit') };
 }
@@ -272,6 +274,23 @@ export function listClientDeposits(
     limit: opts.limit,
     cursor: opts.cursor,
     forward: false,
+  });
+}
+
+/**
+ * One page of the tenant's deposits in `status` (gsi3, eventually consistent): the open ones (created,
+ * pending) oldest first, the order they need attention in; the others newest first.
+ */
+export function listDepositsByStatus(
+  status: DepositStatus,
+  opts: { limit: number; cursor?: string | undefined },
+): Promise<Page<StoredDeposit>> {
+  return queryPage<StoredDeposit>({
+    index: 'gsi3',
+    partition: paymentKeys.depositStatusPartition(status),
+    limit: opts.limit,
+    cursor: opts.cursor,
+    forward: isOpen(status),
   });
 }
 

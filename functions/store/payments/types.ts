@@ -62,6 +62,9 @@ export type DepositItem = BaseItem & {
   gsi1sk: string;
   gsi2pk?: string | undefined;
   gsi2sk?: string | undefined;
+  /** The back office's list by status (absent on deposits written before the index existed). */
+  gsi3pk?: string | undefined;
+  gsi3sk?: string | undefined;
 };
 
 /** One automatic check's outcome (domain/payments/withdrawal-checks.ts). */

@@ -1,0 +1,47 @@
+/**
+ * ensureTable on DynamoDB Local: a new table gets every index of the shared definition; a table from an
+ * older version (a data folder kept across upgrades) gets the indexes it lacks added, and keeps its items.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureTable, localClient, tableDefinition } from '#local/dynamodb.ts';
+import { GSIS } from '#store/table.ts';
+
+const client = localClient(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
+afterAll(() => client.destroy());
+const name = () => `ensure-${randomBytes(4).toString('hex')}`;
+const indexes = async (table: string) =>
+  ((await client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [])
+    .map((g) => g.IndexName)
+    .sort();
+
+describe('ensureTable', () => {
+  it('creates a table with every shared index, and is a no-op the second time', async () => {
+    const table = name();
+    expect(await ensureTable(client, table)).toBe(true);
+    expect(await indexes(table)).toEqual(GSIS.map((g) => g.name).sort());
+    expect(await ensureTable(client, table)).toBe(false);
+  });
+
+  it('adds the indexes an older table lacks, keeping its items', async () => {
+    const table = name();
+    const full = tableDefinition(table);
+    const old = full.GlobalSecondaryIndexes!.filter((g) => g.IndexName === 'gsi1');
+    await client.send(
+      new CreateTableCommand({
+        ...full,
+        GlobalSecondaryIndexes: old,
+        AttributeDefinitions: full.AttributeDefinitions!.filter((a) => !/^gsi[23]/.test(a.AttributeName!)),
+      }),
+    );
+    await client.send(
+      new PutItemCommand({ TableName: table, Item: { pk: { S: 'A' }, sk: { S: 'B' }, gsi3pk: { S: 'Q' }, gsi3sk: { S: '1' } } }),
+    );
+    expect(await indexes(table)).toEqual(['gsi1']);
+    expect(await ensureTable(client, table)).toBe(false);
+    expect(await indexes(table)).toEqual(GSIS.map((g) => g.name).sort());
+    const kept = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'A' }, sk: { S: 'B' } } }));
+    expect(kept.Item?.gsi3pk?.S).toBe('Q');
+  });
+});
