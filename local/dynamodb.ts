@@ -153,6 +153,18 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
+/** Polls until the table's index `name` is ACTIVE (a minute at most). */
+async function indexActive(client: DynamoDBClient, tableName: string, name: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const status = Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === name)?.IndexStatus;
+    if (status === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`DynamoDB Local: index ${name} of ${tableName} is still ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Creates the table if it does not exist, and adds any index of the shared definition an existing
  * table (a data folder from an older version) lacks. Returns true when the table was created.
@@ -174,6 +186,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           ],
         }),
       );
+      // DynamoDB builds one new index per table at a time: wait for this one before the next.
+      await indexActive(client, tableName, gsi.IndexName!);
     }
     return false;
   } catch (e) {
