@@ -1,15 +1,31 @@
 /**
  * ensureTable on DynamoDB Local: a new table gets every index of the shared definition; a table from an
  * older version (a data folder kept across upgrades) gets the indexes it lacks added, and keeps its items.
+ * Runs on its own DynamoDB Local, as `npm start` has one: on the run's shared instance, holding every
+ * test file's tables, building an index took over a minute in CI.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ensureTable, localClient, tableDefinition } from '#local/dynamodb.ts';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynamoLocal, ensureTable, localClient, startDynamoLocal, tableDefinition } from '#local/dynamodb.ts';
 import { GSIS } from '#store/table.ts';
 
-const client = localClient(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
-afterAll(() => client.destroy());
+let db: DynamoLocal;
+let client: DynamoDBClient;
+beforeAll(async () => {
+  db = await startDynamoLocal();
+  client = localClient(db.endpoint);
+}, 60_000);
+afterAll(async () => {
+  client.destroy();
+  await db.stop();
+});
 const name = () => `ensure-${randomBytes(4).toString('hex')}`;
 const indexes = async (table: string) =>
   ((await client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [])
