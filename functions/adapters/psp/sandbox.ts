@@ -53,7 +53,7 @@ import {
   sandboxWebhookSchema,
   toPspEvent,
 } from './sandbox-protocol.ts';
-import { SIGNATURE_HEADER, verifyWebhook } from './webhook-signature.ts';
+import { readWebhookBody, SIGNATURE_HEADER, verifyWebhook } from './webhook-signature.ts';
 
 const malformed = (message: string) => new DomainError('webhook_malformed', 'validation', message);
 
@@ -77,17 +77,13 @@ function methodOf(methodId: string) {
 /** Authenticates (401s first), then reads the body into a PspEvent (400 webhook_malformed). */
 export function verifySandboxWebhook(input: WebhookInput): PspEvent {
   verifyWebhook({ header: input.headers[SIGNATURE_HEADER], rawBody: input.rawBody, secrets: input.secrets, now: input.now });
-  let json: unknown;
-  try {
-    json = JSON.parse(input.rawBody);
-  } catch {
-    throw malformed('The webhook body is not JSON');
-  }
-  const parsed = sandboxWebhookSchema.safeParse(json);
-  if (!parsed.success) throw malformed('The webhook body is not a sandbox event');
+  const body = readWebhookBody(input.rawBody, sandboxWebhookSchema, malformed, {
+    notJson: 'The webhook body is not JSON',
+    notEvent: 'The webhook body is not a sandbox event',
+  });
   let event: PspEvent;
   try {
-    event = toPspEvent(parsed.data);
+    event = toPspEvent(body);
   } catch {
     throw malformed('The webhook amount does not fit its currency');
   }

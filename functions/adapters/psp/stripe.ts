@@ -97,7 +97,7 @@ import type {
   WebhookInput,
 } from '#domain/payments/ports.ts';
 import { pspSecrets } from './secrets.ts';
-import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook as verifySignature } from './webhook-signature.ts';
+import { DEFAULT_TOLERANCE_SECONDS, readWebhookBody, verifyWebhook as verifySignature } from './webhook-signature.ts';
 
 export const STRIPE_PROVIDER = 'stripe';
 export const STRIPE_API_VERSION = '2024-06-20';
@@ -679,15 +679,9 @@ export function stripePsp(opts: StripePspOptions = {}): PspPort {
         now: input.now,
         toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
       });
-      let json: unknown;
-      try {
-        json = JSON.parse(input.rawBody);
-      } catch {
-        throw malformed('not JSON');
-      }
-      const parsed = eventSchema.safeParse(json);
-      if (!parsed.success) throw malformed('not a Stripe event');
-      return mapStripeEvent(parsed.data);
+      return mapStripeEvent(
+        readWebhookBody(input.rawBody, eventSchema, malformed, { notJson: 'not JSON', notEvent: 'not a Stripe event' }),
+      );
     },
 
     async settlementReport(period: { from: Date; to: Date }): Promise<SettlementLine[]> {

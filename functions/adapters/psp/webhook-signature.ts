@@ -80,3 +80,24 @@ export function verifyWebhook(input: {
   }
   throw refuse('signature_invalid', 'The webhook signature does not match');
 }
+
+/**
+ * A verified webhook body read against the provider's schema: JSON, then `schema`; anything else is the
+ * provider's `malformed` error (400 webhook_malformed) with `notJson` / `notEvent` as its message.
+ */
+export function readWebhookBody<T>(
+  rawBody: string,
+  schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
+  malformed: (message: string) => Error,
+  messages: { notJson: string; notEvent: string },
+): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw malformed(messages.notJson);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw malformed(messages.notEvent);
+  return parsed.data;
+}
