@@ -296,38 +296,129 @@ export const PaymentsConfigSchema = z.strictObject({
 });
 export type PaymentsConfig = z.output<typeof PaymentsConfigSchema>;
 
+/** A lower-case DNS name with at least one dot: labels of a-z0-9 and inner dashes, a TLD starting with a letter. */
+const DNS_NAME = /^(?=.{3,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Whether a string is a time zone name the runtime knows (an IANA name such as Europe/London, or UTC).
+ * UTC offsets such as +02:00 are refused: newer runtimes accept them, but they are not zones (no DST).
+ */
+function isTimeZone(timeZone: string): boolean {
+  if (!/^[A-Za-z]/.test(timeZone)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Production tenants keep their audit trail at least this long (MiFID II art. 16(6) / AML record keeping: 5 years). */
+export const MIN_PRODUCTION_AUDIT_YEARS = 5;
+const DEFAULT_AUDIT_YEARS = 7;
+
+/**
+ * How long audit records are locked (S3 Object Lock default retention of the audit bucket): exactly
+ * one of `retentionYears` or `retentionDays`; neither = 7 years. `retentionDays` is for non-production
+ * tenants only (a demo keeps its trail a day); a production tenant needs `retentionYears` >= 5.
+ */
+export const AuditConfigSchema = z
+  .strictObject({
+    retentionYears: z.number().int().min(1).max(100).optional(),
+    retentionDays: z.number().int().min(1).max(36_500).optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.retentionYears !== undefined && a.retentionDays !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['retentionDays'], message: 'give retentionYears or retentionDays, not both' });
+    }
+  })
+  .transform(
+    (a): { retentionYears: number; retentionDays?: undefined } | { retentionYears?: undefined; retentionDays: number } =>
+      a.retentionDays !== undefined
+        ? { retentionDays: a.retentionDays }
+        : { retentionYears: a.retentionYears ?? DEFAULT_AUDIT_YEARS },
+  );
+
+export const EMAIL_TRANSPORTS = ['ses', 'table'] as const;
+export type EmailTransport = (typeof EMAIL_TRANSPORTS)[number];
+
+/**
+ * How client emails leave: 'ses' sends through Amazon SES from brand.supportEmail, which needs a
+ * domain the tenant owns and can verify (brand.domain, not a reserved name); 'table' only writes each
+ * rendered message to the table (the mailbox the back office and the local runtime read), for a
+ * tenant without a domain of its own such as the demo. Production tenants must use 'ses'. Locally
+ * (STAGE=local) every tenant uses the table.
+ */
+export const EmailConfigSchema = z.strictObject({
+  transport: z.enum(EMAIL_TRANSPORTS).default('ses'),
+});
+
+/** Top-level names reserved by RFC 2606 / RFC 6761 (never delegated, so never verifiable). */
+const RESERVED_TLDS = ['test', 'example', 'invalid', 'localhost'];
+/** Second-level names reserved by RFC 2606 (IANA-held: nobody else can verify them). */
+const RESERVED_DOMAINS = ['example.com', 'example.net', 'example.org'];
+
+/** Whether a domain (or a subdomain of one) is reserved for documentation/testing and can never be verified by SES. */
+export function reservedDomain(domain: string): boolean {
+  const d = domain.trim().toLowerCase().replace(/\.$/, '');
+  const tld = d.slice(d.lastIndexOf('.') + 1);
+  return RESERVED_TLDS.includes(tld) || RESERVED_DOMAINS.some((r) => d === r || d.endsWith(`.${r}`));
+}
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
+    /**
+     * Whether this tenant serves real clients. REQUIRED, with no default: a forgotten flag must never
+     * silently turn a production tenant into a test one (or the reverse). It decides:
+     * - production: the audit bucket's Object Lock is COMPLIANCE mode for `audit.retentionYears`
+     *   (at least 5; nobody, root included, can shorten it), deletion protection is on, and the
+     *   tenant's data is retained when the stack is deleted; email must go out through SES
+     * - non-production (demos, staging): Object Lock is GOVERNANCE mode with a short retention
+     *   (`audit.retentionDays` allowed), and the data is deleted with the stack
+     */
+    production: z.boolean({
+      error: (iss) => (iss.input === undefined ? 'required: true for a tenant serving real clients, else false' : undefined),
+    }),
     brand: z.strictObject({
       name: z.string().min(1).max(80),
+      /** The From address of every email (and the SES identity's address with email.transport 'ses'). */
       supportEmail: z.email(),
-      domain: z.string().min(3).max(253).optional(),
+      /** The brand's own DNS domain, lower case (e.g. acme-trading.co.uk); required with email.transport 'ses'. */
+      domain: z.string().max(253).regex(DNS_NAME, 'lower-case DNS name such as acme-trading.co.uk').optional(),
     }),
+    /**
+     * IANA time zone of the business (default UTC), checked against the runtime's zone data:
+     * business-facing schedules (fee settlement, IB payouts, daily reports) run in it.
+     */
+    timezone: z.string().default('UTC').refine(isTimeZone, 'unknown IANA time zone'),
     baseCurrency: currencyCode,
     currencies: z.array(currencyCode).min(1),
     jurisdictions: z.array(JurisdictionSchema).min(1),
     restrictedCountries: z.array(countryCode).default([]),
     locales: z.array(locale).min(1),
     defaultLocale: locale,
-    audit: z.strictObject({
-      retentionYears: z.number().int().min(1).max(100).default(7),
-    }),
+    audit: AuditConfigSchema,
     api: z
       .strictObject({
         rateLimitPer5Min: z.number().int().min(100).max(20_000_000).default(2000),
+        /** Per-IP requests per 5 minutes on the PSP webhook path (providers deliver from a few addresses). */
+        webhookRateLimitPer5Min: z.number().int().min(100).max(20_000_000).default(20_000),
         throttleRps: z.number().int().min(1).max(10_000).default(50),
         throttleBurst: z.number().int().min(1).max(5_000).default(100),
       })
-      .default({ rateLimitPer5Min: 2000, throttleRps: 50, throttleBurst: 100 }),
+      .prefault({}),
     alarmEmail: z.email().optional(),
     ledger: LedgerConfigSchema.default({ houseAccountShards: 8, holdTtlHours: 72 }),
     fx: FxConfigSchema.default({ source: 'static', rates: {}, markupBps: 0 }),
     onboarding: OnboardingConfigSchema.prefault({}),
     kyc: KycConfigSchema.prefault({}),
     payments: PaymentsConfigSchema.prefault({}),
+    email: EmailConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    checkProduction(cfg, ctx);
+    checkEmail(cfg, ctx);
     if (!cfg.currencies.includes(cfg.baseCurrency)) {
       ctx.addIssue({ code: 'custom', path: ['baseCurrency'], message: 'baseCurrency must be one of currencies' });
     }
@@ -387,6 +478,80 @@ export const TenantConfigSchema = z
   }));
 
 export type TenantConfig = z.output<typeof TenantConfigSchema>;
+
+type ProductionInput = Pick<TenantConfig, 'production' | 'audit' | 'email'>;
+
+/** Production tenants: audit retention in years, at least MIN_PRODUCTION_AUDIT_YEARS; email through SES. */
+function checkProduction(cfg: ProductionInput, ctx: z.RefinementCtx): void {
+  if (!cfg.production) return;
+  if (cfg.audit.retentionDays !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['audit', 'retentionDays'],
+      message: `only for non-production tenants: a production tenant sets retentionYears (at least ${MIN_PRODUCTION_AUDIT_YEARS}, the MiFID II / AML record-keeping minimum)`,
+    });
+  } else if (cfg.audit.retentionYears < MIN_PRODUCTION_AUDIT_YEARS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['audit', 'retentionYears'],
+      message: `a production tenant keeps its audit trail at least ${MIN_PRODUCTION_AUDIT_YEARS} years (MiFID II / AML record-keeping minimum)`,
+    });
+  }
+  if (cfg.email.transport !== 'ses') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'transport'],
+      message: "a production tenant sends its emails: transport must be 'ses' ('table' only stores them)",
+    });
+  }
+}
+
+/** Email through SES: a verifiable brand.domain (not reserved) and brand.supportEmail at it or a subdomain of it. */
+function checkEmail(cfg: Pick<TenantConfig, 'brand' | 'email'>, ctx: z.RefinementCtx): void {
+  if (cfg.email.transport !== 'ses') return;
+  const { domain, supportEmail } = cfg.brand;
+  if (domain === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['brand', 'domain'],
+      message:
+        "required with email transport 'ses' (SES sends from brand.supportEmail on this verified domain); use 'table' for a tenant without a domain",
+    });
+    return;
+  }
+  if (reservedDomain(domain)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['brand', 'domain'],
+      message: `${domain} is a reserved name (RFC 2606 / RFC 6761) that SES can never verify; use the tenant's own domain, or email transport 'table'`,
+    });
+  }
+  const at = supportEmail.lastIndexOf('@');
+  const mailDomain = supportEmail.slice(at + 1).toLowerCase();
+  if (mailDomain !== domain && !mailDomain.endsWith(`.${domain}`)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['brand', 'supportEmail'],
+      message: `must be an address at brand.domain (${domain}) or a subdomain of it: SES sends from it with that domain's identity`,
+    });
+  }
+}
+
+/**
+ * The audit bucket's Object Lock default retention: COMPLIANCE for production tenants (nobody can
+ * shorten or lift it), GOVERNANCE otherwise (privileged users may, e.g. to delete a demo stack), for
+ * the configured years or days.
+ */
+export function auditRetention(cfg: Pick<TenantConfig, 'production' | 'audit'>): {
+  mode: 'COMPLIANCE' | 'GOVERNANCE';
+  years?: number;
+  days?: number;
+} {
+  const mode = cfg.production ? 'COMPLIANCE' : 'GOVERNANCE';
+  return cfg.audit.retentionDays !== undefined
+    ? { mode, days: cfg.audit.retentionDays }
+    : { mode, years: cfg.audit.retentionYears };
+}
 
 type PaymentsInput = Pick<TenantConfig, 'currencies' | 'jurisdictions' | 'restrictedCountries' | 'locales' | 'payments'>;
 

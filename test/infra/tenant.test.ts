@@ -23,6 +23,8 @@ const valid = {
   locales: ['en'],
   defaultLocale: 'en',
   audit: { retentionYears: 10 },
+  production: false,
+  email: { transport: 'table' },
 };
 
 describe('tenant config', () => {
@@ -32,7 +34,7 @@ describe('tenant config', () => {
 
   it('applies schema defaults', () => {
     const cfg = loadTenantConfig('acme', tenantsDir({ acme: valid }));
-    expect(cfg.api).toEqual({ rateLimitPer5Min: 2000, throttleRps: 50, throttleBurst: 100 });
+    expect(cfg.api).toEqual({ rateLimitPer5Min: 2000, webhookRateLimitPer5Min: 20_000, throttleRps: 50, throttleBurst: 100 });
   });
 
   it('an invalid file names the file and every bad field', () => {

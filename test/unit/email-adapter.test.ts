@@ -1,6 +1,7 @@
 /**
- * The email port's adapter selection (SES in AWS, the table locally; From = brand.supportEmail) and
- * the exact SESv2 SendEmail request, with SES and DynamoDB mocked (aws-sdk-client-mock).
+ * The email port's adapter selection (SES in AWS for a tenant with email.transport 'ses'; the table
+ * locally and for a 'table' tenant; From = brand.supportEmail) and the exact SESv2 SendEmail request,
+ * with SES and DynamoDB mocked (aws-sdk-client-mock).
  */
 
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -9,6 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emailSender, senderFor, setEmailSender } from '#adapters/email/index.ts';
 import type { EmailMessage } from '#adapters/email/port.ts';
+import { parseTenantConfig } from '#domain/tenant/config.ts';
+import { setTenantConfig } from '#shared/tenant.ts';
+import acme from '../../infra/tenants/acme.json' with { type: 'json' };
 import { useDemoTenant } from '../support/tenant.ts';
 
 useDemoTenant();
@@ -26,6 +30,7 @@ afterEach(() => {
   if (stage === undefined) delete process.env.STAGE;
   else process.env.STAGE = stage;
   setEmailSender(undefined);
+  useDemoTenant();
 });
 afterAll(() => {
   ses.restore();
@@ -42,13 +47,41 @@ const message: EmailMessage = {
 };
 
 describe('adapter selection', () => {
-  it('in AWS (STAGE unset) sends through SES from brand.supportEmail', async () => {
+  it("in AWS (STAGE unset), a tenant with transport 'ses' sends through SES from brand.supportEmail", async () => {
     delete process.env.STAGE;
+    setTenantConfig(parseTenantConfig(acme));
     ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
     const res = await emailSender().send(message, { dedupeId: 'evt-aws' });
     expect(res.status).toBe('sent');
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.FromEmailAddress).toBe('support@demo.test');
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.FromEmailAddress).toBe('support@acme-trading.co.uk');
+  });
+
+  it("in AWS, a tenant with transport 'table' (the demo) writes the message to the table and never calls SES", async () => {
+    delete process.env.STAGE;
+    const res = await emailSender().send(message, { dedupeId: 'evt-aws-table' });
+    expect(res.status).toBe('sent');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    const puts = doc.commandCalls(TransactWriteCommand);
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]!.args[0].input)).toContain('"provider":"table"');
+  });
+
+  it("locally, a tenant with transport 'ses' still writes to the table", async () => {
+    process.env.STAGE = 'local';
+    setTenantConfig(parseTenantConfig(acme));
+    await emailSender().send(message, { dedupeId: 'evt-local-ses' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(JSON.stringify(doc.commandCalls(TransactWriteCommand)[0]!.args[0].input)).toContain('"provider":"table"');
+  });
+
+  it('senderFor: SES only for stage aws with transport ses (the default)', async () => {
+    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-2' });
+    await senderFor('aws', 'support@demo.test', 'table').send(message, { dedupeId: 'evt-sf-1' });
+    await senderFor('local', 'support@demo.test', 'ses').send(message, { dedupeId: 'evt-sf-2' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    await senderFor('aws', 'support@demo.test').send(message, { dedupeId: 'evt-sf-3' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
   });
 
   it('locally (STAGE=local) writes the message to the table and never calls SES', async () => {

@@ -40,6 +40,7 @@ describe('onboarding config defaults', () => {
   it('the minimal tenant of the infra tests parses with onboarding defaults', () => {
     const cfg = parseTenantConfig({
       tenant: 'acme',
+      production: false,
       brand: { name: 'Acme FX', supportEmail: 'support@acme.test' },
       baseCurrency: 'USD',
       currencies: ['USD'],
@@ -47,6 +48,7 @@ describe('onboarding config defaults', () => {
       locales: ['en'],
       defaultLocale: 'en',
       audit: { retentionYears: 10 },
+      email: { transport: 'table' },
     });
     expect(cfg.onboarding.jurisdictions.EU?.retail.leverageCaps.crypto).toBe(2);
   });

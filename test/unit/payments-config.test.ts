@@ -8,6 +8,7 @@ import demo from '../../infra/tenants/demo.json' with { type: 'json' };
 
 const base = {
   tenant: 'acme',
+  production: false,
   brand: { name: 'Acme FX', supportEmail: 'support@acme.test' },
   baseCurrency: 'USD',
   currencies: ['USD', 'EUR', 'JPY', 'USDT'],
@@ -20,6 +21,7 @@ const base = {
   locales: ['en', 'de'],
   defaultLocale: 'en',
   audit: { retentionYears: 7 },
+  email: { transport: 'table' },
 };
 
 const method = (over: Record<string, unknown> = {}) => ({

@@ -21,6 +21,7 @@ import demo from '../../infra/tenants/demo.json' with { type: 'json' };
 
 const cfg = parseTenantConfig({
   tenant: 'acme',
+  production: false,
   brand: { name: 'Acme FX', supportEmail: 'support@acme.test' },
   baseCurrency: 'USD',
   currencies: ['USD', 'EUR', 'JPY', 'USDT'],
@@ -28,6 +29,7 @@ const cfg = parseTenantConfig({
   locales: ['en'],
   defaultLocale: 'en',
   audit: { retentionYears: 7 },
+  email: { transport: 'table' },
   payments: {
     methods: [
       {

@@ -77,6 +77,7 @@ describe('methodsFor on the demo tenant', () => {
 const small = (methods: Record<string, unknown>[]) =>
   parseTenantConfig({
     tenant: 'acme',
+    production: false,
     brand: { name: 'Acme FX', supportEmail: 'support@acme.test' },
     baseCurrency: 'USD',
     currencies: ['USD'],
@@ -88,6 +89,7 @@ const small = (methods: Record<string, unknown>[]) =>
     locales: ['en', 'de'],
     defaultLocale: 'en',
     audit: { retentionYears: 7 },
+    email: { transport: 'table' },
     payments: {
       methods: methods.map((over) => ({
         kind: 'card',

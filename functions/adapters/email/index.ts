@@ -1,9 +1,13 @@
 /**
- * The email sender for this runtime, created once per container: Amazon SES (v2) in AWS
- * (env.stage 'aws'), the table adapter locally (the local runtime and tests read the messages from
- * the table). The sender address is the tenant's brand.supportEmail in both; infra grants
- * ses:SendEmail on that address's domain identity only (manifest permission 'email:send').
+ * The email sender for this runtime, created once per container: Amazon SES (v2) when running in AWS
+ * (env.stage 'aws') for a tenant whose email.transport is 'ses'; otherwise the table adapter, which
+ * only writes each rendered message to the table (the mailbox the back office, the local runtime and
+ * tests read): always locally, and in AWS for a tenant with transport 'table' (the demo: its
+ * supportEmail is on a reserved domain SES can never verify). The sender address is the tenant's
+ * brand.supportEmail in both; infra grants ses:SendEmail on that address's domain identity only
+ * (manifest permission 'email:send').
  */
+import type { EmailTransport } from '#domain/tenant/config.ts';
 import { env } from '#shared/env.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import type { EmailSender } from './port.ts';
@@ -12,13 +16,16 @@ import { tableEmailSender } from './table.ts';
 
 let sender: EmailSender | undefined;
 
-/** The adapter for a stage: 'aws' -> SES, 'local' -> table. */
-export function senderFor(stage: 'local' | 'aws', from: string): EmailSender {
-  return stage === 'aws' ? sesEmailSender({ from, sendEmail: sesSendEmail }) : tableEmailSender(from);
+/** The adapter for a stage and the tenant's transport: SES only for 'aws' with 'ses', else the table. */
+export function senderFor(stage: 'local' | 'aws', from: string, transport: EmailTransport = 'ses'): EmailSender {
+  return stage === 'aws' && transport === 'ses' ? sesEmailSender({ from, sendEmail: sesSendEmail }) : tableEmailSender(from);
 }
 
 export function emailSender(): EmailSender {
-  sender ??= senderFor(env.stage, tenantConfig().brand.supportEmail);
+  if (!sender) {
+    const cfg = tenantConfig();
+    sender = senderFor(env.stage, cfg.brand.supportEmail, cfg.email.transport);
+  }
   return sender;
 }
 
