@@ -68,9 +68,20 @@ export type Permission =
 
 export type StreamFilter = 'outbox' | 'audit';
 
+/**
+ * The bounded contexts. Each deploys as its own nested stack (infra/stacks/context-stack.ts) holding its
+ * functions, state machines, queue consumers, rules, schedules and alarms; the trading half adds its own.
+ * `sandbox` holds stand-ins for outside systems (the sandbox PSP): they call our API like a provider would,
+ * so they deploy apart from the contexts whose routes the API serves.
+ */
+export const CONTEXTS = ['platform', 'identity', 'kyc', 'ledger', 'payments', 'sandbox'] as const;
+export type Context = (typeof CONTEXTS)[number];
+
 export interface FunctionSpec {
   /** Logical name, kebab-case, unique. */
   name: string;
+  /** The bounded context it belongs to (and so the nested stack it deploys in). */
+  context: Context;
   /** Entry file relative to the repository root; it exports `handler`. */
   entry: string;
   description: string;
@@ -104,16 +115,23 @@ export interface RuleSpec {
   target: { function: string } | { queue: string };
 }
 
-/** A scheduled job. `cron` uses EventBridge syntax: cron(min hour day-of-month month day-of-week year). */
+/**
+ * A scheduled job (EventBridge Scheduler). `cron` uses EventBridge syntax: cron(min hour day-of-month month
+ * day-of-week year). `timezone`: 'tenant' evaluates it in the tenant's `timezone` (business-facing runs: a
+ * daily client-facing job, fee settlement, IB payouts); 'UTC' for technical sweeps and watchdogs.
+ */
 export interface ScheduleSpec {
   name: string;
   cron: string;
+  timezone: 'tenant' | 'UTC';
   function: string;
   description: string;
 }
 
 export interface StateMachineSpec {
   name: string;
+  /** The bounded context whose nested stack holds it (its task functions are of the same context). */
+  context: Context;
   /** ASL file relative to the repository root. Task resources are written as ${FunctionName} placeholders. */
   definition: string;
   /** Placeholder -> function name, e.g. { AnalyzeDocumentsFn: 'kyc-analyze' }. */
@@ -124,8 +142,16 @@ export const JOB_SOURCE = 'backoffice.jobs';
 export const JOB_DETAIL_TYPE = 'job.run.requested';
 export const EVENT_SOURCE = 'backoffice';
 
-const api = (name: string, file: string, description: string, routes: RouteSpec[], permissions: Permission[]): FunctionSpec => ({
+const api = (
+  context: Context,
+  name: string,
+  file: string,
+  description: string,
+  routes: RouteSpec[],
+  permissions: Permission[],
+): FunctionSpec => ({
   name,
+  context,
   entry: `functions/api/${file}.ts`,
   description,
   routes,
@@ -134,6 +160,7 @@ const api = (name: string, file: string, description: string, routes: RouteSpec[
 
 export const functions: readonly FunctionSpec[] = [
   api(
+    'platform',
     'api-health',
     'health',
     'Liveness and the OpenAPI document',
@@ -144,6 +171,7 @@ export const functions: readonly FunctionSpec[] = [
     [],
   ),
   api(
+    'identity',
     'api-registrations',
     'registrations',
     'Client self-registration',
@@ -151,6 +179,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'userpool:admin:clients'],
   ),
   api(
+    'identity',
     'api-sessions',
     'sessions',
     'Sign-in: email and password for tokens',
@@ -161,6 +190,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read', 'userpool:auth'],
   ),
   api(
+    'identity',
     'api-me',
     'me',
     "The caller's profile and onboarding state",
@@ -168,6 +198,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read'],
   ),
   api(
+    'identity',
     'api-onboarding',
     'onboarding',
     "The client's onboarding: the form, personal details and the appropriateness questionnaire",
@@ -179,6 +210,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write'],
   ),
   api(
+    'identity',
     'api-staff',
     'staff',
     'Staff users, created and listed by admins',
@@ -189,6 +221,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'userpool:admin:staff'],
   ),
   api(
+    'platform',
     'api-audit',
     'audit',
     "A client's audit trail, newest first",
@@ -196,6 +229,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read'],
   ),
   api(
+    'platform',
     'api-jobs',
     'jobs',
     'Run a scheduled job on demand',
@@ -204,6 +238,7 @@ export const functions: readonly FunctionSpec[] = [
   ),
   {
     name: 'outbox-relay',
+    context: 'platform',
     entry: 'functions/workers/outbox-relay.ts',
     description: 'Publishes committed outbox items from the table stream to the event bus',
     stream: 'outbox',
@@ -211,6 +246,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'audit-archiver',
+    context: 'platform',
     entry: 'functions/workers/audit-archiver.ts',
     description: 'Copies audit items from the table stream to the Object Lock audit bucket as NDJSON',
     stream: 'audit',
@@ -218,18 +254,21 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'notifications',
+    context: 'platform',
     entry: 'functions/workers/notifications.ts',
     description: 'Sends client notifications (welcome email, ...) from queued domain events',
     permissions: ['table:write', 'email:send'],
   },
   {
     name: 'job-audit-verify',
+    context: 'platform',
     entry: 'functions/jobs/audit-verify.ts',
     description: 'Re-computes every audit hash chain, checks each chain tip is archived, and raises a finding on any gap',
     permissions: ['table:write', 'audit-archive:read', 'audit-archive:write'],
     timeoutSeconds: 300,
   },
   api(
+    'ledger',
     'api-wallets',
     'wallets',
     "A client's wallets: balances, transactions and monthly CSV statements",
@@ -241,6 +280,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write'],
   ),
   api(
+    'ledger',
     'api-transfers',
     'transfers',
     "Transfers between a client's own wallets, with FX at the tenant rate",
@@ -248,6 +288,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write'],
   ),
   api(
+    'ledger',
     'api-adjustments',
     'adjustments',
     'Manual wallet adjustments by finance, four-eyes above the tenant threshold',
@@ -259,6 +300,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write'],
   ),
   api(
+    'ledger',
     'api-ledger-admin',
     'ledger-admin',
     'Ledger inspection for finance, compliance and admins: accounts, journals, reconciliation',
@@ -270,6 +312,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read'],
   ),
   api(
+    'kyc',
     'api-kyc',
     'kyc',
     "The client's verification: document uploads, submissions and status",
@@ -282,6 +325,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'documents:read', 'documents:write'],
   ),
   api(
+    'kyc',
     'api-kyc-admin',
     'kyc-admin',
     'The compliance review queue: flagged KYC submissions, their evidence and the decision',
@@ -293,6 +337,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'documents:read', 'states:callback'],
   ),
   api(
+    'payments',
     'api-payment-methods',
     'payment-methods',
     "The deposit and withdrawal methods offered in the caller's country, with fees and processing times",
@@ -300,6 +345,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:read'],
   ),
   api(
+    'payments',
     'api-deposits',
     'deposits',
     "The client's deposits: intents with the fee and the provider's next action, their status and history",
@@ -312,6 +358,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'psp:secrets', 'queue:send:psp-sandbox'],
   ),
   api(
+    'payments',
     'api-psp-webhooks',
     'psp-webhooks',
     'Payment provider webhooks: signed, de-duplicated by event id, applied to deposits, payouts, refunds and chargebacks',
@@ -320,6 +367,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'psp:secrets', 'states:callback'],
   ),
   api(
+    'payments',
     'api-withdrawals',
     'withdrawals',
     "The client's withdrawals: requests (funds held), status timelines, cancellation, and where money may go back to",
@@ -334,6 +382,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'states:callback'],
   ),
   api(
+    'payments',
     'api-withdrawals-admin',
     'withdrawals-admin',
     'The withdrawal review queue for finance and compliance: failing checks, evidence and the decision',
@@ -345,6 +394,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'states:callback'],
   ),
   api(
+    'payments',
     'api-payments-admin',
     'payments-admin',
     'Deposits for the back office, refunds (finance) and compliance cases (chargebacks): list, read, close',
@@ -358,6 +408,7 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write', 'psp:secrets', 'queue:send:psp-sandbox'],
   ),
   api(
+    'payments',
     'api-psp-reconciliation',
     'psp-reconciliation',
     'PSP settlement reconciliation results',
@@ -366,6 +417,7 @@ export const functions: readonly FunctionSpec[] = [
   ),
   {
     name: 'psp-sandbox',
+    context: 'sandbox',
     entry: 'functions/workers/psp-sandbox.ts',
     description:
       'The sandbox payment provider: settles, fails or leaves pending each request by its amount and calls the signed webhook',
@@ -374,12 +426,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'withdrawal-start',
+    context: 'payments',
     entry: 'functions/steps/withdrawal-start.ts',
     description: 'Starts the withdrawal-approval state machine for a received withdrawal (named after it, so at most once)',
     permissions: ['table:read', 'states:start:withdrawal-approval'],
   },
   {
     name: 'withdrawal-checks',
+    context: 'payments',
     entry: 'functions/steps/withdrawal-checks.ts',
     description:
       'withdrawal-approval step: KYC validity, closed loop, AML rules and document requests; approve, review or reject',
@@ -387,12 +441,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'withdrawal-open-review',
+    context: 'payments',
     entry: 'functions/steps/withdrawal-open-review.ts',
     description: 'withdrawal-approval step: puts a flagged withdrawal in the finance/compliance queue with its task token',
     permissions: ['table:write', 'states:callback'],
   },
   {
     name: 'withdrawal-payout',
+    context: 'payments',
     entry: 'functions/steps/withdrawal-payout.ts',
     description: "withdrawal-approval step: sends the payout to the provider and waits for the provider's confirmation",
     permissions: ['table:write', 'psp:secrets', 'queue:send:psp-sandbox', 'states:callback'],
@@ -400,12 +456,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'withdrawal-finalize',
+    context: 'payments',
     entry: 'functions/steps/withdrawal-finalize.ts',
     description: 'withdrawal-approval step: completes (posts the hold) or ends (voids the hold, with the reason) a withdrawal',
     permissions: ['table:write'],
   },
   {
     name: 'job-deposit-expiry',
+    context: 'payments',
     entry: 'functions/jobs/deposit-expiry.ts',
     description: 'Expires deposit intents the client never paid',
     permissions: ['table:write'],
@@ -413,6 +471,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'job-psp-reconciliation',
+    context: 'payments',
     entry: 'functions/jobs/psp-reconciliation.ts',
     description: "Matches the providers' settlement reports against ledger journals",
     permissions: ['table:write', 'psp:secrets', 'settlements:read'],
@@ -421,12 +480,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'kyc-start-review',
+    context: 'kyc',
     entry: 'functions/steps/kyc-start.ts',
     description: 'Starts the kyc-review state machine for a committed submission (named after it, so at most once)',
     permissions: ['table:read', 'states:start:kyc-review'],
   },
   {
     name: 'kyc-analyze',
+    context: 'kyc',
     entry: 'functions/steps/kyc-analyze.ts',
     description: 'kyc-review step: analyses one identity document or proof of address (Textract) and stores the fields',
     permissions: ['table:write', 'documents:read', 'textract:analyze'],
@@ -435,12 +496,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'kyc-assess',
+    context: 'kyc',
     entry: 'functions/steps/kyc-assess.ts',
     description: 'kyc-review step: runs every KYC check on the extracted documents and decides',
     permissions: ['table:write'],
   },
   {
     name: 'kyc-open-review',
+    context: 'kyc',
     entry: 'functions/steps/kyc-open-review.ts',
     description: 'kyc-review step: puts a flagged submission in the compliance queue with its task token',
     // states:callback: a submission already decided gets its task token answered at once (SendTaskSuccess).
@@ -448,12 +511,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'kyc-finalize',
+    context: 'kyc',
     entry: 'functions/steps/kyc-finalize.ts',
     description: 'kyc-review step: applies the decision to the submission, its documents and the client',
     permissions: ['table:write'],
   },
   {
     name: 'job-kyc-expiry',
+    context: 'kyc',
     entry: 'functions/jobs/kyc-expiry.ts',
     description: 'Flags identity documents expiring within 30 days and moves clients with expired ones to action_required',
     permissions: ['table:write'],
@@ -461,6 +526,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'job-withdrawal-watchdog',
+    context: 'payments',
     entry: 'functions/jobs/withdrawal-watchdog.ts',
     description:
       'Restarts withdrawal approvals whose execution was never started or ended before the withdrawal was final (alarms when it gives up)',
@@ -469,6 +535,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'job-kyc-watchdog',
+    context: 'kyc',
     entry: 'functions/jobs/kyc-watchdog.ts',
     description:
       'Restarts KYC reviews whose execution was never started or ended without a decision (a manual review when it gives up); re-sends lost review callbacks',
@@ -478,6 +545,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'job-outbox-sweeper',
+    context: 'platform',
     entry: 'functions/jobs/outbox-sweeper.ts',
     description: 'Republishes outbox events left unpublished (lost stream delivery, failed PutEvents)',
     permissions: ['table:write', 'bus:put'],
@@ -485,6 +553,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'job-ledger-reconciliation',
+    context: 'ledger',
     entry: 'functions/jobs/ledger-reconciliation.ts',
     description: 'Checks balances against postings and holds, journals for balance, and expires stale holds',
     permissions: ['table:write'],
@@ -502,7 +571,8 @@ export const queues: readonly QueueSpec[] = [
     fifo: false,
     consumer: 'psp-sandbox',
     batchSize: 10,
-    visibilityTimeoutSeconds: 60,
+    // At least 6x the consumer's 30 s timeout (AWS's guidance for Lambda consumers; a deploy rule checks it).
+    visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
     maxConcurrency: 2,
   },
@@ -511,8 +581,10 @@ export const queues: readonly QueueSpec[] = [
     fifo: false,
     consumer: 'notifications',
     batchSize: 10,
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: 90,
     maxReceiveCount: 5,
+    // Bounded: a burst of events never takes more than 5 concurrent executions from the account.
+    maxConcurrency: 5,
   },
 ];
 
@@ -564,6 +636,7 @@ export const schedules: readonly ScheduleSpec[] = [
   {
     name: 'audit-verify',
     cron: 'cron(30 2 * * ? *)',
+    timezone: 'UTC',
     function: 'job-audit-verify',
     description: 'Nightly audit hash-chain verification',
   },
@@ -572,6 +645,7 @@ export const schedules: readonly ScheduleSpec[] = [
     // and a balance bug found within the hour has touched far fewer movements than one found overnight.
     name: 'ledger-reconciliation',
     cron: 'cron(15 * * * ? *)',
+    timezone: 'UTC',
     function: 'job-ledger-reconciliation',
     description: 'Hourly ledger reconciliation and hold expiry',
   },
@@ -579,6 +653,7 @@ export const schedules: readonly ScheduleSpec[] = [
     // Every 5 minutes: an outbox event whose stream delivery was lost is republished within ~10 minutes.
     name: 'outbox-sweeper',
     cron: 'cron(0/5 * * * ? *)',
+    timezone: 'UTC',
     function: 'job-outbox-sweeper',
     description: 'Republishes outbox events unpublished for more than 5 minutes',
   },
@@ -586,6 +661,7 @@ export const schedules: readonly ScheduleSpec[] = [
     // Every 15 minutes: an unpaid intent is shown expired (and its pre-verification allowance freed) within ~15 minutes.
     name: 'deposit-expiry',
     cron: 'cron(0/15 * * * ? *)',
+    timezone: 'UTC',
     function: 'job-deposit-expiry',
     description: 'Expires unpaid deposit intents',
   },
@@ -593,12 +669,15 @@ export const schedules: readonly ScheduleSpec[] = [
     // Daily after the providers publish the previous day's settlement reports.
     name: 'psp-reconciliation',
     cron: 'cron(0 6 * * ? *)',
+    timezone: 'UTC',
     function: 'job-psp-reconciliation',
     description: "Matches yesterday's PSP settlement reports against the ledger",
   },
   {
+    // 08:00 in the tenant's time zone: clients hear of an expiring document at the start of their day.
     name: 'kyc-expiry',
-    cron: 'cron(0 3 * * ? *)',
+    cron: 'cron(0 8 * * ? *)',
+    timezone: 'tenant',
     function: 'job-kyc-expiry',
     description: 'Daily identity-document expiry watch',
   },
@@ -607,6 +686,7 @@ export const schedules: readonly ScheduleSpec[] = [
     // failed, timed out or was aborted is back under review within ~20 minutes.
     name: 'kyc-watchdog',
     cron: 'cron(0/10 * * * ? *)',
+    timezone: 'UTC',
     function: 'job-kyc-watchdog',
     description: 'Restarts KYC reviews whose start was lost or whose execution failed',
   },
@@ -615,6 +695,7 @@ export const schedules: readonly ScheduleSpec[] = [
     // ~25 minutes, instead of holding the client's money until the hold expires.
     name: 'withdrawal-watchdog',
     cron: 'cron(5/10 * * * ? *)',
+    timezone: 'UTC',
     function: 'job-withdrawal-watchdog',
     description: 'Restarts withdrawal approvals whose start was lost or whose execution failed',
   },
@@ -623,6 +704,7 @@ export const schedules: readonly ScheduleSpec[] = [
 export const stateMachines: readonly StateMachineSpec[] = [
   {
     name: 'withdrawal-approval',
+    context: 'payments',
     definition: 'step-functions/withdrawal-approval.asl.json',
     tasks: {
       ChecksFn: 'withdrawal-checks',
@@ -633,6 +715,7 @@ export const stateMachines: readonly StateMachineSpec[] = [
   },
   {
     name: 'kyc-review',
+    context: 'kyc',
     definition: 'step-functions/kyc-review.asl.json',
     tasks: { AnalyzeFn: 'kyc-analyze', AssessFn: 'kyc-assess', OpenReviewFn: 'kyc-open-review', FinalizeFn: 'kyc-finalize' },
   },
@@ -646,4 +729,24 @@ export function functionByName(name: string): FunctionSpec {
 
 export function allRoutes(): { fn: FunctionSpec; route: RouteSpec }[] {
   return functions.flatMap((fn) => (fn.routes ?? []).map((route) => ({ fn, route })));
+}
+
+/**
+ * Functions that EventBridge invokes asynchronously (rule targets, schedules and their on-demand rules):
+ * infra gives each an on-failure destination, so a run that fails after Lambda's retries is kept, not lost.
+ */
+export function asyncInvokedFunctions(): Set<string> {
+  return new Set([
+    ...rules.flatMap((r) => ('function' in r.target ? [r.target.function] : [])),
+    ...schedules.map((s) => s.function),
+  ]);
+}
+
+/** The context that owns a rule: its target function's, or its target queue's consumer's. */
+export function ruleContext(rule: RuleSpec): Context {
+  if ('function' in rule.target) return functionByName(rule.target.function).context;
+  const queue = rule.target.queue;
+  const spec = queues.find((q) => q.name === queue);
+  if (!spec) throw new Error(`manifest: rule ${rule.name} targets unknown queue ${queue}`);
+  return functionByName(spec.consumer).context;
 }

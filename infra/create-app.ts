@@ -1,6 +1,7 @@
 /**
  * Builds the CDK app for one tenant: reads `tenant` (default demo) and `localstack` from context,
- * loads and validates infra/tenants/<tenant>.json, creates the Backoffice-<tenant> stack and registers
+ * loads and validates infra/tenants/<tenant>.json, creates the account stack (Backoffice-account, shared by
+ * every tenant of an account and region) and the Backoffice-<tenant> stack that depends on it, and registers
  * cdk-nag's AwsSolutions pack as a policy-validation plugin (synth fails on any unacknowledged error).
  *
  * Offline and env-agnostic by default: no lookups. Pin account/region with `-c account=... -c region=...`
@@ -10,6 +11,7 @@ import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { TenantConfig } from '#domain/tenant/config.ts';
 import { BackofficeStack, stackName } from './stack.ts';
+import { ACCOUNT_STACK_NAME, AccountStack } from './stacks/account-stack.ts';
 import { loadTenantConfig, TENANTS_DIR } from './tenant.ts';
 
 export interface CreateAppOptions extends AppProps {
@@ -22,6 +24,7 @@ export interface CreateAppOptions extends AppProps {
 export interface BackofficeApp {
   app: App;
   stack: BackofficeStack;
+  accountStack: AccountStack;
   tenantConfig: TenantConfig;
   nag?: AwsSolutionsChecks;
 }
@@ -36,16 +39,19 @@ export function createApp(options: CreateAppOptions = {}): BackofficeApp {
   const account = app.node.tryGetContext('account') ?? process.env.CDK_DEPLOY_ACCOUNT;
   const region = app.node.tryGetContext('region') ?? process.env.CDK_DEPLOY_REGION;
 
+  const env = account || region ? { account, region } : undefined;
+  const accountStack = new AccountStack(app, ACCOUNT_STACK_NAME, { env });
   const stack = new BackofficeStack(app, stackName(tenant), {
     tenantConfig,
     localstack: flag(app.node.tryGetContext('localstack')),
-    env: account || region ? { account, region } : undefined,
+    env,
   });
+  stack.addDependency(accountStack, 'API stages log to CloudWatch through the account-wide API Gateway role');
 
   let checks: AwsSolutionsChecks | undefined;
   if (nag) {
     checks = new AwsSolutionsChecks(app, { verbose: true });
     Validations.of(app).addPlugins(checks);
   }
-  return { app, stack, tenantConfig, nag: checks };
+  return { app, stack, accountStack, tenantConfig, nag: checks };
 }

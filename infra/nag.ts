@@ -4,7 +4,7 @@
  */
 
 import type { CfnElement } from 'aws-cdk-lib';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Names, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
@@ -12,9 +12,14 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
   Validations.of(scope).acknowledge({ id, reason });
 }
 
-/** The `<LogicalId.Arn>` token cdk-nag prints for a resource's ARN in IAM5 finding ids. */
-export function nagArnRef(resource: IConstruct): string {
+/**
+ * The token cdk-nag prints for a resource's ARN in IAM5 finding ids: `<LogicalId.Arn>` where `from` (the
+ * construct holding the policy) is in the resource's stack, `<referenceto<uniqueId>Arn>` (the nested-stack
+ * parameter CDK creates) where it is in another.
+ */
+export function nagArnRef(resource: IConstruct, from: IConstruct = resource): string {
   const cfn = (resource.node.defaultChild ?? resource) as CfnElement;
   const stack = Stack.of(resource);
+  if (Stack.of(from) !== stack) return `<referenceto${Names.nodeUniqueId(cfn.node)}Arn>`;
   return `<${stack.resolve(stack.getLogicalId(cfn))}.Arn>`;
 }

@@ -1,29 +1,51 @@
 /**
- * One stack per tenant (brand): Backoffice-<tenant>. Everything that varies per tenant comes from its
- * validated config file; everything that lists functions, routes, queues, rules, schedules and state
- * machines comes from functions/manifest.ts, which the local runtime reads too.
+ * A tenant (broker) deploys as one stack, Backoffice-<tenant>, in three layers
+ * (docs/decisions/0009-deployment-layout.md):
+ *
+ * - the root stack holds what is stateful or shared: the data and logs keys, the table, the buckets, the
+ *   user pools, the event bus and every queue, the PSP secrets, the SES identity and the alarm topic;
+ * - one nested stack per bounded context (manifest CONTEXTS) holds that context's functions, state machines,
+ *   consumers, rules, schedules and alarms;
+ * - the Api nested stack holds the REST API, built from one OpenAPI document, its stage and the WAF.
+ *
+ * References only flow root -> nested and context -> Api (function ARNs); CloudFormation passes them as
+ * nested-stack parameters and outputs, never as exports, so no later change is blocked by an export in use.
+ * Everything that varies per tenant comes from its validated config file; everything that lists functions,
+ * routes, queues, rules, schedules and state machines comes from functions/manifest.ts, which the local
+ * runtime reads too.
  */
-import { CfnOutput, NestedStack, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
 import * as manifest from '#functions/manifest.ts';
-import { Api, STAGE_NAME } from './constructs/api.ts';
 import { Data } from './constructs/data.ts';
-import { backofficeFunction, Functions } from './constructs/functions.ts';
+import { EmailIdentity } from './constructs/email.ts';
+import { backofficeFunction } from './constructs/functions.ts';
 import { Identity } from './constructs/identity.ts';
 import { Messaging } from './constructs/messaging.ts';
-import { Monitoring } from './constructs/monitoring.ts';
+import { AlarmTopic } from './constructs/monitoring.ts';
 import { PspSecrets } from './constructs/psp-secrets.ts';
 import { Storage } from './constructs/storage.ts';
-import { Workflows } from './constructs/workflows.ts';
+import { ApiStack, STAGE_NAME } from './stacks/api-stack.ts';
+import { ContextStack, type SharedResources } from './stacks/context-stack.ts';
 
 export interface BackofficeStackProps extends StackProps {
   tenantConfig: TenantConfig;
-  /** Build for LocalStack (free edition): Lambda JWT authorizer instead of Cognito's, no WAF. */
+  /** Build for LocalStack (free edition): Lambda JWT authorizer instead of Cognito's, no WAF, sandbox KYC analyzer. */
   localstack?: boolean;
 }
 
 export const stackName = (tenant: string) => `Backoffice-${tenant}`;
+const LOCALSTACK_ISSUER = 'http://localhost:4566';
+const LOCALSTACK_JWKS_HOST = 'http://localhost.localstack.cloud:4566';
+/** Nested stack construct ids: `Ctx-<context>` and `Api`. */
+export const contextStackId = (context: manifest.Context) => `Ctx-${context}`;
+
+/** Browser origins the API answers with CORS headers: the tenant's site and trader room, or any when unset. */
+export function corsOriginsOf(cfg: TenantConfig): string[] {
+  return cfg.brand.domain ? [`https://${cfg.brand.domain}`, `https://app.${cfg.brand.domain}`] : ['*'];
+}
 
 export class BackofficeStack extends Stack {
   readonly data: Data;
@@ -31,42 +53,42 @@ export class BackofficeStack extends Stack {
   readonly identity: Identity;
   readonly messaging: Messaging;
   readonly pspSecrets: PspSecrets;
-  readonly functions: Functions;
-  readonly workflows: Workflows;
-  readonly api: Api;
-  readonly monitoring: Monitoring;
-  /**
-   * The alarms live in a nested stack: with every function, route and alarm of the product the tenant
-   * stack passed CloudFormation's 500-resource limit (about two alarms per function).
-   */
-  readonly monitoringStack: NestedStack;
+  readonly alarms: AlarmTopic;
+  readonly email?: EmailIdentity;
+  readonly contexts = new Map<manifest.Context, ContextStack>();
+  readonly apiStack: ApiStack;
 
   constructor(scope: Construct, id: string, props: BackofficeStackProps) {
     super(scope, id, {
       description: `Back office for ${props.tenantConfig.brand.name} (tenant ${props.tenantConfig.tenant})`,
+      terminationProtection: props.tenantConfig.production,
       ...props,
     });
     const cfg = props.tenantConfig;
     Tags.of(this).add('backoffice:tenant', cfg.tenant);
-    const corsOrigins = cfg.brand.domain ? [`https://${cfg.brand.domain}`, `https://app.${cfg.brand.domain}`] : ['*'];
+    const corsOrigins = corsOriginsOf(cfg);
 
-    this.data = new Data(this, 'Data', { tenant: cfg.tenant });
-    this.storage = new Storage(this, 'Storage', {
-      key: this.data.key,
-      auditRetentionYears: cfg.audit.retentionYears,
-      corsOrigins,
-    });
-    this.identity = new Identity(this, 'Identity', { tenant: cfg.tenant, brandName: cfg.brand.name });
-    this.messaging = new Messaging(this, 'Messaging', { tenant: cfg.tenant, queues: manifest.queues });
-    this.pspSecrets = new PspSecrets(this, 'PspSecrets', { tenantConfig: cfg, key: this.data.key });
-
-    this.functions = new Functions(this, 'Functions', {
-      specs: manifest.functions,
+    this.alarms = new AlarmTopic(this, 'Alarms', { tenantConfig: cfg });
+    this.data = new Data(this, 'Data', { tenantConfig: cfg });
+    this.storage = new Storage(this, 'Storage', { tenantConfig: cfg, key: this.data.key, corsOrigins });
+    this.identity = new Identity(this, 'Identity', { tenantConfig: cfg });
+    this.messaging = new Messaging(this, 'Messaging', {
       tenantConfig: cfg,
+      queues: manifest.queues,
+      rules: manifest.rules,
+      functions: manifest.functions,
+      alarmTopic: this.alarms.topic,
+    });
+    this.pspSecrets = new PspSecrets(this, 'PspSecrets', { tenantConfig: cfg, key: this.data.key });
+    if (cfg.email.transport === 'ses') this.email = new EmailIdentity(this, 'Email', { tenantConfig: cfg });
+    this.data.addTableAlarms(this.alarms.topic);
+
+    const shared: SharedResources = {
+      tenantConfig: cfg,
+      localstack: props.localstack ?? false,
       table: this.data.table,
       dataKey: this.data.key,
       logsKey: this.data.logsKey,
-      bus: this.messaging.bus,
       documentsBucket: this.storage.documentsBucket,
       auditBucket: this.storage.auditBucket,
       settlementsBucket: this.storage.settlementsBucket,
@@ -75,54 +97,37 @@ export class BackofficeStack extends Stack {
       clientPoolClientId: this.identity.clientPoolClient.userPoolClientId,
       staffPool: this.identity.staffPool,
       staffPoolClientId: this.identity.staffPoolClient.userPoolClientId,
-      queues: this.messaging.queues,
+      messaging: this.messaging,
+      alarmTopic: this.alarms.topic,
       corsOrigins,
-    });
-    const fn = (name: string) => this.functions.get(name);
+    };
+    for (const context of manifest.CONTEXTS) {
+      this.contexts.set(context, new ContextStack(this, contextStackId(context), { context, shared, manifest }));
+    }
+    const machines = new Map([...this.contexts.values()].flatMap((c) => [...c.workflows.byName]));
+    for (const c of this.contexts.values()) c.grantStateMachines(machines);
 
-    this.workflows = new Workflows(this, 'Workflows', {
-      tenant: cfg.tenant,
-      specs: manifest.stateMachines,
-      logsKey: this.data.logsKey,
-      fn,
-    });
-    this.functions.grantStateMachines(this.workflows.byName);
-
-    this.messaging.connectConsumers(manifest.queues, fn);
-    this.messaging.addRules(manifest.rules, fn);
-    this.messaging.addSchedules(manifest.schedules, fn);
-    this.messaging.connectStreams(this.data.table, manifest.functions, fn);
-
-    this.api = new Api(this, 'Api', {
+    this.apiStack = new ApiStack(this, 'Api', {
       tenantConfig: cfg,
       routes: manifest.allRoutes(),
-      fn,
-      pools: [this.identity.clientPool, this.identity.staffPool],
+      fn: (name) => this.fn(name),
+      userPoolArns: [this.identity.clientPool.userPoolArn, this.identity.staffPool.userPoolArn],
       logsKey: this.data.logsKey,
       corsOrigins,
-      localstack: props.localstack ? { authorizer: this.localstackAuthorizer(cfg) } : undefined,
+      alarmTopic: this.alarms.topic,
+      localstackAuthorizer: props.localstack ? this.localstackAuthorizer(cfg) : undefined,
     });
 
-    // The sandbox PSP calls the API's own webhook route. Built from the API id, region and stage (not
-    // `api.url`, whose deployment depends on every integrated function: a cycle for a function that
-    // ever gets a route).
+    // The sandbox PSP calls the API's own webhook route, like a provider would: its URL is built from the
+    // API's id, region and stage (the sandbox context depends on the Api stack; nothing depends on it).
+    const api = this.apiStack.api;
     const webhookHost = props.localstack
-      ? `http://${this.api.api.restApiId}.execute-api.localhost.localstack.cloud:4566`
-      : `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`;
-    fn('psp-sandbox').addEnvironment('PSP_WEBHOOK_URL_SANDBOX', `${webhookHost}/${STAGE_NAME}/v1/webhooks/psp/sandbox`);
-
-    this.monitoringStack = new NestedStack(this, 'MonitoringStack', { description: `backoffice-${cfg.tenant}: alarms` });
-    this.monitoring = new Monitoring(this.monitoringStack, 'Monitoring', {
-      tenant: cfg.tenant,
-      alarmEmail: cfg.alarmEmail,
-      functions: this.functions.byName,
-      deadLetterQueues: this.messaging.deadLetterQueues,
-      api: this.api.api,
-      table: this.data.table,
-    });
+      ? `http://${api.restApiId}.execute-api.localhost.localstack.cloud:4566`
+      : `https://${api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    this.fn('psp-sandbox').addEnvironment('PSP_WEBHOOK_URL_SANDBOX', `${webhookHost}/${STAGE_NAME}/v1/webhooks/psp/sandbox`);
 
     const outputs: Record<string, string> = {
-      ApiUrl: this.api.api.url,
+      ApiUrl: api.urlForPath('/'),
       UserPoolId: this.identity.clientPool.userPoolId,
       UserPoolClientId: this.identity.clientPoolClient.userPoolClientId,
       StaffUserPoolId: this.identity.staffPool.userPoolId,
@@ -132,12 +137,19 @@ export class BackofficeStack extends Stack {
       SettlementsBucketName: this.storage.settlementsBucket.bucketName,
       TableName: this.data.table.tableName,
       EventBusName: this.messaging.bus.eventBusName,
-      AlarmTopicArn: this.monitoring.topic.topicArn,
+      AlarmTopicArn: this.alarms.topic.topicArn,
+      ...Object.fromEntries([...this.pspSecrets.byProvider].map(([p, secret]) => [`PspSecret${pascal(p)}`, secret.secretArn])),
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 
-  /** LocalStack only: the JWT authorizer Lambda (infra/localstack/jwt-authorizer.ts). */
+  /** A manifest function, from whichever context stack holds it. */
+  fn(name: string): NodejsFunction {
+    const context = manifest.functionByName(name).context;
+    return this.contexts.get(context)!.get(name);
+  }
+
+  /** LocalStack only: the JWT authorizer Lambda (infra/localstack/jwt-authorizer.ts), in the root stack. */
   private localstackAuthorizer(cfg: TenantConfig) {
     const { fn } = backofficeFunction(new Construct(this, 'LocalStackJwtAuthorizer'), 'jwt-authorizer', {
       entry: 'infra/localstack/jwt-authorizer.ts',
@@ -149,9 +161,23 @@ export class BackofficeStack extends Stack {
         USER_POOL_CLIENT_ID: this.identity.clientPoolClient.userPoolClientId,
         STAFF_USER_POOL_ID: this.identity.staffPool.userPoolId,
         STAFF_USER_POOL_CLIENT_ID: this.identity.staffPoolClient.userPoolClientId,
+        // LocalStack's Cognito (Pro) issues tokens with `iss` = http://localhost:4566/<pool id> and serves each
+        // pool's keys at <issuer>/.well-known/jwks.json; from inside a Lambda container LocalStack answers at
+        // localhost.localstack.cloud. (Its docs note the issuer can differ by configuration: override these then.)
+        JWT_ISSUER_CLIENTS: `${LOCALSTACK_ISSUER}/${this.identity.clientPool.userPoolId}`,
+        JWKS_URI_CLIENTS: `${LOCALSTACK_JWKS_HOST}/${this.identity.clientPool.userPoolId}/.well-known/jwks.json`,
+        JWT_ISSUER_STAFF: `${LOCALSTACK_ISSUER}/${this.identity.staffPool.userPoolId}`,
+        JWKS_URI_STAFF: `${LOCALSTACK_JWKS_HOST}/${this.identity.staffPool.userPoolId}/.well-known/jwks.json`,
         POWERTOOLS_SERVICE_NAME: 'jwt-authorizer',
       },
     });
     return fn;
   }
 }
+
+const pascal = (s: string) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');

@@ -176,7 +176,13 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const sqs = new LocalSqs({ queues, consumer: invoke, timeScale });
     stops.push(() => sqs.stop());
     const bus = new LocalEventBus({ invoke, sqs });
-    const scheduler = new LocalScheduler({ schedules, invoke, bus, timers: opts.schedules ?? false });
+    const scheduler = new LocalScheduler({
+      schedules,
+      invoke,
+      bus,
+      timers: opts.schedules ?? false,
+      tenantTimezone: config.timezone,
+    });
     stops.push(() => scheduler.stop());
     const states = new LocalStepFunctions({ invoke, sqs, bus, dataDir, timeScale, root });
     stops.push(() => states.stop());

@@ -15,7 +15,8 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IDestination, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -24,10 +25,12 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
-import { type FunctionSpec, type Permission, schedules } from '#functions/manifest.ts';
+import { asyncInvokedFunctions, type FunctionSpec, type Permission, schedules } from '#functions/manifest.ts';
 import { toEnvSuffix } from '#shared/env.ts';
+import { GSIS } from '#store/table.ts';
 import { esbuildOptions } from '../bundling.ts';
 import { acknowledge, nagArnRef } from '../nag.ts';
+import { removalPolicy } from './removal.ts';
 
 /** Repository root (holds package.json, package-lock.json and the manifest's entry paths). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,13 +54,12 @@ export const COGNITO_ADMIN_ACTIONS = [
   'cognito-idp:AdminDeleteUser',
 ];
 
-export interface FunctionsProps {
-  specs: readonly FunctionSpec[];
+/** The root stack's resources that functions are configured with and granted (manifest permissions). */
+export interface GrantableResources {
   tenantConfig: TenantConfig;
   table: Table;
   dataKey: IKey;
   logsKey: IKey;
-  bus: IEventBus;
   documentsBucket: IBucket;
   auditBucket: IBucket;
   /** PSP settlement reports (settlements:read / settlements:write). */
@@ -68,9 +70,18 @@ export interface FunctionsProps {
   clientPoolClientId: string;
   staffPool: UserPool;
   staffPoolClientId: string;
-  queues: ReadonlyMap<string, IQueue>;
   /** Browser origins the API answers with CORS headers (the trader room and back office apps). */
   corsOrigins: string[];
+}
+
+export interface FunctionsProps extends GrantableResources {
+  specs: readonly FunctionSpec[];
+  bus: IEventBus;
+  queues: ReadonlyMap<string, IQueue>;
+  /** Failed asynchronous invocations (after Lambda's retries) of the async-invoked functions. */
+  asyncFailureQueue: IQueue;
+  /** LocalStack build: the sandbox KYC analyzer instead of Textract. */
+  localstack?: boolean;
 }
 
 /** Shared construction of a bundled Node.js Lambda (also used for infra's own LocalStack authorizer). */
@@ -89,11 +100,14 @@ export function backofficeFunction(
     wildcardResourceReasons?: string[];
     /** Lambda retries of failed asynchronous invocations (0-2); Lambda's default (2) when omitted. */
     asyncRetryAttempts?: number;
+    /** Where a failed asynchronous invocation goes after its retries (every async-invoked function has one). */
+    onFailure?: IDestination;
   },
 ): { fn: NodejsFunction; role: Role; logGroup: LogGroup } {
   const logGroup = new LogGroup(scope, 'Logs', {
     retention: RetentionDays.THREE_MONTHS,
     encryptionKey: opts.logsKey,
+    removalPolicy: removalPolicy(opts.tenantConfig),
   });
   // Own role, no AWS managed policy: logs go only to this function's log group.
   const role = new Role(scope, 'Role', {
@@ -119,6 +133,7 @@ export function backofficeFunction(
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
     environment: { NODE_OPTIONS: '--enable-source-maps', ...opts.environment },
     ...(opts.asyncRetryAttempts === undefined ? {} : { retryAttempts: opts.asyncRetryAttempts }),
+    ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),
     // Options shared with `npm run size` (infra/bundling.ts), so the measured bundle is the deployed one.
     bundling: {
       forceDockerBundling: false,
@@ -176,11 +191,14 @@ export class Functions extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: `Backoffice/${cfg.tenant}`,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       CORS_ORIGINS: props.corsOrigins.join(','),
-      KYC_ANALYZER: 'textract',
+      // LocalStack has no Textract: the sandbox analyzer reads the JSON documents the README describes.
+      KYC_ANALYZER: props.localstack ? 'sandbox' : 'textract',
     };
     // Scheduled jobs are invoked asynchronously by EventBridge: a failed run is recorded as failed and
     // alarmed, never re-run by Lambda under a new run id (delivery retries are the rule target's).
     const scheduled = new Set(schedules.map((s) => s.function));
+    const asyncInvoked = asyncInvokedFunctions();
+    const onFailure = new SqsDestination(props.asyncFailureQueue);
 
     for (const spec of props.specs) {
       const scopeFor = new Construct(this, spec.name);
@@ -194,6 +212,7 @@ export class Functions extends Construct {
         timeoutSeconds: spec.timeoutSeconds,
         wildcardResourceReasons: wildcardReasonsFor(spec),
         ...(scheduled.has(spec.name) ? { asyncRetryAttempts: SCHEDULED_JOB_ASYNC_RETRY_ATTEMPTS } : {}),
+        ...(asyncInvoked.has(spec.name) ? { onFailure } : {}),
       });
       Tags.of(fn).add(FUNCTION_TAG, spec.name);
       this.byName.set(spec.name, fn);
@@ -238,7 +257,7 @@ export class Functions extends Construct {
 
   private grant(name: string, permission: Permission, role: Role, fn: NodejsFunction): void {
     const p = this.props;
-    const tableIndexes = `Resource::${nagArnRef(p.table)}/index/*`;
+    const tableIndexes = `Resource::${nagArnRef(p.table, this)}/index/*`;
     if (permission.startsWith('queue:send:')) {
       // SendMessage on that one queue, and its URL (QUEUE_URL_<NAME>, env.queueUrl) on this function only.
       const queueName = permission.slice('queue:send:'.length);
@@ -251,16 +270,16 @@ export class Functions extends Construct {
     switch (permission) {
       case 'table:read':
         p.table.grantReadData(role);
-        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, 'Queries may use any GSI of the single table (gsi1, gsi2).');
+        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, GSI_REASON);
         return;
       case 'table:write':
         p.table.grantReadWriteData(role);
-        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, 'Queries may use any GSI of the single table (gsi1, gsi2).');
+        acknowledge(role, `AwsSolutions-IAM5[${tableIndexes}]`, GSI_REASON);
         for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
           acknowledge(
             role,
             `AwsSolutions-IAM5[Action::${action}]`,
-            "Scoped to the table's own CMK only: writing items under a customer-managed key needs these (Table.grantReadWriteData).",
+            "On the tenant's data key only (the customer-managed key that the table, the buckets and the secrets share): writing items under a customer-managed key needs these (Table.grantReadWriteData).",
           );
         }
         return;
@@ -278,7 +297,7 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket, this)}/*]`,
           'Reads any KYC document object; object keys are per client and created at upload time.',
         );
         return;
@@ -293,7 +312,7 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.documentsBucket, this)}/*]`,
           'Writes new KYC document objects under per-client keys created at upload time.',
         );
         return;
@@ -303,16 +322,32 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket, this)}/*]`,
           'Appends NDJSON audit objects under date-partitioned keys; put only, Object Lock forbids overwrite or delete.',
         );
         return;
       case 'psp:secrets':
         // Every provider's secret (a function may serve several providers), with PSP_SECRET_ARN_<PROVIDER>
         // (functions/adapters/psp/secrets.ts).
+        // Granted on the role only (not Secret.grantRead, which also writes the role into the data key's
+        // policy: a reference from the root stack to a context stack, i.e. a dependency cycle).
         for (const [provider, secret] of p.pspSecrets) {
-          secret.grantRead(role);
+          role.addToPolicy(
+            new PolicyStatement({
+              actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              resources: [secret.secretArn],
+            }),
+          );
           fn.addEnvironment(`PSP_SECRET_ARN_${toEnvSuffix(provider)}`, secret.secretArn);
+        }
+        if (p.pspSecrets.size > 0) {
+          role.addToPolicy(
+            new PolicyStatement({
+              actions: ['kms:Decrypt'],
+              resources: [p.dataKey.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+            }),
+          );
         }
         return;
       case 'settlements:read':
@@ -326,7 +361,7 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket, this)}/*]`,
           'Reads the settlement report objects of any provider and day (psp/<provider>/<date>/...), listed at run time.',
         );
         fn.addEnvironment('SETTLEMENTS_BUCKET', p.settlementsBucket.bucketName);
@@ -337,7 +372,7 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.settlementsBucket, this)}/*]`,
           'Writes one settlement object per settled item under date-partitioned keys named at run time.',
         );
         fn.addEnvironment('SETTLEMENTS_BUCKET', p.settlementsBucket.bucketName);
@@ -361,12 +396,13 @@ export class Functions extends Construct {
         p.dataKey.grant(role, 'kms:Decrypt');
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket)}/*]`,
+          `AwsSolutions-IAM5[Resource::${nagArnRef(p.auditBucket, this)}/*]`,
           'Reads (HEAD/GET) audit archive objects to verify that every chain tip is archived; keys are date-partitioned.',
         );
         return;
       case 'email:send':
-        role.addToPolicy(sesSendPolicy(this, p.tenantConfig.brand.supportEmail));
+        // A tenant whose mail goes to the table (email.transport 'table') sends nothing through SES.
+        if (p.tenantConfig.email.transport === 'ses') role.addToPolicy(sesSendPolicy(this, p.tenantConfig));
         return;
       case 'userpool:auth':
         // InitiateAuth / RespondToAuthChallenge / SignUp on a public app client are unauthenticated
@@ -392,20 +428,17 @@ export class Functions extends Construct {
   }
 }
 
-/** The SES identity a tenant sends from: the domain of brand.supportEmail. */
-export const sesIdentityDomain = (supportEmail: string) => supportEmail.slice(supportEmail.lastIndexOf('@') + 1).toLowerCase();
-
 /**
- * `email:send`: SendEmail on the tenant's domain identity only, and only with brand.supportEmail as
- * the From address (SES sandbox accounts also need the recipients verified; production access lifts that).
+ * `email:send`: SendEmail on the tenant's SES domain identity (brand.domain, created by the root stack)
+ * only, and only with brand.supportEmail as the From address (SES sandbox accounts also need the recipients
+ * verified; production access lifts that).
  */
-export function sesSendPolicy(scope: Construct, supportEmail: string): PolicyStatement {
+export function sesSendPolicy(scope: Construct, cfg: TenantConfig): PolicyStatement {
+  if (!cfg.brand.domain) throw new Error(`tenant ${cfg.tenant}: email transport 'ses' needs brand.domain`);
   return new PolicyStatement({
     actions: ['ses:SendEmail'],
-    resources: [
-      Stack.of(scope).formatArn({ service: 'ses', resource: 'identity', resourceName: sesIdentityDomain(supportEmail) }),
-    ],
-    conditions: { StringEquals: { 'ses:FromAddress': supportEmail } },
+    resources: [Stack.of(scope).formatArn({ service: 'ses', resource: 'identity', resourceName: cfg.brand.domain })],
+    conditions: { StringEquals: { 'ses:FromAddress': cfg.brand.supportEmail } },
   });
 }
 
@@ -416,6 +449,9 @@ function nagExecutionsRef(machine: IStateMachine): string {
   const name = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId }] }] });
   return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`;
 }
+
+/** Every GSI of the single table, named from its one declaration (functions/store/table.ts). */
+const GSI_REASON = `Queries may use any GSI of the single table (${GSIS.map((g) => g.name).join(', ')}); each query names its index.`;
 
 function wildcardReasonsFor(spec: FunctionSpec): string[] {
   const reasons: string[] = [];

@@ -1,26 +1,33 @@
 /**
- * Alarms to one KMS-encrypted SNS topic: each function's Errors and Throttles, every DLQ holding a
- * message, API 5XX responses, DynamoDB throttling, and the business metrics in JOB_METRIC_ALARMS
- * (a broken audit chain, a hole in the audit archive). Optional email subscription (tenant alarmEmail).
+ * Alarms, to one KMS-encrypted SNS topic per tenant (in the root stack: its e-mail subscription is
+ * confirmed once by a person, so it must outlive any redeploy of the stacks that alarm to it).
+ *
+ * Each alarm lives in the stack that owns what it watches: a context stack alarms on its functions'
+ * Errors and Throttles, its state machines' failed and timed-out executions, its stream consumers'
+ * iterator age and its jobs' business metrics (JOB_METRIC_ALARMS); the root stack on every DLQ holding a
+ * message, the age of the oldest message of each work queue and DynamoDB throttling; the API stack on 5XX.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { TenantConfig } from '#domain/tenant/config.ts';
+import { removalPolicy } from './removal.ts';
 
 /**
  * The namespace Powertools Metrics publishes to: functions get POWERTOOLS_METRICS_NAMESPACE set to
  * this (infra/constructs/functions.ts; test/infra checks they agree).
  */
 export const metricsNamespace = (tenant: string) => `Backoffice/${tenant}`;
+
+/** A work queue whose oldest message is older than this is not being drained (its consumer is failing or throttled). */
+export const QUEUE_AGE_ALARM_SECONDS = 15 * 60;
+/** A stream consumer this far behind the table delays every event and audit archive (ms). */
+export const STREAM_ITERATOR_AGE_ALARM_MS = 5 * 60 * 1000;
 
 /**
  * Custom (EMF) metrics that alarm when above zero. Powertools adds the dimension
@@ -62,24 +69,18 @@ export const JOB_METRIC_ALARMS = [
   },
 ] as const;
 
-export interface MonitoringProps {
-  tenant: string;
-  alarmEmail?: string;
-  functions: ReadonlyMap<string, IFunction>;
-  deadLetterQueues: ReadonlyMap<string, IQueue>;
-  api: RestApi;
-  table: ITable;
-}
-
-export class Monitoring extends Construct {
+/** The tenant's alarm topic, encrypted with its own key, with the tenant's alarm e-mail subscribed. */
+export class AlarmTopic extends Construct {
   readonly topic: Topic;
-  readonly alarms: Alarm[] = [];
 
-  constructor(scope: Construct, id: string, props: MonitoringProps) {
+  constructor(scope: Construct, id: string, props: { tenantConfig: TenantConfig }) {
     super(scope, id);
-    const key = new Key(this, 'AlarmTopicKey', {
-      description: `backoffice-${props.tenant}: alarm topic`,
+    const cfg = props.tenantConfig;
+    const key = new Key(this, 'Key', {
+      description: `backoffice-${cfg.tenant}: alarm topic`,
       enableKeyRotation: true,
+      pendingWindow: Duration.days(cfg.production ? 30 : 7),
+      removalPolicy: removalPolicy(cfg),
     });
     // CloudWatch publishes alarm notifications to the encrypted topic.
     key.addToResourcePolicy(
@@ -90,70 +91,36 @@ export class Monitoring extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
-    this.topic = new Topic(this, 'AlarmTopic', {
-      displayName: `backoffice-${props.tenant} alarms`,
+    this.topic = new Topic(this, 'Topic', {
+      displayName: `backoffice-${cfg.tenant} alarms`,
       masterKey: key,
       enforceSSL: true,
     });
-    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
-
-    for (const [name, fn] of props.functions) {
-      this.alarm(`Fn-${name}-Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${name}: errors`);
-      this.alarm(
-        `Fn-${name}-Throttles`,
-        fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
-        `${name}: throttled`,
-      );
-    }
-    for (const [name, dlq] of props.deadLetterQueues) {
-      this.alarm(
-        `Dlq-${name}`,
-        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        `DLQ ${name} holds failed messages`,
-      );
-    }
-    for (const a of JOB_METRIC_ALARMS) {
-      if (!props.functions.has(a.fn)) continue;
-      this.alarm(
-        `Metric-${a.id}`,
-        new Metric({
-          namespace: metricsNamespace(props.tenant),
-          metricName: a.metricName,
-          dimensionsMap: { service: a.fn },
-          period: Duration.minutes(5),
-          statistic: 'Maximum',
-        }),
-        `${a.fn}: ${a.description}`,
-      );
-    }
-    this.alarm('Api-5XX', props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 'API 5XX responses');
-    for (const metricName of ['ReadThrottleEvents', 'WriteThrottleEvents']) {
-      this.alarm(
-        `Table-${metricName}`,
-        new Metric({
-          namespace: 'AWS/DynamoDB',
-          metricName,
-          dimensionsMap: { TableName: props.table.tableName },
-          period: Duration.minutes(5),
-          statistic: 'Sum',
-        }),
-        `table ${metricName}`,
-      );
-    }
+    if (cfg.alarmEmail) this.topic.addSubscription(new EmailSubscription(cfg.alarmEmail));
   }
+}
 
-  /** Alarm when the metric is above zero in one period; missing data (no traffic) is fine. */
-  private alarm(id: string, metric: IMetric, description: string): Alarm {
-    const alarm = new Alarm(this, id, {
-      metric,
-      alarmDescription: `backoffice: ${description}`,
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new SnsAction(this.topic));
-    this.alarms.push(alarm);
-    return alarm;
-  }
+/** Alarm when the metric is above the threshold (default 0) in one period; missing data (no traffic) is fine. */
+export function alarm(scope: Construct, id: string, metric: IMetric, description: string, topic: ITopic, threshold = 0): Alarm {
+  const a = new Alarm(scope, id, {
+    metric,
+    alarmDescription: `backoffice: ${description}`,
+    threshold,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  a.addAlarmAction(new SnsAction(topic));
+  return a;
+}
+
+/** A job's business metric (EMF, dimension service = the function's manifest name). */
+export function jobMetric(tenant: string, fn: string, metricName: string): Metric {
+  return new Metric({
+    namespace: metricsNamespace(tenant),
+    metricName,
+    dimensionsMap: { service: fn },
+    period: Duration.minutes(5),
+    statistic: 'Maximum',
+  });
 }

@@ -9,22 +9,30 @@
  * For the sandbox that is the whole story (it signs with it); for a real provider an operator puts the
  * provider's own signing secret and API key in front (newest first) when connecting the account.
  *
- * Invariants: secrets are encrypted with the tenant's data key and retained on stack deletion; only the
- * provider secret is granted to functions (the seed is read by CloudFormation alone).
+ * Names are generated, never fixed: a fixed name stays taken for the whole deletion recovery window after a
+ * rolled-back create, and the retry would fail with AlreadyExists. Operators find a provider's secret by the
+ * stack output `PspSecret<Provider>` (its ARN) or by its description.
+ *
+ * Invariants: secrets are encrypted with the tenant's data key and kept on stack deletion for production
+ * tenants (infra/constructs/removal.ts); only the provider secret is granted to functions (the seed is read by
+ * CloudFormation alone).
  */
-import { Fn, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { Fn, SecretValue } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TenantConfig } from '#domain/tenant/config.ts';
 import { acknowledge } from '../nag.ts';
+import { removalPolicy } from './removal.ts';
 
 export interface PspSecretsProps {
   tenantConfig: TenantConfig;
   key: IKey;
 }
 
-export const pspSecretName = (tenant: string, provider: string) => `backoffice/${tenant}/psp/${provider}`;
+/** How a provider's secret is described (the console and `aws secretsmanager list-secrets` show it). */
+export const pspSecretDescription = (tenant: string, provider: string) =>
+  `backoffice-${tenant}: webhook signing secrets (newest first) and API key of PSP ${provider}`;
 
 export class PspSecrets extends Construct {
   /** By provider id. */
@@ -36,19 +44,18 @@ export class PspSecrets extends Construct {
     const providers = [...new Set(cfg.payments.methods.map((m) => m.provider))].sort();
     for (const provider of providers) {
       const seed = new Secret(this, `Seed-${provider}`, {
-        description: `Initial webhook signing secret of PSP ${provider} (copied into ${pspSecretName(cfg.tenant, provider)} at creation)`,
+        description: `backoffice-${cfg.tenant}: initial webhook signing secret of PSP ${provider} (copied into its provider secret at creation)`,
         encryptionKey: props.key,
         generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: removalPolicy(cfg),
       });
       const secret = new Secret(this, `Secret-${provider}`, {
-        secretName: pspSecretName(cfg.tenant, provider),
-        description: `Webhook signing secrets (newest first) and API key of PSP ${provider}`,
+        description: pspSecretDescription(cfg.tenant, provider),
         encryptionKey: props.key,
         secretStringValue: SecretValue.unsafePlainText(
           Fn.join('', ['{"webhookSecrets":["', seed.secretValue.unsafeUnwrap(), '"]}']),
         ),
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: removalPolicy(cfg),
       });
       for (const s of [seed, secret]) {
         acknowledge(

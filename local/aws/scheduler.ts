@@ -1,17 +1,19 @@
 /**
- * Runs the manifest's scheduled jobs in-process, the way EventBridge schedule rules do.
+ * Runs the manifest's scheduled jobs in-process, the way EventBridge Scheduler schedules do.
  *
- * Keeps: EventBridge cron syntax `cron(min hour day-of-month month day-of-week year)`, evaluated in UTC, with
+ * Keeps: EventBridge cron syntax `cron(min hour day-of-month month day-of-week year)`, evaluated in the
+ * schedule's time zone (the tenant's `timezone` for `timezone: 'tenant'` schedules, else UTC), with
  * `?`, the year field, day-of-week 1-7 = SUN-SAT (and SUN-SAT names), `L` (last day of month; in day-of-week
  * alone: Saturday; `5L`: last Thursday of the month) and `#` (`2#1`: first Monday); exactly one of day-of-month
- * and day-of-week must be `?`, as EventBridge requires. The target gets a Scheduled Event envelope
- * (source `aws.events`, detail-type `Scheduled Event`, resources = [rule ARN], time = the scheduled minute).
+ * and day-of-week must be `?`, as EventBridge requires. The target gets the payload infra's schedules send
+ * (infra/constructs/messaging.ts): detail-type `Scheduled Event`, source `aws.scheduler`, an execution id,
+ * time = the scheduled minute, detail.schedule = the schedule's name.
  * On-demand runs: with a bus given, one extra rule per job matches `{source: JOB_SOURCE, detail-type:
  * JOB_DETAIL_TYPE, detail.job: <schedule name>}` and invokes the job's function with that event (the same
  * rule infra creates).
  *
  * Does not emulate: `W` (nearest weekday) and `LW` (rejected with an error), `rate(...)` expressions (rejected),
- * time zones other than UTC, flexible time windows, and catch-up of runs missed while the process was down.
+ * flexible time windows, and catch-up of runs missed while the process was down.
  * A run that fails is logged and not retried.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +35,8 @@ export interface LocalSchedulerOptions {
   bus?: { addRule(rule: RuleSpec): void };
   /** Arm timers for the cron schedules (default true; tests turn them off and use runNow). */
   timers?: boolean;
+  /** The tenant's IANA time zone, for `timezone: 'tenant'` schedules (default UTC). */
+  tenantTimezone?: string;
   region?: string;
   account?: string;
   log?: (message: string, detail?: unknown) => void;
@@ -48,6 +52,7 @@ export class LocalScheduler {
   private readonly account: string;
   private readonly log: (message: string, detail?: unknown) => void;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly tenantTimezone: string;
   private stopped = false;
 
   constructor(options: LocalSchedulerOptions = {}) {
@@ -56,14 +61,21 @@ export class LocalScheduler {
     this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
     this.account = options.account ?? '000000000000';
     this.log = options.log ?? ((m, d) => console.error(`[scheduler] ${m}`, d ?? ''));
+    this.tenantTimezone = options.tenantTimezone ?? 'UTC';
     for (const s of this.schedules) parseEventBridgeCron(s.cron); // fail fast on a bad expression
     for (const s of this.schedules) options.bus?.addRule(onDemandRule(s));
     if (options.timers ?? true) for (const s of this.schedules) this.arm(s);
   }
 
-  /** The next `n` run times of a schedule (UTC). */
+  /** The next `n` run times of a schedule. */
   nextRuns(name: string, n = 5, from = new Date()): Date[] {
-    return nextRunTimes(this.schedule(name).cron, n, from);
+    const s = this.schedule(name);
+    return nextRunTimes(s.cron, n, from, this.timezoneOf(s));
+  }
+
+  /** The IANA zone a schedule's cron is evaluated in. */
+  timezoneOf(s: ScheduleSpec): string {
+    return s.timezone === 'tenant' ? this.tenantTimezone : 'UTC';
   }
 
   /** Runs a job now with a Scheduled Event, as its timer would; resolves with the handler's result. */
@@ -86,7 +98,7 @@ export class LocalScheduler {
 
   private arm(s: ScheduleSpec): void {
     if (this.stopped) return;
-    const [next] = nextRunTimes(s.cron, 1, new Date());
+    const [next] = nextRunTimes(s.cron, 1, new Date(), this.timezoneOf(s));
     if (!next) return;
     const delay = next.getTime() - Date.now();
     const timer = setTimeout(
@@ -103,15 +115,11 @@ export class LocalScheduler {
 
   private scheduledEvent(s: ScheduleSpec, time: Date) {
     return {
-      version: '0',
-      id: randomUUID(),
       'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: this.account,
+      source: 'aws.scheduler',
+      id: randomUUID(),
       time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: this.region,
-      resources: [`arn:aws:events:${this.region}:${this.account}:rule/${s.name}`],
-      detail: {},
+      detail: { schedule: s.name },
     };
   }
 }
@@ -192,11 +200,11 @@ function yearMatcher(field: string, input: string): (y: number) => boolean {
   return (y) => parts.some((p) => p(y));
 }
 
-/** The next `n` times (after `from`) an EventBridge cron expression fires, in UTC. */
-export function nextRunTimes(cron: string, n: number, from = new Date()): Date[] {
+/** The next `n` times (after `from`) an EventBridge cron expression fires, evaluated in `tz` (default UTC). */
+export function nextRunTimes(cron: string, n: number, from = new Date(), tz = 'UTC'): Date[] {
   const { expression, year } = parseEventBridgeCron(cron);
   const out: Date[] = [];
-  let it = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: from });
+  let it = CronExpressionParser.parse(expression, { tz, currentDate: from });
   while (out.length < n) {
     const d = it.next().toDate();
     const y = d.getUTCFullYear();
@@ -207,7 +215,7 @@ export function nextRunTimes(cron: string, n: number, from = new Date()): Date[]
     let next = y + 1;
     while (next <= 2199 && !year(next)) next++;
     if (next > 2199) break;
-    it = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: new Date(Date.UTC(next, 0, 1) - 1) });
+    it = CronExpressionParser.parse(expression, { tz, currentDate: new Date(Date.UTC(next, 0, 1) - 1) });
   }
   return out;
 }

@@ -1,27 +1,27 @@
 /**
- * The template matches functions/manifest.ts: every function, route, queue, rule, schedule and stream
- * consumer declared there exists, wired as declared. (infra builds from the manifest; this proves it.)
+ * The templates match functions/manifest.ts: every function, route, queue, rule, schedule and stream
+ * consumer declared there exists, in its context's nested stack, wired as declared. (infra builds from the
+ * manifest; this proves it.)
  */
-import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as manifest from '#functions/manifest.ts';
+import { AUTHORIZER, operationId } from '#infra/constructs/api-spec.ts';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '#infra/constructs/functions.ts';
 import { STREAM_BATCH_SIZE } from '#infra/constructs/messaging.ts';
-import { functionLogicalId, methodsByRoute, resources, type Synth, synth } from './support.ts';
+import { all, at, contextDoc, fnResource, type Synth, synth, target } from './support.ts';
 
 let s: Synth;
 beforeAll(() => {
   s = synth({ tenant: 'demo' });
 });
 
-const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-
 describe('functions', () => {
   it.each(manifest.functions.map((f) => [f.name, f] as const))(
-    '%s is a nodejs22.x arm64 Lambda sized from the manifest',
+    '%s is a nodejs22.x arm64 Lambda sized from the manifest, in its context stack',
     (name, spec) => {
-      const id = functionLogicalId(s.template, name);
-      const fn = resources(s.template, 'AWS::Lambda::Function')[id]!.Properties!;
+      const found = fnResource(s, name);
+      expect(found.doc).toBe(contextDoc(s, spec.context));
+      const fn = found.r.Properties!;
       expect(fn.Runtime).toBe('nodejs22.x');
       expect(fn.Architectures).toEqual(['arm64']);
       expect(fn.Handler).toBe('index.handler');
@@ -42,11 +42,13 @@ describe('functions', () => {
         'POWERTOOLS_SERVICE_NAME',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_LOG_LEVEL',
+        'CORS_ORIGINS',
       ]) {
         expect(vars, v).toHaveProperty(v);
       }
       expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(vars.POWERTOOLS_SERVICE_NAME).toBe(name);
+      expect(vars.KYC_ANALYZER).toBe('textract');
       // A queue's URL only where the function may send to it (queue:send:<queue>).
       for (const q of manifest.queues) {
         const sends = spec.permissions.includes(`queue:send:${q.name}`);
@@ -56,42 +58,108 @@ describe('functions', () => {
   );
 
   it('creates no Lambda functions beyond the manifest', () => {
-    expect(Object.keys(resources(s.template, 'AWS::Lambda::Function'))).toHaveLength(manifest.functions.length);
+    expect(all(s, 'AWS::Lambda::Function')).toHaveLength(manifest.functions.length);
+  });
+
+  it('has one nested stack per context, and the Api stack', () => {
+    for (const c of manifest.CONTEXTS) expect(contextDoc(s, c).parent).toBe(s.rootDoc.name);
+    expect(s.tenantDocs).toHaveLength(1 + manifest.CONTEXTS.length + 1);
   });
 });
 
-describe('routes', () => {
+describe('routes (one OpenAPI document: no API Gateway resource or method of their own)', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document, asserted field by field
+  const body = (): any => all(s, 'AWS::ApiGateway::RestApi')[0]!.r.Properties!.Body;
+
+  it('the API is one RestApi with its document, without Resource, Method, Authorizer or GatewayResponse resources', () => {
+    expect(all(s, 'AWS::ApiGateway::RestApi')).toHaveLength(1);
+    for (const type of ['Resource', 'Method', 'Authorizer', 'GatewayResponse', 'RequestValidator']) {
+      expect(all(s, `AWS::ApiGateway::${type}`), type).toEqual([]);
+    }
+    expect(body().openapi).toBe('3.0.1');
+  });
+
   it.each(manifest.allRoutes().map(({ fn, route }) => [`${route.method} ${route.path}`, fn.name, route] as const))(
     '%s -> %s with the right authorizer',
-    (key, fnName, route) => {
-      const method = methodsByRoute(s.template).get(key);
-      expect(method, key).toBeDefined();
-      expect(method!.AuthorizationType).toBe(route.auth === 'public' ? 'NONE' : 'COGNITO_USER_POOLS');
-      if (route.auth !== 'public') expect(method!.AuthorizerId).toBeDefined();
-      const integration = method!.Integration as { Type: string; Uri: unknown };
-      expect(integration.Type).toBe('AWS_PROXY');
-      expect(JSON.stringify(integration.Uri)).toContain(functionLogicalId(s.template, fnName));
+    (_key, fnName, route) => {
+      const op = body().paths[route.path]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.path}`).toBeDefined();
+      expect(op.operationId).toBe(operationId(route.method, route.path));
+      expect(op.security).toEqual(route.auth === 'public' ? [] : [{ [AUTHORIZER]: [] }]);
+      const integration = op['x-amazon-apigateway-integration'];
+      expect(integration).toMatchObject({ type: 'aws_proxy', httpMethod: 'POST' });
+      const arn = (integration.uri['Fn::Join'][1] as unknown[]).map((p) => target(s, s.apiDoc, p)).find(Boolean);
+      expect(arn).toBe(at(fnResource(s, fnName)));
+      const params = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      expect((op.parameters ?? []).map((p: { name: string; required: boolean }) => p.required && p.name)).toEqual(params);
     },
   );
 
-  it('has no other non-OPTIONS methods', () => {
-    const keys = [...methodsByRoute(s.template).keys()].filter((k) => !k.startsWith('OPTIONS '));
-    expect(keys.sort()).toEqual(
-      manifest
-        .allRoutes()
-        .map(({ route }) => `${route.method} ${route.path}`)
-        .sort(),
+  it('has no other operation than the routes and one CORS preflight per path', () => {
+    const declared = new Set(manifest.allRoutes().map(({ route }) => `${route.method} ${route.path}`));
+    const paths = new Set(manifest.allRoutes().map(({ route }) => route.path));
+    const ops: string[] = [];
+    for (const [path, item] of Object.entries(body().paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(item)) ops.push(`${method.toUpperCase()} ${path}`);
+    }
+    expect(ops.filter((o) => !o.startsWith('OPTIONS ')).sort()).toEqual([...declared].sort());
+    expect(ops.filter((o) => o.startsWith('OPTIONS ')).sort()).toEqual([...paths].map((p) => `OPTIONS ${p}`).sort());
+  });
+
+  it('the preflight is a mock answering 204 with the CORS headers, unauthenticated', () => {
+    const pre = body().paths['/v1/me'].options;
+    expect(pre.security).toEqual([]);
+    expect(pre['x-amazon-apigateway-integration'].type).toBe('mock');
+    const headers = pre['x-amazon-apigateway-integration'].responses.default.responseParameters;
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe("'*'"); // the demo has no domain
+    expect(headers['method.response.header.Access-Control-Allow-Headers']).toContain('Idempotency-Key');
+  });
+
+  it('the authorizer is Cognito over both pools', () => {
+    const scheme = body().components.securitySchemes[AUTHORIZER];
+    expect(scheme['x-amazon-apigateway-authtype']).toBe('cognito_user_pools');
+    const pools = (scheme['x-amazon-apigateway-authorizer'].providerARNs as unknown[]).map((p) => target(s, s.apiDoc, p)).sort();
+    expect(pools).toEqual(all(s, 'AWS::Cognito::UserPool').map(at).sort());
+  });
+
+  it('API Gateway errors answer problem+json with stable codes (gateway responses in the document)', () => {
+    const responses = body()['x-amazon-apigateway-gateway-responses'];
+    for (const [type, status, code] of [
+      ['UNAUTHORIZED', '401', 'unauthenticated'],
+      ['MISSING_AUTHENTICATION_TOKEN', '404', 'route_not_found'],
+      ['THROTTLED', '429', 'rate_limited'],
+      ['WAF_FILTERED', '403', 'request_blocked'],
+    ] as const) {
+      const r = responses[type];
+      expect(r.statusCode, type).toBe(status);
+      expect(r.responseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+      expect(JSON.parse(r.responseTemplates['application/json']).code).toBe(code);
+    }
+  });
+
+  it('a changed document gets a new deployment (its logical id hashes the document)', () => {
+    const deployments = all(s, 'AWS::ApiGateway::Deployment');
+    expect(deployments).toHaveLength(1);
+    const other = synth({ tenant: 'acme' });
+    expect(all(other, 'AWS::ApiGateway::Deployment')[0]!.id).not.toBe(deployments[0]!.id);
+  });
+
+  it('one invoke permission per integrated function, scoped to this API', () => {
+    const integrated = new Set(manifest.allRoutes().map(({ fn }) => fn.name));
+    const perms = all(s, 'AWS::Lambda::Permission').filter((p) => p.doc === s.apiDoc);
+    expect(perms.map((p) => target(s, s.apiDoc, p.r.Properties!.FunctionName)).sort()).toEqual(
+      [...integrated].map((n) => at(fnResource(s, n))).sort(),
     );
+    for (const p of perms) expect(p.r.Properties!.Principal).toBe('apigateway.amazonaws.com');
   });
 });
 
 describe('queues', () => {
-  it.each(manifest.queues.map((q) => [q.name, q] as const))('%s has a DLQ, its consumer and an alarm', (_name, spec) => {
-    const queues = resources(s.template, 'AWS::SQS::Queue');
-    const [queueId, queue] = Object.entries(queues).find(([id]) =>
-      id.startsWith(`MessagingQueue${spec.name.replace(/[^A-Za-z0-9]/g, '')}`),
+  it.each(manifest.queues.map((q) => [q.name, q] as const))('%s has a DLQ and its consumer', (_name, spec) => {
+    const queue = all(s, 'AWS::SQS::Queue').find((q) =>
+      q.id.startsWith(`MessagingQueue${spec.name.replace(/[^A-Za-z0-9]/g, '')}`),
     )!;
-    const props = queue.Properties!;
+    const props = queue.r.Properties!;
     expect(props.VisibilityTimeout).toBe(spec.visibilityTimeoutSeconds);
     expect(props.SqsManagedSseEnabled).toBe(true);
     if (spec.fifo) {
@@ -100,65 +168,51 @@ describe('queues', () => {
     } else {
       expect(props.FifoQueue).toBeUndefined();
     }
-    const redrive = props.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': string[] }; maxReceiveCount: number };
+    const redrive = props.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
     expect(redrive.maxReceiveCount).toBe(spec.maxReceiveCount);
-    const dlqId = redrive.deadLetterTargetArn['Fn::GetAtt'][0]!;
-    expect(queues[dlqId]).toBeDefined();
+    expect(target(s, queue.doc, redrive.deadLetterTargetArn)).toMatch(/#MessagingDlq/);
 
-    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: getAtt(queueId),
-      FunctionName: { Ref: functionLogicalId(s.template, spec.consumer) },
-      BatchSize: spec.batchSize,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: spec.maxConcurrency ? { MaximumConcurrency: spec.maxConcurrency } : Match.absent(),
-    });
-    expect(Object.values(s.alarms)).toContainEqual(
-      expect.objectContaining({
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
-        Threshold: 0,
-      }),
+    const consumer = at(fnResource(s, spec.consumer));
+    const mappings = all(s, 'AWS::Lambda::EventSourceMapping').filter(
+      (m) => target(s, m.doc, m.r.Properties!.EventSourceArn) === at(queue),
     );
-  });
-
-  it('every queue that is a DLQ target has an alarm on visible messages', () => {
-    const alarmed = new Set(
-      Object.values(s.alarms)
-        .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
-        .map((a) => (a.Dimensions as { Value: { 'Fn::GetAtt': string[] } }[])[0]!.Value['Fn::GetAtt'][0]),
-    );
-    const queues = resources(s.template, 'AWS::SQS::Queue');
-    for (const [id, q] of Object.entries(queues)) {
-      if (q.Properties!.RedrivePolicy) continue; // a work queue: it has a DLQ, checked above
-      expect(alarmed.has(id), `DLQ ${id} has an alarm`).toBe(true);
-    }
+    expect(mappings).toHaveLength(1);
+    const m = mappings[0]!;
+    expect(target(s, m.doc, m.r.Properties!.FunctionName)).toBe(consumer);
+    expect(m.r.Properties).toMatchObject({ BatchSize: spec.batchSize, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(m.r.Properties!.ScalingConfig).toEqual(spec.maxConcurrency ? { MaximumConcurrency: spec.maxConcurrency } : undefined);
   });
 });
 
-describe('rules and schedules', () => {
-  it.each(manifest.rules.map((r) => [r.name, r] as const))('rule %s is on the tenant bus with its pattern', (_name, spec) => {
-    s.template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: Match.stringLikeRegexp('^MessagingBus') },
-      EventPattern: Match.objectLike({ source: spec.pattern.source, 'detail-type': spec.pattern['detail-type'] }),
-      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue() })],
-    });
-  });
-
-  it.each(manifest.schedules.map((j) => [j.name, j] as const))('job %s runs on its cron and on demand', (_name, spec) => {
-    const fnArn = getAtt(functionLogicalId(s.template, spec.function));
-    s.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: spec.cron,
-      Targets: [Match.objectLike({ Arn: fnArn })],
-    });
-    s.template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: Match.stringLikeRegexp('^MessagingBus') },
-      EventPattern: { source: [manifest.JOB_SOURCE], 'detail-type': [manifest.JOB_DETAIL_TYPE], detail: { job: [spec.name] } },
-      Targets: [Match.objectLike({ Arn: fnArn })],
-    });
-  });
+describe('rules', () => {
+  it.each(manifest.rules.map((r) => [r.name, r] as const))(
+    'rule %s is on the tenant bus with its pattern, in its target context',
+    (_n, spec) => {
+      const found = all(s, 'AWS::Events::Rule').filter(
+        (r) =>
+          JSON.stringify(r.r.Properties!.EventPattern) ===
+          JSON.stringify({ source: spec.pattern.source, 'detail-type': spec.pattern['detail-type'] }),
+      );
+      expect(found).toHaveLength(1);
+      const rule = found[0]!;
+      expect(rule.doc).toBe(contextDoc(s, manifest.ruleContext(spec)));
+      expect(target(s, rule.doc, rule.r.Properties!.EventBusName)).toMatch(/#MessagingBus/);
+      const [t] = rule.r.Properties!.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown } }[];
+      expect(target(s, rule.doc, t!.DeadLetterConfig.Arn)).toMatch(/#MessagingDlqeventtargets/);
+      const expected =
+        'function' in spec.target
+          ? at(fnResource(s, spec.target.function))
+          : at(
+              all(s, 'AWS::SQS::Queue').find((q) =>
+                q.id.startsWith(`MessagingQueue${(spec.target as { queue: string }).queue}`),
+              )!,
+            );
+      expect(target(s, rule.doc, t!.Arn)).toBe(expected);
+    },
+  );
 
   it('the bus is named after the tenant', () => {
-    s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'backoffice-demo' });
+    s.root.hasResourceProperties('AWS::Events::EventBus', { Name: 'backoffice-demo' });
   });
 });
 
@@ -166,18 +220,19 @@ describe('stream consumers', () => {
   it.each(manifest.functions.filter((f) => f.stream).map((f) => [f.name, f.stream!] as const))(
     '%s only receives INSERTs of %s items, with partial failures and a DLQ',
     (name, type) => {
-      s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: functionLogicalId(s.template, name) },
-        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataTable'), 'StreamArn'] },
+      const fn = at(fnResource(s, name));
+      const m = all(s, 'AWS::Lambda::EventSourceMapping').find((x) => target(s, x.doc, x.r.Properties!.FunctionName) === fn)!;
+      expect(m.r.Properties).toMatchObject({
         BatchSize: STREAM_BATCH_SIZE,
         BisectBatchOnFunctionError: true,
+        ParallelizationFactor: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        MaximumRetryAttempts: Match.anyValue(),
-        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
         FilterCriteria: {
           Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: [type] } } } }) }],
         },
       });
+      const destination = (m.r.Properties!.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination;
+      expect(target(s, m.doc, destination)).toMatch(new RegExp(`#MessagingDlq${name.replace(/[^A-Za-z0-9]/g, '')}stream`));
     },
   );
 });

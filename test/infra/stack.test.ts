@@ -1,57 +1,80 @@
 /**
- * Security and data properties of the demo tenant's stack, and cdk-nag (AwsSolutions) with zero
- * unacknowledged findings.
+ * Security and data properties of the tenants' stacks: the stateful root (table, keys, buckets, pools,
+ * queues, secrets, SES), least privilege per function, the edge (API, WAF) and monitoring. The demo tenant
+ * is non-production, acme is production: where the two differ (retention, deletion), both are checked.
  */
-import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditRetention } from '#domain/tenant/config.ts';
 import * as manifest from '#functions/manifest.ts';
-import { RATE_LIMIT_RULE } from '#infra/constructs/api.ts';
-import { CLIENT_GROUPS, STAFF_GROUPS } from '#infra/constructs/identity.ts';
-import { TENANTS_DIR } from '#infra/tenant.ts';
-import { GATEWAY_PROBLEMS } from '#shared/gateway-problems.ts';
+import { CLIENT_GROUPS, STAFF_GROUPS, USER_WRITABLE_ATTRIBUTES } from '#infra/constructs/identity.ts';
+import { QUEUE_AGE_ALARM_SECONDS } from '#infra/constructs/monitoring.ts';
+import { DOCUMENT_NONCURRENT_DAYS, retentionDays } from '#infra/constructs/storage.ts';
+import { RATE_LIMIT_RULE, WEBHOOK_PATH_PREFIXES, WEBHOOK_RATE_LIMIT_RULE } from '#infra/stacks/api-stack.ts';
+import { loadTenantConfig } from '#infra/tenant.ts';
 import { GSIS, TTL_ATTRIBUTE } from '#store/table.ts';
-import { functionLogicalId, resources, roleActions, type Synth, synth } from './support.ts';
+import {
+  all,
+  at,
+  contextDoc,
+  envOf,
+  fnResource,
+  resources,
+  roleActions,
+  roleStatements,
+  type Synth,
+  statementTargets,
+  synth,
+  target,
+} from './support.ts';
 
-const demo = JSON.parse(readFileSync(`${TENANTS_DIR}/demo.json`, 'utf8'));
+const demoCfg = loadTenantConfig('demo');
+const acmeCfg = loadTenantConfig('acme');
 
-let s: Synth;
+let demo: Synth;
+let acme: Synth;
 beforeAll(() => {
-  s = synth({ tenant: 'demo' });
+  demo = synth({ tenant: 'demo' });
+  acme = synth({ tenant: 'acme' });
 });
 
-describe('cdk-nag AwsSolutions', () => {
-  it('has zero unacknowledged errors', () => {
-    expect(s.nagViolations.filter((v) => v.severity === 'error')).toEqual([]);
-  });
-  it('has zero unacknowledged warnings', () => {
-    expect(s.nagViolations).toEqual([]);
-  });
-});
+const one = (s: Synth, type: string) => {
+  const found = all(s, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
 
 describe('table', () => {
-  it('is on-demand, PITR, streamed, KMS (CMK), TTL, deletion-protected and retained', () => {
-    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    s.template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({
+  it('is on-demand, PITR, streamed, KMS (CMK) and has a TTL', () => {
+    for (const s of [demo, acme]) {
+      expect(one(s, 'AWS::DynamoDB::Table').r.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: expect.anything() },
         TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-        DeletionProtectionEnabled: true,
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
-      }),
-    });
+      });
+    }
   });
 
-  it('has both GSIs', () => {
-    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+  it('production: deletion-protected and kept on stack deletion, deleted on a rolled-back create', () => {
+    const t = one(acme, 'AWS::DynamoDB::Table');
+    expect(t.r.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(t.r.Properties!.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it('non-production: deleted with the stack', () => {
+    const t = one(demo, 'AWS::DynamoDB::Table');
+    expect(t.r.DeletionPolicy).toBe('Delete');
+    expect(t.r.Properties!.DeletionProtectionEnabled).toBe(false);
+  });
+
+  it('has every GSI of the table declaration', () => {
+    demo.root.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: GSIS.map((g) =>
         Match.objectLike({
           IndexName: g.name,
@@ -64,139 +87,148 @@ describe('table', () => {
     });
   });
 
-  it('customer-managed keys rotate', () => {
-    for (const key of Object.values(resources(s.template, 'AWS::KMS::Key'))) {
-      expect(key.Properties!.EnableKeyRotation).toBe(true);
+  it('customer-managed keys rotate; production keys wait 30 days before deletion', () => {
+    for (const s of [demo, acme]) {
+      for (const key of all(s, 'AWS::KMS::Key')) {
+        expect(key.r.Properties!.EnableKeyRotation).toBe(true);
+        expect(key.r.Properties!.PendingWindowInDays).toBe(s === acme ? 30 : 7);
+      }
     }
   });
 });
 
 describe('buckets', () => {
-  it('audit bucket: Object Lock in COMPLIANCE mode for the tenant retention years, versioned, KMS', () => {
-    s.template.hasResourceProperties('AWS::S3::Bucket', {
-      ObjectLockEnabled: true,
-      ObjectLockConfiguration: {
-        ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: demo.audit.retentionYears } },
-      },
-      VersioningConfiguration: { Status: 'Enabled' },
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [
-          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
-        ],
-      },
-      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+  const auditBucket = (s: Synth) => all(s, 'AWS::S3::Bucket').find((b) => b.id.startsWith('StorageAuditBucket'))!;
+
+  it.each([
+    ['demo', () => demo, demoCfg],
+    ['acme', () => acme, acmeCfg],
+  ] as const)('%s audit bucket: Object Lock exactly as the tenant file states it, versioned, KMS', (_t, s, cfg) => {
+    const r = auditRetention(cfg);
+    const props = auditBucket(s()).r.Properties!;
+    expect(props.ObjectLockEnabled).toBe(true);
+    expect(props.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: r.years !== undefined ? { Mode: r.mode, Years: r.years } : { Mode: r.mode, Days: r.days } },
+    });
+    expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(JSON.stringify(props.BucketEncryption)).toContain('aws:kms');
+    expect(props.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'audit/' });
+    // Superseded versions go once their lock has ended.
+    expect((props.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules[0]).toMatchObject({
+      NoncurrentVersionExpiration: { NoncurrentDays: retentionDays(r) + 1 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
     });
   });
 
-  it('every bucket blocks public access, is retained and refuses plain HTTP', () => {
-    const buckets = resources(s.template, 'AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(4);
-    for (const b of Object.values(buckets)) {
-      expect(b.DeletionPolicy).toBe('Retain');
-      expect(b.Properties!.PublicAccessBlockConfiguration).toEqual({
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      });
-    }
-    const policies = Object.values(resources(s.template, 'AWS::S3::BucketPolicy'));
-    expect(policies).toHaveLength(4);
-    for (const p of policies) {
-      expect(JSON.stringify(p.Properties!.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  it('production locks in COMPLIANCE mode for years; the demo in GOVERNANCE mode for a day', () => {
+    expect(auditRetention(acmeCfg)).toEqual({ mode: 'COMPLIANCE', years: 7 });
+    expect(auditRetention(demoCfg)).toEqual({ mode: 'GOVERNANCE', days: 1 });
+  });
+
+  it('every bucket blocks public access and refuses plain HTTP; production keeps them, the demo deletes them', () => {
+    for (const s of [demo, acme]) {
+      const buckets = all(s, 'AWS::S3::Bucket');
+      expect(buckets).toHaveLength(4);
+      for (const b of buckets) {
+        expect(b.r.DeletionPolicy).toBe(s === acme ? 'RetainExceptOnCreate' : 'Delete');
+        expect(b.r.Properties!.PublicAccessBlockConfiguration).toEqual({
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        });
+      }
+      const policies = all(s, 'AWS::S3::BucketPolicy');
+      expect(policies).toHaveLength(4);
+      for (const p of policies) expect(JSON.stringify(p.r.Properties!.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
   });
 
-  it('documents bucket allows presigned POST uploads (CORS)', () => {
-    s.template.hasResourceProperties('AWS::S3::Bucket', {
-      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: Match.arrayWith(['POST']) })] },
+  it('documents bucket: presigned POST uploads (CORS), overwritten versions kept a year', () => {
+    const docs = all(demo, 'AWS::S3::Bucket').find((b) => b.id.startsWith('StorageDocumentsBucket'))!.r.Properties!;
+    expect(JSON.stringify(docs.CorsConfiguration)).toContain('"POST"');
+    expect((docs.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules[0]).toMatchObject({
+      NoncurrentVersionExpiration: { NoncurrentDays: DOCUMENT_NONCURRENT_DAYS },
     });
   });
 });
 
 describe('user pools', () => {
-  const pool = (suffix: string) =>
-    Object.entries(resources(s.template, 'AWS::Cognito::UserPool')).find(([, p]) =>
-      String(p.Properties!.UserPoolName).endsWith(suffix),
-    )!;
+  const pool = (s: Synth, suffix: string) =>
+    all(s, 'AWS::Cognito::UserPool').find((p) => String(p.r.Properties!.UserPoolName).endsWith(suffix))!;
+  const groupsOf = (s: Synth, poolId: string) =>
+    all(s, 'AWS::Cognito::UserPoolGroup')
+      .filter((g) => (g.r.Properties!.UserPoolId as { Ref: string }).Ref === poolId)
+      .map((g) => String(g.r.Properties!.GroupName))
+      .sort();
 
   it('clients pool: MFA optional (TOTP), groups client and partner', () => {
-    const [id, p] = pool('-clients');
-    expect(p.Properties!.MfaConfiguration).toBe('OPTIONAL');
-    expect(p.Properties!.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
-    expect(groupsOf(id)).toEqual([...CLIENT_GROUPS].sort());
-    expect(CLIENT_GROUPS).toEqual(['client', 'partner']);
+    const p = pool(demo, '-clients');
+    expect(p.r.Properties!.MfaConfiguration).toBe('OPTIONAL');
+    expect(p.r.Properties!.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    expect(groupsOf(demo, p.id)).toEqual([...CLIENT_GROUPS].sort());
   });
 
   it('staff pool: MFA required (TOTP only), no self sign-up, staff groups', () => {
-    const [id, p] = pool('-staff');
-    expect(p.Properties!.MfaConfiguration).toBe('ON');
-    expect(p.Properties!.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
-    expect(p.Properties!.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
-    expect(groupsOf(id)).toEqual([...STAFF_GROUPS].sort());
-    expect([...STAFF_GROUPS].sort()).toEqual(['admin', 'compliance', 'finance', 'retention', 'sales']);
+    const p = pool(demo, '-staff');
+    expect(p.r.Properties!.MfaConfiguration).toBe('ON');
+    expect(p.r.Properties!.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
+    expect(groupsOf(demo, p.id)).toEqual([...STAFF_GROUPS].sort());
   });
 
-  it('both pools: default password policy, Plus plan with threat protection enforced', () => {
-    for (const p of Object.values(resources(s.template, 'AWS::Cognito::UserPool'))) {
-      expect(p.Properties!.Policies).toMatchObject({
-        PasswordPolicy: {
-          MinimumLength: 8,
-          RequireUppercase: true,
-          RequireLowercase: true,
-          RequireNumbers: true,
-          RequireSymbols: true,
-        },
-      });
-      expect(p.Properties!.UserPoolTier).toBe('PLUS');
-      expect(p.Properties!.UserPoolAddOns).toEqual({ AdvancedSecurityMode: 'ENFORCED' });
+  it('both pools: default password policy, Plus plan with threat protection enforced; production protected', () => {
+    for (const s of [demo, acme]) {
+      for (const p of all(s, 'AWS::Cognito::UserPool')) {
+        expect(p.r.Properties!.Policies).toMatchObject({
+          PasswordPolicy: {
+            MinimumLength: 8,
+            RequireUppercase: true,
+            RequireLowercase: true,
+            RequireNumbers: true,
+            RequireSymbols: true,
+          },
+        });
+        expect(p.r.Properties!.UserPoolTier).toBe('PLUS');
+        expect(p.r.Properties!.UserPoolAddOns).toEqual({ AdvancedSecurityMode: 'ENFORCED' });
+        expect(p.r.Properties!.DeletionProtection).toBe(s === acme ? 'ACTIVE' : 'INACTIVE');
+      }
     }
   });
 
-  it('app clients: users cannot write their own attributes (email changes go through the API)', () => {
-    for (const c of Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'))) {
-      expect(c.Properties?.WriteAttributes).toEqual([]);
+  it('app clients: users may write only `locale` with their access token (never email or names)', () => {
+    for (const c of all(demo, 'AWS::Cognito::UserPoolClient')) {
+      expect(c.r.Properties!.WriteAttributes).toEqual([...USER_WRITABLE_ATTRIBUTES]);
+    }
+    // Cognito refuses a client that cannot write a required attribute: no attribute is required.
+    for (const p of all(demo, 'AWS::Cognito::UserPool')) {
+      const required = (p.r.Properties!.Schema as { Name: string; Required?: boolean }[]).filter((a) => a.Required);
+      expect(required).toEqual([]);
     }
   });
+
   it('app clients: password auth + refresh, no secret', () => {
-    const clients = Object.values(resources(s.template, 'AWS::Cognito::UserPoolClient'));
+    const clients = all(demo, 'AWS::Cognito::UserPoolClient');
     expect(clients).toHaveLength(2);
     for (const c of clients) {
-      expect(c.Properties!.GenerateSecret).toBe(false);
-      expect(c.Properties!.ExplicitAuthFlows).toEqual(
+      expect(c.r.Properties!.GenerateSecret).toBe(false);
+      expect(c.r.Properties!.ExplicitAuthFlows).toEqual(
         expect.arrayContaining(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
       );
     }
   });
-
-  function groupsOf(poolId: string): string[] {
-    return Object.values(resources(s.template, 'AWS::Cognito::UserPoolGroup'))
-      .filter((g) => (g.Properties!.UserPoolId as { Ref: string }).Ref === poolId)
-      .map((g) => String(g.Properties!.GroupName))
-      .sort();
-  }
 });
 
-describe('API', () => {
-  it('authorizer is Cognito over both pools', () => {
-    const authorizers = Object.values(resources(s.template, 'AWS::ApiGateway::Authorizer'));
-    expect(authorizers).toHaveLength(1);
-    const a = authorizers[0]!.Properties!;
-    expect(a.Type).toBe('COGNITO_USER_POOLS');
-    expect(a.IdentitySource).toBe('method.request.header.Authorization');
-    const pools = Object.keys(resources(s.template, 'AWS::Cognito::UserPool'));
-    expect((a.ProviderARNs as { 'Fn::GetAtt': string[] }[]).map((p) => p['Fn::GetAtt'][0]).sort()).toEqual(pools.sort());
-  });
-
+describe('API stage and WAF', () => {
   it('stage: access logs, X-Ray, throttling from the tenant file', () => {
-    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    demo.api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: Match.arrayWith([
         Match.objectLike({
-          ThrottlingRateLimit: demo.api.throttleRps,
-          ThrottlingBurstLimit: demo.api.throttleBurst,
+          ThrottlingRateLimit: demoCfg.api.throttleRps,
+          ThrottlingBurstLimit: demoCfg.api.throttleBurst,
           LoggingLevel: 'INFO',
           DataTraceEnabled: false,
         }),
@@ -204,65 +236,63 @@ describe('API', () => {
     });
   });
 
-  it('WAF: regional web ACL with the tenant rate limit and AWS common rules, associated with the stage', () => {
-    s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
-      Scope: 'REGIONAL',
-      Rules: Match.arrayWith([
-        Match.objectLike({
-          Name: RATE_LIMIT_RULE,
-          Action: { Block: {} },
-          Statement: { RateBasedStatement: Match.objectLike({ Limit: demo.api.rateLimitPer5Min, AggregateKeyType: 'IP' }) },
-        }),
-        Match.objectLike({
-          Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
-        }),
-      ]),
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties, asserted field by field
+  const rules = (): any[] => one(demo, 'AWS::WAFv2::WebACL').r.Properties!.Rules as any[];
+  const webhookPath = {
+    OrStatement: {
+      Statements: WEBHOOK_PATH_PREFIXES.map((p) => ({
+        ByteMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          PositionalConstraint: 'STARTS_WITH',
+          SearchString: p,
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      })),
+    },
+  };
+
+  it('the per-IP rate rule and the common rule set leave the signed PSP webhooks alone', () => {
+    const rate = rules().find((r) => r.Name === RATE_LIMIT_RULE);
+    expect(rate.Statement.RateBasedStatement).toMatchObject({
+      Limit: demoCfg.api.rateLimitPer5Min,
+      AggregateKeyType: 'IP',
+      ScopeDownStatement: { NotStatement: { Statement: webhookPath } },
     });
-    const [aclId] = Object.keys(resources(s.template, 'AWS::WAFv2::WebACL'));
-    const [stageId] = Object.keys(resources(s.template, 'AWS::ApiGateway::Stage'));
-    const assoc = Object.values(resources(s.template, 'AWS::WAFv2::WebACLAssociation'));
-    expect(assoc).toHaveLength(1);
-    expect(assoc[0]!.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-    expect(JSON.stringify(assoc[0]!.Properties!.ResourceArn)).toContain(stageId);
+    const common = rules().find((r) => r.Name === 'aws-common-rule-set');
+    expect(common.Statement.ManagedRuleGroupStatement).toMatchObject({
+      Name: 'AWSManagedRulesCommonRuleSet',
+      ScopeDownStatement: { NotStatement: { Statement: webhookPath } },
+    });
+    expect(WEBHOOK_PATH_PREFIXES).toEqual(['/prod/v1/webhooks/psp/', '/v1/webhooks/psp/']);
   });
-});
 
-describe('function environment', () => {
-  it('every function knows the allowed browser origins, so responses carry CORS headers in AWS too', () => {
-    for (const fn of Object.values(resources(s.template, 'AWS::Lambda::Function'))) {
-      const vars = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
-      if (!vars?.TABLE_NAME) continue; // CDK's own helper functions (log retention, custom resources)
-      expect(vars.CORS_ORIGINS).toBeTruthy();
-    }
+  it('webhooks get their own, higher per-IP rate rule; known bad inputs still apply everywhere', () => {
+    const webhook = rules().find((r) => r.Name === WEBHOOK_RATE_LIMIT_RULE);
+    expect(webhook.Action).toEqual({ Block: {} });
+    expect(webhook.Statement.RateBasedStatement).toMatchObject({
+      Limit: demoCfg.api.webhookRateLimitPer5Min,
+      ScopeDownStatement: webhookPath,
+    });
+    expect(demoCfg.api.webhookRateLimitPer5Min).toBeGreaterThan(demoCfg.api.rateLimitPer5Min);
+    const bad = rules().find((r) => r.Name === 'aws-known-bad-inputs');
+    expect(bad.Statement.ManagedRuleGroupStatement.ScopeDownStatement).toBeUndefined();
   });
-});
 
-describe('gateway responses', () => {
-  it('authorizer refusals, unknown routes and throttling answer problem+json with stable codes', () => {
-    const responses = Object.values(resources(s.template, 'AWS::ApiGateway::GatewayResponse'));
-    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties, asserted field by field
-    const byType = new Map<string, any>(responses.map((r) => [String(r.Properties?.ResponseType), r.Properties]));
-    for (const [type, status, code] of [
-      ['UNAUTHORIZED', '401', 'unauthenticated'],
-      ['MISSING_AUTHENTICATION_TOKEN', '404', 'route_not_found'],
-      ['THROTTLED', '429', 'rate_limited'],
-      ['WAF_FILTERED', '403', 'request_blocked'],
-    ] as const) {
-      const r = byType.get(type);
-      expect(r, type).toBeDefined();
-      expect(r.StatusCode).toBe(status);
-      expect(r.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
-      expect(JSON.parse(r.ResponseTemplates['application/json']).code).toBe(code);
-    }
-    expect(responses).toHaveLength(GATEWAY_PROBLEMS.length);
+  it('the web ACL is associated with the stage', () => {
+    const assoc = one(demo, 'AWS::WAFv2::WebACLAssociation');
+    const acl = one(demo, 'AWS::WAFv2::WebACL');
+    expect(assoc.r.Properties!.WebACLArn).toEqual({ 'Fn::GetAtt': [acl.id, 'Arn'] });
+    const [stageId] = Object.keys(resources(demo.api, 'AWS::ApiGateway::Stage'));
+    expect(JSON.stringify(assoc.r.Properties!.ResourceArn)).toContain(stageId);
   });
 });
 
 describe('least privilege (grants follow manifest permissions exactly)', () => {
   const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+  const asyncInvoked = manifest.asyncInvokedFunctions();
 
   it.each(manifest.functions.map((f) => [f.name, f] as const))('%s', (name, spec) => {
-    const actions = roleActions(s.template, functionLogicalId(s.template, name));
+    const actions = roleActions(demo, name);
     const has = (p: manifest.Permission) => spec.permissions.includes(p);
     const some = (list: string[]) => list.some((a) => actions.includes(a));
 
@@ -280,11 +310,11 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
       has('documents:read') || has('audit-archive:read') || has('settlements:read'),
     );
     expect(actions.includes('secretsmanager:GetSecretValue'), 'psp:secrets').toBe(has('psp:secrets'));
-    // Stream consumers also send to their own stream-failure DLQ (the event source's onFailure).
+    // Stream consumers send to their stream-failure DLQ, async-invoked functions to the async-failure DLQ.
     expect(actions.includes('sqs:SendMessage'), 'queue:send').toBe(
-      spec.permissions.some((p) => p.startsWith('queue:send:')) || spec.stream !== undefined,
+      spec.permissions.some((p) => p.startsWith('queue:send:')) || spec.stream !== undefined || asyncInvoked.has(name),
     );
-    expect(actions.includes('ses:SendEmail'), 'email:send').toBe(has('email:send'));
+    expect(actions.includes('ses:SendEmail'), 'email:send (the demo writes mail to the table)').toBe(false);
     expect(
       actions.some((a) => a.startsWith('textract:')),
       'textract',
@@ -297,160 +327,302 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
   });
 
   it('the public registration function can provision users in the clients pool only, never the staff pool', () => {
-    const poolRefs = (fn: string) => {
-      const lambda = resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, fn)]!;
-      const roleId = (lambda.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-      return JSON.stringify(
-        Object.values(resources(s.template, 'AWS::IAM::Policy')).filter((p) =>
-          (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
-        ),
-      );
-    };
-    const clientsPool = Object.keys(resources(s.template, 'AWS::Cognito::UserPool')).find((k) => /client/i.test(k))!;
-    const staffPool = Object.keys(resources(s.template, 'AWS::Cognito::UserPool')).find((k) => /staff/i.test(k))!;
-    expect(poolRefs('api-registrations')).toContain(clientsPool);
-    expect(poolRefs('api-registrations')).not.toContain(staffPool);
-    expect(poolRefs('api-staff')).toContain(staffPool);
-    expect(poolRefs('api-staff')).not.toContain(clientsPool);
-  });
-
-  it('a read-only function (api-me) cannot write the table', () => {
-    const actions = roleActions(s.template, functionLogicalId(s.template, 'api-me'));
-    expect(actions).toContain('dynamodb:GetItem');
-    expect(actions).not.toContain('dynamodb:PutItem');
+    const pools = (fn: string) =>
+      roleStatements(demo, fn)
+        .filter((st) => JSON.stringify(st.Action).includes('cognito-idp:'))
+        .flatMap((st) => statementTargets(demo, fn, st));
+    const [clients] = all(demo, 'AWS::Cognito::UserPool')
+      .filter((p) => /Clients/.test(p.id))
+      .map(at);
+    const [staff] = all(demo, 'AWS::Cognito::UserPool')
+      .filter((p) => /Staff/.test(p.id))
+      .map(at);
+    expect(pools('api-registrations')).toEqual([clients]);
+    expect(pools('api-staff')).toEqual([staff]);
   });
 
   it('function roles carry no AWS managed policies', () => {
     for (const name of manifest.functions.map((f) => f.name)) {
-      const fn = resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!;
-      const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
-      expect(resources(s.template, 'AWS::IAM::Role')[roleId]!.Properties!.ManagedPolicyArns).toBeUndefined();
+      const fn = fnResource(demo, name);
+      const roleId = (fn.r.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      expect(fn.doc.template.Resources![roleId]!.Properties!.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('a secret is read through the data key only via Secrets Manager (no key-policy statement per role)', () => {
+    const kms = roleStatements(demo, 'api-deposits').filter((st) => ([] as unknown[]).concat(st.Action).includes('kms:Decrypt'));
+    expect(kms.some((st) => JSON.stringify(st.Condition ?? {}).includes('kms:ViaService'))).toBe(true);
+    const keyPolicy = JSON.stringify(all(demo, 'AWS::KMS::Key').map((k) => k.r.Properties!.KeyPolicy));
+    expect(keyPolicy).not.toContain('Ctx');
+  });
+});
+
+describe('email', () => {
+  it('production (acme): an SES domain identity for brand.domain with Easy DKIM, its CNAMEs as outputs', () => {
+    const identity = one(acme, 'AWS::SES::EmailIdentity');
+    expect(identity.r.Properties).toMatchObject({
+      EmailIdentity: acmeCfg.brand.domain,
+      DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+    });
+    expect(identity.r.DeletionPolicy).toBe('RetainExceptOnCreate');
+    const outputs = Object.keys(acme.rootDoc.template.Outputs ?? {});
+    expect(outputs).toEqual(expect.arrayContaining(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']));
+  });
+
+  it('production: only notifications may send, on that identity only, From brand.supportEmail only', () => {
+    const senders = manifest.functions.filter((f) => roleActions(acme, f.name).includes('ses:SendEmail')).map((f) => f.name);
+    expect(senders).toEqual(['notifications']);
+    const [st] = roleStatements(acme, 'notifications').filter((x) =>
+      ([] as unknown[]).concat(x.Action).includes('ses:SendEmail'),
+    );
+    expect(JSON.stringify(st!.Resource)).toContain(`:identity/${acmeCfg.brand.domain}`);
+    expect(JSON.stringify(st!.Resource)).not.toContain('*');
+    expect(st!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': acmeCfg.brand.supportEmail } });
+  });
+
+  it('the demo (mail to the table: demo.test can never be verified) has no identity and no SES grant', () => {
+    expect(demoCfg.email.transport).toBe('table');
+    expect(all(demo, 'AWS::SES::EmailIdentity')).toEqual([]);
+  });
+});
+
+describe('queues, rules and schedules', () => {
+  it.each(manifest.queues.map((q) => [q.name, q] as const))(
+    'queue %s: visibility timeout at least 6x its consumer timeout, bounded consumer concurrency',
+    (_n, spec) => {
+      const timeout = fnResource(demo, spec.consumer).r.Properties!.Timeout as number;
+      expect(spec.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * timeout);
+      expect(spec.maxConcurrency).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it('queues that rules deliver to, and the event-target DLQ, hold one statement for the tenant bus rules', () => {
+    const policies = all(demo, 'AWS::SQS::QueuePolicy');
+    const busRules = policies.filter((p) => JSON.stringify(p.r.Properties!.PolicyDocument).includes('TenantBusRules'));
+    expect(busRules.map((p) => p.id.replace(/Policy.*$/, '')).sort()).toEqual([
+      'MessagingDlqeventtargets',
+      'MessagingQueuenotifications',
+    ]);
+    for (const p of policies) {
+      const statements = (p.r.Properties!.PolicyDocument as { Statement: unknown[] }).Statement;
+      expect(statements.length, p.id).toBeLessThanOrEqual(2);
+    }
+    const statement = JSON.stringify(busRules[0]!.r.Properties!.PolicyDocument);
+    expect(statement).toContain('":rule/",{"Ref":"MessagingBus');
+    expect(statement).toContain('"/*"]');
+  });
+
+  it.each(manifest.schedules.map((j) => [j.name, j] as const))(
+    'job %s: an EventBridge Scheduler schedule in its time zone, and an on-demand rule',
+    (_n, spec) => {
+      const fn = fnResource(demo, spec.function);
+      const schedule = all(demo, 'AWS::Scheduler::Schedule').find(
+        (x) => target(demo, x.doc, (x.r.Properties!.Target as { Arn: unknown }).Arn) === at(fn),
+      );
+      expect(schedule, spec.name).toBeDefined();
+      expect(schedule!.r.Properties).toMatchObject({
+        ScheduleExpression: spec.cron,
+        ScheduleExpressionTimezone: spec.timezone === 'tenant' ? demoCfg.timezone : 'Etc/UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: { Arn: expect.anything() } },
+      });
+      const input = JSON.parse((schedule!.r.Properties!.Target as { Input: string }).Input);
+      expect(input).toMatchObject({ 'detail-type': 'Scheduled Event', detail: { schedule: spec.name } });
+      const onDemand = all(demo, 'AWS::Events::Rule').filter((r) =>
+        JSON.stringify(r.r.Properties!.EventPattern).includes(`"job":["${spec.name}"]`),
+      );
+      expect(onDemand).toHaveLength(1);
+      // Lambda never re-runs a failed job; delivery retries are the schedule's and the rule's.
+      const configs = all(demo, 'AWS::Lambda::EventInvokeConfig').filter(
+        (c) => target(demo, c.doc, c.r.Properties!.FunctionName) === at(fn),
+      );
+      expect(configs).toHaveLength(1);
+      expect(configs[0]!.r.Properties!.MaximumRetryAttempts).toBe(0);
+    },
+  );
+
+  it('no cron rule is left on the default bus; every rule is on the tenant bus', () => {
+    for (const r of all(demo, 'AWS::Events::Rule')) {
+      expect(r.r.Properties!.ScheduleExpression).toBeUndefined();
+      expect(target(demo, r.doc, r.r.Properties!.EventBusName)).toMatch(/#MessagingBus/);
+    }
+  });
+
+  it('every asynchronously invoked function sends its failures to the async-failure queue', () => {
+    for (const name of manifest.asyncInvokedFunctions()) {
+      const fn = fnResource(demo, name);
+      const config = all(demo, 'AWS::Lambda::EventInvokeConfig').find(
+        (c) => target(demo, c.doc, c.r.Properties!.FunctionName) === at(fn),
+      );
+      expect(config, name).toBeDefined();
+      const destination = (config!.r.Properties!.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
+        .Destination;
+      expect(target(demo, fn.doc, destination), name).toMatch(/#MessagingDlqasyncfailures/);
     }
   });
 });
 
 describe('monitoring', () => {
-  it('every function has an Errors and a Throttles alarm', () => {
-    const alarms = Object.values(s.alarms);
-    for (const name of manifest.functions.map((f) => f.name)) {
-      const ref = { Name: 'FunctionName', Value: { Ref: functionLogicalId(s.template, name) } };
+  const alarms = (s: Synth) => all(s, 'AWS::CloudWatch::Alarm');
+  const topic = (s: Synth) => at(one(s, 'AWS::SNS::Topic'));
+
+  it('every alarm notifies the tenant topic (KMS-encrypted, the alarm e-mail subscribed)', () => {
+    for (const a of alarms(acme)) {
+      const actions = a.r.Properties!.AlarmActions as unknown[];
+      expect(actions).toHaveLength(1);
+      expect(target(acme, a.doc, actions[0])).toBe(topic(acme));
+    }
+    expect(one(acme, 'AWS::SNS::Topic').r.Properties!.KmsMasterKeyId).toBeDefined();
+    acme.root.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: acmeCfg.alarmEmail });
+  });
+
+  it('every function has an Errors and a Throttles alarm, in its own context stack', () => {
+    for (const spec of manifest.functions) {
+      const fn = fnResource(demo, spec.name);
       for (const metric of ['Errors', 'Throttles']) {
-        expect(
-          alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify([ref])),
-          `${name} ${metric}`,
-        ).toBe(true);
+        const found = alarms(demo).filter(
+          (a) =>
+            a.r.Properties!.MetricName === metric &&
+            a.doc === fn.doc &&
+            JSON.stringify(a.r.Properties!.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: fn.id } }]),
+        );
+        expect(found, `${spec.name} ${metric}`).toHaveLength(1);
       }
+      expect(fn.doc).toBe(contextDoc(demo, spec.context));
     }
   });
 
-  it('alarms for API 5XX and DynamoDB throttles go to an encrypted topic', () => {
-    s.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
-    s.monitoringTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'WriteThrottleEvents',
-      Namespace: 'AWS/DynamoDB',
-    });
-    s.monitoringTemplate.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    for (const a of Object.values(s.alarms)) {
-      expect(a.AlarmActions).toHaveLength(1);
+  it('state machines alarm on failed and timed-out executions; stream consumers on iterator age', () => {
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(alarms(demo).filter((a) => a.r.Properties!.MetricName === metric)).toHaveLength(manifest.stateMachines.length);
     }
+    const iterator = alarms(demo).filter((a) => a.r.Properties!.MetricName === 'IteratorAge');
+    expect(iterator).toHaveLength(manifest.functions.filter((f) => f.stream).length);
   });
 
-  it('the tenant stack stays under CloudFormation limits (500 resources; the alarms in a nested stack)', () => {
-    expect(Object.keys(s.template.toJSON().Resources).length).toBeLessThanOrEqual(500);
-    expect(Object.keys(s.monitoringTemplate.toJSON().Resources).length).toBeLessThanOrEqual(500);
-    expect(Object.keys(s.monitoringTemplate.toJSON().Parameters ?? {}).length).toBeLessThanOrEqual(200);
+  it('every DLQ alarms on a visible message; every work queue on the age of its oldest message', () => {
+    const queues = all(demo, 'AWS::SQS::Queue');
+    const dlqs = queues.filter((q) => !q.r.Properties!.RedrivePolicy);
+    const work = queues.filter((q) => q.r.Properties!.RedrivePolicy);
+    const dimensionOf = (a: { r: { Properties?: Record<string, unknown> } }) =>
+      JSON.stringify((a.r.Properties!.Dimensions as { Value: unknown }[])[0]!.Value);
+    const visible = alarms(demo)
+      .filter((a) => a.r.Properties!.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map(dimensionOf);
+    for (const q of dlqs) expect(visible, q.id).toContain(JSON.stringify({ 'Fn::GetAtt': [q.id, 'QueueName'] }));
+    const age = alarms(demo).filter((a) => a.r.Properties!.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(age).toHaveLength(work.length);
+    for (const a of age) expect(a.r.Properties!.Threshold).toBe(QUEUE_AGE_ALARM_SECONDS);
   });
-});
 
-describe('audit, outbox and email safeguards', () => {
-  const fnProps = (name: string) =>
-    resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!.Properties!;
-  const envOf = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
-  const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value).includes(`"${logicalId}"`);
+  it('the API alarms on 5XX and the table on throttling', () => {
+    demo.api.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway' });
+    demo.root.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WriteThrottleEvents', Namespace: 'AWS/DynamoDB' });
+  });
 
   it.each([
     ['AuditChainsBroken', 'job-audit-verify'],
     ['AuditArchiveMissing', 'job-audit-verify'],
     ['LedgerReconciliationFindings', 'job-ledger-reconciliation'],
     ['OutboxEventsRepublished', 'job-outbox-sweeper'],
+    ['KycReviewsStalled', 'job-kyc-watchdog'],
+    ['WithdrawalsStalled', 'job-withdrawal-watchdog'],
   ])('alarms on %s > 0 (%s), on the namespace and service dimension Powertools emits', (metricName, fn) => {
-    const vars = envOf(fn);
-    const matching = Object.values(s.alarms).filter((a) => a.MetricName === metricName);
+    const vars = envOf(demo, fn);
+    const matching = alarms(demo).filter((a) => a.r.Properties!.MetricName === metricName);
     expect(matching).toHaveLength(1);
-    const [topicId] = Object.keys(resources(s.monitoringTemplate, 'AWS::SNS::Topic'));
-    expect(matching[0]).toMatchObject({
+    expect(matching[0]!.r.Properties).toMatchObject({
       Namespace: vars.POWERTOOLS_METRICS_NAMESPACE,
       Dimensions: [{ Name: 'service', Value: vars.POWERTOOLS_SERVICE_NAME }],
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: topicId }],
     });
     expect(vars.POWERTOOLS_SERVICE_NAME).toBe(fn);
   });
+});
 
-  it.each(manifest.schedules.map((sch) => [sch.name, sch] as const))(
-    'schedule %s: Lambda never retries the job; its rule targets retry delivery twice, then the DLQ',
-    (_name, sch) => {
-      const fnId = functionLogicalId(s.template, sch.function);
-      const configs = Object.values(resources(s.template, 'AWS::Lambda::EventInvokeConfig')).filter(
-        (c) => (c.Properties!.FunctionName as { Ref: string }).Ref === fnId,
-      );
-      expect(configs).toHaveLength(1);
-      expect(configs[0]!.Properties!.MaximumRetryAttempts).toBe(0);
+describe('payments: PSP secrets, settlements bucket and the sandbox provider', () => {
+  const providers = [...new Set(demoCfg.payments.methods.map((m) => m.provider))];
+  const providerSecrets = (s: Synth) =>
+    all(s, 'AWS::SecretsManager::Secret').filter((x) => x.r.Properties!.GenerateSecretString === undefined);
+  const settlements = () => at(all(demo, 'AWS::S3::Bucket').find((b) => b.id.startsWith('StorageSettlementsBucket'))!);
 
-      const rules = Object.values(resources(s.template, 'AWS::Events::Rule')).filter((r) =>
-        (r.Properties!.Targets as { Arn: unknown }[]).some((t) => refersTo(t.Arn, fnId)),
+  it('one secret per provider, with a generated name (a fixed one would block the retry of a failed create)', () => {
+    const secrets = providerSecrets(demo);
+    expect(secrets).toHaveLength(providers.length);
+    for (const x of all(demo, 'AWS::SecretsManager::Secret')) {
+      expect(x.r.Properties!.Name).toBeUndefined();
+      expect(x.r.Properties!.KmsKeyId).toBeDefined();
+    }
+    for (const x of secrets) {
+      // {"webhookSecrets":["<generated at deployment>"]}: the value is a dynamic reference, never in the template.
+      const value = JSON.stringify(x.r.Properties!.SecretString);
+      expect(value).toContain('{\\"webhookSecrets\\":[\\"');
+      expect(value).toContain('{{resolve:secretsmanager:');
+    }
+    const outputs = Object.keys(demo.rootDoc.template.Outputs ?? {});
+    for (const p of providers) expect(outputs).toContain(`PspSecret${p[0]!.toUpperCase()}${p.slice(1)}`);
+  });
+
+  it.each(manifest.functions.map((f) => [f.name, f] as const))(
+    '%s: PSP secret ARN and read access exactly when it holds psp:secrets',
+    (name, spec) => {
+      const has = spec.permissions.includes('psp:secrets');
+      const vars = envOf(demo, name);
+      for (const provider of providers) expect(Object.hasOwn(vars, `PSP_SECRET_ARN_${provider.toUpperCase()}`)).toBe(has);
+      const reads = roleStatements(demo, name).filter((st) =>
+        ([] as unknown[]).concat(st.Action).includes('secretsmanager:GetSecretValue'),
       );
-      expect(rules.map((r) => r.Properties!.ScheduleExpression).filter(Boolean)).toEqual([sch.cron]);
-      expect(rules).toHaveLength(2); // the cron rule and the on-demand rule
-      for (const r of rules) {
-        for (const t of r.Properties!.Targets as Record<string, unknown>[]) {
-          expect(t.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
-          expect(t.DeadLetterConfig).toEqual({ Arn: expect.anything() });
-        }
-      }
+      expect(reads.length > 0).toBe(has);
+      for (const st of reads) expect(statementTargets(demo, name, st)).toEqual([at(providerSecrets(demo)[0]!)]);
     },
   );
 
-  it('the outbox sweeper runs every 5 minutes with table write and bus put', () => {
-    expect(manifest.schedules.find((x) => x.function === 'job-outbox-sweeper')?.cron).toBe('cron(0/5 * * * ? *)');
-    const actions = roleActions(s.template, functionLogicalId(s.template, 'job-outbox-sweeper'));
-    expect(actions).toEqual(
-      expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'events:PutEvents']),
-    );
+  it.each(manifest.functions.map((f) => [f.name, f] as const))(
+    '%s: SETTLEMENTS_BUCKET and settlement object access exactly as its settlements:* permissions say',
+    (name, spec) => {
+      const read = spec.permissions.includes('settlements:read');
+      const write = spec.permissions.includes('settlements:write');
+      const bucket = envOf(demo, name).SETTLEMENTS_BUCKET;
+      expect(bucket ? 'set' : 'unset').toBe(read || write ? 'set' : 'unset');
+      if (bucket) expect(target(demo, fnResource(demo, name).doc, bucket)).toBe(settlements());
+      const onBucket = (action: string) =>
+        roleStatements(demo, name)
+          .filter((st) => ([] as unknown[]).concat(st.Action).includes(action))
+          .some((st) => statementTargets(demo, name, st).some((t) => t.startsWith(settlements())));
+      expect(onBucket('s3:GetObject'), 'get').toBe(read);
+      expect(onBucket('s3:ListBucket'), 'list').toBe(read);
+      expect(onBucket('s3:PutObject'), 'put').toBe(write);
+    },
+  );
+
+  it("psp-sandbox calls the API stage's webhook route, built from the API's id (no cycle through the deployment)", () => {
+    const url = envOf(demo, 'psp-sandbox').PSP_WEBHOOK_URL_SANDBOX as { 'Fn::Join': [string, unknown[]] };
+    const parts = url['Fn::Join'][1];
+    const api = at(one(demo, 'AWS::ApiGateway::RestApi'));
+    expect(parts.some((p) => target(demo, fnResource(demo, 'psp-sandbox').doc, p) === api)).toBe(true);
+    expect(JSON.stringify(url)).toContain('.execute-api.');
+    expect(JSON.stringify(url)).toContain('/prod/v1/webhooks/psp/sandbox');
   });
 
-  it('audit-verify may HEAD/GET (with ListBucket, so a missing key is a 404) and put audit archive objects, never delete', () => {
-    const actions = roleActions(s.template, functionLogicalId(s.template, 'job-audit-verify'));
-    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:ListBucket', 's3:PutObject']));
-    expect(
-      actions.some((a) => a.startsWith('s3:Delete') || a.startsWith('s3:PutObjectRetention') || a.startsWith('s3:Bypass')),
-    ).toBe(false);
-  });
-
-  it('only notifications may send email: ses:SendEmail on the brand domain identity, From brand.supportEmail only', () => {
-    const domain = String(demo.brand.supportEmail).split('@')[1];
-    const statements = Object.values(resources(s.template, 'AWS::IAM::Policy')).flatMap((p) =>
-      (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.filter((st) =>
-        ([] as unknown[]).concat(st.Action).includes('ses:SendEmail'),
-      ).map((st) => ({ roles: p.Properties!.Roles, st })),
-    );
-    expect(statements).toHaveLength(1);
-    const notificationsRole = (fnProps('notifications').Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-    expect(statements[0]!.roles).toEqual([{ Ref: notificationsRole }]);
-    const resource = JSON.stringify(statements[0]!.st.Resource);
-    expect(resource).toContain(`:ses:`);
-    expect(resource).toContain(`:identity/${domain}`);
-    expect(resource).not.toContain('*');
-    expect(statements[0]!.st.Condition).toEqual({ StringEquals: { 'ses:FromAddress': demo.brand.supportEmail } });
+  it('queue:send grants SendMessage on that queue only', () => {
+    for (const spec of manifest.functions) {
+      const sends = spec.permissions.filter((p) => p.startsWith('queue:send:')).map((p) => p.slice('queue:send:'.length));
+      const targets = roleStatements(demo, spec.name)
+        .filter((st) => ([] as unknown[]).concat(st.Action).includes('sqs:SendMessage'))
+        .flatMap((st) => statementTargets(demo, spec.name, st))
+        .filter((t) => t.includes('#MessagingQueue'));
+      expect(targets.map((t) => t.replace(/^.*#MessagingQueue/, '').replace(/[A-F0-9]{8}$/, '')).sort(), spec.name).toEqual(
+        sends.map((q) => q.replace(/[^A-Za-z0-9]/g, '')).sort(),
+      );
+    }
   });
 });
 
 describe('outputs', () => {
   it('exposes what clients and operators need', () => {
-    const outputs = Object.keys(s.template.toJSON().Outputs ?? {});
+    const outputs = Object.keys(demo.rootDoc.template.Outputs ?? {});
     for (const o of [
       'ApiUrl',
       'UserPoolId',
@@ -462,110 +634,14 @@ describe('outputs', () => {
       'SettlementsBucketName',
       'TableName',
       'EventBusName',
+      'AlarmTopicArn',
     ]) {
       expect(outputs).toContain(o);
     }
   });
-});
 
-describe('payments: PSP secrets, settlements bucket and the sandbox provider', () => {
-  const fnProps = (name: string) =>
-    resources(s.template, 'AWS::Lambda::Function')[functionLogicalId(s.template, name)]!.Properties!;
-  const envOf = (name: string) => (fnProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
-  const roleOf = (name: string) => (fnProps(name).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
-  const statementsOf = (name: string) =>
-    Object.values(resources(s.template, 'AWS::IAM::Policy'))
-      .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === roleOf(name)))
-      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
-  const withAction = (name: string, action: string) =>
-    statementsOf(name).filter((st) => ([] as unknown[]).concat(st.Action).includes(action));
-  const secretsByName = () =>
-    Object.entries(resources(s.template, 'AWS::SecretsManager::Secret')).filter(([, r]) => r.Properties!.Name !== undefined);
-  const providers = [...new Set((demo.payments.methods as { provider: string }[]).map((m) => m.provider))];
-  const bucketId = () =>
-    Object.keys(resources(s.template, 'AWS::S3::Bucket')).find((id) => id.startsWith('StorageSettlementsBucket'))!;
-
-  it("one secret per provider of the tenant's methods, named per tenant, KMS-encrypted, in the shape secrets.ts reads", () => {
-    const named = secretsByName();
-    expect(named.map(([, r]) => r.Properties!.Name).sort()).toEqual(providers.map((p) => `backoffice/demo/psp/${p}`).sort());
-    for (const [, r] of named) {
-      expect(r.DeletionPolicy).toBe('Retain');
-      expect(r.Properties!.KmsKeyId).toBeDefined();
-      // {"webhookSecrets":["<generated at deployment>"]}: the value is a dynamic reference, never in the template.
-      const value = JSON.stringify(r.Properties!.SecretString);
-      expect(value).toContain('{\\"webhookSecrets\\":[\\"');
-      expect(value).toContain('{{resolve:secretsmanager:');
-    }
-    for (const [, r] of Object.entries(resources(s.template, 'AWS::SecretsManager::Secret'))) {
-      if (r.Properties!.Name === undefined) expect(r.Properties!.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
-    }
-  });
-
-  it.each(manifest.functions.map((f) => [f.name, f] as const))(
-    '%s: PSP secret ARN and read access exactly when it holds psp:secrets',
-    (name, spec) => {
-      const has = spec.permissions.includes('psp:secrets');
-      const vars = envOf(name);
-      for (const provider of providers) expect(Object.hasOwn(vars, `PSP_SECRET_ARN_${provider.toUpperCase()}`)).toBe(has);
-      const reads = withAction(name, 'secretsmanager:GetSecretValue');
-      expect(reads.length > 0).toBe(has);
-      const [providerSecretId] = secretsByName()[0]!;
-      for (const st of reads) expect(st.Resource).toEqual({ Ref: providerSecretId });
-    },
-  );
-
-  it('settlements bucket: KMS, versioned, access-logged, with a lifecycle', () => {
-    const b = resources(s.template, 'AWS::S3::Bucket')[bucketId()]!.Properties!;
-    expect(b.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(JSON.stringify(b.BucketEncryption)).toContain('aws:kms');
-    expect(b.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'settlements/' });
-    expect((b.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules[0]).toMatchObject({
-      Status: 'Enabled',
-      ExpirationInDays: 365 * demo.audit.retentionYears,
-      NoncurrentVersionExpiration: { NoncurrentDays: 90 },
-      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-    });
-  });
-
-  it.each(manifest.functions.map((f) => [f.name, f] as const))(
-    '%s: SETTLEMENTS_BUCKET and settlement object access exactly as its settlements:* permissions say',
-    (name, spec) => {
-      const read = spec.permissions.includes('settlements:read');
-      const write = spec.permissions.includes('settlements:write');
-      expect(envOf(name).SETTLEMENTS_BUCKET ? 'set' : 'unset').toBe(read || write ? 'set' : 'unset');
-      if (read || write) expect(envOf(name).SETTLEMENTS_BUCKET).toEqual({ Ref: bucketId() });
-      const onBucket = (action: string) =>
-        withAction(name, action).some((st) => JSON.stringify(st.Resource).includes(`"${bucketId()}"`));
-      expect(onBucket('s3:GetObject'), 'get').toBe(read);
-      expect(onBucket('s3:ListBucket'), 'list').toBe(read);
-      expect(onBucket('s3:PutObject'), 'put').toBe(write);
-    },
-  );
-
-  it('psp-sandbox: writes settlements, reads its secret, and calls the API stage webhook route (no api.url cycle)', () => {
-    expect(manifest.functionByName('psp-sandbox').permissions).toEqual(['psp:secrets', 'settlements:write']);
-    const url = JSON.stringify(envOf('psp-sandbox').PSP_WEBHOOK_URL_SANDBOX);
-    const [apiId] = Object.keys(resources(s.template, 'AWS::ApiGateway::RestApi'));
-    expect(url).toContain(`{"Ref":"${apiId}"}`);
-    expect(url).toContain('.execute-api.');
-    expect(url).toContain('/prod/v1/webhooks/psp/sandbox');
-    expect(url).not.toContain('Deployment');
-  });
-
-  it('queue:send grants SendMessage on that queue only', () => {
-    for (const spec of manifest.functions) {
-      const sends = spec.permissions.filter((p) => p.startsWith('queue:send:')).map((p) => p.slice('queue:send:'.length));
-      // Work queues of the manifest only (a stream consumer's failure DLQ is `MessagingDlq...`).
-      const targets = withAction(spec.name, 'sqs:SendMessage')
-        .map((st) => JSON.stringify(st.Resource))
-        .filter((t) => t.includes('"MessagingQueue'));
-      expect(targets, spec.name).toHaveLength(sends.length);
-      for (const q of sends) {
-        expect(
-          targets.some((t) => t.includes(`"MessagingQueue${q.replace(/[^A-Za-z0-9]/g, '')}`)),
-          `${spec.name} -> ${q}`,
-        ).toBe(true);
-      }
-    }
+  it('production stacks have termination protection', () => {
+    expect(acme.stack.terminationProtection).toBe(true);
+    expect(demo.stack.terminationProtection).toBe(false);
   });
 });

@@ -13,9 +13,23 @@ import { createTestTable } from '../support/dynamodb.ts';
 const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
 
 const consumers: FunctionSpec[] = [
-  { name: 'outbox-relay', entry: 'functions/workers/outbox-relay.ts', description: '', stream: 'outbox', permissions: [] },
-  { name: 'audit-archiver', entry: 'functions/workers/audit-archiver.ts', description: '', stream: 'audit', permissions: [] },
-  { name: 'api-me', entry: 'functions/api/me.ts', description: '', permissions: [] },
+  {
+    name: 'outbox-relay',
+    context: 'platform',
+    entry: 'functions/workers/outbox-relay.ts',
+    description: '',
+    stream: 'outbox',
+    permissions: [],
+  },
+  {
+    name: 'audit-archiver',
+    context: 'platform',
+    entry: 'functions/workers/audit-archiver.ts',
+    description: '',
+    stream: 'audit',
+    permissions: [],
+  },
+  { name: 'api-me', context: 'identity', entry: 'functions/api/me.ts', description: '', permissions: [] },
 ];
 
 describe.skipIf(!endpoint)('DynamoDB stream relay (DynamoDB Local)', () => {

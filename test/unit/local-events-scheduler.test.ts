@@ -58,8 +58,9 @@ describe('EventBridge cron conversion', () => {
 
 describe('LocalScheduler', () => {
   const schedules: ScheduleSpec[] = [
-    { name: 'audit-verify', cron: 'cron(30 2 * * ? *)', function: 'job-audit-verify', description: 'nightly' },
-    { name: 'fees', cron: 'cron(0 0 ? * 2 *)', function: 'job-fees', description: 'weekly' },
+    { name: 'audit-verify', cron: 'cron(30 2 * * ? *)', timezone: 'UTC', function: 'job-audit-verify', description: 'nightly' },
+    { name: 'fees', cron: 'cron(0 0 ? * 2 *)', timezone: 'UTC', function: 'job-fees', description: 'weekly' },
+    { name: 'payouts', cron: 'cron(0 9 * * ? *)', timezone: 'tenant', function: 'job-payouts', description: 'daily' },
   ];
 
   it('runNow sends a Scheduled Event; nextRuns lists upcoming runs', async () => {
@@ -72,16 +73,30 @@ describe('LocalScheduler', () => {
     await scheduler.runNow('audit-verify', new Date('2025-03-11T02:30:00.000Z'));
     expect(calls[0]).toMatchObject({
       fn: 'job-audit-verify',
+      // The payload infra's Scheduler schedules send (infra/constructs/messaging.ts).
       event: {
-        source: 'aws.events',
+        source: 'aws.scheduler',
         'detail-type': 'Scheduled Event',
         time: '2025-03-11T02:30:00Z',
-        resources: ['arn:aws:events:us-east-1:000000000000:rule/audit-verify'],
-        detail: {},
+        detail: { schedule: 'audit-verify' },
       },
     });
     expect(scheduler.nextRuns('fees', 1, new Date('2025-03-08T00:00:00Z'))[0]!.toISOString()).toBe('2025-03-10T00:00:00.000Z');
     expect(() => scheduler.nextRuns('nope')).toThrow(/No schedule named nope/);
+  });
+
+  it("evaluates a 'tenant' schedule in the tenant's time zone, across a daylight-saving change", () => {
+    const scheduler = new LocalScheduler({ schedules, timers: false, tenantTimezone: 'Europe/London' });
+    // 09:00 London is 09:00 UTC in winter and 08:00 UTC in summer (BST from 2025-03-30).
+    const runs = scheduler.nextRuns('payouts', 3, new Date('2025-03-29T12:00:00Z')).map((d) => d.toISOString());
+    expect(runs).toEqual(['2025-03-30T08:00:00.000Z', '2025-03-31T08:00:00.000Z', '2025-04-01T08:00:00.000Z']);
+    const winter = scheduler.nextRuns('payouts', 1, new Date('2025-01-10T12:00:00Z'))[0]!.toISOString();
+    expect(winter).toBe('2025-01-11T09:00:00.000Z');
+    // A UTC schedule ignores the tenant's zone.
+    expect(scheduler.nextRuns('audit-verify', 1, new Date('2025-06-01T00:00:00Z'))[0]!.toISOString()).toBe(
+      '2025-06-01T02:30:00.000Z',
+    );
+    scheduler.stop();
   });
 
   it('runs a job on demand from a job event on the bus', async () => {
@@ -118,7 +133,8 @@ describe('LocalScheduler', () => {
       await vi.advanceTimersByTimeAsync(600);
       expect(calls).toMatchObject([{ fn: 'job-audit-verify', event: { time: '2025-03-11T02:30:00Z' } }]);
       await vi.advanceTimersByTimeAsync(24 * 3600_000);
-      expect(calls.map((c) => c.event.time)).toEqual(['2025-03-11T02:30:00Z', '2025-03-12T02:30:00Z']);
+      const audits = calls.filter((c) => c.fn === 'job-audit-verify');
+      expect(audits.map((c) => c.event.time)).toEqual(['2025-03-11T02:30:00Z', '2025-03-12T02:30:00Z']);
       scheduler.stop();
     } finally {
       vi.useRealTimers();

@@ -7,6 +7,7 @@ import { LocalStepFunctions } from '#local/aws/states.ts';
 
 const spec: StateMachineSpec = {
   name: 'case-review',
+  context: 'kyc',
   definition: 'test/fixtures/asl/review.asl.json',
   tasks: { PrepareFn: 'prepare', NotifyFn: 'notify', CompensateFn: 'compensate' },
 };
