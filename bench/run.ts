@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger, kyc, payments, size (default: all). Set BENCH_OPS to change the operations per figure.
+ * Suites: http, audit, ledger, kyc, payments, size, synth (default: all but synth, which times `cdk synth` against a
+ * baseline commit). Set BENCH_OPS to change the operations per figure.
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -10,16 +11,16 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'kyc', 'payments', 'size'];
+const all = ['http', 'audit', 'ledger', 'kyc', 'payments', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const suites = wanted.length ? wanted : all;
+const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
 
 const ops = Number(process.env.BENCH_OPS ?? 600);
 const concurrencies = [1, 8, 32];
 console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${process.version} | ${new Date().toISOString()}`);
 
-const needsRuntime = suites.some((s) => s !== 'size');
+const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth');
 const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) : undefined;
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
@@ -30,6 +31,7 @@ try {
   if (rt && suites.includes('payments'))
     await (await import('./suites/payments.ts')).paymentsSuite({ settle: () => rt.settle() });
   if (suites.includes('size')) printSizes(await bundleSizes());
+  if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {
   await rt?.stop();
 }
