@@ -17,7 +17,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import type { TenantConfig } from '#domain/tenant/config.ts';
+import { corsOrigins, type TenantConfig } from '#domain/tenant/config.ts';
 import * as manifest from '#functions/manifest.ts';
 import { Data } from './constructs/data.ts';
 import { EmailIdentity } from './constructs/email.ts';
@@ -42,9 +42,18 @@ const LOCALSTACK_JWKS_HOST = 'http://localhost.localstack.cloud:4566';
 /** Nested stack construct ids: `Ctx-<context>` and `Api`. */
 export const contextStackId = (context: manifest.Context) => `Ctx-${context}`;
 
-/** Browser origins the API answers with CORS headers: the tenant's site and trader room, or any when unset. */
+/**
+ * Browser origins the API answers with CORS headers (domain/tenant/config.ts corsOrigins). A deployed API
+ * never answers `*`: a tenant file that names no origin (no brand.domain, no api.corsOrigins) stops the synth.
+ */
 export function corsOriginsOf(cfg: TenantConfig): string[] {
-  return cfg.brand.domain ? [`https://${cfg.brand.domain}`, `https://app.${cfg.brand.domain}`] : ['*'];
+  const origins = corsOrigins(cfg);
+  if (origins.length === 0) {
+    throw new Error(
+      `Tenant ${cfg.tenant}: no browser origins. Set brand.domain (https://app.<domain> and https://<domain>) or api.corsOrigins; a deployed API never answers CORS for any origin.`,
+    );
+  }
+  return origins;
 }
 
 export class BackofficeStack extends Stack {

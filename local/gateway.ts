@@ -12,12 +12,14 @@
  *
  * Not emulated: usage plans, WAF, request validators, binary media types.
  */
+
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { allRoutes, type FunctionSpec, type RouteSpec } from '#functions/manifest.ts';
 import { gatewayProblem, gatewayProblemBody } from '#shared/gateway-problems.ts';
+import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 
 export type TokenVerifier = (token: string) => Promise<Record<string, unknown> | null>;
 export type Invoker = (fnName: string, event: unknown) => Promise<unknown>;
@@ -67,6 +69,7 @@ function problem(type: string, correlationId: string): APIGatewayProxyResult {
   return {
     statusCode: status,
     headers: {
+      ...SECURITY_HEADERS,
       'content-type': 'application/problem+json',
       'x-correlation-id': correlationId,
       'access-control-allow-origin': '*',
@@ -79,16 +82,17 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | 'too_large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // Past the limit the rest is read and dropped (not the socket destroyed), so the client gets its 413
+    // problem+json answer, as from API Gateway, instead of a reset connection.
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_PAYLOAD) {
-        resolve('too_large');
-        req.destroy();
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > MAX_PAYLOAD ? 'too_large' : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -120,6 +124,7 @@ export async function handleRequest(
     return {
       statusCode: 204,
       headers: {
+        ...SECURITY_HEADERS,
         'access-control-allow-origin': '*',
         'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
         'access-control-allow-headers': 'authorization,content-type,idempotency-key,x-correlation-id,accept-language',

@@ -4,8 +4,8 @@
  *
  * Invariants:
  * - an amount is a bigint count of minor units of one currency (CURRENCIES[code].exponent)
- * - parseMoney accepts only plain decimal strings ("123", "123.45"): no sign, exponent, spaces,
- *   thousands separators or leading/trailing dot, at most `exponent` fraction digits (trailing zeros
+ * - parseMoney accepts only plain decimal strings ("123", "123.45", "0.50"): no sign, exponent, spaces,
+ *   thousands separators, leading zeros ("007") or leading/trailing dot, at most `exponent` fraction digits (trailing zeros
  *   count), strictly positive, below MAX_AMOUNT minor units; every rejection is a DomainError with
  *   a field error on `amount` or `currency`
  * - formatMoney(parseMoney(x)) is canonical: exactly `exponent` fraction digits, so
@@ -35,7 +35,8 @@ export const MAX_AMOUNT = 10n ** 30n;
 /** Longest accepted amount string (digits + dot). */
 export const MAX_AMOUNT_LENGTH = 48;
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** A canonical unsigned decimal: no leading zeros in the integer part ("0.50" yes, "00.50" and "010" no). */
+const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 const SIGNED_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 const RATE = /^(\d+)(?:\.(\d+))?$/;
 

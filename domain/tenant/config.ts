@@ -365,6 +365,12 @@ export function reservedDomain(domain: string): boolean {
   return RESERVED_TLDS.includes(tld) || RESERVED_DOMAINS.some((r) => d === r || d.endsWith(`.${r}`));
 }
 
+/** A browser origin: scheme, host and optional port; no path, query or trailing slash. */
+const origin = z
+  .string()
+  .max(253)
+  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://app.example.com (no path)');
+
 export const TenantConfigSchema = z
   .strictObject({
     tenant: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case tenant id'),
@@ -406,6 +412,12 @@ export const TenantConfigSchema = z
         webhookRateLimitPer5Min: z.number().int().min(100).max(20_000_000).default(20_000),
         throttleRps: z.number().int().min(1).max(10_000).default(50),
         throttleBurst: z.number().int().min(1).max(5_000).default(100),
+        /**
+         * Further browser origins the API answers with CORS headers, besides https://app.<brand.domain> and
+         * https://<brand.domain> (e.g. a developer's trader-room dev server against a test tenant). A deployed
+         * tenant must have at least one origin from either; production origins must be https.
+         */
+        corsOrigins: z.array(origin).max(20).default([]),
       })
       .prefault({}),
     alarmEmail: z.email().optional(),
@@ -459,6 +471,13 @@ export const TenantConfigSchema = z
           message: 'limit currency must be one of currencies',
         });
       }
+    }
+    if (cfg.production) {
+      cfg.api.corsOrigins.forEach((o, i) => {
+        if (!o.startsWith('https://')) {
+          ctx.addIssue({ code: 'custom', path: ['api', 'corsOrigins', i], message: 'a production origin must be https' });
+        }
+      });
     }
     checkPayments(cfg, ctx);
   })
@@ -542,6 +561,16 @@ function checkEmail(cfg: Pick<TenantConfig, 'brand' | 'email'>, ctx: z.Refinemen
  * shorten or lift it), GOVERNANCE otherwise (privileged users may, e.g. to delete a demo stack), for
  * the configured years or days.
  */
+/**
+ * The browser origins a deployed tenant's API answers with CORS headers: the trader room
+ * (https://app.<brand.domain>) first (API Gateway's own error responses can name only one origin), then the
+ * site, then `api.corsOrigins`. Empty when the file names none: infra refuses to deploy such a tenant.
+ */
+export function corsOrigins(cfg: Pick<TenantConfig, 'brand' | 'api'>): string[] {
+  const fromDomain = cfg.brand.domain ? [`https://app.${cfg.brand.domain}`, `https://${cfg.brand.domain}`] : [];
+  return [...new Set([...fromDomain, ...cfg.api.corsOrigins])];
+}
+
 export function auditRetention(cfg: Pick<TenantConfig, 'production' | 'audit'>): {
   mode: 'COMPLIANCE' | 'GOVERNANCE';
   years?: number;

@@ -35,6 +35,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import type { HttpMethod, Role, RouteSpec } from '#functions/manifest.ts';
 import { logger, metrics, tracer } from '#shared/powertools.ts';
+import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { authorize } from './auth.ts';
 import { readJsonBody } from './body.ts';
@@ -174,6 +175,7 @@ function edge(): Mw {
     const authenticated = state.caller !== null || (state.route !== undefined && state.route.auth !== 'public');
     response.headers = {
       ...response.headers,
+      ...SECURITY_HEADERS,
       ...corsHeaders(request.event.headers?.origin ?? request.event.headers?.Origin),
       ...(authenticated ? { 'cache-control': 'no-store' } : {}),
       [CORRELATION_HEADER]: state.correlationId,

@@ -19,7 +19,7 @@
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import type { PspEvent } from '#domain/payments/ports.ts';
-import { isKnownProvider, pspFor } from '#functions/adapters/psp/index.ts';
+import { isConfiguredProvider, pspFor } from '#functions/adapters/psp/index.ts';
 import { webhookSecrets } from '#functions/adapters/psp/secrets.ts';
 import { applyChargebackEvent } from '#functions/payments/chargeback-effects.ts';
 import { applyDepositEvent } from '#functions/payments/deposit-effects.ts';
@@ -95,7 +95,7 @@ async function recordIgnored(req: WebhookRequest, event: PspEvent, outcome: Extr
 
 /** Verifies, de-duplicates and applies one provider webhook (see the module invariants). */
 export async function handlePspWebhook(req: WebhookRequest): Promise<WebhookResult> {
-  if (!isKnownProvider(req.provider)) {
+  if (!isConfiguredProvider(req.provider)) {
     throw new DomainError('unknown_provider', 'not_found', 'No such payment provider');
   }
   const event = pspFor(req.provider).verifyWebhook({

@@ -12,13 +12,15 @@
  * - Every path: an OPTIONS mock answering the CORS preflight (204) for the tenant's origins: a single
  *   origin is answered as is; with several, the request's Origin is echoed back when it is one of them
  *   (the same VTL CDK's addCorsPreflight renders).
- * - Gateway responses: the problem+json list of functions/shared/gateway-problems.ts.
+ * - Gateway responses: the problem+json list of functions/shared/gateway-problems.ts, with the security
+ *   headers of every API response (functions/shared/security-headers.ts).
  *
  * API Gateway imports OpenAPI 3.0.x (not 3.1); the public document served at /openapi.json is generated
  * from the zod schemas and is a different, richer document.
  */
 import type { HttpMethod, RouteSpec } from '#functions/manifest.ts';
 import { GATEWAY_PROBLEMS, gatewayProblemBody } from '#shared/gateway-problems.ts';
+import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 
 export const CORS_ALLOW_HEADERS = [
   'Content-Type',
@@ -170,6 +172,7 @@ function preflight(path: string, origins: readonly string[]): Json {
     'Access-Control-Allow-Methods': "'OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD'",
     'Access-Control-Max-Age': `'${CORS_MAX_AGE_SECONDS}'`,
     ...(origins[0] === '*' ? {} : { Vary: "'Origin'" }),
+    ...Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([h, v]) => [h, `'${v}'`])),
   };
   const template = corsOriginTemplate(origins);
   return {
@@ -200,9 +203,12 @@ function preflight(path: string, origins: readonly string[]): Json {
   };
 }
 
-/** Problem+json gateway responses; every one carries the CORS origin so a browser can read the error. */
+/**
+ * Problem+json gateway responses. A gateway response can name one static origin only: the first, the trader
+ * room, so the app that signs clients in can read API Gateway's own errors (never `*`).
+ */
 function gatewayResponses(origins: readonly string[]): Json {
-  const origin = origins.length === 1 ? origins[0]! : '*';
+  const origin = origins[0]!;
   return Object.fromEntries(
     GATEWAY_PROBLEMS.map((problem) => {
       // Without a fixed status (DEFAULT_4XX/5XX keep API Gateway's own), the body names no status.
@@ -216,6 +222,7 @@ function gatewayResponses(origins: readonly string[]): Json {
             'gatewayresponse.header.Content-Type': "'application/problem+json'",
             'gatewayresponse.header.x-correlation-id': 'context.requestId',
             'gatewayresponse.header.Access-Control-Allow-Origin': `'${origin}'`,
+            ...Object.fromEntries(Object.entries(SECURITY_HEADERS).map(([h, v]) => [`gatewayresponse.header.${h}`, `'${v}'`])),
           },
           responseTemplates: { 'application/json': JSON.stringify(body) },
         },

@@ -6,6 +6,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ddb } from '#shared/clients.ts';
+import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 import { emailKeys } from '#store/keys.ts';
 import { useRuntime } from './harness.ts';
 
@@ -48,6 +49,34 @@ describe('a newcomer can reach the product', () => {
       expect(me.status).toBe(200);
       expect(me.body.roles).toContain(role);
     }
+  });
+});
+
+describe('security headers and the gateway edge', () => {
+  const expectSecurityHeaders = (headers: Headers, what: string) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(headers.get(name), `${what}: ${name}`).toBe(value);
+  };
+
+  it('every kind of response carries them: handler, handler error, gateway error, preflight', async () => {
+    expectSecurityHeaders((await e2e.call('GET', '/health')).headers, 'GET /health');
+    expectSecurityHeaders((await e2e.call('POST', '/v1/registrations', { body: {} })).headers, '400 from a handler');
+    expectSecurityHeaders((await e2e.call('GET', '/v1/me')).headers, '401 from the gateway');
+    expectSecurityHeaders((await e2e.call('GET', '/v1/nowhere')).headers, '404 from the gateway');
+    const preflight = await fetch(`${e2e.rt.apiUrl}/v1/me`, { method: 'OPTIONS' });
+    expectSecurityHeaders(preflight.headers, 'preflight');
+    expect(SECURITY_HEADERS['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('a body over 10 MB gets 413 body_too_large as problem+json, not a reset connection', async () => {
+    const big = 'x'.repeat(11 * 1024 * 1024);
+    const res = await fetch(`${e2e.rt.apiUrl}/v1/registrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await res.json()) as { code: string }).code).toBe('body_too_large');
   });
 });
 

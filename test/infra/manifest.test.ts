@@ -8,7 +8,11 @@ import * as manifest from '#functions/manifest.ts';
 import { AUTHORIZER, operationId } from '#infra/constructs/api-spec.ts';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '#infra/constructs/functions.ts';
 import { STREAM_BATCH_SIZE } from '#infra/constructs/messaging.ts';
+import { loadTenantConfig } from '#infra/tenant.ts';
+import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 import { all, at, contextDoc, fnResource, type Synth, synth, target } from './support.ts';
+
+const demoCfg = loadTenantConfig('demo');
 
 let s: Synth;
 beforeAll(() => {
@@ -110,9 +114,15 @@ describe('routes (one OpenAPI document: no API Gateway resource or method of the
     const pre = body().paths['/v1/me'].options;
     expect(pre.security).toEqual([]);
     expect(pre['x-amazon-apigateway-integration'].type).toBe('mock');
-    const headers = pre['x-amazon-apigateway-integration'].responses.default.responseParameters;
-    expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe("'*'"); // the demo has no domain
+    const integration = pre['x-amazon-apigateway-integration'].responses.default;
+    const headers = integration.responseParameters;
+    // The demo has no domain: its api.corsOrigins, the first as default, the others echoed when they ask.
+    const [first, ...others] = demoCfg.api.corsOrigins;
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe(`'${first}'`);
+    expect(headers['method.response.header.Vary']).toBe("'Origin'");
+    for (const o of others) expect(integration.responseTemplates['application/json']).toContain(`$origin == "${o}"`);
     expect(headers['method.response.header.Access-Control-Allow-Headers']).toContain('Idempotency-Key');
+    for (const [h, v] of Object.entries(SECURITY_HEADERS)) expect(headers[`method.response.header.${h}`]).toBe(`'${v}'`);
   });
 
   it('the authorizer is Cognito over both pools', () => {
@@ -133,6 +143,9 @@ describe('routes (one OpenAPI document: no API Gateway resource or method of the
       const r = responses[type];
       expect(r.statusCode, type).toBe(status);
       expect(r.responseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+      expect(r.responseParameters['gatewayresponse.header.Access-Control-Allow-Origin']).toBe(`'${demoCfg.api.corsOrigins[0]}'`);
+      for (const [h, v] of Object.entries(SECURITY_HEADERS))
+        expect(r.responseParameters[`gatewayresponse.header.${h}`]).toBe(`'${v}'`);
       expect(JSON.parse(r.responseTemplates['application/json']).code).toBe(code);
     }
   });

@@ -34,7 +34,13 @@ describe('tenant config', () => {
 
   it('applies schema defaults', () => {
     const cfg = loadTenantConfig('acme', tenantsDir({ acme: valid }));
-    expect(cfg.api).toEqual({ rateLimitPer5Min: 2000, webhookRateLimitPer5Min: 20_000, throttleRps: 50, throttleBurst: 100 });
+    expect(cfg.api).toEqual({
+      rateLimitPer5Min: 2000,
+      webhookRateLimitPer5Min: 20_000,
+      throttleRps: 50,
+      throttleBurst: 100,
+      corsOrigins: [],
+    });
   });
 
   it('an invalid file names the file and every bad field', () => {
@@ -70,6 +76,12 @@ describe('tenant config', () => {
   it('a file whose tenant id does not match its name is rejected', () => {
     expect(() => createApp({ tenantsDir: tenantsDir({ other: valid }), context: { tenant: 'other' } })).toThrow(
       /"tenant" is "acme"/,
+    );
+  });
+
+  it('a tenant that names no browser origin (no brand.domain, no api.corsOrigins) is not deployed with CORS *', () => {
+    expect(() => createApp({ tenantsDir: tenantsDir({ acme: valid }), context: { tenant: 'acme' }, nag: false })).toThrow(
+      /no browser origins/,
     );
   });
 

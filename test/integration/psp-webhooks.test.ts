@@ -130,6 +130,19 @@ describe('webhook authentication', () => {
     expect((await getDeposit(id, { consistent: true }))?.status).toBe('pending');
   });
 
+  it('a provider name that is not one of this tenant\'s is 404 unknown_provider, never 5xx (inherited names included)', async () => {
+    const body = succeeded('dep_none', '1.00');
+    const before = await countItems();
+    // __proto__ and constructor once matched the provider table's inherited properties (500); stripe is a
+    // registered adapter that no payment method of the demo tenant uses (no secrets: 500).
+    for (const provider of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'stripe', 'acme-pay']) {
+      const res = await send(body, signedHeaders(body), provider);
+      expect(res.statusCode, `${provider}: ${res.body}`).toBe(404);
+      expect(bodyOf<Answer>(res).code).toBe('unknown_provider');
+    }
+    expect(await countItems()).toBe(before);
+  });
+
   it('accepts a base64-encoded body and a rotated (older) secret', async () => {
     const c = await client();
     const id = await deposit(c, '30.00');

@@ -79,6 +79,11 @@ describe('bad input is rejected with the right code and field', () => {
     ['', 'USD', 'invalid_amount'],
     ['NaN', 'USD', 'invalid_amount'],
     ['0x10', 'USD', 'invalid_amount'],
+    // Leading zeros are not canonical: "00010.00" is not 10.00 (the attacker's run found it accepted).
+    ['00010.00', 'USD', 'invalid_amount'],
+    ['01', 'USD', 'invalid_amount'],
+    ['00.50', 'USD', 'invalid_amount'],
+    ['000', 'JPY', 'invalid_amount'],
     ['1'.repeat(60), 'USD', 'invalid_amount'],
     ['1' + '0'.repeat(28), 'USD', 'amount_too_large'],
   ])('%j %s -> %s on amount', (amount, cur, expected) => {

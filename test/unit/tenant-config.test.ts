@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { auditRetention, parseTenantConfig, reservedDomain } from '#domain/tenant/config.ts';
+import { auditRetention, corsOrigins, parseTenantConfig, reservedDomain } from '#domain/tenant/config.ts';
 
 /** A valid non-production tenant that sends through SES from its own domain. */
 const base = {
@@ -217,5 +217,29 @@ describe('shipped tenant files', () => {
     expect(cfg.onboarding.jurisdictions.UK?.retail.leverageCaps.fx_major).toBe(30);
     // Cards through Stripe only: no provider adapter here pays out bank transfers yet.
     expect(cfg.payments.methods.map((m) => [m.id, m.provider])).toEqual([['card', 'stripe']]);
+  });
+});
+
+describe('browser origins (CORS)', () => {
+  it('the trader room first, then the site, then api.corsOrigins, without repeats', () => {
+    const cfg = parseTenantConfig({ ...base, api: { corsOrigins: ['http://localhost:5173', 'https://acme-fx.com'] } });
+    expect(corsOrigins(cfg)).toEqual(['https://app.acme-fx.com', 'https://acme-fx.com', 'http://localhost:5173']);
+  });
+
+  it('none at all when the file names neither a domain nor origins (infra then refuses to deploy)', () => {
+    const { domain: _d, ...brand } = base.brand;
+    const cfg = parseTenantConfig({ ...base, brand, email: { transport: 'table' } });
+    expect(corsOrigins(cfg)).toEqual([]);
+  });
+
+  it('an origin is scheme://host[:port] only; production origins are https', () => {
+    expect(problems({ ...base, api: { corsOrigins: ['https://app.example.com/path'] } })).toEqual([
+      expect.stringMatching(/^api\.corsOrigins\.0: .*no path/),
+    ]);
+    expect(problems({ ...base, api: { corsOrigins: ['*'] } })).toHaveLength(1);
+    expect(problems({ ...prod, api: { corsOrigins: ['http://trader.acme-fx.com'] } })).toEqual([
+      expect.stringMatching(/^api\.corsOrigins\.0: a production origin must be https/),
+    ]);
+    expect(problems({ ...prod, api: { corsOrigins: ['https://trader.acme-fx.com:8443'] } })).toEqual([]);
   });
 });
