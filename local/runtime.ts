@@ -6,6 +6,15 @@
  *
  * Handlers see the same environment variables as in Lambda; AWS_ENDPOINT_URL points their SDK
  * clients at the emulator (docs/decisions/0001-local-aws-emulator.md).
+ *
+ * Invariants:
+ * - every listener is on 127.0.0.1 only: DynamoDB Local (local/dynamodb.ts), the AWS emulator and the API
+ *   gateway; nothing listens on another interface
+ * - readiness (#shared/readiness.ts, GET /health?ready): not ready from the start until startRuntime has
+ *   finished: executions interrupted by the last stop resumed (local/aws/states.ts resume()) and the demo seed
+ *   done; not ready again once stop() begins
+ * - a restart on the same data folder loses no workflow: Step Functions executions that were RUNNING when the
+ *   last process stopped (gracefully or killed) run again from their start, under the same name
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -28,6 +37,7 @@ import { type Gateway, startGateway } from '#local/gateway.ts';
 import { invoke } from '#local/lambda.ts';
 import { seedDemo } from '#local/seed.ts';
 import { toEnvSuffix } from '#shared/env.ts';
+import { setReady } from '#shared/readiness.ts';
 import { setTenantConfig } from '#shared/tenant.ts';
 
 export interface RuntimeOptions {
@@ -102,6 +112,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   const tableName = opts.tableName ?? `backoffice-${tenant}`;
   const stops: (() => Promise<void> | void)[] = [];
   const stop = async () => {
+    setReady(false);
     for (const s of stops.reverse()) {
       try {
         await s();
@@ -112,6 +123,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.length = 0;
   };
 
+  setReady(false);
   try {
     // 1. DynamoDB Local and the table.
     let dynamo: DynamoLocal | undefined;
@@ -244,7 +256,10 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       },
       stop,
     };
+    // 6. Workflows the last stop interrupted run again (same names; every step is idempotent), then the seed.
+    states.resume();
     if (opts.seed) await seedDemo(runtime);
+    setReady(true);
     return runtime;
   } catch (err) {
     await stop();

@@ -1,8 +1,22 @@
 /**
  * The demo tenant's seed: one user per role, created through the product's own code paths
  * (client self-registration, admin-created staff), so a seeded user is indistinguishable from a
- * real one. Idempotent: a user that already exists is left alone, so restarts keep their data.
- * Local only: the shared demo password never exists in a deployed stack.
+ * real one. Local only: the shared demo password never exists in a deployed stack.
+ *
+ * Invariants:
+ * - idempotent: a run over a complete seed writes nothing (every step reads first), so restarts keep their data
+ * - resumable: a run finishes whatever an interrupted earlier run began (Ctrl-C or a kill during
+ *   `npm start -- --fresh`), and never fails on what that run already made:
+ *   - an email reservation without its user (UNIQUE#EMAIL still pending: the run stopped inside provisioning)
+ *     is released and the user provisioned again; provisioning replaces the Cognito user that attempt may have
+ *     left (provision-user.ts adopts orphans). Releasing a LIVE reservation is safe only because the seed is
+ *     the only writer of the demo emails and runs before the runtime reports ready
+ *   - an existing user is completed: the Cognito group of every demo role (the partner role is added after
+ *     registration) and, for a user whose password was never set (staff are created without one), the demo password
+ *   - wallet funding replays by its idempotency keys; KYC is submitted for a demo client that has not submitted
+ *     yet, its profile and questionnaire only when missing
+ * - a demo user the seed cannot repair (the table owns the email but the local Cognito has no user with its id, e.g.
+ *   cognito.json deleted by hand) is reported and skipped, not fatal: `npm start -- --fresh` starts over
  */
 import type { Role } from '#functions/manifest.ts';
 import type { Runtime } from '#local/runtime.ts';
@@ -27,21 +41,60 @@ export const DEMO_USERS: DemoUser[] = [
 
 const SEED_CALLER = { sub: 'system:seed', email: 'seed@local', roles: ['admin'] as Role[], isStaff: true };
 
-export async function seedDemo(runtime: Runtime): Promise<{ created: string[] }> {
+export interface SeedResult {
+  /** Demo users provisioned by this run. */
+  created: string[];
+  /** Existing demo users this run completed (a missing group or password). */
+  repaired: string[];
+  /** Demo users that could not be repaired (see the module doc). */
+  broken: string[];
+}
+
+type UserOutcome = 'created' | 'repaired' | 'unchanged' | 'broken';
+
+export async function seedDemo(runtime: Runtime): Promise<SeedResult> {
+  const result: SeedResult = { created: [], repaired: [], broken: [] };
+  for (const user of DEMO_USERS) {
+    const outcome = await seedUser(user);
+    if (outcome !== 'unchanged') result[outcome].push(user.email);
+  }
+  if (result.created.length) console.log(`[local] seeded ${result.created.length} demo users for tenant ${runtime.tenant}`);
+  if (result.repaired.length)
+    console.log(`[local] completed demo users an earlier seed left unfinished: ${result.repaired.join(', ')}`);
+  for (const email of result.broken) {
+    console.error(
+      `[local] demo user ${email}: the table owns the email but the local Cognito has no such user; ` +
+        'it cannot sign in (npm start -- --fresh starts over)',
+    );
+  }
+  await seedDemoWallets();
+  await seedDemoKyc();
+  return result;
+}
+
+/** One demo user: provisioned when missing (an interrupted attempt's reservation released first), else completed. */
+async function seedUser(user: DemoUser): Promise<UserOutcome> {
   // Imported here, after the runtime has set the environment the handlers' modules read.
-  const { findEmailOwner } = await import('#store/unique-email.ts');
+  const { findEmailClaim, isActiveClaim, releaseEmail } = await import('#store/unique-email.ts');
+  const { normalizeEmail } = await import('#domain/identity/rules.ts');
   const { registerClient } = await import('#functions/api/registrations.ts');
   const { createStaff } = await import('#functions/api/staff.ts');
   const { cognitoIdentity } = await import('#adapters/identity/cognito.ts');
 
-  const created: string[] = [];
-  for (const user of DEMO_USERS) {
-    if (await findEmailOwner(user.email)) continue;
-    const isClient = user.roles.includes('client');
+  const email = normalizeEmail(user.email);
+  const isClient = user.roles.includes('client');
+  const pool = isClient ? ('client' as const) : ('staff' as const);
+  let claim = await findEmailClaim(email);
+  let outcome: UserOutcome = 'unchanged';
+  if (claim && !isActiveClaim(claim) && claim.reservationId) {
+    await releaseEmail({ email, kind: claim.kind, reservationId: claim.reservationId, expiresAt: claim.expiresAt ?? 0 });
+    claim = undefined;
+  }
+  if (!claim) {
     if (isClient) {
       await registerClient(
         {
-          email: user.email,
+          email,
           password: DEMO_PASSWORD,
           firstName: user.firstName,
           lastName: user.lastName,
@@ -52,22 +105,40 @@ export async function seedDemo(runtime: Runtime): Promise<{ created: string[] }>
         },
         { requestId: 'seed', locale: 'en' },
       );
-      for (const role of user.roles.filter((r) => r !== 'client')) await cognitoIdentity.addToGroup('client', user.email, role);
     } else {
       const staffRoles = user.roles as Parameters<typeof createStaff>[0]['roles'];
-      await createStaff(
-        { email: user.email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles },
-        SEED_CALLER,
-        'seed',
-      );
-      await cognitoIdentity.setPassword('staff', user.email, DEMO_PASSWORD);
+      await createStaff({ email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles }, SEED_CALLER, 'seed');
     }
-    created.push(user.email);
+    outcome = 'created';
+    claim = await findEmailClaim(email);
   }
-  if (created.length) console.log(`[local] seeded ${created.length} demo users for tenant ${runtime.tenant}`);
-  await seedDemoWallets();
-  await seedDemoKyc();
-  return { created };
+  const identity = await cognitoIdentity.getUser(pool, email);
+  if (!claim || !isActiveClaim(claim) || claim.kind !== pool || !identity || identity.sub !== claim.ownerId) return 'broken';
+
+  // What provisioning leaves to the caller, or an interrupted run may not have reached: groups and the password.
+  const have = new Set(await groupsOf(pool, email));
+  let repaired = false;
+  for (const role of user.roles.filter((r) => !have.has(r))) {
+    await cognitoIdentity.addToGroup(pool, email, role);
+    repaired = true;
+  }
+  if (identity.status !== 'CONFIRMED') {
+    await cognitoIdentity.setPassword(pool, email, DEMO_PASSWORD);
+    repaired = true;
+  }
+  // A user created now is 'created' (staff always get their password here); an existing one completed is 'repaired'.
+  return outcome === 'created' ? 'created' : repaired ? 'repaired' : 'unchanged';
+}
+
+/** The user's Cognito groups (the identity port has no such read: the seed asks the pool directly). */
+async function groupsOf(pool: 'client' | 'staff', email: string): Promise<string[]> {
+  const { AdminListGroupsForUserCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+  const { cognito } = await import('#shared/clients.ts');
+  const { env } = await import('#shared/env.ts');
+  const res = await cognito().send(
+    new AdminListGroupsForUserCommand({ UserPoolId: pool === 'staff' ? env.staffUserPoolId : env.userPoolId, Username: email }),
+  );
+  return (res.Groups ?? []).map((g) => g.GroupName ?? '');
 }
 
 /** What the demo client holds after seeding: funded through finance adjustments below the four-eyes threshold. */

@@ -8,6 +8,12 @@
  * - the queue lists one status (default under_review; any other name is 400 invalid_status) oldest
  *   first by the time the withdrawal entered it, paginated; each row names its failing checks with their
  *   reasons (raw codes: staff see confidential AML codes) and its age in that status
+ * - `?view=attention` is the "needs attention" list, same roles and row shape: every withdrawal that is not
+ *   final (received, under_review, approved, processing; `status` narrows it to one of them, a final one is
+ *   400 invalid_status) and has been in its status for more than `olderThanMinutes` (default
+ *   ATTENTION_AFTER_MINUTES, the withdrawal watchdog's staleness window) or was marked stalled by the watchdog,
+ *   oldest first across the statuses, paginated; rows carry `stalledAt` when stalled. `olderThanMinutes`
+ *   without view=attention is 400
  * - the detail shows the staff view (checks with evidence, review, payout, hold, destination account),
  *   the client's identity summary, funding sources with what each is still owed back, recent deposits
  *   for context and the wallet's balance (ledger, available, held)
@@ -24,7 +30,7 @@ import * as z from 'zod';
 import { formatMoney } from '#domain/money/index.ts';
 import { findMethod, labelFor } from '#domain/payments/methods.ts';
 import { WITHDRAWAL_REJECTION_REASONS } from '#domain/payments/reasons.ts';
-import { WITHDRAWAL_STATUSES, type WithdrawalStatus } from '#domain/payments/status.ts';
+import { isTerminalWithdrawal, WITHDRAWAL_STATUSES, type WithdrawalStatus } from '#domain/payments/status.ts';
 import type { Role } from '#functions/manifest.ts';
 import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -39,6 +45,8 @@ import {
   decideWithdrawal,
   getWithdrawal,
   listWithdrawalsByStatus,
+  listWithdrawalsNeedingAttention,
+  OPEN_WITHDRAWAL_STATUSES,
   withdrawalNotFound,
   withdrawalView,
 } from '#store/payments/withdrawals.ts';
@@ -49,22 +57,44 @@ const READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
 const DECIDERS: readonly Role[] = ['finance', 'compliance'];
 /** Completed deposits shown with a withdrawal for context. */
 export const RECENT_DEPOSITS = 10;
+/**
+ * The attention list's default threshold: a withdrawal longer than this in a status that is not final. The same
+ * window as the withdrawal watchdog's STALE_AFTER_MINUTES (functions/jobs/withdrawal-watchdog.ts; a test keeps
+ * them equal), so the list shows what the watchdog is looking at.
+ */
+export const ATTENTION_AFTER_MINUTES = 15;
 
 // ------------------------------------------------------------------------------------------------ schemas
 
-export const QueueQuery = z.strictObject({
-  status: z
-    .string()
-    .max(32)
-    .refine((s) => (WITHDRAWAL_STATUSES as readonly string[]).includes(s), {
-      message: `status must be one of ${WITHDRAWAL_STATUSES.join(', ')}`,
-      params: { code: 'invalid_status' },
-    })
-    .transform((s) => s as WithdrawalStatus)
-    .default('under_review'),
-  limit: limitParam(100, 50),
-  cursor: cursorParam.optional(),
-});
+export const QueueQuery = z
+  .strictObject({
+    view: z.enum(['queue', 'attention']).default('queue'),
+    status: z
+      .string()
+      .max(32)
+      .refine((s) => (WITHDRAWAL_STATUSES as readonly string[]).includes(s), {
+        message: `status must be one of ${WITHDRAWAL_STATUSES.join(', ')}`,
+        params: { code: 'invalid_status' },
+      })
+      .transform((s) => s as WithdrawalStatus)
+      .optional(),
+    olderThanMinutes: z.coerce.number().int().min(1).max(43_200).optional(),
+    limit: limitParam(100, 50),
+    cursor: cursorParam.optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.view === 'attention' && q.status && isTerminalWithdrawal(q.status)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['status'],
+        message: `view=attention lists open statuses only: ${OPEN_WITHDRAWAL_STATUSES.join(', ')}`,
+        params: { code: 'invalid_status' },
+      });
+    }
+    if (q.view !== 'attention' && q.olderThanMinutes !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['olderThanMinutes'], message: 'only with view=attention' });
+    }
+  });
 
 export const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
@@ -90,6 +120,10 @@ const QueueItem = z.object({
   failingChecks: z.array(z.object({ check: z.string(), reason: z.string() })),
   reviewDeadline: z.string().optional().meta({ description: 'Under review: undecided by then, the request fails' }),
   decision: z.enum(['approve', 'reject']).optional().meta({ description: 'Recorded, not yet carried out' }),
+  stalledAt: z
+    .string()
+    .optional()
+    .meta({ description: 'The withdrawal watchdog gave up restarting its workflow: people take over' }),
 });
 
 const Detail = z.object({
@@ -135,6 +169,7 @@ export function queueView(w: WithdrawalItem, locale: string, now = new Date()): 
         }
       : {}),
     ...(w.review?.decision ? { decision: w.review.decision } : {}),
+    ...(w.stalledAt ? { stalledAt: w.stalledAt } : {}),
   };
 }
 
@@ -184,7 +219,9 @@ export const routes = [
     method: 'GET',
     path: '/v1/admin/withdrawals',
     operationId: 'listAdminWithdrawals',
-    summary: 'Withdrawals in a status (default under_review), oldest first, with failing checks and age',
+    summary:
+      'Withdrawals in a status (default under_review), oldest first, with failing checks and age; ' +
+      'view=attention: every open withdrawal waiting longer than olderThanMinutes (default 15) or stalled',
     tags: ['withdrawals-admin'],
     auth: READERS,
     query: QueueQuery,
@@ -196,8 +233,16 @@ export const routes = [
       400: { description: 'invalid_status, invalid_cursor, validation_failed' },
     },
     handler: async ({ query, locale }) => {
-      const page = await listWithdrawalsByStatus(query.status, { limit: query.limit, cursor: query.cursor });
       const now = new Date();
+      const page =
+        query.view === 'attention'
+          ? await listWithdrawalsNeedingAttention({
+              before: new Date(now.getTime() - (query.olderThanMinutes ?? ATTENTION_AFTER_MINUTES) * 60_000).toISOString(),
+              ...(query.status ? { statuses: [query.status] } : {}),
+              limit: query.limit,
+              cursor: query.cursor,
+            })
+          : await listWithdrawalsByStatus(query.status ?? 'under_review', { limit: query.limit, cursor: query.cursor });
       return { status: 200, body: { ...page, items: page.items.map((w) => queueView(w, locale, now)) } };
     },
   }),

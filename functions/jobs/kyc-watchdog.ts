@@ -6,9 +6,9 @@
  *
  * Why: the outbox makes the 'kyc.submission.created' event at-least-once, but once it is published the
  * start is kyc-start's alone; if kyc-start fails on every Lambda retry, nothing starts the execution. And
- * an execution that FAILED, TIMED_OUT or was ABORTED (a Lambda error after the state's retries, or the
- * local runtime restarted mid-execution) leaves its submission 'processing', or 'in_review' with a task
- * token nobody waits on.
+ * an execution that FAILED, TIMED_OUT or was ABORTED (a Lambda error after the state's retries, or a
+ * StopExecution; a local runtime restart no longer aborts: local/aws/states.ts resumes running executions)
+ * leaves its submission 'processing', or 'in_review' with a task token nobody waits on.
  *
  * And a decided review whose callback was lost (the decision route crashed after its commit, or
  * SendTaskSuccess failed on every attempt) leaves its execution waiting in AwaitReview forever.

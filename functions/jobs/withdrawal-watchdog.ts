@@ -5,9 +5,9 @@
  *
  * Why: the start is at least once (outbox -> withdrawal-start), but if withdrawal-start fails on every
  * retry nothing starts the execution; and an execution that FAILED, TIMED_OUT or was ABORTED (a step
- * failing after its retries, e.g. finalize while DynamoDB throttled, or the local runtime restarted
- * mid-execution) leaves the withdrawal received / under_review / approved / processing with its amount
- * held until the hold expires, weeks later.
+ * failing after its retries, e.g. finalize while DynamoDB throttled, or a StopExecution; a local runtime
+ * restart no longer aborts: local/aws/states.ts resumes running executions) leaves the withdrawal
+ * received / under_review / approved / processing with its amount held until the hold expires, weeks later.
  *
  * What it reads (never a scan), oldest first: gsi2 WITHDRAWALQ#<status> for received, under_review,
  * approved and processing, entries whose status is older than STALE_AFTER_MINUTES, at most

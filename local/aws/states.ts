@@ -12,8 +12,17 @@
  * fails the task with Error = the error's name and Cause = `{"errorType","errorMessage"}` like Lambda.
  * Retry, Catch, Wait, Choice, Parallel and Map come from aws-local-stepfunctions. `$$.Execution.Id/Name` and
  * `$$.StateMachine.Id/Name` are set. Executions (status, input, output, error, cause) are kept in memory and in
- * `<dataDir>/step-functions-executions.json`; after a restart, executions that were RUNNING are reported as
- * ABORTED (their in-memory progress and task tokens are gone).
+ * `<dataDir>/step-functions-executions.json`.
+ *
+ * Restarts: an execution that was RUNNING when the process stopped (stop(), Ctrl-C, or a kill) stays RUNNING in
+ * the file, and `resume()` in the next process on the same data folder runs it again FROM ITS START, under the same
+ * ARN with the same input, as AWS would have kept it running. Its in-memory progress and task tokens are gone, so
+ * this is correct only for state machines whose every step is idempotent, which ours promise (the watchdogs'
+ * restarts rely on the same: checks return their recorded outcome, open-review replaces a dead task token or
+ * answers at once when the decision is already recorded, the payout is idempotent by withdrawal id, finalize
+ * no-ops on a final item). Timers start again: Wait states and task timeouts count from the resume. Nothing is
+ * audited or counted as a restart (the watchdogs' attempt counters are untouched): for the product the execution
+ * simply kept running. An execution of a state machine that is no longer defined is marked ABORTED (LocalRestart).
  *
  * Does not emulate: HeartbeatSeconds, Express workflows, GetExecutionHistory (see `history()`), other service
  * integrations (`.sync` jobs, nested startExecution, DynamoDB), execution redrive, versions and aliases.
@@ -116,6 +125,10 @@ export class LocalStepFunctions implements JsonService {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Running>();
   private readonly tokens = new Map<string, PendingTask>();
+  /** RUNNING in the file when this process started: to run again (resume). */
+  private readonly interrupted: ExecutionRecord[] = [];
+  /** Set by stop(): outcomes of the aborted runs are not recorded, so the file keeps them RUNNING. */
+  private stopped = false;
   private readonly invoke: Invoke;
   private readonly region: string;
   private readonly account: string;
@@ -157,11 +170,35 @@ export class LocalStepFunctions implements JsonService {
       .map(([token, t]) => ({ token, executionArn: t.executionArn, state: t.state }));
   }
 
-  /** Aborts every running execution (shutdown). */
-  stop(): void {
-    for (const arn of this.running.keys()) {
-      if (this.executions.get(arn)?.status === 'RUNNING') this.stopExecution(arn, 'LocalShutdown', 'local runtime stopped');
+  /**
+   * Runs again, from their start, the executions that were RUNNING when the previous process stopped (see the
+   * module doc). Call it once the handlers can run (environment set, emulator listening). Returns their ARNs.
+   */
+  resume(): string[] {
+    const resumed: string[] = [];
+    for (const record of this.interrupted.splice(0)) {
+      if (record.status !== 'RUNNING' || this.running.has(record.executionArn)) continue;
+      const m = [...this.machines.values()].find((x) => x.arn === record.stateMachineArn);
+      if (!m) {
+        this.finish(record, { status: 'ABORTED', error: 'LocalRestart', cause: 'The state machine is no longer defined' });
+        continue;
+      }
+      this.run(m, record, parseJson(record.input, 'input'));
+      resumed.push(record.executionArn);
     }
+    if (resumed.length) this.log(`resumed ${resumed.length} execution(s) interrupted by the last stop`);
+    return resumed;
+  }
+
+  /**
+   * Shutdown: stops every run in this process WITHOUT recording an outcome, so the executions stay RUNNING in the
+   * file and the next process on the same data folder resumes them (resume()). StopExecution is what aborts one.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const run of this.running.values()) run.abort();
+    this.running.clear();
+    this.tokens.clear();
   }
 
   async handle(operation: string, input: Json): Promise<unknown> {
@@ -273,7 +310,8 @@ export class LocalStepFunctions implements JsonService {
     };
     this.executions.set(executionArn, record);
     this.persist();
-    this.run(m, record, parsedInput);
+    // Started during shutdown (a straggling handler): recorded RUNNING, so the next process resumes it.
+    if (!this.stopped) this.run(m, record, parsedInput);
     return { executionArn, startDate: seconds(record.startDate) };
   }
 
@@ -322,6 +360,7 @@ export class LocalStepFunctions implements JsonService {
 
   private finish(record: ExecutionRecord, outcome: Partial<ExecutionRecord>): void {
     if (record.status !== 'RUNNING') return; // already stopped
+    if (this.stopped) return; // shutdown: stays RUNNING in the file, for resume()
     Object.assign(record, outcome, { stopDate: Date.now() });
     for (const [token, t] of this.tokens) if (t.executionArn === record.executionArn) this.tokens.delete(token);
     if (outcome.status !== 'SUCCEEDED')
@@ -442,17 +481,9 @@ export class LocalStepFunctions implements JsonService {
     if (!dir || !existsSync(path.join(dir, FILE))) return;
     const saved = JSON.parse(readFileSync(path.join(dir, FILE), 'utf8')) as ExecutionRecord[];
     for (const e of saved) {
-      if (e.status === 'RUNNING') {
-        Object.assign(e, {
-          status: 'ABORTED',
-          stopDate: Date.now(),
-          error: 'LocalRestart',
-          cause: 'The local runtime restarted',
-        });
-      }
       this.executions.set(e.executionArn, e);
+      if (e.status === 'RUNNING') this.interrupted.push(e);
     }
-    this.persist();
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * ensureTable on DynamoDB Local: a new table gets every index of the shared definition; a table from an
- * older version (a data folder kept across upgrades) gets the indexes it lacks added, and keeps its items.
+ * DynamoDB Local as local/dynamodb.ts starts it: it listens on 127.0.0.1 only (every listening socket of the
+ * Java process; the jar alone listens on every interface). ensureTable: a new table gets every index of the
+ * shared definition; a table from an older version (a data folder kept across upgrades) gets the indexes it
+ * lacks added, and keeps its items.
  * Runs on its own DynamoDB Local, as `npm start` has one: on the run's shared instance, holding every
  * test file's tables, building an index took over a minute in CI.
  */
@@ -15,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoLocal, ensureTable, localClient, startDynamoLocal, tableDefinition } from '#local/dynamodb.ts';
 import { GSIS } from '#store/table.ts';
+import { canInspectSockets, isLoopback, listeningSockets, socketInodesOf } from '../support/sockets.ts';
 
 let db: DynamoLocal;
 let client: DynamoDBClient;
@@ -31,6 +34,17 @@ const indexes = async (table: string) =>
   ((await client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? [])
     .map((g) => g.IndexName)
     .sort();
+
+describe.skipIf(!canInspectSockets)('DynamoDB Local listeners', () => {
+  it('listens on 127.0.0.1 only: every listening socket of the Java process, its port included', () => {
+    expect(db.endpoint).toBe(`http://127.0.0.1:${db.port}`);
+    const inodes = socketInodesOf(db.pid!);
+    const mine = listeningSockets().filter((s) => inodes.has(s.inode));
+    expect(mine.map((s) => s.port)).toContain(db.port);
+    expect(mine.filter((s) => !isLoopback(s))).toEqual([]);
+    expect(listeningSockets().filter((s) => s.port === db.port && !isLoopback(s))).toEqual([]);
+  });
+});
 
 describe('ensureTable', () => {
   it('creates a table with every shared index, and is a no-op the second time', async () => {

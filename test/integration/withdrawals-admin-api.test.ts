@@ -246,6 +246,101 @@ describe('GET /v1/admin/withdrawals', () => {
   });
 });
 
+/** Moves a withdrawal along `steps` as the workflow would, each status entered at its own (past) time. */
+async function moveAlong(id: string, steps: { status: 'approved' | 'processing' | 'under_review'; at: string }[], extra = {}) {
+  for (const [i, step] of steps.entries()) {
+    const w = (await getWithdrawal(id, { consistent: true }))!;
+    const next = { ...withdrawalMoved(w, step.status, step.at), ...(i === steps.length - 1 ? extra : {}) };
+    const now = new Date().toISOString();
+    await commit({
+      writes: [replaceWithdrawal(w, next, now)],
+      audit: withdrawalAudit(w, next, `payment.withdrawal.${step.status}`, { actor: systemActor('test'), requestId: 'test' }),
+    });
+  }
+}
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+type AttentionPage = { items: (QueueItem & { stalledAt?: string })[]; nextCursor?: string; hasMore: boolean };
+
+describe('GET /v1/admin/withdrawals?view=attention', () => {
+  it('lists open withdrawals waiting longer than the threshold, or stalled, oldest first across statuses; not fresh ones', async () => {
+    const processing = await request('151.00');
+    const approved = await request('152.00');
+    const fresh = await request('153.00');
+    const stalled = await request('154.00');
+    const processingSince = minutesAgo(40);
+    await moveAlong(processing, [
+      { status: 'approved', at: minutesAgo(50) },
+      { status: 'processing', at: processingSince },
+    ]);
+    await moveAlong(approved, [{ status: 'approved', at: minutesAgo(20) }]);
+    await moveAlong(fresh, [{ status: 'approved', at: minutesAgo(1) }]);
+    await moveAlong(stalled, [{ status: 'approved', at: minutesAgo(2) }], { stalledAt: minutesAgo(1) });
+    const ours = (items: QueueItem[]) => items.filter((i) => [processing, approved, fresh, stalled].includes(i.withdrawalId));
+
+    const res = await queue(finance, { view: 'attention' });
+    expect(res.statusCode, res.body).toBe(200);
+    const page = bodyOf<AttentionPage>(res);
+    expect(ours(page.items).map((i) => i.withdrawalId)).toEqual([processing, approved, stalled]);
+    const [p, a, st] = ours(page.items) as AttentionPage['items'];
+    expect(p).toMatchObject({ status: 'processing', statusSince: processingSince, clientId: A.clientId });
+    expect(p!.ageMinutes).toBeGreaterThanOrEqual(39);
+    expect(a).toMatchObject({ status: 'approved' });
+    expect(a!.ageMinutes).toBeGreaterThanOrEqual(19);
+    expect(a!.ageMinutes).toBeLessThan(25);
+    expect(st).toMatchObject({ status: 'approved', stalledAt: expect.any(String) });
+    expect(p!.stalledAt).toBeUndefined();
+    // Oldest first across every status (the other tests' withdrawals included).
+    const since = page.items.map((i) => i.statusSince);
+    expect([...since].sort()).toEqual(since);
+    expect(page.items.every((i) => ['received', 'under_review', 'approved', 'processing'].includes(i.status))).toBe(true);
+
+    // The default view is unchanged: under_review only.
+    const defaults = bodyOf<AttentionPage>(await queue(finance)).items;
+    expect(ours(defaults)).toEqual([]);
+
+    // One status, another threshold; compliance and admins read it too.
+    const approvedOnly = bodyOf<AttentionPage>(await queue(compliance, { view: 'attention', status: 'approved' })).items;
+    expect(ours(approvedOnly).map((i) => i.withdrawalId)).toEqual([approved, stalled]);
+    const older = bodyOf<AttentionPage>(await queue(adminUser, { view: 'attention', olderThanMinutes: '30' })).items;
+    expect(ours(older).map((i) => i.withdrawalId)).toEqual([processing, stalled]);
+  });
+
+  it('pages oldest first with a cursor; a final status, a foreign cursor or olderThanMinutes without the view is 400', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await queue(finance, { view: 'attention', limit: '1', ...(cursor ? { cursor } : {}) });
+      expect(res.statusCode, res.body).toBe(200);
+      const page = bodyOf<AttentionPage>(res);
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.items.map((i) => `${i.statusSince}#${i.withdrawalId}`));
+      expect(page.hasMore).toBe(page.nextCursor !== undefined);
+      cursor = page.nextCursor;
+    } while (cursor);
+    const all = bodyOf<AttentionPage>(await queue(finance, { view: 'attention', limit: '100' })).items;
+    expect(seen).toEqual(all.map((i) => `${i.statusSince}#${i.withdrawalId}`));
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+
+    const final = await queue(finance, { view: 'attention', status: 'completed' });
+    expect(final.statusCode).toBe(400);
+    expect(bodyOf<Problem>(final).code).toBe('invalid_status');
+    const foreign = bodyOf<AttentionPage>(await queue(finance, { limit: '1' })).nextCursor;
+    if (foreign) expect((await queue(finance, { view: 'attention', cursor: foreign })).statusCode).toBe(400);
+    const forged = Buffer.from(JSON.stringify({ after: 'x' })).toString('base64url');
+    expect(bodyOf<Problem>(await queue(finance, { view: 'attention', cursor: forged })).code).toBe('invalid_cursor');
+    expect((await queue(finance, { olderThanMinutes: '5' })).statusCode).toBe(400);
+    expect((await queue(finance, { view: 'stuck' })).statusCode).toBe(400);
+    for (const claims of [A.claims, partner, sales]) expect((await queue(claims, { view: 'attention' })).statusCode).toBe(403);
+  });
+
+  it('uses the withdrawal watchdog staleness window by default', async () => {
+    const { ATTENTION_AFTER_MINUTES } = await import('#functions/api/withdrawals-admin.ts');
+    const { STALE_AFTER_MINUTES } = await import('#functions/jobs/withdrawal-watchdog.ts');
+    expect(ATTENTION_AFTER_MINUTES).toBe(STALE_AFTER_MINUTES);
+  });
+});
+
 describe('GET /v1/admin/withdrawals/{id}', () => {
   it('shows the checks with evidence, funding sources with what is owed, recent deposits and the balance', async () => {
     const id = await request('180.00');

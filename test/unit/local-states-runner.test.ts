@@ -160,7 +160,7 @@ describe('LocalStepFunctions', () => {
     });
   });
 
-  it('reports old executions after a restart, running ones as ABORTED', async () => {
+  it('after a restart, a RUNNING execution stays RUNNING and resume() runs it again from its start', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sfn-'));
     try {
       const first = setup({ prepare: (e) => ({ manual: e.manual }) }, dir);
@@ -172,13 +172,39 @@ describe('LocalStepFunctions', () => {
       await first.sfn.waitFor(auto.executionArn);
       const manual = (await first.sfn.handle('StartExecution', {
         stateMachineArn: first.arn,
+        name: 'case-c9',
         input: '{"manual":true,"caseId":"c9"}',
       })) as { executionArn: string };
-      await until(() => first.calls.find((c) => c.fn === 'notify'));
+      const oldToken = (await until(() => first.calls.find((c) => c.fn === 'notify'))).event.taskToken;
 
-      const second = setup({}, dir);
+      // No stop(): the process was killed. The execution is RUNNING in the file, not yet running here.
+      const second = setup({ prepare: (e) => ({ manual: e.manual }) }, dir);
+      started.push(second.sfn);
       expect(((await second.sfn.handle('DescribeExecution', auto)) as { status: string }).status).toBe('SUCCEEDED');
-      expect(await second.sfn.handle('DescribeExecution', manual)).toMatchObject({ status: 'ABORTED', error: 'LocalRestart' });
+      expect(await second.sfn.handle('DescribeExecution', manual)).toMatchObject({ status: 'RUNNING' });
+      expect(second.calls).toEqual([]);
+      expect(second.sfn.resume()).toEqual([manual.executionArn]);
+      expect(second.sfn.resume()).toEqual([]);
+
+      // From the start, same ARN and input: Prepare again, then a new task token (the old one is gone).
+      const notify = await until(() => second.calls.find((c) => c.fn === 'notify'));
+      expect(second.calls.map((c) => c.fn)).toEqual(['prepare', 'notify']);
+      expect(notify.event).toMatchObject({ caseId: 'c9', execution: manual.executionArn });
+      expect(notify.event.taskToken).not.toBe(oldToken);
+      await expect(second.sfn.handle('SendTaskSuccess', { taskToken: oldToken, output: '{}' })).rejects.toMatchObject({
+        type: 'TaskDoesNotExist',
+      });
+      // A graceful stop() keeps it RUNNING too: a third process resumes it again.
+      second.sfn.stop();
+      const third = setup({ prepare: (e) => ({ manual: e.manual }) }, dir);
+      started.push(third.sfn);
+      expect(await third.sfn.handle('DescribeExecution', manual)).toMatchObject({ status: 'RUNNING' });
+      expect(third.sfn.resume()).toEqual([manual.executionArn]);
+      const again = await until(() => third.calls.find((c) => c.fn === 'notify'));
+      await third.sfn.handle('SendTaskSuccess', { taskToken: again.event.taskToken, output: '{"approved":true}' });
+      const done = await third.sfn.waitFor(manual.executionArn);
+      expect(done).toMatchObject({ status: 'SUCCEEDED', name: 'case-c9' });
+      expect(JSON.parse(done.output!)).toMatchObject({ caseId: 'c9', decision: { approved: true }, outcome: 'approved' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,9 @@
  * - the writes conditioned on the version read fail with `concurrent_modification`, which the hold
  *   functions retry: their `extra` re-reads the withdrawal each attempt and re-checks the status, so a
  *   racing cancel, decision or step wins exactly once and the loser sees the winner's status
- * - gsi2 (paymentKeys.withdrawalStatusIndex: status + the time it was entered) follows every status change
+ * - gsi2 (paymentKeys.withdrawalStatusIndex: status + the time it was entered) follows every status change;
+ *   the back office reads it per status (the review queue) and across the open statuses (the attention list:
+ *   waiting longer than a threshold, or stalled), never by a scan
  * - a review is decided once: the decision is recorded (review block; approve also moves the status to
  *   'approved') in one commit, conditioned on the version read; only then is the waiting execution
  *   answered (SendTaskSuccess with the token of the version committed over), best effort. A lost callback
@@ -34,7 +36,7 @@ import { DomainError, isDomainError } from '#domain/errors.ts';
 import { formatAmount, type Money } from '#domain/money/index.ts';
 import { findMethod, labelFor } from '#domain/payments/methods.ts';
 import { clientReason, validateWithdrawalRejection } from '#domain/payments/reasons.ts';
-import type { WithdrawalStatus } from '#domain/payments/status.ts';
+import { isTerminalWithdrawal, WITHDRAWAL_STATUSES, type WithdrawalStatus } from '#domain/payments/status.ts';
 import { sfn } from '#shared/clients.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -42,7 +44,7 @@ import { commit } from '../audit.ts';
 import { newItem, putNew } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
 import { placeHold, voidHold } from '../ledger/holds.ts';
-import { type Page, queryPage } from '../pagination.ts';
+import { encodeCursor, type Page, queryPage, queryPages } from '../pagination.ts';
 import type { WithdrawalItem } from './types.ts';
 import {
   getWithdrawal,
@@ -368,6 +370,78 @@ export function listWithdrawalsByStatus(status: WithdrawalStatus, opts: ListOpti
     cursor: opts.cursor,
     forward: true,
   });
+}
+
+/** The statuses a withdrawal waits in for something to happen: every one that is not final. */
+export const OPEN_WITHDRAWAL_STATUSES: readonly WithdrawalStatus[] = WITHDRAWAL_STATUSES.filter((s) => !isTerminalWithdrawal(s));
+
+export interface AttentionOptions extends ListOptions {
+  /** ISO time: a withdrawal in its status since before this needs attention. */
+  before: string;
+  /** Default: every open status. */
+  statuses?: readonly WithdrawalStatus[];
+}
+
+/** A withdrawal's place in its status queue (gsi2 sort key `<statusAt>#<withdrawalId>`), unique across the queues. */
+const queueKey = (w: WithdrawalItem) =>
+  paymentKeys.withdrawalStatusIndex(w.status, w.timeline.at(-1)?.at ?? w.createdAt, w.withdrawalId).gsi2sk;
+
+const invalidCursor = () => new DomainError('invalid_cursor', 'validation', 'The cursor is not valid for this list');
+
+/** The attention cursor: `{ after: <queue key> }`, checked before use (anything else is 400 invalid_cursor). */
+function attentionAfter(cursor: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  const after = (parsed as { after?: unknown } | null)?.after;
+  if (
+    !parsed ||
+    typeof parsed !== 'object' ||
+    Object.keys(parsed).length !== 1 ||
+    typeof after !== 'string' ||
+    after.length > 200 ||
+    !/^\d{4}-\d{2}-\d{2}T[0-9:.]+Z#[A-Za-z0-9_-]+$/.test(after)
+  ) {
+    throw invalidCursor();
+  }
+  return after;
+}
+
+/** One status queue's first `want` withdrawals past `after` that need attention, in queue order. */
+async function attentionIn(status: WithdrawalStatus, before: string, want: number, after?: string): Promise<WithdrawalItem[]> {
+  const found: WithdrawalItem[] = [];
+  for await (const page of queryPages<WithdrawalItem>({
+    IndexName: 'gsi2',
+    KeyConditionExpression: after ? 'gsi2pk = :pk AND gsi2sk > :after' : 'gsi2pk = :pk',
+    ExpressionAttributeValues: { ':pk': paymentKeys.withdrawalStatusPartition(status), ...(after ? { ':after': after } : {}) },
+    Limit: want,
+  })) {
+    for (const w of page) {
+      if (queueKey(w) < before || w.stalledAt) found.push(w);
+      if (found.length >= want) return found;
+    }
+  }
+  return found;
+}
+
+/**
+ * Withdrawals that need attention: not final, and in their status since before `before` or marked stalled by the
+ * withdrawal watchdog (stalledAt), oldest first by the time they entered their status, across the open statuses.
+ * Reads the gsi2 status queues (WITHDRAWALQ#<status>), never a scan: each queue's older part only as far as the
+ * page needs; its newer part (the arrivals since `before`, so few) through to the end, for stalled items. The
+ * cursor is the last row's queue key.
+ */
+export async function listWithdrawalsNeedingAttention(opts: AttentionOptions): Promise<Page<WithdrawalItem>> {
+  const after = opts.cursor ? attentionAfter(opts.cursor) : undefined;
+  const statuses = (opts.statuses ?? OPEN_WITHDRAWAL_STATUSES).filter((s) => !isTerminalWithdrawal(s));
+  const perQueue = await Promise.all(statuses.map((s) => attentionIn(s, opts.before, opts.limit + 1, after)));
+  const merged = perQueue.flat().sort((a, b) => (queueKey(a) < queueKey(b) ? -1 : 1));
+  if (merged.length <= opts.limit) return { items: merged, hasMore: false };
+  const items = merged.slice(0, opts.limit);
+  return { items, hasMore: true, nextCursor: encodeCursor({ after: queueKey(items.at(-1)!) }) };
 }
 
 // ------------------------------------------------------------------------------------------------ view
