@@ -45,6 +45,11 @@ export interface RouteSpec {
  * - queue:send:<queue>: SendMessage on one queue of this manifest
  * - psp:secrets: read the PSP webhook / API secrets (Secrets Manager; local: environment)
  * - settlements:read / settlements:write: the PSP settlement-report bucket (reconciliation)
+ *
+ * Every function that serves role-restricted routes has table:write, even when its routes only read: the edge
+ * records each 403 forbidden_role (and each cross-client probe) as a security event in the table, and may open a
+ * compliance case (functions/middleware/security.ts, docs/decisions/0010-security-events.md). A narrower grant
+ * (UpdateItem on the security-event keys only, the case opened by a consumer) is the ADR's follow-up.
  */
 export type Permission =
   | 'table:read'
@@ -182,12 +187,13 @@ export const functions: readonly FunctionSpec[] = [
     'identity',
     'api-sessions',
     'sessions',
-    'Sign-in: email and password for tokens',
+    'Sign-in: email and password for tokens, throttled per account and per source',
     [
       { method: 'POST', path: '/v1/sessions', auth: 'public' },
       { method: 'POST', path: '/v1/sessions/challenges', auth: 'public' },
     ],
-    ['table:read', 'userpool:auth'],
+    // table:write: the failed sign-in counters and their security events.
+    ['table:write', 'userpool:auth'],
   ),
   api(
     'identity',
@@ -226,15 +232,27 @@ export const functions: readonly FunctionSpec[] = [
     'audit',
     "A client's audit trail, newest first",
     [{ method: 'GET', path: '/v1/admin/clients/{clientId}/audit', auth: ['compliance', 'admin'] }],
-    ['table:read'],
+    ['table:write'],
   ),
   api(
     'platform',
     'api-jobs',
     'jobs',
-    'Run a scheduled job on demand',
-    [{ method: 'POST', path: '/v1/admin/jobs/{job}/runs', auth: ['admin'] }],
+    'Run a scheduled job on demand, and read its runs and their results',
+    [
+      { method: 'POST', path: '/v1/admin/jobs/{job}/runs', auth: ['admin'] },
+      { method: 'GET', path: '/v1/admin/jobs/{job}/runs', auth: ['admin', 'compliance'] },
+      { method: 'GET', path: '/v1/admin/jobs/{job}/runs/{runId}', auth: ['admin', 'compliance'] },
+    ],
     ['table:write', 'bus:put'],
+  ),
+  api(
+    'platform',
+    'api-security-events',
+    'security-events',
+    'Security events for compliance: failed sign-ins, lockouts, cross-client probes, role refusals, bad webhook signatures',
+    [{ method: 'GET', path: '/v1/admin/security-events', auth: ['compliance', 'admin'] }],
+    ['table:write'],
   ),
   {
     name: 'outbox-relay',
@@ -309,7 +327,7 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'GET', path: '/v1/admin/ledger/journals/{journalId}', auth: ['finance', 'compliance', 'admin'] },
       { method: 'GET', path: '/v1/admin/ledger/reconciliation', auth: ['finance', 'compliance', 'admin'] },
     ],
-    ['table:read'],
+    ['table:write'],
   ),
   api(
     'kyc',
@@ -342,7 +360,7 @@ export const functions: readonly FunctionSpec[] = [
     'payment-methods',
     "The deposit and withdrawal methods offered in the caller's country, with fees and processing times",
     [{ method: 'GET', path: '/v1/payment-methods', auth: ['client'] }],
-    ['table:read'],
+    ['table:write'],
   ),
   api(
     'payments',
@@ -413,7 +431,7 @@ export const functions: readonly FunctionSpec[] = [
     'psp-reconciliation',
     'PSP settlement reconciliation results',
     [{ method: 'GET', path: '/v1/admin/reconciliation/psp/{runId}', auth: ['finance', 'compliance', 'admin'] }],
-    ['table:read'],
+    ['table:write'],
   ),
   {
     name: 'psp-sandbox',

@@ -38,7 +38,8 @@ export interface BackofficeStackProps extends StackProps {
 
 export const stackName = (tenant: string) => `Backoffice-${tenant}`;
 const LOCALSTACK_ISSUER = 'http://localhost:4566';
-const LOCALSTACK_JWKS_HOST = 'http://localhost.localstack.cloud:4566';
+/** HTTPS: aws-jwt-verify fetches keys over https only; LocalStack serves TLS for *.localhost.localstack.cloud. */
+const LOCALSTACK_JWKS_HOST = 'https://localhost.localstack.cloud:4566';
 /** Nested stack construct ids: `Ctx-<context>` and `Api`. */
 export const contextStackId = (context: manifest.Context) => `Ctx-${context}`;
 

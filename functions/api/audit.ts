@@ -5,7 +5,10 @@
  * - only staff with compliance or admin reach it (the edge answers 403 forbidden_role to others,
  *   clients included, even for their own clientId)
  * - an unknown clientId is 404 client_not_found
- * - the trail is one gsi1 query, cursor-paginated (limit 1..100, default 50)
+ * - the trail is one gsi1 query, cursor-paginated (limit 1..100, default 50): the client's audit entries
+ *   (`entryType: 'audit'`) and the security events about the client (`entryType: 'security-event'`: failed
+ *   sign-ins and lockouts on its account, its probes of other clients, its refused roles; counted per hour,
+ *   not hash-chained: docs/decisions/0010-security-events.md)
  */
 import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
@@ -13,6 +16,7 @@ import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { clientTrail } from '#store/audit-trail.ts';
 import { getClientProfile } from '#store/clients.ts';
 import { cursorParam, limitParam } from '#store/pagination.ts';
+import { SecurityEventView } from './security-events.ts';
 
 export const AuditParams = z.strictObject({
   clientId: z
@@ -23,7 +27,8 @@ export const AuditParams = z.strictObject({
 });
 export const AuditQuery = z.strictObject({ limit: limitParam(100, 50), cursor: cursorParam.optional() });
 
-const Entry = z.object({
+const AuditEntry = z.object({
+  entryType: z.literal('audit'),
   seq: z.number(),
   at: z.string(),
   actor: z.object({ id: z.string(), role: z.string() }),
@@ -38,6 +43,11 @@ const Entry = z.object({
   hash: z.string(),
   prevHash: z.string(),
 });
+
+const Entry = z.discriminatedUnion('entryType', [
+  AuditEntry,
+  SecurityEventView.extend({ entryType: z.literal('security-event') }),
+]);
 
 export const routes = [
   defineRoute({

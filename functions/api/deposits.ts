@@ -17,7 +17,8 @@
  *   commits 'pending' with its reference (and the reference item) or 'failed' with the reason; a
  *   provider error fails the deposit with provider_unavailable and answers 502 payment_provider_unavailable
  * - a client reads only its own deposits: another client's id is 404 deposit_not_found, exactly like a
- *   missing one; finance, compliance and admins read any deposit (with the staff fields)
+ *   missing one (and recorded as a cross_client_probe security event); finance, compliance and admins read any
+ *   deposit (with the staff fields)
  */
 import * as z from 'zod';
 import type { AuditActor } from '#domain/audit/chain.ts';
@@ -28,7 +29,7 @@ import { findMethod } from '#domain/payments/methods.ts';
 import { fxQuote } from '#domain/tenant/config.ts';
 import { pspFor } from '#functions/adapters/psp/index.ts';
 import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
+import { type Caller, crossClientProbe, defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom, commit } from '#store/audit.ts';
 import { getClientProfile } from '#store/clients.ts';
@@ -311,7 +312,7 @@ export async function readableDeposit(caller: Caller, depositId: string): Promis
   if (!deposit) throw depositNotFound();
   const staff = caller.roles.some((r) => STAFF.includes(r));
   if (staff) return { deposit, staff };
-  if (deposit.clientId !== caller.sub) throw depositNotFound();
+  if (deposit.clientId !== caller.sub) throw crossClientProbe(depositNotFound(), caller, deposit.clientId);
   return { deposit, staff: false };
 }
 

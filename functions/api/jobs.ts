@@ -1,5 +1,7 @@
 /**
  * POST /v1/admin/jobs/{job}/runs: run a scheduled job on demand (admins only).
+ * GET /v1/admin/jobs/{job}/runs and GET /v1/admin/jobs/{job}/runs/{runId}: the recorded runs and their results
+ * (admins; compliance for the audit-verify job's runs).
  *
  * Invariants:
  * - {job} must name a manifest schedule, else 404 job_not_found
@@ -11,6 +13,12 @@
  *   { date: 'YYYY-MM-DD', provider } (400 invalid_report_date, report_date_in_future, unknown_provider);
  *   a parameter the job does not take is 400 job_parameter_unsupported. Checked before anything is
  *   written, and recorded on the run and in its audit entry
+ * - reading runs: {job} must name a manifest schedule (404 job_not_found); an unknown run id, or the id of
+ *   another job's run, is 404 job_run_not_found. Admins read every job's runs; compliance reads the runs of
+ *   COMPLIANCE_JOBS only (audit-verify: the chain and archive findings it must act on), any other job is 403
+ *   forbidden_role. The list is newest first (run ids are ULIDs), cursor-paginated, without findings; one run
+ *   shows its status, trigger, who asked, requested/started/finished times, parameters, summary (counts, or
+ *   the error of a failed run) and findings (as the job stored them: ids and codes, never audit content)
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ulid } from 'ulid';
@@ -18,14 +26,19 @@ import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { reportDate } from '#domain/payments/report-date.ts';
 import { JOB_DETAIL_TYPE, JOB_SOURCE, type Role, schedules } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
+import { type Caller, defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
 import { events } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom, commit } from '#store/audit.ts';
-import { newJobRun, putJobRun } from '#store/job-runs.ts';
+import { getJobRun, type JobRunItem, listJobRuns, newJobRun, putJobRun } from '#store/job-runs.ts';
+import { cursorParam, limitParam } from '#store/pagination.ts';
+import { pageBody, pageSchema } from './shared/pages.ts';
 
 const ALLOWED: readonly Role[] = ['admin'];
+const READERS: readonly Role[] = ['admin', 'compliance'];
+/** The jobs whose runs compliance reads (besides admins, who read every job's). */
+export const COMPLIANCE_JOBS: readonly string[] = ['audit-verify'];
 
 export const JobParams = z.strictObject({
   job: z
@@ -84,8 +97,13 @@ export function checkJobParameters(job: string, parameters: JobRunParameters, no
   return out;
 }
 
+const jobNotFound = () => new DomainError('job_not_found', 'not_found', 'No job with this name');
+const assertJob = (job: string) => {
+  if (!schedules.some((s) => s.name === job)) throw jobNotFound();
+};
+
 export async function requestJobRun(job: string, caller: Caller, requestId: string, parameters: JobRunParameters = {}) {
-  if (!schedules.some((s) => s.name === job)) throw new DomainError('job_not_found', 'not_found', 'No job with this name');
+  assertJob(job);
   const params = checkJobParameters(job, parameters, new Date());
   const given = Object.keys(params).length > 0;
   const runId = ulid();
@@ -121,6 +139,68 @@ export async function requestJobRun(job: string, caller: Caller, requestId: stri
   return { runId, job, status: 'requested' as const, ...(given ? { parameters: params } : {}) };
 }
 
+export const RunParams = JobParams.extend({
+  runId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
+export const RunsQuery = z.strictObject({ limit: limitParam(100, 20), cursor: cursorParam.optional() });
+
+const RunSummaryView = z.object({
+  runId: z.string(),
+  job: z.string(),
+  status: z.enum(['requested', 'running', 'succeeded', 'failed']),
+  trigger: z.enum(['schedule', 'on_demand']),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  parameters: z.record(z.string(), z.string()).optional(),
+  summary: z.record(z.string(), z.unknown()).optional().describe('Counts, or the error of a failed run'),
+  findingsCount: z.number().int().optional(),
+});
+const RunView = RunSummaryView.extend({
+  findings: z.array(z.unknown()).optional().describe('As the job recorded them (ids and codes only)'),
+});
+
+/** The runs of `job` the caller may read (the route already admitted admins and compliance). */
+function assertReadable(job: string, caller: Caller) {
+  assertJob(job);
+  if (caller.roles.includes('admin')) return;
+  if (caller.roles.includes('compliance') && COMPLIANCE_JOBS.includes(job)) return;
+  throw new EdgeError('forbidden_role', 403);
+}
+
+export function runSummaryView(r: JobRunItem) {
+  return {
+    runId: r.runId,
+    job: r.job,
+    status: r.status,
+    trigger: r.trigger,
+    requestedBy: r.requestedBy,
+    requestedAt: r.createdAt,
+    ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+    ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+    ...(r.parameters ? { parameters: r.parameters } : {}),
+    ...(r.summary ? { summary: r.summary } : {}),
+    ...(Array.isArray(r.findings) ? { findingsCount: r.findings.length } : {}),
+  };
+}
+
+export const runView = (r: JobRunItem) => ({
+  ...runSummaryView(r),
+  ...(Array.isArray(r.findings) ? { findings: r.findings } : {}),
+});
+
+export async function readJobRun(job: string, runId: string, caller: Caller) {
+  assertReadable(job, caller);
+  const run = await getJobRun(job, runId);
+  if (!run) throw new DomainError('job_run_not_found', 'not_found', 'No run of this job with this id');
+  return runView(run);
+}
+
 export const routes = [
   defineRoute({
     method: 'POST',
@@ -143,6 +223,41 @@ export const routes = [
       status: 202,
       body: await requestJobRun(params.job, caller!, correlationId, body ?? {}),
     }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/jobs/{job}/runs',
+    operationId: 'listJobRuns',
+    summary: "A job's recorded runs, newest first (compliance: audit-verify only)",
+    tags: ['admin'],
+    auth: READERS,
+    params: JobParams,
+    query: RunsQuery,
+    responses: {
+      200: { description: 'A page of runs (without findings)', schema: pageSchema(RunSummaryView) },
+      403: { description: 'forbidden_role (compliance on a job other than audit-verify)' },
+      404: { description: 'job_not_found' },
+    },
+    handler: async ({ params, query, caller }) => {
+      assertReadable(params.job, caller!);
+      const page = await listJobRuns(params.job, query.limit, query.cursor);
+      return { status: 200, body: pageBody(page, runSummaryView) };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/jobs/{job}/runs/{runId}',
+    operationId: 'getJobRun',
+    summary: 'One recorded run: status, times, summary and findings (compliance: audit-verify only)',
+    tags: ['admin'],
+    auth: READERS,
+    params: RunParams,
+    responses: {
+      200: { description: 'The run', schema: RunView },
+      403: { description: 'forbidden_role (compliance on a job other than audit-verify)' },
+      404: { description: 'job_not_found, job_run_not_found' },
+    },
+    handler: async ({ params, caller }) => ({ status: 200, body: await readJobRun(params.job, params.runId, caller!) }),
   }),
 ];
 

@@ -36,6 +36,7 @@ import * as paymentsAdmin from './payments-admin.ts';
 import * as pspReconciliation from './psp-reconciliation.ts';
 import * as pspWebhooks from './psp-webhooks.ts';
 import * as registrations from './registrations.ts';
+import * as securityEvents from './security-events.ts';
 import * as sessions from './sessions.ts';
 import * as staff from './staff.ts';
 import * as transfers from './transfers.ts';
@@ -60,6 +61,7 @@ export const API_MODULES: ReadonlyArray<{ routes: readonly AnyRoute[] }> = [
   pspReconciliation,
   pspWebhooks,
   registrations,
+  securityEvents,
   sessions,
   staff,
   transfers,

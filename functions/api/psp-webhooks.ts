@@ -8,10 +8,15 @@
  * - headers reach the verifier with lower-cased names
  * - answers 200 { status: 'applied' | 'ignored' | 'duplicate', eventId }; refusals are problem+json:
  *   404 unknown_provider, 401 signature_*, 400 webhook_malformed
+ * - every 401 signature_* is a security event (webhook_signature_rejected, by the request's source, aimed at
+ *   psp:<provider>, the code as detail): recorded best effort, after nothing else was written
  */
 import * as z from 'zod';
+import { isDomainError } from '#domain/errors.ts';
 import { handlePspWebhook } from '#functions/payments/webhooks.ts';
 import { defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
+import { sourceOfEvent } from '#middleware/security.ts';
+import { recordSecurityEvent } from '#store/security-events.ts';
 
 export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
@@ -49,6 +54,19 @@ export const routes = [
         rawBody: rawBodyOf(event),
         now: new Date(),
         requestId: correlationId,
+      }).catch(async (err: unknown) => {
+        if (isDomainError(err) && err.code.startsWith('signature_')) {
+          const source = sourceOfEvent(event);
+          await recordSecurityEvent({
+            kind: 'webhook_signature_rejected',
+            by: source,
+            target: `psp:${params.provider}`,
+            source,
+            requestId: correlationId,
+            detail: { code: err.code },
+          });
+        }
+        throw err;
       });
       return { status: 200, body: { status: result.status, eventId: result.eventId } };
     },

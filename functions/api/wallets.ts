@@ -8,7 +8,8 @@
  * - money is JSON `{ amount: "123.45", currency: "USD" }`: a decimal string in major units with exactly
  *   the currency's exponent of decimals (README "Money")
  * - a client reaches only its own wallets: another client's wallet id, an unknown id or a house
- *   account id is the same 404 wallet_not_found; finance, compliance and admins may read any wallet
+ *   account id is the same 404 wallet_not_found (another client's is also recorded as a cross_client_probe
+ *   security event); finance, compliance and admins may read any wallet
  * - transactions are the wallet's postings newest first, each with its running balance, status
  *   'posted', a description in the caller's locale and, on FX entries, the applied rate
  * - the statement covers one UTC calendar month [start, end): the opening balance is the balance as of
@@ -22,7 +23,7 @@ import { type Account, ID_PATTERN, ZERO_BALANCE } from '#domain/ledger/index.ts'
 import { buildStatementCsv, monthBounds, statementFileName, statementLabels } from '#domain/ledger/statement.ts';
 import { formatAmount, formatMoney } from '#domain/money/index.ts';
 import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
+import { type Caller, crossClientProbe, defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom } from '#store/audit.ts';
 import { ensureWallet, getAccount, listWallets } from '#store/ledger/accounts.ts';
@@ -110,7 +111,7 @@ export async function accessibleWallet(caller: Caller, walletId: string, staffRo
   if (account?.kind !== 'client_wallet') throw walletNotFound();
   if (account.ownerId === caller.sub) return account;
   if (caller.roles.some((r) => staffRoles.includes(r))) return account;
-  throw walletNotFound();
+  throw crossClientProbe(walletNotFound(), caller, account.ownerId);
 }
 
 interface FxMeta {

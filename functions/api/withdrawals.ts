@@ -22,7 +22,8 @@
  *   record is gone finds the same withdrawal (answered before any check is re-run). The same key with
  *   another body is 422 idempotency_key_reused
  * - a client reaches only its own withdrawals and funding sources: another client's withdrawal is 404
- *   withdrawal_not_found, indistinguishable from an unknown id; finance, compliance and admins may read
+ *   withdrawal_not_found, indistinguishable from an unknown id (and recorded as a cross_client_probe security
+ *   event, middleware/security.ts); finance, compliance and admins may read
  *   any withdrawal (with the staff view) but only the owner can request or cancel
  * - a cancellation (owner only, while received or under review and undecided; 409
  *   withdrawal_not_cancellable otherwise) voids the hold and records 'cancelled' in one transaction
@@ -33,14 +34,14 @@
 
 import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
+import { DomainError, isDomainError } from '#domain/errors.ts';
 import { formatAmount, formatMoney, parseMoney } from '#domain/money/index.ts';
 import { quoteFee } from '#domain/payments/fees.ts';
 import { assertPaymentAllowed, findMethod, labelFor } from '#domain/payments/methods.ts';
 import { closedLoopPlan, isSameAccount } from '#domain/payments/withdrawal-checks.ts';
 import type { PaymentMethodConfig } from '#domain/tenant/config.ts';
 import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
+import { type Caller, crossClientProbe, defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom } from '#store/audit.ts';
 import { getClientProfile } from '#store/clients.ts';
@@ -305,7 +306,7 @@ export async function readableWithdrawal(caller: Caller, withdrawalId: string) {
   if (!w) throw withdrawalNotFound(withdrawalId);
   if (w.clientId === caller.sub) return { withdrawal: w, staff: false };
   if (caller.roles.some((r) => WALLET_STAFF_ROLES.includes(r))) return { withdrawal: w, staff: true };
-  throw withdrawalNotFound(withdrawalId);
+  throw crossClientProbe(withdrawalNotFound(withdrawalId), caller, w.clientId);
 }
 
 const OWED_TEXT: Record<'en' | 'de' | 'es', (display: string, amount: string, currency: string) => string> = {
@@ -430,6 +431,13 @@ export const routes = [
         clientId: caller!.sub,
         actor: actorFrom(caller!, CLIENT),
         requestId: correlationId,
+      }).catch(async (err: unknown) => {
+        // The store answers "not yours" as not found; whether it was someone else's is a security event.
+        if (isDomainError(err) && err.code === 'withdrawal_not_found') {
+          const other = await getWithdrawal(params.withdrawalId);
+          if (other) throw crossClientProbe(err, caller!, other.clientId);
+        }
+        throw err;
       });
       return { status: 200, body: withdrawalView(w, locale) };
     },

@@ -10,6 +10,8 @@
  *   403 `forbidden_role`; 'authenticated' admits any signed-in caller
  * - `assertOwnerOrStaff` never reveals that another client's resource exists: a client asking for
  *   someone else's clientId gets 404 `not_found`, exactly as for a missing resource
+ * - that refusal is marked as a cross-client probe (`crossClientProbe`; routes with their own ownership check
+ *   mark theirs the same way), which the edge records as a security event (security.ts); the answer is the same
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ROLES, type Role, type RouteSpec, STAFF_ROLES } from '#functions/manifest.ts';
@@ -121,5 +123,27 @@ export function assertOwnerOrStaff(
   }
   // The same error the route gives for a resource that does not exist (pass the route's own, e.g.
   // wallet_not_found), so "exists but not yours" cannot be told from "does not exist".
-  throw notFound();
+  throw crossClientProbe(notFound(), caller, clientId);
 }
+
+interface CrossClientProbe {
+  /** The client who asked. */
+  clientId: string;
+  /** The client who owns the resource. */
+  ownerClientId: string;
+}
+
+const probes = new WeakMap<object, CrossClientProbe>();
+
+/**
+ * Marks `error` (the route's own not-found error) as a client asking for another client's resource, and returns
+ * it to be thrown. Staff are never probing clients (they lack a role: 403), and nor is the owner.
+ */
+export function crossClientProbe<E extends object>(error: E, caller: Pick<Caller, 'sub' | 'isStaff'>, ownerClientId: string): E {
+  if (!caller.isStaff && caller.sub !== ownerClientId) probes.set(error, { clientId: caller.sub, ownerClientId });
+  return error;
+}
+
+/** The cross-client probe an error was marked with, if any. */
+export const crossClientProbeOf = (error: unknown): CrossClientProbe | undefined =>
+  error && typeof error === 'object' ? probes.get(error) : undefined;

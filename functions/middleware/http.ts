@@ -43,9 +43,10 @@ import { CORRELATION_HEADER, correlationIdOf } from './correlation.ts';
 import { IDEMPOTENCY_HEADER, isValidIdempotencyKey, REPLAYED_HEADER, runIdempotent } from './idempotency.ts';
 import { resolveLocale } from './locale.ts';
 import { EdgeError, jsonResponse, problemResponse, toProblem } from './problem.ts';
+import { noteRefusal } from './security.ts';
 import { mergeValidationErrors, parsePart } from './validation.ts';
 
-export { assertOwnerOrStaff } from './auth.ts';
+export { assertOwnerOrStaff, crossClientProbe } from './auth.ts';
 export { EdgeError } from './problem.ts';
 
 /** isStaff: has any role other than client/partner. */
@@ -158,7 +159,7 @@ export function corsHeaders(requestOrigin?: string): Record<string, string> {
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
-  const expose = { 'access-control-expose-headers': `${CORRELATION_HEADER}, ${REPLAYED_HEADER}` };
+  const expose = { 'access-control-expose-headers': `${CORRELATION_HEADER}, ${REPLAYED_HEADER}, retry-after` };
   if (allowed.includes('*')) return { 'access-control-allow-origin': '*', ...expose };
   if (requestOrigin && allowed.includes(requestOrigin)) {
     return { 'access-control-allow-origin': requestOrigin, vary: 'Origin', ...expose };
@@ -291,19 +292,21 @@ function idempotencyKey(): Mw {
   };
 }
 
-/** Innermost onError: every error becomes problem+json. */
+/** Innermost onError: every error becomes problem+json; a refusal that is a security event is recorded (security.ts). */
 function errors(): Mw {
   return {
-    onError: (request) => {
+    onError: async (request) => {
       const state = states.get(request.event);
+      const correlationId = state?.correlationId ?? correlationIdOf(request.event);
       const { problem, headers, internal } = toProblem(request.error, {
-        correlationId: state?.correlationId ?? correlationIdOf(request.event),
+        correlationId,
         locale: safeLocale(state, request.event),
         instance: request.event.path ?? request.event.resource ?? '',
       });
       if (internal) logger.error('unhandled error', request.error as Error);
       else logger.info('request rejected', { code: problem.code, status: problem.status });
       request.response = problemResponse(problem, headers);
+      if (!internal) await noteRefusal(request.error, { event: request.event, routeKey: state?.routeKey, correlationId });
     },
   };
 }

@@ -9,6 +9,8 @@
  * - `detail` is localised for the edge's own codes (messages.ts); other DomainError messages pass through
  * - anything that is not a DomainError is a 500 `internal_error` with a generic detail: internal
  *   messages, stacks and request bodies never reach the caller
+ * - a rate_limited DomainError whose `meta.retryAfterSeconds` is a number is answered with `Retry-After` (whole
+ *   seconds, at least 1): the caller is told when to come back, in the header HTTP defines for it
  * - JSON bodies serialise bigint as a decimal string (money is bigint in code, strings in JSON);
  *   204 responses have no body and no content-type
  */
@@ -81,6 +83,12 @@ export interface ProblemContext {
   instance: string;
 }
 
+function retryAfterOf(error: DomainError): Record<string, string> {
+  const seconds = error.meta.retryAfterSeconds;
+  if (error.kind !== 'rate_limited' || typeof seconds !== 'number' || !Number.isFinite(seconds)) return {};
+  return { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
+}
+
 /** Maps any thrown value to a problem. `internal` tells the caller to log it as an unexpected failure. */
 export function toProblem(
   error: unknown,
@@ -99,7 +107,8 @@ export function toProblem(
       instance: ctx.instance,
     };
     if (error.errors.length > 0) problem.errors = error.errors;
-    return { problem, headers: error instanceof EdgeError ? error.headers : {}, internal: false };
+    const headers = { ...(error instanceof EdgeError ? error.headers : {}), ...retryAfterOf(error) };
+    return { problem, headers, internal: false };
   }
   return {
     problem: {

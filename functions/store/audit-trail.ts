@@ -3,7 +3,9 @@
  * sharded) and whole-chain verification.
  *
  * Invariants:
- * - a client's trail is exactly the audit items whose clientId is that client, newest first
+ * - a client's trail is exactly the audit items whose clientId is that client, and the security events about
+ *   that client (store/security-events.ts: counted items, not chained), newest first in one gsi1 query; each
+ *   entry says which it is (`entryType` 'audit' | 'security-event')
  * - a chain is verified against its head as read BEFORE its items (consistent reads), and only up
  *   to the head's seq, so concurrent appends never produce a false break
  */
@@ -14,8 +16,9 @@ import { ddb } from '#shared/clients.ts';
 import { queryPages } from '#store/pagination.ts';
 import { type AuditHeadItem, type AuditItem, auditItems, readHead, sha256Hex } from './audit.ts';
 import { tableName } from './items.ts';
-import { AUDIT_HEAD_SHARDS, auditKeys } from './keys.ts';
+import { AUDIT_HEAD_SHARDS, auditKeys, securityEventKeys } from './keys.ts';
 import { type Page, queryPage } from './pagination.ts';
+import { type SecurityEventItem, type SecurityEventView, securityEventView } from './security-events.ts';
 
 export function auditEntryView(i: AuditItem) {
   return {
@@ -36,15 +39,24 @@ export function auditEntryView(i: AuditItem) {
 }
 export type AuditEntryView = ReturnType<typeof auditEntryView>;
 
-export async function clientTrail(clientId: string, limit: number, cursor?: string): Promise<Page<AuditEntryView>> {
-  const page = await queryPage<AuditItem>({
+export type TrailEntryView = ({ entryType: 'audit' } & AuditEntryView) | ({ entryType: 'security-event' } & SecurityEventView);
+
+/** One entry of a client's trail: an audit entry, or a security event about the client. */
+export function trailEntryView(i: AuditItem | SecurityEventItem): TrailEntryView {
+  return i.type === securityEventKeys.type
+    ? { entryType: 'security-event', ...securityEventView(i as SecurityEventItem) }
+    : { entryType: 'audit', ...auditEntryView(i as AuditItem) };
+}
+
+export async function clientTrail(clientId: string, limit: number, cursor?: string): Promise<Page<TrailEntryView>> {
+  const page = await queryPage<AuditItem | SecurityEventItem>({
     index: 'gsi1',
     partition: auditKeys.clientTrailPartition(clientId),
     limit,
     cursor,
     forward: false,
   });
-  return { ...page, items: page.items.map(auditEntryView) };
+  return { ...page, items: page.items.map(trailEntryView) };
 }
 
 /** Every chain head, shard by shard. */

@@ -5,11 +5,13 @@
  * - a run requested on demand is written (status 'requested') with its audit item before the
  *   request event is published
  * - a run's result is written once it finishes: status 'succeeded' | 'failed', findings, finishedAt
+ * - a job's runs are one partition; listed newest first (ULIDs sort by time)
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '#shared/clients.ts';
 import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
 import { jobRunKeys } from './keys.ts';
+import { type Page, queryPage } from './pagination.ts';
 import type { BaseItem } from './table.ts';
 
 export type JobRunStatus = 'requested' | 'running' | 'succeeded' | 'failed';
@@ -59,4 +61,15 @@ export function finishJobRun(
 export async function getJobRun(job: string, runId: string): Promise<JobRunItem | undefined> {
   const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: jobRunKeys.key(job, runId), ConsistentRead: true }));
   return res.Item as JobRunItem | undefined;
+}
+
+/** One page of a job's runs, newest first. */
+export function listJobRuns(job: string, limit: number, cursor?: string): Promise<Page<JobRunItem>> {
+  return queryPage<JobRunItem>({
+    partition: jobRunKeys.partition(job),
+    sortPrefix: jobRunKeys.runPrefix,
+    limit,
+    cursor,
+    forward: false,
+  });
 }

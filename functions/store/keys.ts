@@ -130,6 +130,54 @@ export const jobRunKeys = {
   partition: (job: string) => `JOB#${job}`,
 } as const;
 
+/**
+ * The sign-in throttle (functions/store/sign-in-throttle.ts): one failure counter per account and per source.
+ * - account  pk SIGNINTHROTTLE#ACCOUNT#<sha256(normalised email)>  sk THROTTLE  (hashed: an attacker picks the
+ *            email, and unknown addresses are not PII we want in keys)
+ * - source   pk SIGNINTHROTTLE#SOURCE#<source>                      sk THROTTLE  (source: domain/security sourceOf)
+ * Both carry the TTL attribute: a counter is gone (and, until TTL runs, ignored) an hour after its last failure.
+ */
+export const signInThrottleKeys = {
+  type: 'sign-in-throttle',
+  account: (emailHash: string): Key => ({ pk: `SIGNINTHROTTLE#ACCOUNT#${emailHash}`, sk: 'THROTTLE' }),
+  source: (source: string): Key => ({ pk: `SIGNINTHROTTLE#SOURCE#${source}`, sk: 'THROTTLE' }),
+} as const;
+
+/**
+ * Security events (functions/store/security-events.ts, docs/decisions/0010-security-events.md): one counted
+ * item per (kind, by, target, hour bucket); eventId is a hash of those four.
+ * - event      pk SECEVT#<eventId>  sk SECEVT
+ *     gsi1 CLIENTAUDIT#<clientId> / <firstSeenAt>#security-event#<eventId>  (in the client's trail, beside its audit items)
+ *     gsi2 SECEVENTS / <bucket>#<kind>#<eventId>                           (every event by time: the compliance summary)
+ *     gsi3 SECEVENTS#<kind> / <bucket>#<eventId>                           (one kind by time)
+ * - case count pk SECCOUNT#<caseKind>#<clientId>  sk BUCKET#<bucket>     (a client's events towards a case, per hour)
+ * SECEVENTS is one partition for the tenant: writes to it are bounded by the recorder's coalescing (one write per
+ * event identity per container every few seconds), not by the request rate.
+ */
+export const securityEventKeys = {
+  type: 'security-event',
+  caseCountType: 'security-case-count',
+  key: (eventId: string): Key => ({ pk: `SECEVT#${eventId}`, sk: 'SECEVT' }),
+  clientTrailIndex: (clientId: string, firstSeenAt: string, eventId: string) => ({
+    gsi1pk: auditKeys.clientTrailPartition(clientId),
+    gsi1sk: `${firstSeenAt}#security-event#${eventId}`,
+  }),
+  listPartition: 'SECEVENTS',
+  listIndex: (bucket: string, kind: string, eventId: string) => ({
+    gsi2pk: securityEventKeys.listPartition,
+    gsi2sk: `${bucket}#${kind}#${eventId}`,
+  }),
+  kindPartition: (kind: string) => `SECEVENTS#${kind}`,
+  kindIndex: (kind: string, bucket: string, eventId: string) => ({
+    gsi3pk: securityEventKeys.kindPartition(kind),
+    gsi3sk: `${bucket}#${eventId}`,
+  }),
+  caseCount: (caseKind: string, clientId: string, bucket: string): Key => ({
+    pk: `SECCOUNT#${caseKind}#${clientId}`,
+    sk: `BUCKET#${bucket}`,
+  }),
+} as const;
+
 /** Ledger list indexes are spread over this many partitions (write heat of the hot path). */
 export const LEDGER_INDEX_SHARDS = 16;
 const pad3 = (n: number) => String(n).padStart(3, '0');

@@ -74,6 +74,8 @@ export interface PageQuery {
   partition: string;
   /** Optional sort-key prefix. */
   sortPrefix?: string;
+  /** Optional inclusive sort-key range (not with sortPrefix). */
+  sortBetween?: readonly [string, string];
   limit: number;
   cursor?: string | undefined;
   /** Newest first when false. */
@@ -86,12 +88,17 @@ export async function queryPage<T = Record<string, unknown>>(q: PageQuery): Prom
   const gsi = q.index ? GSIS.find((g) => g.name === q.index)! : undefined;
   const pkAttr = gsi ? gsi.partitionKey : TABLE_KEYS.partitionKey;
   const skAttr = gsi ? gsi.sortKey : TABLE_KEYS.sortKey;
+  const sortCondition = q.sortPrefix
+    ? { expr: ' AND begins_with(#sk, :prefix)', values: { ':prefix': q.sortPrefix } }
+    : q.sortBetween
+      ? { expr: ' AND #sk BETWEEN :lo AND :hi', values: { ':lo': q.sortBetween[0], ':hi': q.sortBetween[1] } }
+      : undefined;
   const input: QueryCommandInput = {
     TableName: tableName(),
     IndexName: q.index,
-    KeyConditionExpression: q.sortPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-    ExpressionAttributeNames: q.sortPrefix ? { '#pk': pkAttr, '#sk': skAttr } : { '#pk': pkAttr },
-    ExpressionAttributeValues: q.sortPrefix ? { ':pk': q.partition, ':prefix': q.sortPrefix } : { ':pk': q.partition },
+    KeyConditionExpression: `#pk = :pk${sortCondition?.expr ?? ''}`,
+    ExpressionAttributeNames: sortCondition ? { '#pk': pkAttr, '#sk': skAttr } : { '#pk': pkAttr },
+    ExpressionAttributeValues: { ':pk': q.partition, ...sortCondition?.values },
     ScanIndexForward: q.forward ?? true,
     Limit: q.limit + 1,
     ExclusiveStartKey: q.cursor ? decodeCursor(q.cursor, { index: q.index, partition: q.partition }) : undefined,

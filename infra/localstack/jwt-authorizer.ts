@@ -6,6 +6,8 @@
  * - the Authorization header carries a Cognito ID token (a `Bearer ` prefix is tolerated);
  * - the token is verified with aws-jwt-verify: RS256 signature against the pool's JWKS, `iss` = one of
  *   the two pools (clients, staff), `token_use` = id, `aud` = that pool's app client, `exp`/`nbf`;
+ * - and `iat` no more than 5 minutes in the future (domain/identity/token-time.ts): aws-jwt-verify does not
+ *   check `iat`, and a token issued "in the future" was not issued by Cognito;
  * - anything else is "Unauthorized" (API Gateway answers 401) - never a 500, never an Allow.
  *
  * On success it returns an Allow policy for every method of this API stage (the result is cached per
@@ -19,11 +21,13 @@
  * JWKS_URI_CLIENTS and JWT_ISSUER_STAFF / JWKS_URI_STAFF to verify against those instead (the
  * audience/client and token_use checks still apply).
  *
- * Not exercised by the test suite (needs LocalStack); the unit of trust is aws-jwt-verify.
+ * The verifier itself needs LocalStack (its JWKS over HTTPS); test/unit/localstack-jwt-authorizer.test.ts checks
+ * this file's own rules (the `iat` check, the answers) with aws-jwt-verify replaced by a stub.
  */
 
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { issuedAtUnacceptable } from '#domain/identity/token-time.ts';
 
 type Claims = Record<string, unknown>;
 type Verify = (token: string) => Promise<Claims>;
@@ -59,11 +63,13 @@ const verifiers: Verify[] = [
 
 async function verify(token: string): Promise<Claims | undefined> {
   for (const v of verifiers) {
+    let claims: Claims;
     try {
-      return await v(token);
+      claims = await v(token);
     } catch {
-      // try the next pool
+      continue; // try the next pool
     }
+    return issuedAtUnacceptable(claims.iat, Math.floor(Date.now() / 1000)) ? undefined : claims;
   }
   return undefined;
 }

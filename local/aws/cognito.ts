@@ -8,10 +8,16 @@
  * - Usernames are e-mail addresses, compared case-insensitively (stored lower-cased).
  * - Passwords are scrypt-hashed (cognito-password.ts) and checked against Cognito's default policy.
  * - Sign-in failures never reveal whether the user exists ("Incorrect username or password.").
+ * - Repeated wrong passwords lock the user out as Cognito does: the LOCKOUT_AFTER_FAILURES-th (5th) consecutive
+ *   failure locks for 1 s, each further one doubles it, up to 15 minutes; while locked, every password sign-in
+ *   (right or wrong, the password is not checked) is NotAuthorizedException "Password attempts exceeded", and
+ *   does not extend the lockout. A successful sign-in resets the count. Kept in memory (a restart forgets it);
+ *   unknown users are never locked (they only ever get "Incorrect username or password.").
  * - ID and access tokens are RS256 JWTs with Cognito's claims; `cognito:groups` is omitted when the
  *   user has no groups, as Cognito does. Refresh tokens are opaque; only their SHA-256 is stored.
  * - verifyIdToken() is what the local API gateway's authorizer uses: signature, issuer, audience,
- *   token_use, expiry, and the user still existing and enabled.
+ *   token_use, expiry, and an `iat` no more than MAX_CLOCK_SKEW_SECONDS in the future
+ *   (domain/identity/token-time.ts).
  * - MFA is TOTP only, per pool (`mfa`: 'off' (default) | 'optional' | 'required'), as Cognito does it:
  *   after the password (and after NEW_PASSWORD_REQUIRED) a 'required' pool answers MFA_SETUP when the
  *   user has no verified TOTP, else SOFTWARE_TOKEN_MFA; an 'optional' pool answers SOFTWARE_TOKEN_MFA
@@ -30,6 +36,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { issuedAtUnacceptable } from '#domain/identity/token-time.ts';
 import { assertPasswordPolicy, hashPassword, verifyPassword } from './cognito-password.ts';
 import { matchTotp, newTotpSecret } from './cognito-totp.ts';
 import { AwsError } from './errors.ts';
@@ -125,6 +132,16 @@ const CHALLENGE_TTL_MS = 3 * 60 * 1000;
 const MAX_CODE_ATTEMPTS = 5;
 const INVALID_SESSION = 'Invalid session for the user, session is expired.';
 const INCORRECT = 'Incorrect username or password.';
+const ATTEMPTS_EXCEEDED = 'Password attempts exceeded';
+/** Cognito's lockout: the 5th consecutive failure locks for 1 s, each further one doubles it, up to about 15 minutes. */
+export const LOCKOUT_AFTER_FAILURES = 5;
+const LOCKOUT_BASE_MS = 1000;
+const LOCKOUT_MAX_MS = 15 * 60 * 1000;
+
+interface Lockout {
+  failures: number;
+  lockedUntil: number;
+}
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 type Input = Record<string, unknown>;
@@ -146,6 +163,8 @@ export class LocalCognito implements JsonService {
   private keys?: Promise<Keys>;
   private writing: Promise<void> = Promise.resolve();
   private readonly challenges = new Map<string, Challenge>();
+  /** Consecutive wrong passwords per `<poolId>/<username>` (existing users only). */
+  private readonly lockouts = new Map<string, Lockout>();
 
   constructor(private readonly opts: LocalCognitoOptions) {
     this.pools = new Map(opts.pools.map((p) => [p.id, p]));
@@ -293,6 +312,8 @@ export class LocalCognito implements JsonService {
       const { payload } = await jwtVerify(token, publicKey, { algorithms: ['RS256'], issuer: issuers });
       const pool = [...this.pools.values()].find((p) => this.issuer(p.id) === payload.iss);
       if (!pool || payload.token_use !== 'id' || payload.aud !== pool.clientId) return null;
+      // A token "issued" after now (beyond clock skew) was not issued by us: jose checks exp and nbf, not iat.
+      if (issuedAtUnacceptable(payload.iat, nowSeconds())) return null;
       // Like API Gateway's Cognito authorizer: signature, issuer, audience, token use and expiry only.
       // A disabled or deleted user's unexpired ID token still passes there, so it does here too;
       // revocation is AdminUserGlobalSignOut plus short ID-token validity, not an authorizer check.
@@ -381,8 +402,13 @@ export class LocalCognito implements JsonService {
       case 'ADMIN_NO_SRP_AUTH': {
         const username = normalize(str(params, 'USERNAME'));
         const user = this.poolUsers(pool.id)[username];
+        const lockKey = `${pool.id}/${username}`;
+        const lock = this.lockouts.get(lockKey);
+        if (user && lock && lock.lockedUntil > Date.now()) throw new AwsError('NotAuthorizedException', ATTEMPTS_EXCEEDED);
         const ok = await verifyPassword(str(params, 'PASSWORD'), user?.passwordHash);
+        if (user && !ok) this.lockouts.set(lockKey, nextLockout(lock, Date.now()));
         if (!user || !ok) throw new AwsError('NotAuthorizedException', INCORRECT);
+        this.lockouts.delete(lockKey);
         if (!user.enabled) throw new AwsError('NotAuthorizedException', 'User is disabled.');
         if (user.status === 'FORCE_CHANGE_PASSWORD') return this.challenge(pool, user, 'NEW_PASSWORD_REQUIRED');
         return this.afterPassword(pool, user);
@@ -751,6 +777,14 @@ export class LocalCognito implements JsonService {
     this.writing = written.catch(() => {});
     return written;
   }
+}
+
+/** The lockout after one more wrong password (see LOCKOUT_AFTER_FAILURES). */
+function nextLockout(lock: Lockout | undefined, now: number): Lockout {
+  const failures = (lock?.failures ?? 0) + 1;
+  if (failures < LOCKOUT_AFTER_FAILURES) return { failures, lockedUntil: 0 };
+  const ms = Math.min(LOCKOUT_MAX_MS, LOCKOUT_BASE_MS * 2 ** Math.min(failures - LOCKOUT_AFTER_FAILURES, 30));
+  return { failures, lockedUntil: now + ms };
 }
 
 // ------------------------------------------------------------------ shapes

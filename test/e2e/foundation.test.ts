@@ -158,6 +158,45 @@ describe('bad input gets a specific problem+json and changes nothing', () => {
   });
 });
 
+describe("the attacker's run (issue 12): sign-in is throttled and leaves a trace", () => {
+  it('200 wrong passwords at full speed, then the right one: 429 with Retry-After; an unknown email looks the same', async () => {
+    const reg = await e2e.call('POST', '/v1/registrations', { body: registration('target@example.com') });
+    const clientId = reg.body.clientId as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      statuses.push(
+        (await e2e.call('POST', '/v1/sessions', { body: { email: 'target@example.com', password: 'Wrong-Passw0rd!' } })).status,
+      );
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(195);
+    const right = await e2e.call('POST', '/v1/sessions', { body: { email: 'target@example.com', password: 'Str0ng-Passw0rd!' } });
+    expect(right.status).toBe(429);
+    expect(right.body.code).toBe('sign_in_locked');
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(right.headers.get('access-control-expose-headers')).toContain('retry-after');
+
+    const unknown: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      unknown.push(
+        (await e2e.call('POST', '/v1/sessions', { body: { email: 'ghost@example.com', password: 'Wrong-Passw0rd!' } })).status,
+      );
+    }
+    expect(unknown).toEqual([401, 401, 401, 401, 401, 429]);
+
+    const compliance = await e2e.signIn('compliance@demo.test');
+    const events = await e2e.call('GET', '/v1/admin/security-events', { token: compliance });
+    expect(events.status).toBe(200);
+    expect(events.body.summary.byKind.sign_in_failed).toBeGreaterThanOrEqual(6);
+    expect(events.body.summary.byKind.sign_in_locked).toBeGreaterThanOrEqual(1);
+    expect(events.body.summary.topTargets.map((t: { target: string }) => t.target)).toContain(`client:${clientId}`);
+    const trail = await e2e.call('GET', `/v1/admin/clients/${clientId}/audit`, { token: compliance });
+    expect(trail.body.items.filter((i: { entryType: string }) => i.entryType === 'security-event').length).toBeGreaterThanOrEqual(
+      1,
+    );
+  });
+});
+
 describe('authentication and authorisation at the edge', () => {
   it('401 for a missing, forged or tampered token', async () => {
     expect((await e2e.call('GET', '/v1/me')).status).toBe(401);
@@ -237,5 +276,17 @@ describe('jobs run on demand through the bus', () => {
       run = await getJobRun('audit-verify', r.body.runId);
     }
     expect(run?.status).toBe('succeeded');
+    // The result is readable through the API: by admins, and by compliance for audit-verify.
+    for (const token of [admin, await e2e.signIn('compliance@demo.test')]) {
+      const read = await e2e.call('GET', `/v1/admin/jobs/audit-verify/runs/${r.body.runId}`, { token });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({
+        runId: r.body.runId,
+        status: 'succeeded',
+        summary: { chainsBroken: 0, archivesMissing: 0 },
+      });
+    }
+    const runs = await e2e.call('GET', '/v1/admin/jobs/audit-verify/runs', { token: admin });
+    expect(runs.body.items.map((i: { runId: string }) => i.runId)).toContain(r.body.runId);
   });
 });

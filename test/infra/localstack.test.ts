@@ -43,7 +43,8 @@ describe('localstack build', () => {
     const vars = (authorizer.r.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     for (const pool of ['CLIENTS', 'STAFF']) {
       expect(JSON.stringify(vars[`JWT_ISSUER_${pool}`])).toContain('"http://localhost:4566/"');
-      expect(JSON.stringify(vars[`JWKS_URI_${pool}`])).toContain('"http://localhost.localstack.cloud:4566/"');
+      // aws-jwt-verify fetches keys over https only.
+      expect(JSON.stringify(vars[`JWKS_URI_${pool}`])).toContain('"https://localhost.localstack.cloud:4566/"');
       expect(JSON.stringify(vars[`JWKS_URI_${pool}`])).toContain('/.well-known/jwks.json');
     }
   });

@@ -7,10 +7,8 @@
  * concurrent), and the expiry job (expires an unpaid intent once).
  */
 import { randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usePspForTests } from '#functions/adapters/psp/index.ts';
-import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
 import { ensureWallet } from '#store/ledger/accounts.ts';
 import { getPaymentState } from '#store/payments/client-state.ts';
@@ -25,6 +23,7 @@ import {
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { seedClient } from '../support/clients.ts';
+import { countItemsBesidesSecurityEvents } from '../support/dynamodb.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 import { type FakePsp, fakePsp, providerRefOf } from '../support/psp.ts';
 
@@ -79,10 +78,8 @@ const getOne = (claims: Record<string, string>, depositId: string, locale = 'en'
 const list = (claims: Record<string, string>, query?: Record<string, string>) =>
   call({ method: 'GET', resource: '/v1/deposits', claims, ...(query ? { query } : {}) });
 
-const countItems = async () => {
-  const res = await ddb().send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }));
-  return res.Count ?? 0;
-};
+/** Items other than security events: a refusal writes nothing else (a probe is recorded, ADR 0010). */
+const countItems = () => countItemsBesidesSecurityEvents(table);
 
 /** A client with EUR and USD wallets; KYC-approved unless said otherwise. */
 async function client(opts: { approved?: boolean; country?: string; jurisdiction?: string } = {}) {

@@ -7,14 +7,17 @@
  * recorded; deposit.failed releases the pre-verification reservation; exactly one first deposit.
  */
 import { randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hourBucket } from '#domain/security/events.ts';
 import { usePspForTests } from '#functions/adapters/psp/index.ts';
 import { ddb } from '#shared/clients.ts';
+import { securityEventKeys } from '#store/keys.ts';
 import { ensureWallet, getBalance, houseAccountId } from '#store/ledger/accounts.ts';
 import { getJournal } from '#store/ledger/journals.ts';
 import { getPaymentState, listFundingSources } from '#store/payments/client-state.ts';
 import { getDeposit } from '#store/payments/deposits.ts';
+import { eventIdOf, flushSecurityEvents } from '#store/security-events.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { seedClient } from '../support/clients.ts';
@@ -39,8 +42,18 @@ interface Answer {
 
 const uid = () => randomUUID().slice(0, 8);
 
+/** Items other than security events (a refused signature writes nothing else). */
 const countItems = async () => {
-  const res = await ddb().send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }));
+  const res = await ddb().send(
+    new ScanCommand({
+      TableName: table,
+      Select: 'COUNT',
+      ConsistentRead: true,
+      FilterExpression: '#t <> :event',
+      ExpressionAttributeNames: { '#t': 'type' },
+      ExpressionAttributeValues: { ':event': 'security-event' },
+    }),
+  );
   return res.Count ?? 0;
 };
 
@@ -106,7 +119,7 @@ beforeAll(async () => {
 afterAll(() => restore());
 
 describe('webhook authentication', () => {
-  it('refuses unsigned, tampered and stale requests with 401 and writes nothing', async () => {
+  it('refuses unsigned, tampered and stale requests with 401 and writes nothing but one counted security event', async () => {
     const c = await client();
     const id = await deposit(c, '100.00');
     const body = succeeded(id, '100.00');
@@ -128,9 +141,29 @@ describe('webhook authentication', () => {
     expect(bodyOf<Answer>(unknown).code).toBe('unknown_provider');
     expect(await countItems()).toBe(before);
     expect((await getDeposit(id, { consistent: true }))?.status).toBe('pending');
+
+    // The five refusals came from one source to one provider within the hour: one event, counted five times.
+    await flushSecurityEvents();
+    const { Item: event } = await ddb().send(
+      new GetCommand({
+        TableName: table,
+        Key: securityEventKeys.key(
+          eventIdOf('webhook_signature_rejected', 'ip:127.0.0.1', 'psp:sandbox', hourBucket(new Date())),
+        ),
+        ConsistentRead: true,
+      }),
+    );
+    expect(event).toMatchObject({
+      type: 'security-event',
+      kind: 'webhook_signature_rejected',
+      count: 5,
+      lastSource: 'ip:127.0.0.1',
+    });
+    expect(event?.detail).toEqual({ code: 'signature_missing' });
+    expect(event?.clientId).toBeUndefined();
   });
 
-  it('a provider name that is not one of this tenant\'s is 404 unknown_provider, never 5xx (inherited names included)', async () => {
+  it("a provider name that is not one of this tenant's is 404 unknown_provider, never 5xx (inherited names included)", async () => {
     const body = succeeded('dep_none', '1.00');
     const before = await countItems();
     // __proto__ and constructor once matched the provider table's inherited properties (500); stripe is a

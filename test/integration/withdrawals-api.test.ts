@@ -29,6 +29,7 @@ import {
 } from '#store/payments/withdrawals.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { seedClient } from '../support/clients.ts';
+import { countItemsBesidesSecurityEvents } from '../support/dynamodb.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 type Handler = (
@@ -72,8 +73,8 @@ const cancel = (claims: Claims, withdrawalId: string) =>
   call({ method: 'POST', resource: '/v1/withdrawals/{withdrawalId}/cancellation', pathParameters: { withdrawalId }, claims });
 const sources = (claims: Claims) => call({ method: 'GET', resource: '/v1/funding-sources', claims });
 
-const countItems = async () =>
-  (await ddb().send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }))).Count ?? 0;
+/** Items other than security events: a refusal writes nothing else (a probe or a 403 is recorded, ADR 0010). */
+const countItems = () => countItemsBesidesSecurityEvents(table);
 
 /** A KYC-approved client (DE unless told) with wallets in `currencies`. */
 async function client(overrides: Record<string, unknown> = {}, currencies = ['EUR']) {

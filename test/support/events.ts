@@ -19,6 +19,8 @@ export interface ApiEventInput {
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
   requestId?: string;
+  /** requestContext.identity.sourceIp (default 127.0.0.1) */
+  sourceIp?: string;
 }
 
 export function apiEvent(input: ApiEventInput): APIGatewayProxyEvent {
@@ -55,7 +57,10 @@ export function apiEvent(input: ApiEventInput): APIGatewayProxyEvent {
       authorizer: input.claims ? { claims: input.claims } : null,
       protocol: 'HTTP/1.1',
       httpMethod: input.method,
-      identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        userAgent: 'vitest',
+      } as APIGatewayProxyEvent['requestContext']['identity'],
       path,
       stage: 'v1',
       requestId: input.requestId ?? randomUUID(),

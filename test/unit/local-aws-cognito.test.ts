@@ -188,6 +188,32 @@ describe('local Cognito through the real SDK client', () => {
     }
   });
 
+  it('locks a user out after repeated wrong passwords, as Cognito does, and never an unknown user', async () => {
+    await createUser('locked@example.com');
+    const attempt = (username: string, password: string) =>
+      signIn(username, password).then(
+        () => 'ok',
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    for (let i = 1; i <= 5; i++)
+      expect(await attempt('locked@example.com', 'Wr0ng-password'), `failure ${i}`).toBe(
+        'NotAuthorizedException: Incorrect username or password.',
+      );
+    // The 5th failure locked for 1 s: even the right password is refused, without extending the lockout.
+    expect(await attempt('locked@example.com', PASSWORD)).toBe('NotAuthorizedException: Password attempts exceeded');
+    expect(await attempt('locked@example.com', 'Wr0ng-password')).toBe('NotAuthorizedException: Password attempts exceeded');
+    for (let i = 0; i < 8; i++) {
+      expect(await attempt('nobody-at-all@example.com', 'Wr0ng-password')).toBe(
+        'NotAuthorizedException: Incorrect username or password.',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await attempt('locked@example.com', PASSWORD)).toBe('ok');
+    // The success reset the count: four more failures do not lock.
+    for (let i = 0; i < 4; i++) await attempt('locked@example.com', 'Wr0ng-password');
+    expect(await attempt('locked@example.com', PASSWORD)).toBe('ok');
+  });
+
   it('refreshes tokens, and stops after a global sign-out', async () => {
     const first = (await signIn('alice@example.com', PASSWORD)).AuthenticationResult!;
     const refresh = (token: string) =>
@@ -293,6 +319,14 @@ describe('local Cognito through the real SDK client', () => {
     expect(await cognito.verifyIdToken(await sign({ ...claims, iat: past, exp: past + 3600 }))).toBeNull();
     expect(await cognito.verifyIdToken(await sign({ ...claims, aud: STAFF_POOL.clientId }))).toBeNull();
     expect(await cognito.verifyIdToken(await sign({ ...claims, iss: 'https://evil.example/us-east-1_clients' }))).toBeNull();
+
+    // Issued in the future: an hour ahead is refused (its exp is still ahead too), within the 5-minute skew is not.
+    const now = Math.floor(Date.now() / 1000);
+    expect(await cognito.verifyIdToken(await sign({ ...claims, iat: now + 3600, exp: now + 7200 }))).toBeNull();
+    expect(await cognito.verifyIdToken(await sign({ ...claims, iat: now + 301, exp: now + 3901 }))).toBeNull();
+    expect(await cognito.verifyIdToken(await sign({ ...claims, iat: now + 60, exp: now + 3660 }))).not.toBeNull();
+    const { iat: _iat, ...noIat } = claims;
+    expect(await cognito.verifyIdToken(await sign(noIat))).toBeNull();
 
     const [h, p, s] = good.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());

@@ -71,3 +71,15 @@ describe("functions answering task tokens declare 'states:callback'", () => {
     expect(graph).toEqual(expect.arrayContaining(['functions/steps/kyc-callback.ts', 'functions/store/kyc-decision.ts']));
   });
 });
+
+/**
+ * Invariant: a function serving a role-restricted route can write the table, because its edge records every
+ * 403 forbidden_role (and every cross-client probe) as a security event (functions/middleware/security.ts,
+ * docs/decisions/0010-security-events.md); without the grant the record would be refused in AWS only.
+ */
+describe("functions serving role-restricted routes have 'table:write' (their 403s are recorded)", () => {
+  const restricted = functions.filter((f) => (f.routes ?? []).some((r) => Array.isArray(r.auth)));
+  it.each(restricted.map((f) => [f.name, f] as const))('%s', (_name, fn) => {
+    expect(fn.permissions).toContain('table:write');
+  });
+});

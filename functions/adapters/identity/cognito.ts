@@ -11,7 +11,9 @@
  *   client has not proved it owns the address)
  * - Cognito errors a caller can cause map to DomainErrors: UsernameExists -> email_taken (409),
  *   InvalidPassword -> weak_password (400), NotAuthorized / UserNotFound / UserNotConfirmed /
- *   PasswordResetRequired -> invalid_credentials (401); anything else propagates (500)
+ *   PasswordResetRequired -> invalid_credentials (401), except Cognito's own lockout (NotAuthorized "Password
+ *   attempts exceeded") -> password_attempts_exceeded (rate_limited: sessions.ts answers it 429 sign_in_locked,
+ *   exactly as its own throttle); anything else propagates (500)
  * - challenge answers (respondToChallenge, associate/verifySoftwareToken) also map CodeMismatch /
  *   EnableSoftwareTokenMFA / ExpiredCode -> invalid_mfa_code (401), NotAuthorized about the session ->
  *   challenge_expired (401), InvalidPassword -> weak_password on field newPassword (400)
@@ -50,7 +52,15 @@ const nameOf = (err: unknown) => (err && typeof err === 'object' && 'name' in er
 export const invalidCredentials = () =>
   new DomainError('invalid_credentials', 'unauthorized', 'The email or password is incorrect');
 
+/** Cognito locked the user out after repeated wrong passwords (it says so whatever the password was). */
+export const passwordAttemptsExceeded = () =>
+  new DomainError('password_attempts_exceeded', 'rate_limited', 'Too many failed sign-in attempts; try again later');
+
+const isCognitoLockout = (err: unknown) =>
+  nameOf(err) === 'NotAuthorizedException' && /password attempts exceeded/i.test(err instanceof Error ? err.message : '');
+
 function mapError(err: unknown): never {
+  if (isCognitoLockout(err)) throw passwordAttemptsExceeded();
   switch (nameOf(err)) {
     case 'UsernameExistsException':
     case 'AliasExistsException':
