@@ -6,53 +6,23 @@
  * One runtime at a time per file: the handlers' SDK clients keep the endpoints of the first runtime in a process,
  * so the second one reuses its ports.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '#local/dynamodb.ts';
-import { type Runtime, type RuntimeOptions, startRuntime } from '#local/runtime.ts';
-import { DEMO_PASSWORD } from '#local/seed.ts';
+import type { RuntimeOptions } from '#local/runtime.ts';
+import { call, type Json, ownRuntimes, signIn } from './own-runtime.ts';
 
 /** The run's DynamoDB Local (global setup); read before a runtime overwrites the variable. */
 const SHARED_DYNAMO = process.env.AWS_ENDPOINT_URL_DYNAMODB!;
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-type Json = any;
-
-const running: Runtime[] = [];
+const runtimes = ownRuntimes();
+const start = runtimes.start;
 const folders: string[] = [];
-afterEach(async () => {
-  for (const rt of running.splice(0)) await rt.stop();
+afterEach(() => {
   for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function start(opts: RuntimeOptions): Promise<Runtime> {
-  const rt = await startRuntime({ schedules: false, timeScale: 0.01, ...opts });
-  running.push(rt);
-  return rt;
-}
-
-async function call(base: string, method: string, p: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
-    },
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : undefined };
-}
-
-async function signIn(base: string, email: string): Promise<string> {
-  const r = await call(base, 'POST', '/v1/sessions', { body: { email, password: DEMO_PASSWORD } });
-  expect(r.status, `${email}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body.idToken;
-}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -116,8 +86,7 @@ describe('restarting the local runtime', () => {
     });
     const submissionId = kycRun.split(':').at(-1)!;
 
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
+    await runtimes.stop(first);
     const second = await start(opts);
 
     // Decided after the restart: both workflows carry on at once (the watchdogs run every 10 minutes, not here).

@@ -6,46 +6,13 @@
  *   signs in the moment it answers 200; GET /health (liveness) stays 200
  * One runtime per file: the handlers' SDK clients keep the endpoints of the first runtime in a process.
  */
-import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '#local/dynamodb.ts';
-import { type Runtime, type RuntimeOptions, startRuntime } from '#local/runtime.ts';
 import { DEMO_PASSWORD, DEMO_USERS } from '#local/seed.ts';
 import { canInspectSockets, isLoopback, listeningSockets } from '../support/sockets.ts';
+import { call, ownRuntimes, signIn } from './own-runtime.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-type Json = any;
-
-const running: Runtime[] = [];
-afterEach(async () => {
-  for (const rt of running.splice(0)) await rt.stop();
-});
-
-async function start(opts: RuntimeOptions): Promise<Runtime> {
-  const rt = await startRuntime({ schedules: false, timeScale: 0.01, ...opts });
-  running.push(rt);
-  return rt;
-}
-
-async function call(base: string, method: string, p: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
-    },
-    ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : undefined };
-}
-
-async function signIn(base: string, email: string): Promise<string> {
-  const r = await call(base, 'POST', '/v1/sessions', { body: { email, password: DEMO_PASSWORD } });
-  expect(r.status, `${email}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body.idToken;
-}
+const { start } = ownRuntimes();
 
 const portOf = (url: string) => Number(new URL(url).port);
 
