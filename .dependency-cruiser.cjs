@@ -1,5 +1,5 @@
 /**
- * Dependency rules (npm run lint). The direction the code follows: domain/ is pure and imports only domain/;
+ * Dependency rules (npm run lint). The direction the code follows: domain/ is pure (domain/ and pure libraries);
  * the store does item I/O and commits, and never drives workflows; API modules do not import each other.
  * Violations that predate a rule are listed in .dependency-cruiser-known-violations.json (npm run
  * lint:deps:baseline regenerates it) and tolerated until the code moves (issue 13, the application layer);
@@ -10,10 +10,21 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'domain/ holds business rules only: no AWS SDK, middleware, store, adapters or I/O; it imports domain/ alone.',
+      comment:
+        'domain/ holds business rules only: it imports domain/ and pure libraries (zod, mrz, csv-parse), never the store, adapters, functions, local or infra.',
       severity: 'error',
       from: { path: '^domain/' },
-      to: { pathNot: '^domain/', dependencyTypesNot: ['core'] },
+      to: {
+        pathNot: '^domain/',
+        dependencyTypesNot: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+      },
+    },
+    {
+      name: 'domain-no-platform-packages',
+      comment: 'No AWS SDK, CDK, middleware or Powertools in domain/: those are adapters and edges.',
+      severity: 'error',
+      from: { path: '^domain/' },
+      to: { path: 'node_modules/(@aws-sdk|@smithy|aws-cdk-lib|constructs|@middy|@aws-lambda-powertools)/' },
     },
     {
       name: 'domain-no-io-builtins',
@@ -46,7 +57,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|cdk\\.out|\\.local)/' },
+    exclude: { path: '^(cdk\\.out|\\.local)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     combinedDependencies: true,
