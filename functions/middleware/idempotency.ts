@@ -26,7 +26,7 @@
  *
  * Money-moving commands must not rely on this alone: they additionally write their own idempotency-key
  * item (attribute_not_exists) inside the journal's TransactWriteItems, so a movement can never be
- * posted twice even if this record expired or was lost (DESIGN.md section 5; later issues).
+ * posted twice even if this record expired or was lost (docs/architecture.md, Money; ADR 0005).
  */
 
 import type { JSONValue } from '@aws-lambda-powertools/commons/types';

@@ -59,7 +59,7 @@ export class Workflows extends Construct {
         definitionSubstitutions,
         stateMachineType: StateMachineType.STANDARD,
         tracingEnabled: true,
-        // Every state transition is logged, but not the payloads: they carry client PII (DESIGN.md §4).
+        // Every state transition is logged, but not the payloads: they carry client PII (docs/architecture.md, Data).
         logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
       });
       for (const fn of tasks) {
