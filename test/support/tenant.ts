@@ -8,3 +8,16 @@ export function useDemoTenant(): void {
   process.env.TENANT ??= 'demo';
   setTenantConfig(parseTenantConfig(demo));
 }
+
+/** The "path: message" lines of a rejected tenant config (empty when it parses). */
+export function configProblems(input: unknown): string[] {
+  try {
+    parseTenantConfig(input);
+    return [];
+  } catch (e) {
+    return (e as Error).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
+  }
+}

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTenantConfig } from '#domain/tenant/config.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
+import { configProblems } from '../support/tenant.ts';
 
 const base = {
   tenant: 'acme',
@@ -40,18 +41,7 @@ const method = (over: Record<string, unknown> = {}) => ({
 
 const tenant = (...methods: unknown[]) => ({ ...base, payments: { methods } });
 
-/** The "path: message" lines of a rejected config (empty when it parses). */
-function problems(input: unknown): string[] {
-  try {
-    parseTenantConfig(input);
-    return [];
-  } catch (e) {
-    return (e as Error).message
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim());
-  }
-}
+const problems = configProblems;
 
 const expectProblem = (input: unknown, path: string, message: RegExp) => {
   const lines = problems(input);

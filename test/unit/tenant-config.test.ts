@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { auditRetention, corsOrigins, parseTenantConfig, reservedDomain } from '#domain/tenant/config.ts';
+import { configProblems } from '../support/tenant.ts';
 
 /** A valid non-production tenant that sends through SES from its own domain. */
 const base = {
@@ -21,18 +22,7 @@ const base = {
 };
 const prod = { ...base, production: true };
 
-/** The "path: message" lines of a rejected config (empty when it parses). */
-function problems(input: unknown): string[] {
-  try {
-    parseTenantConfig(input);
-    return [];
-  } catch (e) {
-    return (e as Error).message
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim());
-  }
-}
+const problems = configProblems;
 
 const shipped = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../infra/tenants/${name}.json`, import.meta.url), 'utf8'));
