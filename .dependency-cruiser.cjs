@@ -49,6 +49,42 @@ module.exports = {
       to: { path: '^functions/api/[^/]+\\.ts$' },
     },
     {
+      name: 'edges-through-use-cases',
+      comment:
+        'API handlers, workflow steps, jobs and workers parse their event, authorise and call a use case (functions/app/); they never reach the store or an adapter themselves.',
+      severity: 'error',
+      from: { path: '^functions/(api|steps|jobs|workers|payments)/' },
+      to: { path: '^functions/(store|adapters)/' },
+    },
+    {
+      name: 'use-cases-below-edges',
+      comment: 'A use case knows nothing of HTTP, Step Functions events or queues: it never imports an edge or the middleware.',
+      severity: 'error',
+      from: { path: '^functions/app/' },
+      to: { path: '^functions/(api|steps|jobs|workers|middleware)/' },
+    },
+    {
+      name: 'store-below-use-cases',
+      comment: 'The store does item I/O and commits; it never imports a use case, an edge or an adapter.',
+      severity: 'error',
+      from: { path: '^functions/store/' },
+      to: { path: '^functions/(app|api|steps|jobs|workers|payments|middleware|adapters)/' },
+    },
+    {
+      name: 'adapters-below-use-cases',
+      comment: 'Adapters implement ports for outside systems; they never import a use case or an edge.',
+      severity: 'error',
+      from: { path: '^functions/adapters/' },
+      to: { path: '^functions/(app|api|steps|jobs|workers|payments|middleware)/' },
+    },
+    {
+      name: 'no-sfn-outside-workflow-port',
+      comment: 'Step Functions is driven through the WorkflowPort adapter only (start, answer, describe).',
+      severity: 'error',
+      from: { pathNot: '^functions/adapters/workflow/|^functions/shared/clients\\.ts$|^local/|^infra/|^scripts/' },
+      to: { path: '@aws-sdk/client-sfn' },
+    },
+    {
       name: 'no-circular',
       severity: 'warn',
       from: {},

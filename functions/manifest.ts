@@ -11,11 +11,9 @@
  * - every queue, rule, schedule and state machine refers to functions declared here
  */
 
-export const ROLES = ['client', 'partner', 'sales', 'retention', 'compliance', 'finance', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-export const STAFF_ROLES = ROLES.filter((r) => r !== 'client' && r !== 'partner') as Exclude<Role, 'client' | 'partner'>[];
-/** Roles (Cognito groups) of the clients pool; STAFF_ROLES are the staff pool's. */
-export const CLIENT_ROLES = ROLES.filter((r) => r === 'client' || r === 'partner') as Extract<Role, 'client' | 'partner'>[];
+import type { Role } from '#domain/identity/roles.ts';
+
+export { CLIENT_ROLES, ROLES, type Role, STAFF_ROLES } from '#domain/identity/roles.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -33,7 +33,7 @@ import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { HttpMethod, Role, RouteSpec } from '#functions/manifest.ts';
+import type { HttpMethod, RouteSpec } from '#functions/manifest.ts';
 import { logger, metrics, tracer } from '#shared/powertools.ts';
 import { SECURITY_HEADERS } from '#shared/security-headers.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -50,12 +50,9 @@ export { assertOwnerOrStaff, crossClientProbe } from './auth.ts';
 export { EdgeError } from './problem.ts';
 
 /** isStaff: has any role other than client/partner. */
-export interface Caller {
-  sub: string;
-  email: string;
-  roles: Role[];
-  isStaff: boolean;
-}
+import type { Caller } from '#domain/identity/roles.ts';
+
+export type { Caller };
 
 export interface HttpRequest<B = unknown, Q = unknown, P = unknown> {
   body: B;
