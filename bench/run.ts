@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger, kyc, payments, size, synth (default: all but synth, which times `cdk synth` against a
+ * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, size, synth (default: all but synth, which times `cdk synth` against a
  * baseline commit). Set BENCH_OPS to change the operations per figure.
  */
 import './env.ts';
@@ -11,9 +11,9 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'kyc', 'payments', 'size', 'synth'];
+const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth');
+const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
 
 const ops = Number(process.env.BENCH_OPS ?? 600);
@@ -26,6 +26,9 @@ try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
   if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
   if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
+  // the ledger suite includes the hot-wallet burst over HTTP; 'hot-wallet' runs only that part
+  if (rt && (suites.includes('ledger') || suites.includes('hot-wallet')))
+    await (await import('./suites/wallet-burst.ts')).walletBurstSuite({ apiUrl: rt.apiUrl });
   // Imported after the runtime set the environment (log level, endpoints) its handler modules read at load.
   if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
   if (rt && suites.includes('payments'))

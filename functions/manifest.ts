@@ -11,6 +11,7 @@
  * - every queue, rule, schedule and state machine refers to functions declared here
  */
 
+import type { DetailType } from '#domain/events/index.ts';
 import type { Role } from '#domain/identity/roles.ts';
 
 export { CLIENT_ROLES, ROLES, type Role, STAFF_ROLES } from '#domain/identity/roles.ts';
@@ -119,6 +120,14 @@ export interface RuleSpec {
 }
 
 /**
+ * A rule on the product's own events: source EVENT_SOURCE and detail-types of the event catalogue
+ * (domain/events), built with `onEvents(...)`, so a detail-type that is not in the catalogue does not compile.
+ */
+export interface EventRuleSpec extends RuleSpec {
+  pattern: { source: [typeof EVENT_SOURCE]; 'detail-type': DetailType[]; detail?: Record<string, unknown> };
+}
+
+/**
  * A scheduled job (EventBridge Scheduler). `cron` uses EventBridge syntax: cron(min hour day-of-month month
  * day-of-week year). `timezone`: 'tenant' evaluates it in the tenant's `timezone` (business-facing runs: a
  * daily client-facing job, fee settlement, IB payouts); 'UTC' for technical sweeps and watchdogs.
@@ -130,6 +139,9 @@ export interface ScheduleSpec {
   function: string;
   description: string;
 }
+
+/** The state machines of `stateMachines` below (the WorkflowPort starts and describes them by this name). */
+export type StateMachineName = 'withdrawal-approval' | 'kyc-review';
 
 export interface StateMachineSpec {
   name: string;
@@ -604,46 +616,46 @@ export const queues: readonly QueueSpec[] = [
   },
 ];
 
-export const rules: readonly RuleSpec[] = [
+/** The pattern of a rule on catalogue events: `onEvents('kyc.approved', 'kyc.rejected')` (catalogue keys only). */
+const onEvents = (...detailTypes: DetailType[]): EventRuleSpec['pattern'] => ({
+  source: [EVENT_SOURCE],
+  'detail-type': detailTypes,
+});
+
+export const rules: readonly EventRuleSpec[] = [
   {
     name: 'client-registered-to-notifications',
-    pattern: { source: [EVENT_SOURCE], 'detail-type': ['client.registered'] },
+    pattern: onEvents('client.registered'),
     target: { queue: 'notifications' },
   },
   {
     // The client hears about every verification outcome and document expiry (in its language).
     name: 'kyc-outcomes-to-notifications',
-    pattern: {
-      source: [EVENT_SOURCE],
-      'detail-type': ['kyc.approved', 'kyc.rejected', 'kyc.documents_requested', 'kyc.document_expiring', 'kyc.expired'],
-    },
+    pattern: onEvents('kyc.approved', 'kyc.rejected', 'kyc.documents_requested', 'kyc.document_expiring', 'kyc.expired'),
     target: { queue: 'notifications' },
   },
   {
     name: 'withdrawal-received-to-start',
-    pattern: { source: [EVENT_SOURCE], 'detail-type': ['payment.withdrawal.received'] },
+    pattern: onEvents('payment.withdrawal.received'),
     target: { function: 'withdrawal-start' },
   },
   {
     // The client hears about money in and out (in its language).
     name: 'payment-outcomes-to-notifications',
-    pattern: {
-      source: [EVENT_SOURCE],
-      'detail-type': [
-        'payment.deposit.completed',
-        'payment.deposit.failed',
-        'payment.withdrawal.completed',
-        'payment.withdrawal.rejected',
-        'payment.withdrawal.failed',
-        'payment.refund.completed',
-        'payment.chargeback.received',
-      ],
-    },
+    pattern: onEvents(
+      'payment.deposit.completed',
+      'payment.deposit.failed',
+      'payment.withdrawal.completed',
+      'payment.withdrawal.rejected',
+      'payment.withdrawal.failed',
+      'payment.refund.completed',
+      'payment.chargeback.received',
+    ),
     target: { queue: 'notifications' },
   },
   {
     name: 'kyc-submission-created-to-start',
-    pattern: { source: [EVENT_SOURCE], 'detail-type': ['kyc.submission.created'] },
+    pattern: onEvents('kyc.submission.created'),
     target: { function: 'kyc-start-review' },
   },
 ];

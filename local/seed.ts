@@ -77,8 +77,8 @@ async function seedUser(user: DemoUser): Promise<UserOutcome> {
   // Imported here, after the runtime has set the environment the handlers' modules read.
   const { findEmailClaim, isActiveClaim, releaseEmail } = await import('#store/unique-email.ts');
   const { normalizeEmail } = await import('#domain/identity/rules.ts');
-  const { registerClient } = await import('#functions/api/registrations.ts');
-  const { createStaff } = await import('#functions/api/staff.ts');
+  const { registerClient } = await import('#app/identity/register-client.ts');
+  const { createStaff } = await import('#app/identity/create-staff.ts');
   const { cognitoIdentity } = await import('#adapters/identity/cognito.ts');
 
   const email = normalizeEmail(user.email);
@@ -107,7 +107,10 @@ async function seedUser(user: DemoUser): Promise<UserOutcome> {
       );
     } else {
       const staffRoles = user.roles as Parameters<typeof createStaff>[0]['roles'];
-      await createStaff({ email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles }, SEED_CALLER, 'seed');
+      await createStaff({ email, firstName: user.firstName, lastName: user.lastName, roles: staffRoles }, SEED_CALLER, {
+        requestId: 'seed',
+        locale: 'en',
+      });
     }
     outcome = 'created';
     claim = await findEmailClaim(email);
@@ -154,7 +157,7 @@ export const DEMO_FUNDING = [
  */
 async function seedDemoWallets(): Promise<void> {
   const { findEmailOwner } = await import('#store/unique-email.ts');
-  const { requestAdjustment } = await import('#functions/api/adjustments.ts');
+  const { requestAdjustment } = await import('#app/ledger/request-adjustment.ts');
   const { ensureWallet } = await import('#store/ledger/accounts.ts');
   const client = await findEmailOwner('client@demo.test');
   const finance = await findEmailOwner('finance@demo.test');
@@ -173,7 +176,7 @@ async function seedDemoWallets(): Promise<void> {
         reason: 'Demo seed: opening balance for the demo client',
       },
       caller,
-      { key: `seed-demo-funding-${currency}`, requestId: 'seed' },
+      { idempotencyKey: `seed-demo-funding-${currency}`, requestId: 'seed', locale: 'en' },
     );
   }
 }
@@ -187,8 +190,10 @@ async function seedDemoWallets(): Promise<void> {
 async function seedDemoKyc(): Promise<void> {
   const { findEmailOwner } = await import('#store/unique-email.ts');
   const { getClientProfile } = await import('#store/clients.ts');
-  const { submitPersonalDetails, submitQuestionnaire } = await import('#functions/api/onboarding.ts');
-  const { requestDocumentUpload, createSubmission } = await import('#functions/api/kyc.ts');
+  const { submitPersonalDetails } = await import('#app/identity/submit-personal-details.ts');
+  const { submitQuestionnaire } = await import('#app/identity/submit-questionnaire.ts');
+  const { requestDocumentUpload } = await import('#app/kyc/request-document-upload.ts');
+  const { createSubmission } = await import('#app/kyc/create-submission.ts');
   const { MIFID2_APPROPRIATENESS } = await import('#domain/onboarding/questionnaire.ts');
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
   const { s3 } = await import('#shared/clients.ts');
@@ -221,11 +226,14 @@ async function seedDemoKyc(): Promise<void> {
           politicallyExposed: false,
         },
         caller,
-        'seed',
+        { requestId: 'seed', locale: 'en' },
       );
     }
     if (!profile.onboarding?.questionnaire) {
-      await submitQuestionnaire({ questionnaireId: 'mifid2-appropriateness', answers: best }, caller, 'seed');
+      await submitQuestionnaire({ questionnaireId: 'mifid2-appropriateness', answers: best }, caller, {
+        requestId: 'seed',
+        locale: 'en',
+      });
     }
     const today = new Date().toISOString().slice(0, 10);
     const files = [
@@ -265,7 +273,7 @@ async function seedDemoKyc(): Promise<void> {
       const created = await requestDocumentUpload(
         { ...f.spec, contentType: 'application/json', size: Buffer.byteLength(body) },
         caller,
-        'seed',
+        { requestId: 'seed', locale: 'en' },
       );
       const item = await getKycDocument(created.documentId);
       await s3().send(
@@ -273,6 +281,6 @@ async function seedDemoKyc(): Promise<void> {
       );
       ids.push(created.documentId);
     }
-    await createSubmission({ documentIds: ids }, caller, 'seed');
+    await createSubmission({ documentIds: ids }, caller, { requestId: 'seed', locale: 'en' });
   }
 }

@@ -4,8 +4,8 @@
  * through `POST /v1/admin/staff`.
  *
  * Runs on the operator's machine with the operator's AWS credentials (AWS_PROFILE / AWS_REGION as usual)
- * and the stack outputs that `cdk deploy --outputs-file` wrote. It calls the same staff provisioning the
- * API uses (functions/api/staff.ts: Cognito user in the staff pool with its groups, the staff item, the
+ * and the stack outputs that `cdk deploy --outputs-file` wrote. It calls the same use case the API uses
+ * (functions/app/identity/create-staff.ts: Cognito user in the staff pool with its groups, the staff item, the
  * unique-email claim and the `staff.created` audit item, actor `operator:<login>`), so the admin is
  * indistinguishable from one an admin created. Cognito e-mails a temporary password; the first sign-in
  * sets a new password and enrols TOTP (the staff pool requires MFA).
@@ -62,12 +62,12 @@ async function main() {
   // Imported after the environment is set: the handlers' modules read it when they load.
   const { setTenantConfig } = await import('#shared/tenant.ts');
   setTenantConfig(cfg);
-  const { createStaff } = await import('#functions/api/staff.ts');
+  const { createStaff } = await import('#app/identity/create-staff.ts');
   const operator = `operator:${userInfo().username}`;
   const admin = await createStaff(
     { email, firstName: first, lastName: last, roles: ['admin'] },
     { sub: operator, email: `${userInfo().username}@operator`, roles: ['admin'], isStaff: true },
-    `create-admin-${Date.now()}`,
+    { requestId: `create-admin-${Date.now()}`, locale: cfg.defaultLocale },
   );
   console.log(`created admin ${admin.email} (${admin.staffId}) for ${cfg.brand.name}; Cognito e-mails the temporary password`);
 }

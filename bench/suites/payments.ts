@@ -300,7 +300,7 @@ export async function paymentsSuite(opts: { deposits?: number; withdrawals?: num
   const after = { clearing: (await getBalance(clearing.accountId)).ledger, fees: (await getBalance(fees.accountId)).ledger };
   const clearingOk = after.clearing - before.clearing === expectedClearing;
   const feesOk = after.fees - before.fees === expectedFees;
-  const { reconcile } = await import('#functions/jobs/ledger-reconciliation.ts');
+  const { reconcile } = await import('#app/ledger/reconcile-ledger.ts');
   const recon = await reconcile(new Date(), 'bench', `bench-${run}`);
 
   const lostDeposits = deposits.length - settled.size;

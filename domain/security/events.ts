@@ -75,7 +75,8 @@ export function sourceOf(sourceIp: string | null | undefined): string {
 }
 
 /** A compliance case kind that security events open (one per client and bucket). */
-export type SecurityCaseKind = 'sign_in_attack' | 'cross_client_probing';
+export const SECURITY_CASE_KINDS = ['sign_in_attack', 'cross_client_probing'] as const;
+export type SecurityCaseKind = (typeof SECURITY_CASE_KINDS)[number];
 
 export interface SecurityCaseRule {
   caseKind: SecurityCaseKind;

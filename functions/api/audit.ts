@@ -9,14 +9,14 @@
  *   (`entryType: 'audit'`) and the security events about the client (`entryType: 'security-event'`: failed
  *   sign-ins and lockouts on its account, its probes of other clients, its refused roles; counted per hour,
  *   not hash-chained: docs/decisions/0010-security-events.md)
+ * - the route calls the use case functions/app/platform/list-client-audit.ts; the views are this module's
+ *   (audit entries) and functions/api/shared/security-events.ts (security events)
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
+import { type AuditItem, listClientAudit, type TrailItem } from '#app/platform/list-client-audit.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { clientTrail } from '#store/audit-trail.ts';
-import { getClientProfile } from '#store/clients.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { SecurityEventView } from './security-events.ts';
+import { cursorParam, limitParam, pageBody } from './shared/pages.ts';
+import { SecurityEventView, type SecurityEventViewOf, securityEventView } from './shared/security-events.ts';
 
 export const AuditParams = z.strictObject({
   clientId: z
@@ -49,6 +49,35 @@ const Entry = z.discriminatedUnion('entryType', [
   SecurityEventView.extend({ entryType: z.literal('security-event') }),
 ]);
 
+/** An audit entry as compliance sees it: the chained record, without storage attributes. */
+export function auditEntryView(i: AuditItem) {
+  return {
+    seq: i.seq,
+    at: i.at,
+    actor: i.actor,
+    action: i.action,
+    entity: i.entity,
+    clientId: i.clientId,
+    before: i.before ?? null,
+    after: i.after ?? null,
+    reason: i.reason,
+    evidence: i.evidence,
+    requestId: i.requestId,
+    hash: i.hash,
+    prevHash: i.prevHash,
+  };
+}
+export type AuditEntryView = ReturnType<typeof auditEntryView>;
+
+export type TrailEntryView = ({ entryType: 'audit' } & AuditEntryView) | ({ entryType: 'security-event' } & SecurityEventViewOf);
+
+/** One entry of a client's trail: an audit entry, or a security event about the client. */
+export function trailEntryView(i: TrailItem): TrailEntryView {
+  return i.type === 'security-event'
+    ? { entryType: 'security-event', ...securityEventView(i) }
+    : { entryType: 'audit', ...auditEntryView(i) };
+}
+
 export const routes = [
   defineRoute({
     method: 'GET',
@@ -66,11 +95,9 @@ export const routes = [
       },
       404: { description: 'client_not_found' },
     },
-    handler: async ({ params, query }) => {
-      if (!(await getClientProfile(params.clientId))) {
-        throw new DomainError('client_not_found', 'not_found', 'No client with this id');
-      }
-      return { status: 200, body: await clientTrail(params.clientId, query.limit, query.cursor) };
+    handler: async ({ params, query, caller, correlationId, locale }) => {
+      const page = await listClientAudit({ clientId: params.clientId, ...query }, caller!, { requestId: correlationId, locale });
+      return { status: 200, body: pageBody(page, trailEntryView) };
     },
   }),
 ];

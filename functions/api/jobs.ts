@@ -19,26 +19,19 @@
  *   forbidden_role. The list is newest first (run ids are ULIDs), cursor-paginated, without findings; one run
  *   shows its status, trigger, who asked, requested/started/finished times, parameters, summary (counts, or
  *   the error of a failed run) and findings (as the job stored them: ids and codes, never audit content)
+ * - each route checks the role here (compliance: COMPLIANCE_JOBS only) and calls one use case of
+ *   functions/app/platform/ (request-job-run, list-job-runs, get-job-run); the views are this module's
  */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ulid } from 'ulid';
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
-import { reportDate } from '#domain/payments/report-date.ts';
-import { JOB_DETAIL_TYPE, JOB_SOURCE, type Role, schedules } from '#functions/manifest.ts';
+import { getJobRun } from '#app/platform/get-job-run.ts';
+import { assertJob, type JobRunItem, mayReadJobRuns } from '#app/platform/job-runs.ts';
+import { listJobRuns } from '#app/platform/list-job-runs.ts';
+import { JOB_RUNNERS, requestJobRun } from '#app/platform/request-job-run.ts';
+import type { Role } from '#functions/manifest.ts';
 import { type Caller, defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
-import { events } from '#shared/clients.ts';
-import { env } from '#shared/env.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom, commit } from '#store/audit.ts';
-import { getJobRun, type JobRunItem, listJobRuns, newJobRun, putJobRun } from '#store/job-runs.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { pageBody, pageSchema } from './shared/pages.ts';
+import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
 
-const ALLOWED: readonly Role[] = ['admin'];
 const READERS: readonly Role[] = ['admin', 'compliance'];
-/** The jobs whose runs compliance reads (besides admins, who read every job's). */
-export const COMPLIANCE_JOBS: readonly string[] = ['audit-verify'];
 
 export const JobParams = z.strictObject({
   job: z
@@ -59,7 +52,6 @@ export const JobRunBody = z
       .optional(),
   })
   .optional();
-export type JobRunParameters = NonNullable<z.infer<typeof JobRunBody>>;
 
 export const JobRunResult = z.object({
   runId: z.string(),
@@ -67,77 +59,6 @@ export const JobRunResult = z.object({
   status: z.literal('requested'),
   parameters: z.object({ date: z.string().optional(), provider: z.string().optional() }).optional(),
 });
-
-/** The parameters each job takes on demand (every other job takes none). */
-const JOB_PARAMETERS: Readonly<Record<string, readonly (keyof JobRunParameters)[]>> = {
-  'psp-reconciliation': ['date', 'provider'],
-};
-
-/** The run's parameters, checked as the job will read them (400 with the field's code otherwise). */
-export function checkJobParameters(job: string, parameters: JobRunParameters, now: Date): JobRunParameters {
-  const allowed = JOB_PARAMETERS[job] ?? [];
-  for (const key of Object.keys(parameters) as (keyof JobRunParameters)[]) {
-    if (!allowed.includes(key)) {
-      throw new DomainError('job_parameter_unsupported', 'validation', `The job ${job} takes no parameter ${key}`, [
-        { field: key, code: 'job_parameter_unsupported', message: `Not a parameter of ${job}` },
-      ]);
-    }
-  }
-  const out: JobRunParameters = {};
-  if (parameters.date !== undefined) out.date = reportDate(parameters.date, now, { notAfterToday: true });
-  if (parameters.provider !== undefined) {
-    const used = new Set(tenantConfig().payments.methods.map((m) => m.provider));
-    if (!used.has(parameters.provider)) {
-      throw new DomainError('unknown_provider', 'validation', 'No payment method of this tenant uses this provider', [
-        { field: 'provider', code: 'unknown_provider', message: [...used].sort().join(', ') },
-      ]);
-    }
-    out.provider = parameters.provider;
-  }
-  return out;
-}
-
-const jobNotFound = () => new DomainError('job_not_found', 'not_found', 'No job with this name');
-const assertJob = (job: string) => {
-  if (!schedules.some((s) => s.name === job)) throw jobNotFound();
-};
-
-export async function requestJobRun(job: string, caller: Caller, requestId: string, parameters: JobRunParameters = {}) {
-  assertJob(job);
-  const params = checkJobParameters(job, parameters, new Date());
-  const given = Object.keys(params).length > 0;
-  const runId = ulid();
-  const now = new Date().toISOString();
-  const run = newJobRun(
-    { job, runId, status: 'requested', requestedBy: caller.sub, trigger: 'on_demand', ...(given ? { parameters: params } : {}) },
-    now,
-  );
-  await commit({
-    writes: [putJobRun(run)],
-    audit: {
-      actor: actorFrom(caller, ALLOWED),
-      action: 'job.run.requested',
-      entity: { type: 'job', id: job },
-      before: null,
-      after: { runId, job, status: 'requested', ...(given ? { parameters: params } : {}) },
-      requestId,
-    },
-  });
-  const res = await events().send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          EventBusName: env.eventBusName,
-          Source: JOB_SOURCE,
-          DetailType: JOB_DETAIL_TYPE,
-          Detail: JSON.stringify({ ...params, job, runId, requestedBy: caller.sub }),
-        },
-      ],
-    }),
-  );
-  if ((res.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents failed: ${res.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-  return { runId, job, status: 'requested' as const, ...(given ? { parameters: params } : {}) };
-}
 
 export const RunParams = JobParams.extend({
   runId: z
@@ -165,12 +86,13 @@ const RunView = RunSummaryView.extend({
   findings: z.array(z.unknown()).optional().describe('As the job recorded them (ids and codes only)'),
 });
 
-/** The runs of `job` the caller may read (the route already admitted admins and compliance). */
-function assertReadable(job: string, caller: Caller) {
+/**
+ * The role check on reading `job`'s runs (the route admitted admins and compliance): job_not_found first
+ * (as for any reader), then 403 forbidden_role for compliance on a job other than COMPLIANCE_JOBS.
+ */
+function authoriseRunReader(job: string, caller: Caller) {
   assertJob(job);
-  if (caller.roles.includes('admin')) return;
-  if (caller.roles.includes('compliance') && COMPLIANCE_JOBS.includes(job)) return;
-  throw new EdgeError('forbidden_role', 403);
+  if (!mayReadJobRuns(job, caller.roles)) throw new EdgeError('forbidden_role', 403);
 }
 
 export function runSummaryView(r: JobRunItem) {
@@ -194,13 +116,6 @@ export const runView = (r: JobRunItem) => ({
   ...(Array.isArray(r.findings) ? { findings: r.findings } : {}),
 });
 
-export async function readJobRun(job: string, runId: string, caller: Caller) {
-  assertReadable(job, caller);
-  const run = await getJobRun(job, runId);
-  if (!run) throw new DomainError('job_run_not_found', 'not_found', 'No run of this job with this id');
-  return runView(run);
-}
-
 export const routes = [
   defineRoute({
     method: 'POST',
@@ -208,7 +123,7 @@ export const routes = [
     operationId: 'createJobRun',
     summary: 'Run a scheduled job now (psp-reconciliation takes a report date and a provider)',
     tags: ['admin'],
-    auth: ALLOWED,
+    auth: JOB_RUNNERS,
     params: JobParams,
     body: JobRunBody,
     idempotency: 'optional',
@@ -219,9 +134,13 @@ export const routes = [
       },
       404: { description: 'job_not_found' },
     },
-    handler: async ({ params, body, caller, correlationId }) => ({
+    handler: async ({ params, body, caller, correlationId, locale, idempotencyKey }) => ({
       status: 202,
-      body: await requestJobRun(params.job, caller!, correlationId, body ?? {}),
+      body: await requestJobRun({ job: params.job, parameters: body ?? {} }, caller!, {
+        requestId: correlationId,
+        locale,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      }),
     }),
   }),
   defineRoute({
@@ -238,9 +157,9 @@ export const routes = [
       403: { description: 'forbidden_role (compliance on a job other than audit-verify)' },
       404: { description: 'job_not_found' },
     },
-    handler: async ({ params, query, caller }) => {
-      assertReadable(params.job, caller!);
-      const page = await listJobRuns(params.job, query.limit, query.cursor);
+    handler: async ({ params, query, caller, correlationId, locale }) => {
+      authoriseRunReader(params.job, caller!);
+      const page = await listJobRuns({ job: params.job, ...query }, caller!, { requestId: correlationId, locale });
       return { status: 200, body: pageBody(page, runSummaryView) };
     },
   }),
@@ -257,7 +176,11 @@ export const routes = [
       403: { description: 'forbidden_role (compliance on a job other than audit-verify)' },
       404: { description: 'job_not_found, job_run_not_found' },
     },
-    handler: async ({ params, caller }) => ({ status: 200, body: await readJobRun(params.job, params.runId, caller!) }),
+    handler: async ({ params, caller, correlationId, locale }) => {
+      authoriseRunReader(params.job, caller!);
+      const run = await getJobRun(params, caller!, { requestId: correlationId, locale });
+      return { status: 200, body: runView(run) };
+    },
   }),
 ];
 

@@ -1,7 +1,8 @@
 /**
  * The compliance review queue: GET /v1/admin/kyc/reviews, GET /v1/admin/kyc/reviews/{reviewId}
  * (compliance and admin) and POST /v1/admin/kyc/reviews/{reviewId}/decision (compliance only).
- * A review's id is its submission's id; the queue is gsi2 (store/kyc-reviews.ts).
+ * A review's id is its submission's id. Each route parses, checks the role and calls one use case
+ * (functions/app/kyc/list-reviews.ts, get-review.ts, decide-review.ts); the views below present them.
  *
  * Invariants:
  * - the queue lists pending reviews oldest first (queuedAt) and decided ones newest first (decidedAt).
@@ -25,14 +26,14 @@
  *   extraction's, or the officer's identityExpiresOn, which corrects it: 400 expiry_date_required when
  *   neither exists, identity_document_expired for a past date, expiry_date_not_allowed on a rejection or
  *   request). Any of these leaves everything unchanged
- * - a submission is decided once: the decision is applied by store/kyc-decision.ts applyKycDecision in
+ * - a submission is decided once: the decision is applied by functions/app/kyc/decisions.ts applyKycDecision in
  *   ONE commit (submission, files, profile, expiry watch, audit 'kyc.submission.decided', outbox), which
  *   refuses a final submission; of two concurrent decisions exactly one succeeds, the other gets 409
  *   review_already_decided
- * - the waiting state machine is resumed only AFTER the decision committed (steps/kyc-callback.ts
- *   resumeDecidedReview): SendTaskSuccess with the token of the version the decision committed over (the
+ * - the waiting state machine is resumed only AFTER the decision committed (functions/app/kyc/callbacks.ts
+ *   resumeDecidedReview, through the workflow port): SendTaskSuccess with the token of the version the decision committed over (the
  *   item applyKycDecision returns, not the route's earlier read: AwaitReview may have swapped the token in
- *   between) and output { submissionId, decision: <outcome> }, retried CALLBACK_ATTEMPTS times. The decision
+ *   between) and output { submissionId, decision: <outcome> }, retried (RETRY_POLICIES.workflowCallback). The decision
  *   commit keeps the token with callbackPending; once the callback went through (or TaskTimedOut /
  *   InvalidToken / TaskDoesNotExist: nothing waits) both are cleared. Exhausted retries, or a crash after
  *   the commit, leave them set and the kyc-watchdog job sends the same callback later. None of this ever
@@ -44,48 +45,20 @@
  * - role checks are the middleware's: clients, partners and other staff get 403 forbidden_role; admins
  *   read the queue but cannot decide
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as z from 'zod';
-import { DomainError, isDomainError } from '#domain/errors.ts';
-import { checkAddressProof, checkName } from '#domain/kyc/checks.ts';
+import { decideReview } from '#app/kyc/decide-review.ts';
+import { getReview, type ReviewDetail as ReviewDetailResult } from '#app/kyc/get-review.ts';
+import { listReviews, type ReviewQueueItem } from '#app/kyc/list-reviews.ts';
+import type { Role } from '#domain/identity/roles.ts';
 import { epochDay } from '#domain/kyc/dates.ts';
 import { ISSUE_CATALOGUE, type Locale } from '#domain/kyc/decision.ts';
-import { classifyExpiry } from '#domain/kyc/expiry.ts';
-import { type ExtractedAddressProof, type ExtractedIdentity, toIso2 } from '#domain/kyc/model.ts';
-import { REVIEW_REASON_CODES, REVIEW_REASONS, validateReviewDecision } from '#domain/kyc/review-reasons.ts';
-import {
-  isFinalSubmissionStatus,
-  type ReviewDecisionKind,
-  type SubmissionDecision,
-  submissionDocumentIds,
-} from '#domain/kyc/submission.ts';
-import type { Role } from '#functions/manifest.ts';
-import { resumeDecidedReview } from '#functions/steps/kyc-callback.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
-import { s3 } from '#shared/clients.ts';
-import { env } from '#shared/env.ts';
-import { logger } from '#shared/powertools.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom, commit } from '#store/audit.ts';
-import { type ClientProfileItem, getClientProfile, registrationProfileOf } from '#store/clients.ts';
-import { getKycDocuments, getKycExtractions, getKycSubmission, type KycSubmissionItem } from '#store/kyc.ts';
-import { applyKycDecision } from '#store/kyc-decision.ts';
-import { listReviews } from '#store/kyc-reviews.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
+import { REVIEW_REASON_CODES, REVIEW_REASONS } from '#domain/kyc/review-reasons.ts';
+import type { ReviewDecisionKind, SubmissionDecision } from '#domain/kyc/submission.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { cursorParam, limitParam, pageBody } from './shared/pages.ts';
 
 const READERS: readonly Role[] = ['compliance', 'admin'];
 const DECIDERS: readonly Role[] = ['compliance'];
-const ENTITY = 'kyc-submission';
-
-/** How long a document link in the review detail works. */
-export const DOCUMENT_URL_TTL_SECONDS = 300;
-
-const OUTCOME: Record<ReviewDecisionKind, SubmissionDecision['outcome']> = {
-  approve: 'approved',
-  reject: 'rejected',
-  request_documents: 'documents_requested',
-};
 
 // ------------------------------------------------------------------------------------------------ schemas
 
@@ -220,37 +193,12 @@ const DecisionResult = z.object({
   decision: DecisionView,
 });
 
-// ---------------------------------------------------------------------------------------------- helpers
-
-const reviewNotFound = () => new DomainError('review_not_found', 'not_found', 'No review with this id');
-const reviewNotPending = () =>
-  new DomainError('review_not_pending', 'conflict', 'This submission is still being processed; it has no open review yet');
-const reviewAlreadyDecided = () =>
-  new DomainError('review_already_decided', 'conflict', 'This submission has already been decided');
+// ------------------------------------------------------------------------------------------------ views
 
 const catalogueLocale = (locale: string): Locale => {
   const l = locale.toLowerCase().split('-')[0];
   return l === 'de' || l === 'es' ? l : 'en';
 };
-
-const minutesBetween = (from: string, to: number) => Math.max(0, Math.floor((to - Date.parse(from)) / 60_000));
-
-/** Age and SLA of a review: pending ones age until now, decided ones are measured to their decision. */
-function reviewTiming(s: KycSubmissionItem, now: Date) {
-  const r = s.review!;
-  const slaHours = tenantConfig().kyc.reviewSlaHours;
-  const end = r.status === 'decided' && r.decidedAt ? Date.parse(r.decidedAt) : now.getTime();
-  const ageMinutes = minutesBetween(r.queuedAt, end);
-  return {
-    status: r.status,
-    priority: r.priority,
-    queuedAt: r.queuedAt,
-    ageMinutes,
-    slaHours,
-    slaBreached: ageMinutes > slaHours * 60,
-    ...(r.decidedAt ? { decidedAt: r.decidedAt } : {}),
-  };
-}
 
 function decisionView(d: SubmissionDecision) {
   return {
@@ -264,149 +212,23 @@ function decisionView(d: SubmissionDecision) {
   };
 }
 
-// ------------------------------------------------------------------------------------------------- queue
-
-export async function listReviewQueue(q: z.infer<typeof ListReviewsQuery>, now = new Date()) {
-  const page = await listReviews({ status: q.status, limit: q.limit, cursor: q.cursor });
-  const clientIds = [...new Set(page.items.map((s) => s.clientId))];
-  const profiles = new Map(
-    (await Promise.all(clientIds.map((id) => getClientProfile(id)))).flatMap((p) => (p ? [[p.clientId, p] as const] : [])),
-  );
-  const items = page.items
-    .filter((s) => s.review)
-    .map((s) => {
-      const p = profiles.get(s.clientId);
-      const { status, priority, queuedAt, ageMinutes, slaHours, slaBreached, decidedAt } = reviewTiming(s, now);
-      return {
-        reviewId: s.submissionId,
-        clientId: s.clientId,
-        clientName: p ? `${p.firstName} ${p.lastName}` : null,
-        country: p?.countryOfResidence ?? null,
-        priority,
-        status,
-        queuedAt,
-        ageMinutes,
-        slaHours,
-        slaBreached,
-        flags: (s.checks?.issues ?? []).map((i) => i.code),
-        ...(decidedAt ? { decidedAt } : {}),
-        ...(s.decision ? { decision: decisionView(s.decision) } : {}),
-      };
-    });
-  return { items, hasMore: page.hasMore, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-}
-
-// ------------------------------------------------------------------------------------------------ detail
-
-type Row = z.infer<typeof ComparisonRow>;
-
-const conf = (c: Record<string, number>, ...fields: string[]) => {
-  const values = fields.map((f) => c[f]).filter((v): v is number => typeof v === 'number');
-  return values.length === fields.length ? { confidence: Math.min(...values) } : {};
-};
-
-/** Extracted identity fields beside the registration data. */
-function identityRows(doc: ExtractedIdentity, p: ClientProfileItem | undefined): Row[] {
-  const reg = p ? registrationProfileOf(p) : undefined;
-  const c = doc.fieldConfidence ?? {};
-  const hasName = Boolean(doc.givenNames || doc.surname);
-  const extractedName = hasName ? [doc.givenNames, doc.surname].filter(Boolean).join(' ') : null;
-  const nationality = p?.personalDetails?.nationality;
-  const rows: Row[] = [
-    { source: 'identity', field: 'documentType', extracted: doc.documentType, registered: null },
-    {
-      source: 'identity',
-      field: 'documentNumber',
-      extracted: doc.documentNumber ?? null,
-      registered: null,
-      ...conf(c, 'documentNumber'),
-    },
-    {
-      source: 'identity',
-      field: 'name',
-      extracted: extractedName,
-      registered: reg ? `${reg.givenNames} ${reg.surname}` : null,
-      ...(reg && hasName ? { match: checkName(doc, reg, tenantConfig().kyc.nameThreshold).length === 0 } : {}),
-      ...conf(c, 'givenNames', 'surname'),
-    },
-    {
-      source: 'identity',
-      field: 'dateOfBirth',
-      extracted: doc.dateOfBirth ?? null,
-      registered: reg?.dateOfBirth ?? null,
-      ...(reg && doc.dateOfBirth ? { match: doc.dateOfBirth === reg.dateOfBirth } : {}),
-      ...conf(c, 'dateOfBirth'),
-    },
-    {
-      source: 'identity',
-      field: 'nationality',
-      extracted: doc.nationality ?? null,
-      registered: nationality ?? null,
-      ...(doc.nationality && nationality ? { match: toIso2(doc.nationality) === toIso2(nationality) } : {}),
-      ...conf(c, 'nationality'),
-    },
-    // The issuing country need not be the country of residence: shown side by side, not compared.
-    {
-      source: 'identity',
-      field: 'issuingCountry',
-      extracted: doc.issuingCountry ?? null,
-      registered: reg?.country ?? null,
-      ...conf(c, 'issuingCountry'),
-    },
-    { source: 'identity', field: 'expiryDate', extracted: doc.expiryDate ?? null, registered: null, ...conf(c, 'expiryDate') },
-  ];
-  return rows;
-}
-
-/** Extracted proof-of-address fields beside the registered address (match as the address check sees it). */
-function addressRows(proof: ExtractedAddressProof, p: ClientProfileItem | undefined, now: Date): Row[] {
-  const reg = p ? registrationProfileOf(p) : undefined;
-  const c = proof.fieldConfidence ?? {};
-  const comparable = reg?.address !== undefined;
-  const mismatch = comparable ? checkAddressProof(proof, reg!, { now }).find((i) => i.code === 'address_mismatch') : undefined;
-  const mismatched = new Set(((mismatch?.evidence as { fields?: string[] } | undefined)?.fields ?? []) as string[]);
-  const match = (field: string, present: boolean) => (comparable && present ? { match: !mismatched.has(field) } : {});
-  return [
-    {
-      source: 'address_proof',
-      field: 'nameOnDocument',
-      extracted: proof.nameOnDocument ?? null,
-      registered: reg ? `${reg.givenNames} ${reg.surname}` : null,
-      ...match('nameOnDocument', Boolean(proof.nameOnDocument)),
-      ...conf(c, 'nameOnDocument'),
-    },
-    {
-      source: 'address_proof',
-      field: 'addressLines',
-      extracted: proof.addressLines?.length ? proof.addressLines.join(', ') : null,
-      registered: reg?.address ? reg.address.lines.join(', ') : null,
-      ...match('addressLines', Boolean(proof.addressLines?.length)),
-      ...conf(c, 'addressLines'),
-    },
-    {
-      source: 'address_proof',
-      field: 'postalCode',
-      extracted: proof.postalCode ?? null,
-      registered: reg?.address?.postalCode ?? null,
-      ...match('postalCode', proof.postalCode !== undefined),
-      ...conf(c, 'postalCode'),
-    },
-    {
-      source: 'address_proof',
-      field: 'country',
-      extracted: proof.country ?? null,
-      registered: reg?.address?.country ?? reg?.country ?? null,
-      ...match('country', proof.country !== undefined),
-      ...conf(c, 'country'),
-    },
-    {
-      source: 'address_proof',
-      field: 'issueDate',
-      extracted: proof.issueDate ?? null,
-      registered: null,
-      ...conf(c, 'issueDate'),
-    },
-  ];
+function queueItemView({ submission: s, timing, clientName, country }: ReviewQueueItem) {
+  const { status, priority, queuedAt, ageMinutes, slaHours, slaBreached, decidedAt } = timing;
+  return {
+    reviewId: s.submissionId,
+    clientId: s.clientId,
+    clientName,
+    country,
+    priority,
+    status,
+    queuedAt,
+    ageMinutes,
+    slaHours,
+    slaBreached,
+    flags: (s.checks?.issues ?? []).map((i) => i.code),
+    ...(decidedAt ? { decidedAt } : {}),
+    ...(s.decision ? { decision: decisionView(s.decision) } : {}),
+  };
 }
 
 function reasonCatalogue() {
@@ -424,98 +246,17 @@ function reasonCatalogue() {
   return out;
 }
 
-/** A short-lived link to the file as checked at upload (its recorded S3 version, when the bucket gave one). */
-async function presignedGet(s3Key: string, contentType: string, versionId: string | undefined): Promise<string> {
-  return getSignedUrl(
-    s3(),
-    new GetObjectCommand({
-      Bucket: env.documentsBucket,
-      Key: s3Key,
-      ...(versionId ? { VersionId: versionId } : {}),
-      ResponseContentDisposition: 'inline',
-      ResponseContentType: contentType,
-    }),
-    { expiresIn: DOCUMENT_URL_TTL_SECONDS },
-  );
-}
-
-export async function reviewDetail(reviewId: string, caller: Caller, ctx: { requestId: string; locale: string }) {
-  const now = new Date();
-  const s = await getKycSubmission(reviewId);
-  if (!s?.review) throw reviewNotFound();
-  const fileIds = submissionDocumentIds(s);
-  const [profile, extractions, files] = await Promise.all([
-    getClientProfile(s.clientId),
-    getKycExtractions(s.submissionId),
-    getKycDocuments(fileIds),
-  ]);
-  const locale = catalogueLocale(ctx.locale);
-
-  const comparison: Row[] = [];
-  const analysisFailures: { unit: 'identity' | 'address'; error: string }[] = [];
-  for (const unit of ['identity', 'address'] as const) {
-    const e = extractions.find((x) => x.unit === unit);
-    if (e?.failure) analysisFailures.push({ unit, error: e.failure.error });
-    if (unit === 'identity' && e?.identity) comparison.push(...identityRows(e.identity, profile));
-    if (unit === 'address' && e?.addressProof) comparison.push(...addressRows(e.addressProof, profile, now));
-  }
-
-  const documents = await Promise.all(
-    fileIds.flatMap((id) => {
-      const f = files.get(id);
-      if (!f) return [];
-      return [
-        presignedGet(f.s3Key, f.contentType, f.versionId).then((url) => ({
-          documentId: f.documentId,
-          category: f.category,
-          documentType: f.documentType,
-          ...(f.side ? { side: f.side } : {}),
-          contentType: f.contentType,
-          ...(f.size !== undefined ? { size: f.size } : {}),
-          status: f.status,
-          url,
-          urlExpiresInSeconds: DOCUMENT_URL_TTL_SECONDS,
-        })),
-      ];
-    }),
-  );
-
-  // Who looked at this client's PII, and when: written before anything is returned.
-  await commit({
-    writes: [],
-    audit: {
-      actor: actorFrom(caller, READERS),
-      action: 'kyc.review.viewed',
-      entity: { type: ENTITY, id: s.submissionId },
-      clientId: s.clientId,
-      before: null,
-      after: null,
-      evidence: {
-        reviewStatus: s.review.status,
-        documentIds: documents.map((d) => d.documentId),
-        urlExpiresInSeconds: DOCUMENT_URL_TTL_SECONDS,
-      },
-      requestId: ctx.requestId,
-    },
-    now: () => now,
-  });
-
-  const { status, priority, queuedAt, ageMinutes, slaHours, slaBreached, decidedAt } = reviewTiming(s, now);
+function reviewDetailView(r: ReviewDetailResult, requestLocale: string) {
+  const s = r.submission;
+  const locale = catalogueLocale(requestLocale);
+  const { status, priority, queuedAt, ageMinutes, slaHours, slaBreached, decidedAt } = r.timing;
   return {
     reviewId: s.submissionId,
     submissionId: s.submissionId,
     clientId: s.clientId,
     submissionStatus: s.status,
     review: { status, priority, queuedAt, ageMinutes, slaHours, slaBreached, ...(decidedAt ? { decidedAt } : {}) },
-    client: profile
-      ? {
-          firstName: profile.firstName,
-          lastName: profile.lastName,
-          dateOfBirth: profile.dateOfBirth,
-          countryOfResidence: profile.countryOfResidence,
-          kycStatus: profile.kycStatus ?? 'not_started',
-        }
-      : null,
+    client: r.client,
     flags: (s.checks?.issues ?? []).map((i) => {
       const entry = ISSUE_CATALOGUE[i.code];
       return {
@@ -528,114 +269,12 @@ export async function reviewDetail(reviewId: string, caller: Caller, ctx: { requ
         clientMessage: entry?.clientMessage[locale] ?? '',
       };
     }),
-    comparison,
-    analysisFailures,
-    documents,
+    comparison: r.comparison,
+    analysisFailures: r.analysisFailures,
+    documents: r.documents,
     timeline: s.timeline,
     ...(s.decision ? { decision: decisionView(s.decision) } : {}),
     reasonCatalogue: reasonCatalogue(),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------- decision
-
-/**
- * The expiry date an approval watches: the officer's (body.identityExpiresOn) or the identity extraction's.
- * 400 expiry_date_not_allowed (a date on a rejection or request), expiry_date_required (an approval with
- * neither: without a date the approval could never expire), identity_document_expired (a date in the past).
- */
-async function approvalExpiry(
-  submissionId: string,
-  body: ReviewDecisionInput,
-): Promise<{ value: string; source: 'reviewer' | 'extraction' } | undefined> {
-  const given = body.identityExpiresOn;
-  if (body.decision !== 'approve') {
-    if (given === undefined) return undefined;
-    throw new DomainError('expiry_date_not_allowed', 'validation', 'Only an approval records the expiry date', [
-      { field: 'identityExpiresOn', code: 'expiry_date_not_allowed', message: 'only for approve' },
-    ]);
-  }
-  if (given !== undefined) {
-    if (classifyExpiry(given, new Date()) === 'expired') {
-      throw new DomainError('identity_document_expired', 'validation', 'The identity document has expired', [
-        { field: 'identityExpiresOn', code: 'identity_document_expired', message: 'the date has passed' },
-      ]);
-    }
-    return { value: given, source: 'reviewer' };
-  }
-  const identity = (await getKycExtractions(submissionId)).find((e) => e.unit === 'identity' && !e.failure)?.identity;
-  if (identity?.expiryDate) return { value: identity.expiryDate, source: 'extraction' };
-  throw new DomainError(
-    'expiry_date_required',
-    'validation',
-    "The identity document's expiry date could not be read; give it (identityExpiresOn) to approve",
-    [{ field: 'identityExpiresOn', code: 'expiry_date_required', message: 'required: no expiry date was extracted' }],
-  );
-}
-
-export async function decideReview(reviewId: string, body: ReviewDecisionInput, caller: Caller, requestId: string) {
-  const { canResubmit } = validateReviewDecision(body.decision, body.reasons, body.note);
-  const s = await getKycSubmission(reviewId);
-  if (!s) throw reviewNotFound();
-  if (!s.review) {
-    // Decided automatically (never queued) or still being processed (not queued yet).
-    if (isFinalSubmissionStatus(s.status)) throw reviewNotFound();
-    throw reviewNotPending();
-  }
-  if (s.review.status !== 'pending' || isFinalSubmissionStatus(s.status)) throw reviewAlreadyDecided();
-  if (s.status !== 'in_review') throw reviewNotPending();
-
-  const documentIds = [...new Set(body.documentIds ?? [])];
-  if (body.decision === 'approve' && documentIds.length > 0) {
-    throw new DomainError('document_ids_not_allowed', 'validation', 'An approval names no files to upload again', [
-      { field: 'documentIds', code: 'document_ids_not_allowed', message: 'only for reject or request_documents' },
-    ]);
-  }
-  const expiry = await approvalExpiry(s.submissionId, body);
-  const own = new Set(submissionDocumentIds(s));
-  const foreign = documentIds.filter((id) => !own.has(id));
-  if (foreign.length > 0) {
-    throw new DomainError(
-      'document_not_in_submission',
-      'validation',
-      'Some files are not part of this submission',
-      foreign.map((id) => ({ field: 'documentIds', code: 'document_not_in_submission', message: id })),
-    );
-  }
-
-  const outcome = OUTCOME[body.decision];
-  let decided: KycSubmissionItem;
-  try {
-    decided = await applyKycDecision({
-      submissionId: s.submissionId,
-      decision: {
-        outcome,
-        decidedBy: caller.sub,
-        reasons: [...body.reasons],
-        ...(body.note !== undefined ? { note: body.note } : {}),
-        documentIds,
-        canResubmit,
-      },
-      actor: actorFrom(caller, DECIDERS),
-      requestId,
-      ...(expiry?.source === 'reviewer' ? { identityExpiresOn: expiry.value } : {}),
-    });
-  } catch (err) {
-    if (isDomainError(err) && err.code === 'submission_not_found') throw reviewNotFound();
-    throw err;
-  }
-
-  // The token of the version the decision committed over (`decided`), not of the read above: AwaitReview may
-  // have been retried in between (kyc-open-review swaps the token), and only the newest token is waited on.
-  if (decided.taskToken) await resumeDecidedReview(decided);
-  else if (s.executionStalledAt)
-    logger.info('kyc review of a stalled submission decided; no execution waits', { reviewId: s.submissionId });
-  else logger.warn('kyc review decided without a task token', { reviewId: s.submissionId });
-
-  return {
-    reviewId: s.submissionId,
-    status: decided.status as SubmissionDecision['outcome'],
-    decision: decisionView(decided.decision!),
   };
 }
 
@@ -657,7 +296,10 @@ export const routes = [
       },
       400: { description: 'invalid_status, invalid_cursor' },
     },
-    handler: async ({ query }) => ({ status: 200, body: await listReviewQueue(query) }),
+    handler: async ({ query, correlationId, locale }) => ({
+      status: 200,
+      body: pageBody(await listReviews(query, { requestId: correlationId, locale }), queueItemView),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -673,7 +315,10 @@ export const routes = [
     },
     handler: async ({ params, caller, correlationId, locale }) => ({
       status: 200,
-      body: await reviewDetail(params.reviewId, caller!, { requestId: correlationId, locale }),
+      body: reviewDetailView(
+        await getReview({ reviewId: params.reviewId }, caller!, { requestId: correlationId, locale }),
+        locale,
+      ),
     }),
   }),
   defineRoute({
@@ -695,10 +340,10 @@ export const routes = [
       404: { description: 'review_not_found' },
       409: { description: 'review_not_pending (still processing), review_already_decided' },
     },
-    handler: async ({ params, body, caller, correlationId }) => ({
-      status: 200,
-      body: await decideReview(params.reviewId, body, caller!, correlationId),
-    }),
+    handler: async ({ params, body, caller, correlationId, locale }) => {
+      const r = await decideReview({ reviewId: params.reviewId, ...body }, caller!, { requestId: correlationId, locale });
+      return { status: 200, body: { reviewId: r.reviewId, status: r.status, decision: decisionView(r.decision) } };
+    },
   }),
 ];
 

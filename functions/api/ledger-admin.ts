@@ -4,6 +4,8 @@
  * GET /v1/admin/ledger/reconciliation.
  *
  * Invariants:
+ * - each route calls one use case (functions/app/ledger: get-ledger-account, get-ledger-journal,
+ *   get-ledger-reconciliation) and presents its result here
  * - clients and other staff roles get 403 forbidden_role at the edge
  * - an account shows its flags, its balance (the sum of its shards) and, for a sharded account, every
  *   shard, plus its latest postings (newest first); unknown ids are 404 account_not_found
@@ -14,23 +16,21 @@
  *   newer and still running, that run
  */
 import * as z from 'zod';
+import { getLedgerAccount, type LedgerAccountDetail } from '#app/ledger/get-ledger-account.ts';
+import { getLedgerJournal, type LedgerJournalDetail } from '#app/ledger/get-ledger-journal.ts';
+import {
+  getLedgerReconciliation,
+  type LedgerReconciliation,
+  type ReconciliationRun,
+} from '#app/ledger/get-ledger-reconciliation.ts';
 import type { ChainedRecord } from '#domain/audit/chain.ts';
-import { DomainError } from '#domain/errors.ts';
 import { ID_PATTERN } from '#domain/ledger/index.ts';
 import { formatAmount, formatMoney } from '#domain/money/index.ts';
 import type { Role } from '#functions/manifest.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { auditItems } from '#store/audit.ts';
-import type { JobRunItem } from '#store/job-runs.ts';
-import { accountShards, getAccount, sumShards } from '#store/ledger/accounts.ts';
-import { getJournal, JOURNAL_ENTITY } from '#store/ledger/journals.ts';
-import { listPostings } from '#store/ledger/postings.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { latestRuns, runFindings } from '#store/reconciliation-runs.ts';
+import { cursorParam, limitParam } from './shared/pages.ts';
 
 const ALLOWED: readonly Role[] = ['finance', 'compliance', 'admin'];
-const LAST_POSTINGS = 20;
-const MAX_AUDIT_ENTRIES = 200;
 
 const id = z.string().min(1).max(128).regex(ID_PATTERN);
 export const AccountParams = z.strictObject({ accountId: id });
@@ -136,28 +136,15 @@ const auditView = (r: ChainedRecord) => ({
   hash: r.hash,
 });
 
-async function trail(entity: { type: string; id: string }) {
-  const out: ReturnType<typeof auditView>[] = [];
-  for await (const page of auditItems(entity, { pageSize: 100 })) {
-    out.push(...page.map(auditView));
-    if (out.length >= MAX_AUDIT_ENTRIES) break;
-  }
-  return out.slice(0, MAX_AUDIT_ENTRIES);
-}
-
-export async function accountDetail(accountId: string) {
-  const account = await getAccount(accountId);
-  if (!account) throw new DomainError('account_not_found', 'not_found', 'No ledger account with this id');
-  const shards = await accountShards(accountId);
-  const sum = sumShards(shards);
-  const page = await listPostings(accountId, { limit: LAST_POSTINGS });
+export function accountView(d: LedgerAccountDetail) {
+  const { account } = d;
   return {
     account,
-    balance: balanceView(sum, account.currency),
-    ...(account.shards > 1
-      ? { shardBalances: shards.map((s) => ({ shard: s.shard, ...balanceView(s, account.currency) })) }
+    balance: balanceView(d.balance, account.currency),
+    ...(d.shardBalances
+      ? { shardBalances: d.shardBalances.map((s) => ({ shard: s.shard, ...balanceView(s, account.currency) })) }
       : {}),
-    lastPostings: page.items.map((p) => ({
+    lastPostings: d.lastPostings.map((p) => ({
       accountId: p.accountId,
       journalId: p.journalId,
       type: p.type,
@@ -168,18 +155,11 @@ export async function accountDetail(accountId: string) {
       postedAt: p.postedAt,
       ...(p.reference ? { reference: p.reference } : {}),
     })),
-    hasMorePostings: page.hasMore,
+    hasMorePostings: d.hasMorePostings,
   };
 }
 
-export async function journalDetail(journalId: string) {
-  const journal = await getJournal(journalId);
-  if (!journal) throw new DomainError('journal_not_found', 'not_found', 'No journal with this id');
-  const adjustmentId = typeof journal.metadata.adjustmentId === 'string' ? journal.metadata.adjustmentId : undefined;
-  const [audit, adjustmentAudit] = await Promise.all([
-    trail({ type: JOURNAL_ENTITY, id: journalId }),
-    adjustmentId ? trail({ type: 'adjustment', id: adjustmentId }) : Promise.resolve(undefined),
-  ]);
+export function journalView({ journal, audit, adjustmentAudit }: LedgerJournalDetail) {
   return {
     journalId: journal.journalId,
     type: journal.type,
@@ -197,12 +177,12 @@ export async function journalDetail(journalId: string) {
       shard: p.shard,
       seq: p.seq,
     })),
-    audit,
-    ...(adjustmentAudit ? { adjustmentAudit } : {}),
+    audit: audit.map(auditView),
+    ...(adjustmentAudit ? { adjustmentAudit: adjustmentAudit.map(auditView) } : {}),
   };
 }
 
-const runView = (r: JobRunItem) => ({
+const runView = (r: ReconciliationRun) => ({
   runId: r.runId,
   status: r.status,
   trigger: r.trigger,
@@ -212,10 +192,12 @@ const runView = (r: JobRunItem) => ({
   ...(r.summary ? { summary: r.summary } : {}),
 });
 
-export async function reconciliationDetail(limit: number, cursor?: string) {
-  const { latest, inProgress } = await latestRuns();
-  const findings = latest ? await runFindings(latest.runId, limit, cursor) : { items: [], hasMore: false };
-  return { latest: latest ? runView(latest) : null, ...(inProgress ? { inProgress: runView(inProgress) } : {}), findings };
+export function reconciliationView(r: LedgerReconciliation) {
+  return {
+    latest: r.latest ? runView(r.latest) : null,
+    ...(r.inProgress ? { inProgress: runView(r.inProgress) } : {}),
+    findings: r.findings,
+  };
 }
 
 export const routes = [
@@ -228,7 +210,10 @@ export const routes = [
     auth: ALLOWED,
     params: AccountParams,
     responses: { 200: { description: 'The account', schema: AccountResult }, 404: { description: 'account_not_found' } },
-    handler: async ({ params }) => ({ status: 200, body: await accountDetail(params.accountId) }),
+    handler: async ({ params, caller, correlationId, locale }) => ({
+      status: 200,
+      body: accountView(await getLedgerAccount(params, caller!, { requestId: correlationId, locale })),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -239,7 +224,10 @@ export const routes = [
     auth: ALLOWED,
     params: JournalParams,
     responses: { 200: { description: 'The journal', schema: JournalResult }, 404: { description: 'journal_not_found' } },
-    handler: async ({ params }) => ({ status: 200, body: await journalDetail(params.journalId) }),
+    handler: async ({ params, caller, correlationId, locale }) => ({
+      status: 200,
+      body: journalView(await getLedgerJournal(params, caller!, { requestId: correlationId, locale })),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -250,7 +238,10 @@ export const routes = [
     auth: ALLOWED,
     query: ReconciliationQuery,
     responses: { 200: { description: 'The latest run', schema: ReconciliationResult } },
-    handler: async ({ query }) => ({ status: 200, body: await reconciliationDetail(query.limit, query.cursor) }),
+    handler: async ({ query, caller, correlationId, locale }) => ({
+      status: 200,
+      body: reconciliationView(await getLedgerReconciliation(query, caller!, { requestId: correlationId, locale })),
+    }),
   }),
 ];
 

@@ -7,14 +7,13 @@
  *   (latest result or null) } and roles; staff get
  *   their staff profile and roles; no credential is ever returned
  * - a signed-in caller without a profile is 404 profile_not_found
+ * - the lookup is the get-me use case (functions/app/identity/get-me.ts); the views are
+ *   functions/api/shared/identity-views.ts
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
+import { getMe } from '#app/identity/get-me.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { clientProfileView, getClientProfile, onboardingView } from '#store/clients.ts';
-import { getStaff, staffView } from '#store/staff.ts';
-
-const notFound = () => new DomainError('profile_not_found', 'not_found', 'No profile exists for this user');
+import { clientProfileView, onboardingView, staffView } from './shared/identity-views.ts';
 
 export const MeResult = z.union([
   z.object({
@@ -50,22 +49,18 @@ export const routes = [
     tags: ['identity'],
     auth: 'authenticated',
     responses: { 200: { description: 'Profile', schema: MeResult }, 404: { description: 'profile_not_found' } },
-    handler: async ({ caller }) => {
-      const me = caller!;
-      if (me.isStaff) {
-        const staff = await getStaff(me.sub);
-        if (!staff) throw notFound();
-        return { status: 200, body: { kind: 'staff', profile: staffView(staff), roles: me.roles } };
+    handler: async ({ caller, correlationId, locale }) => {
+      const me = await getMe(caller!, { requestId: correlationId, locale });
+      if (me.kind === 'staff') {
+        return { status: 200, body: { kind: 'staff', profile: staffView(me.staff), roles: caller!.roles } };
       }
-      const profile = await getClientProfile(me.sub);
-      if (!profile) throw notFound();
       return {
         status: 200,
         body: {
           kind: 'client',
-          profile: clientProfileView(profile),
-          onboarding: onboardingView(profile),
-          roles: me.roles,
+          profile: clientProfileView(me.profile),
+          onboarding: onboardingView(me.profile),
+          roles: caller!.roles,
         },
       };
     },

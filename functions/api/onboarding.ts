@@ -17,30 +17,16 @@
  *   is its own item, the profile points at the latest, one audit item per attempt, one commit
  * - a 'registered' client moves to 'profile_completed' once details and any required questionnaire are in
  * - PII goes to the table and the audit trail, never to logs (nothing here logs)
+ * - each route calls one use case (functions/app/identity/: get-onboarding-form, submit-personal-details,
+ *   submit-questionnaire); the onboarding block is presented by functions/api/shared/identity-views.ts
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
-import { stageAfterProfileStep } from '#domain/identity/onboarding.ts';
-import {
-  onboardingForm,
-  QUESTIONNAIRE_IDS,
-  QUESTIONNAIRES,
-  type QuestionnaireId,
-  requirementsFor,
-  scoreAppropriateness,
-} from '#domain/onboarding/index.ts';
-import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom, commit } from '#store/audit.ts';
-import {
-  type ClientProfileItem,
-  getClientProfile,
-  onboardingView,
-  type PersonalDetails,
-  replaceClientProfile,
-} from '#store/clients.ts';
-import { newQuestionnaireAttempt, putQuestionnaireAttempt } from '#store/questionnaires.ts';
+import { getOnboardingForm } from '#app/identity/get-onboarding-form.ts';
+import { submitPersonalDetails } from '#app/identity/submit-personal-details.ts';
+import { submitQuestionnaire } from '#app/identity/submit-questionnaire.ts';
+import type { Role } from '#domain/identity/roles.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { onboardingView } from './shared/identity-views.ts';
 
 const ALLOWED: readonly Role[] = ['client'];
 
@@ -49,8 +35,6 @@ export const EMPLOYMENT_STATUSES = ['employed', 'self_employed', 'retired', 'stu
 export const ANNUAL_INCOME_BANDS = ['under_25k', '25k_to_100k', 'over_100k'] as const;
 export const NET_WORTH_BANDS = ['under_10k', '10k_to_50k', '50k_to_250k', 'over_250k'] as const;
 export const SOURCES_OF_FUNDS = ['salary', 'savings', 'investments', 'inheritance', 'business'] as const;
-
-const LOCKED_STAGES = new Set(['kyc_submitted', 'approved', 'rejected']);
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const iso2 = z
@@ -150,146 +134,6 @@ const OnboardingFormSchema = z.record(z.string(), z.unknown()).meta({
   description: 'Profile fields, documents and the questionnaire (without scores), labelled in the request locale',
 });
 
-const notFound = () => new DomainError('profile_not_found', 'not_found', 'No profile exists for this user');
-
-async function ownProfile(caller: Caller): Promise<ClientProfileItem> {
-  const profile = await getClientProfile(caller.sub);
-  if (!profile) throw notFound();
-  return profile;
-}
-
-const requirementsOf = (p: ClientProfileItem) =>
-  requirementsFor(tenantConfig(), { country: p.countryOfResidence, clientType: p.clientType });
-
-const stateOf = (p: ClientProfileItem) => ({
-  ...onboardingView(p),
-  questionnaireRequired: requirementsOf(p).questionnaire ?? null,
-});
-
-function assertNotLocked(p: ClientProfileItem): void {
-  if (LOCKED_STAGES.has(p.onboarding?.stage ?? 'registered')) {
-    throw new DomainError('onboarding_locked', 'conflict', 'Onboarding details cannot change once KYC was submitted');
-  }
-}
-
-function nextStage(p: ClientProfileItem, details: boolean, answered: boolean) {
-  return stageAfterProfileStep(p.onboarding?.stage ?? 'registered', {
-    details,
-    questionnaireRequired: requirementsOf(p).questionnaire !== undefined,
-    questionnaireAnswered: answered,
-  });
-}
-
-/** Stores the caller's personal details on its profile (one audited, version-conditioned commit). */
-export async function submitPersonalDetails(body: PersonalDetailsBody, caller: Caller, requestId: string) {
-  const profile = await ownProfile(caller);
-  assertNotLocked(profile);
-  if (body.address.country !== profile.countryOfResidence) {
-    throw new DomainError('address_country_mismatch', 'validation', 'The address must be in your country of residence', [
-      { field: 'address.country', code: 'address_country_mismatch', message: `must be ${profile.countryOfResidence}` },
-    ]);
-  }
-  const details: PersonalDetails = {
-    phone: body.phone,
-    nationality: body.nationality,
-    address: { ...body.address },
-    taxResidence: body.taxResidence,
-    ...(body.taxId !== undefined ? { taxId: body.taxId } : {}),
-    employmentStatus: body.employmentStatus,
-    annualIncome: body.annualIncome,
-    netWorth: body.netWorth,
-    sourceOfFunds: body.sourceOfFunds,
-    politicallyExposed: body.politicallyExposed,
-  };
-  const now = new Date().toISOString();
-  const stage = nextStage(profile, true, profile.onboarding?.questionnaire !== undefined);
-  const next: ClientProfileItem = {
-    ...profile,
-    personalDetails: details,
-    onboarding: {
-      ...profile.onboarding,
-      stage,
-      ...(stage === 'profile_completed' && profile.onboarding?.stage !== stage ? { profileCompletedAt: now } : {}),
-    },
-  };
-  await commit({
-    writes: [replaceClientProfile(profile, next, now)],
-    audit: {
-      actor: actorFrom(caller, ALLOWED),
-      action: 'client.personal_details.submitted',
-      entity: { type: 'client', id: profile.clientId },
-      clientId: profile.clientId,
-      before: { personalDetails: profile.personalDetails ?? null, stage: profile.onboarding?.stage ?? 'registered' },
-      after: { personalDetails: details, stage },
-      requestId,
-    },
-    now: () => new Date(now),
-  });
-  return stateOf(next);
-}
-
-/** Scores the caller's answers, stores the attempt and points the profile at it (one audited commit). */
-export async function submitQuestionnaire(body: QuestionnaireBody, caller: Caller, requestId: string) {
-  if (!(QUESTIONNAIRE_IDS as readonly string[]).includes(body.questionnaireId)) {
-    throw new DomainError('unknown_questionnaire', 'validation', 'No questionnaire has this id', [
-      { field: 'questionnaireId', code: 'unknown_questionnaire', message: `must be one of ${QUESTIONNAIRE_IDS.join(', ')}` },
-    ]);
-  }
-  const questionnaireId = body.questionnaireId as QuestionnaireId;
-  const profile = await ownProfile(caller);
-  if (requirementsOf(profile).questionnaire !== questionnaireId) {
-    throw new DomainError('questionnaire_not_required', 'conflict', 'This questionnaire is not part of your onboarding');
-  }
-  assertNotLocked(profile);
-  const scored = scoreAppropriateness(body.answers, QUESTIONNAIRES[questionnaireId]);
-  const previous = profile.onboarding?.questionnaire;
-  const attempt = previous?.questionnaireId === questionnaireId ? previous.attempt + 1 : 1;
-  const now = new Date().toISOString();
-  const outcome = {
-    questionnaireId,
-    attempt,
-    score: scored.score,
-    maxScore: scored.maxScore,
-    result: scored.result,
-    blockedProducts: [...scored.blockedProducts],
-    warnings: [...scored.warnings],
-    submittedAt: now,
-  };
-  const item = newQuestionnaireAttempt({ clientId: profile.clientId, answers: { ...body.answers }, ...outcome }, now);
-  const stage = nextStage(profile, profile.personalDetails !== undefined, true);
-  const next: ClientProfileItem = {
-    ...profile,
-    onboarding: {
-      ...profile.onboarding,
-      stage,
-      questionnaire: outcome,
-      ...(stage === 'profile_completed' && profile.onboarding?.stage !== stage ? { profileCompletedAt: now } : {}),
-    },
-  };
-  await commit({
-    writes: [replaceClientProfile(profile, next, now), putQuestionnaireAttempt(item)],
-    audit: {
-      actor: actorFrom(caller, ALLOWED),
-      action: 'client.questionnaire.submitted',
-      entity: { type: 'client', id: profile.clientId },
-      clientId: profile.clientId,
-      before: { questionnaire: previous ?? null, stage: profile.onboarding?.stage ?? 'registered' },
-      after: { questionnaire: outcome, answers: item.answers, stage },
-      requestId,
-    },
-    now: () => new Date(now),
-  });
-  return {
-    questionnaireId,
-    attempt,
-    score: outcome.score,
-    maxScore: outcome.maxScore,
-    result: scored.result,
-    blockedProducts: outcome.blockedProducts,
-    warnings: outcome.warnings,
-  };
-}
-
 export const routes = [
   defineRoute({
     method: 'GET',
@@ -302,15 +146,10 @@ export const routes = [
       200: { description: 'The onboarding form', schema: OnboardingFormSchema },
       404: { description: 'profile_not_found' },
     },
-    handler: async ({ caller, locale }) => {
-      const profile = await ownProfile(caller!);
-      const form = onboardingForm(tenantConfig(), {
-        country: profile.countryOfResidence,
-        clientType: profile.clientType,
-        locale,
-      });
-      return { status: 200, body: form };
-    },
+    handler: async ({ caller, correlationId, locale }) => ({
+      status: 200,
+      body: await getOnboardingForm(caller!, { requestId: correlationId, locale }),
+    }),
   }),
   defineRoute({
     method: 'POST',
@@ -327,10 +166,13 @@ export const routes = [
       404: { description: 'profile_not_found' },
       409: { description: 'conflict, onboarding_locked' },
     },
-    handler: async ({ body, caller, correlationId }) => ({
-      status: 200,
-      body: await submitPersonalDetails(body, caller!, correlationId),
-    }),
+    handler: async ({ body, caller, correlationId, locale }) => {
+      const { profile, questionnaireRequired } = await submitPersonalDetails(body, caller!, {
+        requestId: correlationId,
+        locale,
+      });
+      return { status: 200, body: { ...onboardingView(profile), questionnaireRequired } };
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -347,9 +189,9 @@ export const routes = [
       404: { description: 'profile_not_found' },
       409: { description: 'questionnaire_not_required, conflict, onboarding_locked' },
     },
-    handler: async ({ body, caller, correlationId }) => ({
+    handler: async ({ body, caller, correlationId, locale }) => ({
       status: 201,
-      body: await submitQuestionnaire(body, caller!, correlationId),
+      body: await submitQuestionnaire(body, caller!, { requestId: correlationId, locale }),
     }),
   }),
 ];

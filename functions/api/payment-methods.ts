@@ -1,6 +1,7 @@
 /**
  * GET /v1/payment-methods?direction=deposit|withdrawal&currency=XXX: the deposit and withdrawal
- * methods offered in the caller's country, with limits, fees and processing times (clients only).
+ * methods offered in the caller's country, with limits, fees and processing times (clients only). The
+ * use case (functions/app/payments/list-payment-methods.ts) picks the methods; this module presents them.
  *
  * Invariants:
  * - the country is the caller's own profile's country of residence (looked up by its token's sub);
@@ -20,13 +21,13 @@
  * - read-only: nothing is written, nothing is logged
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
-import { formatMoney, isCurrency } from '#domain/money/index.ts';
+import { listPaymentMethods } from '#app/payments/list-payment-methods.ts';
+import type { Role } from '#domain/identity/roles.ts';
+import { formatMoney } from '#domain/money/index.ts';
 import {
   configMoney,
   labelFor,
   limitsFor,
-  methodsFor,
   type OfferedMethod,
   PAYMENT_DIRECTIONS,
   PAYMENT_METHOD_KINDS,
@@ -34,11 +35,9 @@ import {
   percentText,
   processingTimeView,
 } from '#domain/payments/index.ts';
-import type { PaymentFee, TenantConfig } from '#domain/tenant/config.ts';
-import type { Role } from '#functions/manifest.ts';
-import { defineRoute, httpHandler } from '#middleware/http.ts';
+import type { PaymentFee } from '#domain/tenant/config.ts';
+import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
-import { getClientProfile } from '#store/clients.ts';
 
 const ALLOWED: readonly Role[] = ['client'];
 
@@ -142,23 +141,16 @@ export function paymentMethodView(
   };
 }
 
-/** 400 unknown_currency / currency_not_enabled for a well-formed currency filter the tenant cannot use. */
-function assertCurrencyFilter(cfg: TenantConfig, currency: string): void {
-  const code = !isCurrency(currency) ? 'unknown_currency' : !cfg.currencies.includes(currency) ? 'currency_not_enabled' : null;
-  if (!code) return;
-  const message = code === 'unknown_currency' ? 'Unknown currency' : 'This currency is not enabled';
-  throw new DomainError(code, 'validation', message, [{ field: 'currency', code, message }]);
-}
-
-export async function paymentMethodsFor(sub: string, query: PaymentMethodsQuery, locale: string): Promise<PaymentMethodView[]> {
-  const cfg = tenantConfig();
-  if (query.currency !== undefined) assertCurrencyFilter(cfg, query.currency);
-  const profile = await getClientProfile(sub);
-  if (!profile) throw new DomainError('profile_not_found', 'not_found', 'No profile exists for this user');
+/** The methods the use case offers to the caller, as the client sees them (see the module invariants). */
+export async function paymentMethodsFor(
+  caller: Caller,
+  query: PaymentMethodsQuery,
+  ctx: { locale: string; requestId: string },
+): Promise<PaymentMethodView[]> {
   const direction = query.direction as PaymentDirection | undefined;
-  return methodsFor(cfg, { country: profile.countryOfResidence, direction, currency: query.currency }).map((o) =>
-    paymentMethodView(o, { locale, defaultLocale: cfg.defaultLocale, direction, currency: query.currency }),
-  );
+  const offered = await listPaymentMethods({ direction, currency: query.currency }, caller, ctx);
+  const { defaultLocale } = tenantConfig();
+  return offered.map((o) => paymentMethodView(o, { locale: ctx.locale, defaultLocale, direction, currency: query.currency }));
 }
 
 export const routes = [
@@ -175,9 +167,9 @@ export const routes = [
       400: { description: 'invalid_direction, invalid_currency, unknown_currency, currency_not_enabled, validation_failed' },
       404: { description: 'profile_not_found' },
     },
-    handler: async ({ caller, query, locale }) => ({
+    handler: async ({ caller, query, locale, correlationId }) => ({
       status: 200,
-      body: { items: await paymentMethodsFor(caller!.sub, query, locale) },
+      body: { items: await paymentMethodsFor(caller!, query, { locale, requestId: correlationId }) },
     }),
   }),
 ];

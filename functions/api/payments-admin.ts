@@ -3,61 +3,41 @@
  * /v1/admin/deposits/{depositId}/refunds (finance only; Idempotency-Key required), and the compliance
  * cases a chargeback opens: GET /v1/admin/compliance/cases and /{caseId} (compliance, admin), POST
  * /v1/admin/compliance/cases/{caseId}/close (compliance only: closing may lift a withdrawal freeze).
+ * Each route parses, calls one use case (functions/app/payments: list-deposits, refund-deposit,
+ * list-cases, get-case, close-case) and presents its result here.
  *
  * Invariants:
  * - role checks are the middleware's (manifest roles): a client, a partner or another staff role gets
  *   403 forbidden_role on every route here
  * - the deposit list is one client's (clientId; newest first, optionally one status) or the tenant's
- *   deposits in one status (status alone; gsi3: created / pending oldest first, the others newest
- *   first); neither is 400 client_or_status_required. Paginated with an opaque cursor
- * - a refund is checked completely before money moves: the reason (400 unknown_reason / note_required),
- *   the amount (parseMoney codes), the deposit (404 deposit_not_found; 422 deposit_not_refundable,
- *   currency_mismatch, refund_exceeds_deposit) and the wallet (422 insufficient_funds); any of these
- *   writes nothing. Then the funds are held and the refund is 'pending' in one transaction
- *   (store/payments/refunds.ts), and only then is the provider asked (idempotency key = refund id)
- * - the provider refusing the refund fails it (hold voided, reason refund_declined); the provider
- *   unreachable fails it too (reason provider_unavailable) and answers 502 payment_provider_unavailable:
- *   money is never left reserved for a request the provider never took. Its outcome otherwise arrives
- *   by webhook (refund-effects.ts); a synchronous 'succeeded' completes it at once
- * - exactly once: the edge replays a retried request; independently the refund id is derived from
- *   (deposit, Idempotency-Key) and its hold carries the ledger's own idempotency item, so a retry finds
- *   the same refund and never holds twice; another body under the same key is 422 idempotency_key_reused
+ *   deposits in one status (status alone); neither is 400 client_or_status_required. Paginated with an
+ *   opaque cursor
+ * - a refund is checked completely before money moves, held, then sent to the provider (refund-deposit.ts);
+ *   a provider that cannot be reached fails the refund (its hold released) and is answered 502
+ *   payment_provider_unavailable
+ * - exactly once: the edge replays a retried request; independently the use case derives the refund id
+ *   from (deposit, Idempotency-Key), so a retry finds the same refund; another body under the same key is
+ *   422 idempotency_key_reused
+ * - views never show storage attributes, and a withdrawal's task tokens never leave the server
  */
-import { createHash } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { pspFor } from '#adapters/psp/index.ts';
-import { canonicalJson } from '#domain/audit/chain.ts';
-import { DomainError, isDomainError } from '#domain/errors.ts';
-import { parseMoney, toMinor } from '#domain/money/index.ts';
-import { CASE_RESOLUTIONS, validateCaseClosure } from '#domain/payments/cases.ts';
-import { REFUND_REASONS, validateRefundReason } from '#domain/payments/refunds.ts';
+import { MoneyJson } from '#app/ledger/schemas.ts';
+import type { Chargeback } from '#app/payments/chargeback-shared.ts';
+import { closeCase } from '#app/payments/close-case.ts';
+import { getCase } from '#app/payments/get-case.ts';
+import { type CaseItem, listCases } from '#app/payments/list-cases.ts';
+import { listDeposits } from '#app/payments/list-deposits.ts';
+import { refundDeposit } from '#app/payments/refund-deposit.ts';
+import type { Refund } from '#app/payments/refund-shared.ts';
+import type { Withdrawal } from '#app/payments/withdrawal-shared.ts';
+import type { Role } from '#domain/identity/roles.ts';
+import { CASE_RESOLUTIONS } from '#domain/payments/cases.ts';
+import { REFUND_REASONS } from '#domain/payments/refunds.ts';
 import { DEPOSIT_STATUSES } from '#domain/payments/status.ts';
-import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
-import { ddb } from '#shared/clients.ts';
-import { logger } from '#shared/powertools.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom } from '#store/audit.ts';
-import { tableName } from '#store/items.ts';
-import { paymentKeys } from '#store/keys.ts';
-import { cursorParam, decodeCursor, encodeCursor, limitParam, type Page } from '#store/pagination.ts';
-import { caseNotFound, caseView, closeCase, getCase, listCasesByStatus } from '#store/payments/cases.ts';
-import { chargebackView, getChargeback } from '#store/payments/chargebacks.ts';
-import { depositView, listDepositsByStatus, type StoredDeposit } from '#store/payments/deposits.ts';
-import {
-  completeRefund,
-  type DepositWithRefunds,
-  failRefund,
-  getRefund,
-  type RefundItem,
-  recordRefundSent,
-  refundView,
-  requestRefund,
-} from '#store/payments/refunds.ts';
-import { getWithdrawal, WITHDRAWAL_ENTITY, withdrawalSnapshot } from '#store/payments/withdrawal-items.ts';
-import { pageBody, pageSchema } from './shared/pages.ts';
-import { MoneyJson } from './wallets.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { adminDepositView } from './shared/deposit-view.ts';
+import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
+import { providerUnavailableAs502 } from './shared/provider-unavailable.ts';
 
 const DEPOSIT_READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
 const REFUNDERS: readonly Role[] = ['finance'];
@@ -172,163 +152,84 @@ const CaseDetail = CaseOut.extend({
   withdrawal: z.record(z.string(), z.unknown()).optional(),
 });
 
-// ------------------------------------------------------------------------------------------------ deposits
+// -------------------------------------------------------------------------------------------------- views
 
-/**
- * One page of a client's deposits, newest first, optionally of one status. With a status filter a page
- * is filled by reading on (the filter applies after DynamoDB's Limit), and the cursor is the last
- * returned item's key, so no item is skipped or shown twice.
- */
-export async function listClientDepositsFiltered(q: {
-  clientId: string;
-  status?: string | undefined;
-  limit: number;
-  cursor?: string | undefined;
-}): Promise<Page<StoredDeposit>> {
-  const partition = paymentKeys.clientDepositsPartition(q.clientId);
-  let start: Record<string, unknown> | undefined = q.cursor ? decodeCursor(q.cursor, { index: 'gsi1', partition }) : undefined;
-  const items: StoredDeposit[] = [];
-  let more = false;
-  do {
-    const res = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        ...(q.status
-          ? {
-              FilterExpression: '#s = :s',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':p': partition, ':s': q.status },
-            }
-          : { ExpressionAttributeValues: { ':p': partition } }),
-        ScanIndexForward: false,
-        Limit: q.limit + 1,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of (res.Items ?? []) as StoredDeposit[]) {
-      if (items.length === q.limit) {
-        more = true;
-        break;
-      }
-      items.push(item);
-    }
-    start = res.LastEvaluatedKey;
-  } while (!more && start);
-  if (!more && !start) return { items, hasMore: false };
-  const last = items[items.length - 1];
-  if (!last) return { items, hasMore: false };
-  const key = { pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk };
-  return { items, hasMore: true, nextCursor: encodeCursor(key) };
-}
-
-export function adminDepositView(d: DepositWithRefunds, locale: string) {
+/** The refund as the back office sees it. */
+export function refundView(r: Refund) {
   return {
-    ...depositView(d, locale, { staff: true }),
-    ...(d.refundsPending && toMinor(d.refundsPending.amount, d.refundsPending.currency) > 0n
-      ? { refundsPending: d.refundsPending }
-      : {}),
-    ...(d.chargebackId ? { chargebackId: d.chargebackId } : {}),
+    refundId: r.refundId,
+    depositId: r.depositId,
+    clientId: r.clientId,
+    walletId: r.walletId,
+    status: r.status,
+    amount: r.amount,
+    reason: r.reason,
+    ...(r.note ? { note: r.note } : {}),
+    requestedBy: r.requestedBy,
+    provider: r.provider,
+    ...(r.providerRef ? { providerRef: r.providerRef } : {}),
+    ...(r.journalId ? { journalId: r.journalId } : {}),
+    ...(r.failureReason ? { failureReason: r.failureReason } : {}),
+    timeline: r.timeline,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
   };
 }
 
-// ------------------------------------------------------------------------------------------------- refunds
-
-/** sha256 of the refund request (deposit + canonical body): what the hold's idempotency item remembers. */
-const refundRequestHash = (depositId: string, body: RefundInput) =>
-  createHash('sha256')
-    .update(canonicalJson({ depositId, ...body }), 'utf8')
-    .digest('hex');
-
-/** Asks the provider for a pending refund it has not been sent yet, and records the answer. */
-async function sendToProvider(refund: RefundItem, ctx: { actor: ReturnType<typeof actorFrom>; requestId: string }) {
-  const amount = parseMoney(refund.amount, [refund.amount.currency]);
-  let answer: Awaited<ReturnType<ReturnType<typeof pspFor>['refund']>>;
-  try {
-    answer = await pspFor(refund.provider).refund({
-      depositProviderRef: refund.depositProviderRef,
-      amount,
-      idempotencyKey: refund.refundId,
-      reason: refund.reason,
-    });
-  } catch (err) {
-    logger.warn('refund: provider call failed; the refund is failed and its hold voided', {
-      refundId: refund.refundId,
-      error: (err as Error).name,
-    });
-    await failRefund(refund.refundId, 'provider_unavailable', ctx);
-    throw new EdgeError(
-      'payment_provider_unavailable',
-      502,
-      [],
-      {},
-      'The payment provider could not be reached; nothing was refunded',
-    );
-  }
-  if (answer.status === 'failed') {
-    await failRefund(refund.refundId, 'refund_declined', { ...ctx, providerRef: answer.providerRef });
-    return;
-  }
-  try {
-    await recordRefundSent(refund, answer.providerRef, ctx);
-  } catch (err) {
-    // A retry of a request whose answer was already recorded: the reference is there already.
-    if (!(isDomainError(err) && err.code === 'provider_ref_taken')) throw err;
-  }
-  if (answer.status === 'succeeded') await completeRefund(refund.refundId, { ...ctx, providerRef: answer.providerRef });
-}
-
-export async function refundDeposit(
-  depositId: string,
-  body: RefundInput,
-  caller: Caller,
-  ctx: { idempotencyKey: string; requestId: string },
-) {
-  const reason = validateRefundReason(body.reason, body.note);
-  const amount = parseMoney(body.amount, tenantConfig().currencies);
-  const actor = actorFrom(caller, REFUNDERS);
-  const { refund } = await requestRefund({
-    depositId,
-    amount,
-    reason,
-    note: body.note,
-    idempotencyKey: ctx.idempotencyKey,
-    requestHash: refundRequestHash(depositId, body),
-    actor,
-    requestId: ctx.requestId,
-  });
-  if (refund.status === 'pending' && !refund.providerRef) await sendToProvider(refund, { actor, requestId: ctx.requestId });
-  const now = await getRefund(refund.refundId, { consistent: true });
-  return refundView(now ?? refund);
-}
-
-// --------------------------------------------------------------------------------------------------- cases
-
-export async function caseDetail(caseId: string) {
-  const c = await getCase(caseId);
-  if (!c) throw caseNotFound();
-  const [chargeback, withdrawal] = await Promise.all([
-    c.subject.type === 'chargeback' ? getChargeback(c.subject.id) : undefined,
-    c.subject.type === WITHDRAWAL_ENTITY ? getWithdrawal(c.subject.id) : undefined,
-  ]);
+/** The case as compliance sees it (no storage attributes). */
+export function caseView(c: CaseItem) {
   return {
-    ...caseView(c),
-    ...(chargeback ? { chargeback: chargebackView(chargeback) } : {}),
-    ...(withdrawal ? { withdrawal: { withdrawalId: withdrawal.withdrawalId, ...withdrawalSnapshot(withdrawal) } } : {}),
+    caseId: c.caseId,
+    clientId: c.clientId,
+    kind: c.kind,
+    status: c.status,
+    subject: c.subject,
+    openedAt: c.openedAt,
+    ...(c.closedAt ? { closedAt: c.closedAt, closedBy: c.closedBy, resolution: c.resolution, note: c.note } : {}),
+    evidence: c.evidence,
+    effects: c.effects,
+    updatedAt: c.updatedAt,
   };
 }
 
-const clientOrStatusRequired = () =>
-  new DomainError(
-    'client_or_status_required',
-    'validation',
-    "Name the client whose deposits to list (clientId), or a status to list the tenant's deposits in",
-    [
-      { field: 'clientId', code: 'client_or_status_required', message: 'A client id, or a status' },
-      { field: 'status', code: 'client_or_status_required', message: 'A status, or a client id' },
-    ],
-  );
+/** The chargeback a case is about, as the back office sees it. */
+export function chargebackView(c: Chargeback) {
+  return {
+    chargebackId: c.chargebackId,
+    depositId: c.depositId,
+    disputeId: c.disputeId,
+    reasonCode: c.reasonCode,
+    status: c.status,
+    amount: c.amount,
+    fromWallet: c.fromWallet,
+    receivable: c.receivable,
+    journalId: c.journalId,
+    ...(c.reversalJournalId ? { reversalJournalId: c.reversalJournalId } : {}),
+    caseId: c.caseId,
+    clientId: c.clientId,
+    walletId: c.walletId,
+    provider: c.provider,
+    timeline: c.timeline,
+    openedAt: c.openedAt,
+    ...(c.resolvedAt ? { resolvedAt: c.resolvedAt } : {}),
+  };
+}
+
+/** The withdrawal a case is about: its money, destination, review and payout (never its task tokens). */
+export function caseWithdrawalView(w: Withdrawal) {
+  return {
+    withdrawalId: w.withdrawalId,
+    status: w.status,
+    gross: w.gross,
+    fee: w.fee,
+    net: w.net,
+    methodId: w.methodId,
+    destination: w.destination.display,
+    ...(w.review ? { review: w.review } : {}),
+    ...(w.payout ? { payout: w.payout } : {}),
+    ...(w.journalId ? { journalId: w.journalId } : {}),
+  };
+}
 
 // -------------------------------------------------------------------------------------------------- routes
 
@@ -348,13 +249,8 @@ export const routes = [
       },
       400: { description: 'client_or_status_required, invalid_cursor, validation_failed' },
     },
-    handler: async ({ query, locale }) => {
-      const page = query.clientId
-        ? await listClientDepositsFiltered({ ...query, clientId: query.clientId })
-        : query.status
-          ? await listDepositsByStatus(query.status, query)
-          : undefined;
-      if (!page) throw clientOrStatusRequired();
+    handler: async ({ query, caller, correlationId, locale }) => {
+      const page = await listDeposits(query, caller!, { requestId: correlationId, locale });
       return { status: 200, body: pageBody(page, (d) => adminDepositView(d, locale)) };
     },
   }),
@@ -378,10 +274,14 @@ export const routes = [
       },
       502: { description: 'payment_provider_unavailable (the refund is failed and its hold released)' },
     },
-    handler: async ({ params, body, caller, correlationId, idempotencyKey }) => ({
-      status: 201,
-      body: await refundDeposit(params.depositId, body, caller!, { idempotencyKey: idempotencyKey!, requestId: correlationId }),
-    }),
+    handler: async ({ params, body, caller, correlationId, idempotencyKey, locale }) => {
+      const refund = await refundDeposit({ depositId: params.depositId, ...body }, caller!, {
+        idempotencyKey,
+        requestId: correlationId,
+        locale,
+      }).catch(providerUnavailableAs502);
+      return { status: 201, body: refundView(refund) };
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -398,8 +298,8 @@ export const routes = [
       },
       400: { description: 'invalid_cursor, validation_failed' },
     },
-    handler: async ({ query }) => {
-      const page = await listCasesByStatus(query);
+    handler: async ({ query, caller, correlationId, locale }) => {
+      const page = await listCases(query, caller!, { requestId: correlationId, locale });
       return { status: 200, body: pageBody(page, caseView) };
     },
   }),
@@ -415,7 +315,17 @@ export const routes = [
       200: { description: 'The case', schema: CaseDetail },
       404: { description: 'case_not_found' },
     },
-    handler: async ({ params }) => ({ status: 200, body: await caseDetail(params.caseId) }),
+    handler: async ({ params, caller, correlationId, locale }) => {
+      const { case: c, chargeback, withdrawal } = await getCase(params, caller!, { requestId: correlationId, locale });
+      return {
+        status: 200,
+        body: {
+          ...caseView(c),
+          ...(chargeback ? { chargeback: chargebackView(chargeback) } : {}),
+          ...(withdrawal ? { withdrawal: caseWithdrawalView(withdrawal) } : {}),
+        },
+      };
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -433,12 +343,8 @@ export const routes = [
       404: { description: 'case_not_found' },
       409: { description: 'case_already_closed, conflict' },
     },
-    handler: async ({ params, body, caller, correlationId }) => {
-      const closure = validateCaseClosure(body.resolution, body.note);
-      const res = await closeCase(params.caseId, closure, {
-        actor: actorFrom(caller!, CASE_CLOSERS),
-        requestId: correlationId,
-      });
+    handler: async ({ params, body, caller, correlationId, locale }) => {
+      const res = await closeCase({ caseId: params.caseId, ...body }, caller!, { requestId: correlationId, locale });
       return {
         status: 200,
         body: {

@@ -2,6 +2,7 @@
  * GET /v1/admin/reconciliation/psp/{runId}: one PSP settlement reconciliation run (finance, compliance,
  * admin; read only): its status, report date and period, counts and per-currency totals, and its
  * discrepancy lines (amount_mismatch, missing_in_ledger, missing_at_provider, report_invalid), paginated.
+ * The use case functions/app/payments/get-psp-reconciliation-run.ts reads it; this module presents it.
  *
  * Invariants:
  * - clients and other staff roles get 403 forbidden_role at the edge
@@ -10,11 +11,14 @@
  * - money is shown as decimal strings with their currency, never as numbers
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
-import type { Role } from '#functions/manifest.ts';
+import {
+  getPspReconciliationRun,
+  type PspReconciliationRun,
+  type ReconLineView,
+} from '#app/payments/get-psp-reconciliation-run.ts';
+import type { Role } from '#domain/identity/roles.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { getPspRun, runLines } from '#store/payments/psp-reconciliation.ts';
+import { cursorParam, limitParam, type PageOf } from './shared/pages.ts';
 
 const ALLOWED: readonly Role[] = ['finance', 'compliance', 'admin'];
 
@@ -55,15 +59,10 @@ const RunResult = z.object({
   lines: z.object({ items: z.array(LineView), nextCursor: z.string().optional(), hasMore: z.boolean() }),
 });
 
-export async function pspRunDetail(runId: string, limit: number, cursor?: string) {
-  const run = await getPspRun(runId);
-  if (!run) throw new DomainError('reconciliation_run_not_found', 'not_found', 'No PSP reconciliation run with this id');
+/** The run as the back office sees it: its status, period, counts and totals, and the page of lines. */
+export function pspRunView(run: PspReconciliationRun, lines: PageOf<ReconLineView>) {
   const summary = (run.summary ?? {}) as Record<string, unknown>;
   const { date, period, linesStored, ...rest } = summary;
-  const finished = run.status === 'succeeded';
-  const lines = finished
-    ? await runLines(runId, limit, cursor, typeof linesStored === 'number' ? linesStored : undefined)
-    : { items: [], hasMore: false };
   return {
     runId: run.runId,
     status: run.status,
@@ -92,7 +91,13 @@ export const routes = [
       200: { description: 'The run', schema: RunResult },
       404: { description: 'reconciliation_run_not_found' },
     },
-    handler: async ({ params, query }) => ({ status: 200, body: await pspRunDetail(params.runId, query.limit, query.cursor) }),
+    handler: async ({ params, query, correlationId, locale }) => {
+      const { run, lines } = await getPspReconciliationRun(
+        { runId: params.runId, ...query },
+        { requestId: correlationId, locale },
+      );
+      return { status: 200, body: pspRunView(run, lines) };
+    },
   }),
 ];
 

@@ -1,6 +1,6 @@
 /**
  * POST /v1/webhooks/psp/{provider}: the payment providers' webhooks (public: the signature is the
- * authentication). functions/payments/webhooks.ts does the work.
+ * authentication). The use case functions/app/payments/receive-psp-webhook.ts does the work.
  *
  * Invariants:
  * - the body is read RAW (no body schema: the edge never parses or re-serialises it), base64-decoded
@@ -9,14 +9,12 @@
  * - answers 200 { status: 'applied' | 'ignored' | 'duplicate', eventId }; refusals are problem+json:
  *   404 unknown_provider, 401 signature_*, 400 webhook_malformed
  * - every 401 signature_* is a security event (webhook_signature_rejected, by the request's source, aimed at
- *   psp:<provider>, the code as detail): recorded best effort, after nothing else was written
+ *   psp:<provider>, the code as detail): the use case records it best effort, after nothing else was written
  */
 import * as z from 'zod';
-import { isDomainError } from '#domain/errors.ts';
-import { handlePspWebhook } from '#functions/payments/webhooks.ts';
+import { receivePspWebhook } from '#app/payments/receive-psp-webhook.ts';
 import { defineRoute, EdgeError, httpHandler } from '#middleware/http.ts';
 import { sourceOfEvent } from '#middleware/security.ts';
-import { recordSecurityEvent } from '#store/security-events.ts';
 
 export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
@@ -47,27 +45,11 @@ export const routes = [
       404: { description: 'unknown_provider' },
       413: { description: 'body_too_large' },
     },
-    handler: async ({ params, headers, event, correlationId }) => {
-      const result = await handlePspWebhook({
-        provider: params.provider,
-        headers,
-        rawBody: rawBodyOf(event),
-        now: new Date(),
-        requestId: correlationId,
-      }).catch(async (err: unknown) => {
-        if (isDomainError(err) && err.code.startsWith('signature_')) {
-          const source = sourceOfEvent(event);
-          await recordSecurityEvent({
-            kind: 'webhook_signature_rejected',
-            by: source,
-            target: `psp:${params.provider}`,
-            source,
-            requestId: correlationId,
-            detail: { code: err.code },
-          });
-        }
-        throw err;
-      });
+    handler: async ({ params, headers, event, correlationId, locale }) => {
+      const result = await receivePspWebhook(
+        { provider: params.provider, headers, rawBody: rawBodyOf(event), source: sourceOfEvent(event) },
+        { requestId: correlationId, locale, now: new Date() },
+      );
       return { status: 200, body: { status: result.status, eventId: result.eventId } };
     },
   }),

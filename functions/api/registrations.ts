@@ -5,32 +5,18 @@
  * - bad input is rejected before anything is written, with a specific code: invalid_email,
  *   weak_password, invalid_date, date_in_future, underage, invalid_country, country_restricted,
  *   country_not_served, unsupported_locale (else the edge's generic codes)
- * - one client per normalised email per tenant (functions/api/shared/provision-user.ts): an active
- *   UNIQUE#EMAIL owner or a live reservation is 409 email_taken, and nothing new is written
- * - order: reserve email -> Cognito user (sub; an orphan of a crashed attempt is adopted) -> permanent
- *   password -> group 'client' -> ONE commit of profile + unique email (active) + audit
- *   'client.registered' + outbox 'client.registered'; if anything after the user's creation fails, the
- *   Cognito user is deleted and the reservation released (or left to expire), and the error rethrown
- * - the address is unverified: Cognito email_verified 'false', profile emailVerified false (proving
- *   it belongs to the onboarding flow)
- * - the clientId is the Cognito sub; passwords are never stored or logged
+ * - the registration itself is the register-client use case (functions/app/identity/register-client.ts):
+ *   one client per normalised email per tenant (409 email_taken), the Cognito user, profile, unique email,
+ *   audit item and 'client.registered' event, or nothing that blocks a retry
+ * - 201 { clientId, status 'active', onboarding { stage 'registered', next } }
+ * - passwords are never stored or logged
  */
 import * as z from 'zod';
-import { initialOnboarding } from '#domain/identity/onboarding.ts';
-import {
-  countryProblem,
-  dateOfBirthProblem,
-  isValidEmail,
-  jurisdictionCode,
-  normalizeEmail,
-  PASSWORD_MESSAGES,
-  passwordViolations,
-} from '#domain/identity/rules.ts';
+import { registerClient } from '#app/identity/register-client.ts';
+import { countryProblem, dateOfBirthProblem } from '#domain/identity/rules.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
-import { commit } from '#store/audit.ts';
-import { clientProfileView, newClientProfile, putClientProfile } from '#store/clients.ts';
-import { provisionUser } from './shared/provision-user.ts';
+import { emailField, passwordField } from './shared/identity-fields.ts';
 
 const DOB_MESSAGES = {
   invalid_date: 'must be a real date in the form YYYY-MM-DD',
@@ -42,21 +28,6 @@ const COUNTRY_MESSAGES = {
   country_restricted: 'we cannot accept clients resident in this country',
   country_not_served: 'we do not serve clients resident in this country yet',
 } as const;
-
-export const emailField = z
-  .string()
-  .trim()
-  .max(254)
-  .refine(isValidEmail, { message: 'must be a valid email address', params: { code: 'invalid_email' } });
-
-export const passwordField = z
-  .string()
-  .max(1024)
-  .superRefine((pw, ctx) => {
-    for (const v of passwordViolations(pw)) {
-      ctx.addIssue({ code: 'custom', message: PASSWORD_MESSAGES[v], params: { code: 'weak_password', violation: v } });
-    }
-  });
 
 const name = z.string().trim().min(1).max(100);
 const utm = z.string().trim().min(1).max(200);
@@ -108,72 +79,6 @@ export const RegistrationResult = z.object({
   status: z.literal('active'),
   onboarding: z.object({ stage: z.literal('registered'), next: z.string() }),
 });
-
-/**
- * Registers a client through the shared provisioning (reserve email -> Cognito user, adopting an
- * orphan of an earlier attempt -> password + group -> one commit; compensates on failure).
- */
-export async function registerClient(body: RegistrationBody, ctx: { requestId: string; locale: string }) {
-  const cfg = tenantConfig();
-  const email = normalizeEmail(body.email);
-  const locale = body.locale ?? ctx.locale;
-  const { result: profile } = await provisionUser({
-    pool: 'client',
-    user: { email, givenName: body.firstName, familyName: body.lastName, password: body.password, emailVerified: false },
-    groups: ['client'],
-    persist: async ({ userId: clientId, claim, now }) => {
-      const profile = newClientProfile(
-        {
-          clientId,
-          email,
-          firstName: body.firstName,
-          lastName: body.lastName,
-          dateOfBirth: body.dateOfBirth,
-          countryOfResidence: body.countryOfResidence,
-          jurisdiction: jurisdictionCode(cfg, body.countryOfResidence) ?? 'UNKNOWN',
-          clientType: body.clientType,
-          referralCode: body.referralCode,
-          marketingSource: body.marketingSource,
-          locale,
-          emailVerified: false,
-          status: 'active',
-          onboarding: { stage: 'registered' },
-        },
-        now,
-      );
-      await commit({
-        writes: [putClientProfile(profile), claim],
-        audit: {
-          actor: { id: clientId, role: 'client' },
-          action: 'client.registered',
-          entity: { type: 'client', id: clientId },
-          clientId,
-          before: null,
-          after: clientProfileView(profile),
-          requestId: ctx.requestId,
-        },
-        outbox: [
-          {
-            detailType: 'client.registered',
-            detail: {
-              clientId,
-              country: body.countryOfResidence,
-              clientType: body.clientType,
-              referralCode: body.referralCode ?? null,
-              locale,
-            },
-          },
-        ],
-      });
-      return profile;
-    },
-  });
-  return {
-    clientId: profile.clientId,
-    status: profile.status,
-    onboarding: { stage: 'registered' as const, next: initialOnboarding().next },
-  };
-}
 
 export const routes = [
   defineRoute({

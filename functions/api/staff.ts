@@ -4,26 +4,24 @@
  * Invariants:
  * - a staff user has a non-empty, duplicate-free set of staff roles; each role is a Cognito group
  *   in the staff pool
- * - provisioning is shared with registration (functions/api/shared/provision-user.ts): reserve the
- *   email, create the Cognito user (email_verified: an admin typed the address; an orphan of a crashed
- *   attempt is replaced), add one group per role, then the staff item, its unique email (active) and
- *   its audit item ('staff.created', actor = the admin) in one commit; a failure after the Cognito user
- *   exists deletes that user and releases the reservation (or leaves it to expire)
+ * - creation is the create-staff use case (functions/app/identity/create-staff.ts, provisioning shared
+ *   with registration): the Cognito user with one group per role, the staff item, its unique email and its
+ *   audit item ('staff.created', actor = the admin), or nothing that blocks a retry
  * - emails are unique across clients and staff (one UNIQUE#EMAIL namespace): an active owner or a
  *   live reservation is 409 email_taken
  * - the list is newest first, cursor-paginated ({ items, nextCursor, hasMore })
  */
 import * as z from 'zod';
-import { normalizeEmail } from '#domain/identity/rules.ts';
-import { type Role, STAFF_ROLES } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
-import { actorFrom, commit } from '#store/audit.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { listStaff, newStaff, putStaff, type StaffRole, staffView } from '#store/staff.ts';
-import { emailField, passwordField } from './registrations.ts';
-import { provisionUser } from './shared/provision-user.ts';
+import { createStaff } from '#app/identity/create-staff.ts';
+import { listStaff } from '#app/identity/list-staff.ts';
+import { type Role, STAFF_ROLES } from '#domain/identity/roles.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { emailField, passwordField } from './shared/identity-fields.ts';
+import { staffView } from './shared/identity-views.ts';
+import { cursorParam, limitParam, pageBody } from './shared/pages.ts';
 
 const ALLOWED: readonly Role[] = ['admin'];
+type StaffRole = (typeof STAFF_ROLES)[number];
 const staffRole = z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]]);
 const name = z.string().trim().min(1).max(100);
 
@@ -52,49 +50,6 @@ const StaffView = z.object({
   updatedAt: z.string(),
 });
 
-/** Creates a staff user through the shared provisioning (see functions/api/shared/provision-user.ts). */
-export async function createStaff(body: z.infer<typeof CreateStaffBody>, caller: Caller, requestId: string) {
-  const email = normalizeEmail(body.email);
-  const { result } = await provisionUser({
-    pool: 'staff',
-    user: {
-      email,
-      givenName: body.firstName,
-      familyName: body.lastName,
-      emailVerified: true,
-      ...(body.temporaryPassword ? { temporaryPassword: body.temporaryPassword } : {}),
-    },
-    groups: body.roles,
-    persist: async ({ userId: staffId, claim, now }) => {
-      const item = newStaff(
-        {
-          staffId,
-          email,
-          firstName: body.firstName,
-          lastName: body.lastName,
-          roles: body.roles,
-          status: 'active',
-          createdBy: caller.sub,
-        },
-        now,
-      );
-      await commit({
-        writes: [putStaff(item), claim],
-        audit: {
-          actor: actorFrom(caller, ALLOWED),
-          action: 'staff.created',
-          entity: { type: 'staff', id: staffId },
-          before: null,
-          after: staffView(item),
-          requestId,
-        },
-      });
-      return staffView(item);
-    },
-  });
-  return result;
-}
-
 export const routes = [
   defineRoute({
     method: 'POST',
@@ -106,7 +61,10 @@ export const routes = [
     body: CreateStaffBody,
     idempotency: 'optional',
     responses: { 201: { description: 'Created', schema: StaffView }, 409: { description: 'email_taken' } },
-    handler: async ({ body, caller, correlationId }) => ({ status: 201, body: await createStaff(body, caller!, correlationId) }),
+    handler: async ({ body, caller, correlationId, locale }) => ({
+      status: 201,
+      body: staffView(await createStaff(body, caller!, { requestId: correlationId, locale })),
+    }),
   }),
   defineRoute({
     method: 'GET',
@@ -122,7 +80,10 @@ export const routes = [
         schema: z.object({ items: z.array(StaffView), nextCursor: z.string().optional(), hasMore: z.boolean() }),
       },
     },
-    handler: async ({ query }) => ({ status: 200, body: await listStaff(query.limit, query.cursor) }),
+    handler: async ({ query, caller, correlationId, locale }) => ({
+      status: 200,
+      body: pageBody(await listStaff(query, caller!, { requestId: correlationId, locale }), staffView),
+    }),
   }),
 ];
 

@@ -10,6 +10,8 @@
  * - a client reaches only its own wallets: another client's wallet id, an unknown id or a house
  *   account id is the same 404 wallet_not_found (another client's is also recorded as a cross_client_probe
  *   security event); finance, compliance and admins may read any wallet
+ * - each route calls one use case (functions/app/ledger: list-wallets, list-wallet-transactions,
+ *   get-wallet-statement) and presents its result here
  * - transactions are the wallet's postings newest first, each with its running balance, status
  *   'posted', a description in the caller's locale and, on FX entries, the applied rate
  * - the statement covers one UTC calendar month [start, end): the opening balance is the balance as of
@@ -17,32 +19,20 @@
  *   it is served as text/csv (attachment)
  */
 import * as z from 'zod';
-import { DomainError } from '#domain/errors.ts';
+import { getWalletStatement, type WalletStatement } from '#app/ledger/get-wallet-statement.ts';
+import { listWalletTransactions } from '#app/ledger/list-wallet-transactions.ts';
+import { listWallets, type WalletSummary } from '#app/ledger/list-wallets.ts';
+import { WalletId } from '#app/ledger/schemas.ts';
+import { type LedgerEntry, WALLET_STAFF_ROLES } from '#app/ledger/shared.ts';
 import { describeEntry, rateText } from '#domain/ledger/descriptions.ts';
-import { type Account, ID_PATTERN, ZERO_BALANCE } from '#domain/ledger/index.ts';
-import { buildStatementCsv, monthBounds, statementFileName, statementLabels } from '#domain/ledger/statement.ts';
+import { buildStatementCsv, statementFileName, statementLabels } from '#domain/ledger/statement.ts';
 import { formatAmount, formatMoney } from '#domain/money/index.ts';
 import type { Role } from '#functions/manifest.ts';
-import { type Caller, crossClientProbe, defineRoute, httpHandler } from '#middleware/http.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom } from '#store/audit.ts';
-import { ensureWallet, getAccount, listWallets } from '#store/ledger/accounts.ts';
-import { allPostings, balanceAsOf, listPostings, type PostingView } from '#store/ledger/postings.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { cursorParam, limitParam } from './shared/pages.ts';
 
-/** Staff roles that may read any client's wallet. */
-export const WALLET_STAFF_ROLES: readonly Role[] = ['finance', 'compliance', 'admin'];
 const READERS: readonly Role[] = ['client', ...WALLET_STAFF_ROLES];
 
-/** Money as JSON. The format is checked by parseMoney (domain/money) so each fault gets its own code. */
-export const MoneyJson = z
-  .strictObject({
-    amount: z.string().max(48).meta({ description: 'Decimal string in major units, e.g. "123.45"', example: '123.45' }),
-    currency: z.string().max(12).meta({ description: 'Currency code, e.g. USD', example: 'USD' }),
-  })
-  .meta({ id: 'Money', description: 'An amount in major units as a decimal string, and its currency' });
-
-export const WalletId = z.string().min(1).max(128).regex(ID_PATTERN);
 export const WalletParams = z.strictObject({ walletId: WalletId });
 
 const isoInstant = z.iso.datetime({ offset: true }).max(40);
@@ -100,20 +90,6 @@ const TransactionView = z.object({
   postedAt: z.string(),
 });
 
-export const walletNotFound = () => new DomainError('wallet_not_found', 'not_found', 'No wallet with this id');
-
-/**
- * The wallet `walletId` if `caller` may use it: its owner always; staff with one of `staffRoles`
- * (none for money-moving commands). Anything else is 404 wallet_not_found, exactly like an unknown id.
- */
-export async function accessibleWallet(caller: Caller, walletId: string, staffRoles: readonly Role[] = []): Promise<Account> {
-  const account = await getAccount(walletId);
-  if (account?.kind !== 'client_wallet') throw walletNotFound();
-  if (account.ownerId === caller.sub) return account;
-  if (caller.roles.some((r) => staffRoles.includes(r))) return account;
-  throw crossClientProbe(walletNotFound(), caller, account.ownerId);
-}
-
 interface FxMeta {
   rate?: unknown;
   rateSource?: unknown;
@@ -124,7 +100,7 @@ interface FxMeta {
 
 /** The FX facts of a posting (from its journal's metadata), when it is an FX entry. */
 export function fxOf(
-  p: Pick<PostingView, 'metadata'>,
+  p: Pick<LedgerEntry, 'metadata'>,
 ): { rate: string; from: string; to: string; source?: string; rateAt?: string } | undefined {
   const fx = p.metadata.fx as FxMeta | undefined;
   if (!fx || typeof fx.rate !== 'string' || typeof fx.from?.currency !== 'string' || typeof fx.to?.currency !== 'string') {
@@ -139,13 +115,13 @@ export function fxOf(
   };
 }
 
-/** The other side's currency of a transfer, from the journal metadata (set by the transfers API). */
-const counterCurrencyOf = (p: PostingView): string | undefined => {
+/** The other side's currency of a transfer, from the journal metadata (set by post-transfer). */
+const counterCurrencyOf = (p: LedgerEntry): string | undefined => {
   const c = p.metadata.counterCurrency;
   return typeof c === 'string' ? c : undefined;
 };
 
-export function describePosting(p: PostingView, locale: string): string {
+export function describePosting(p: LedgerEntry, locale: string): string {
   const fx = fxOf(p);
   return describeEntry(
     {
@@ -159,7 +135,7 @@ export function describePosting(p: PostingView, locale: string): string {
   );
 }
 
-export function transactionView(p: PostingView, locale: string) {
+export function transactionView(p: LedgerEntry, locale: string) {
   const fx = fxOf(p);
   return {
     entryId: `${p.journalId}:${p.accountId}`,
@@ -175,63 +151,35 @@ export function transactionView(p: PostingView, locale: string) {
   };
 }
 
-/** Every enabled currency's wallet for the caller, created on demand, with balances. */
-export async function walletsOf(caller: Caller, requestId: string) {
-  const cfg = tenantConfig();
-  const existing = await listWallets(caller.sub);
-  const byCurrency = new Map(existing.map((w) => [w.currency, w]));
-  const out = [];
-  for (const currency of cfg.currencies) {
-    let w = byCurrency.get(currency);
-    if (!w) {
-      const account = await ensureWallet(caller.sub, currency, { actor: actorFrom(caller, ['client']), requestId });
-      w = { ...account, balance: ZERO_BALANCE };
-    }
-    const b = w.balance;
-    out.push({
-      walletId: w.accountId,
-      currency,
-      balance: formatMoney({ amount: b.ledger, currency }),
-      available: formatMoney({ amount: b.available, currency }),
-      held: formatMoney({ amount: b.held, currency }),
-      frozen: w.flags.frozen,
-    });
-  }
-  return out;
-}
+export const walletView = (w: WalletSummary) => ({
+  walletId: w.walletId,
+  currency: w.currency,
+  balance: formatMoney({ amount: w.balance.ledger, currency: w.currency }),
+  available: formatMoney({ amount: w.balance.available, currency: w.currency }),
+  held: formatMoney({ amount: w.balance.held, currency: w.currency }),
+  frozen: w.frozen,
+});
 
-const MS = 1;
-
-export async function statementCsv(account: Account, month: string, locale: string): Promise<string> {
-  const { start, end } = monthBounds(month);
-  const startAt = new Date(start);
-  const lastMs = new Date(Date.parse(end) - MS);
-  const [opening, closing] = await Promise.all([
-    balanceAsOf(account.accountId, new Date(startAt.getTime() - MS)),
-    balanceAsOf(account.accountId, lastMs),
-  ]);
-  const rows = [];
-  for await (const p of allPostings(account.accountId, startAt, lastMs)) {
-    const fx = fxOf(p);
-    rows.push({
-      postedAt: p.postedAt,
-      journalId: p.journalId,
-      type: p.type,
-      description: describePosting(p, locale),
-      reference: p.reference,
-      amount: formatAmount(p.amount, p.currency),
-      balance: formatAmount(p.balanceAfter, p.currency),
-      fxRate: fx?.rate,
-    });
-  }
+/** The statement as CSV: opening balance, entries oldest first, closing balance (domain/ledger/statement.ts). */
+export function statementCsv(s: WalletStatement, locale: string): string {
+  const rows = s.entries.map((p) => ({
+    postedAt: p.postedAt,
+    journalId: p.journalId,
+    type: p.type,
+    description: describePosting(p, locale),
+    reference: p.reference,
+    amount: formatAmount(p.amount, p.currency),
+    balance: formatAmount(p.balanceAfter, p.currency),
+    fxRate: fxOf(p)?.rate,
+  }));
   return buildStatementCsv({
-    walletId: account.accountId,
-    currency: account.currency,
-    month,
-    periodStart: start,
-    periodEnd: end,
-    opening: formatAmount(opening, account.currency),
-    closing: formatAmount(closing, account.currency),
+    walletId: s.wallet.accountId,
+    currency: s.wallet.currency,
+    month: s.month,
+    periodStart: s.periodStart,
+    periodEnd: s.periodEnd,
+    opening: formatAmount(s.opening, s.wallet.currency),
+    closing: formatAmount(s.closing, s.wallet.currency),
     rows,
     labels: statementLabels(locale),
   });
@@ -246,7 +194,10 @@ export const routes = [
     tags: ['wallets'],
     auth: ['client'],
     responses: { 200: { description: 'Wallets', schema: z.object({ items: z.array(WalletView) }) } },
-    handler: async ({ caller, correlationId }) => ({ status: 200, body: { items: await walletsOf(caller!, correlationId) } }),
+    handler: async ({ caller, correlationId, locale }) => {
+      const wallets = await listWallets({}, caller!, { requestId: correlationId, locale });
+      return { status: 200, body: { items: wallets.map(walletView) } };
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -264,14 +215,18 @@ export const routes = [
       },
       404: { description: 'wallet_not_found' },
     },
-    handler: async ({ caller, params, query, locale }) => {
-      const wallet = await accessibleWallet(caller!, params.walletId, WALLET_STAFF_ROLES);
-      const page = await listPostings(wallet.accountId, {
-        ...(query.from ? { from: new Date(query.from) } : {}),
-        ...(query.to ? { to: new Date(query.to) } : {}),
-        cursor: query.cursor,
-        limit: query.limit,
-      });
+    handler: async ({ caller, params, query, locale, correlationId }) => {
+      const page = await listWalletTransactions(
+        {
+          walletId: params.walletId,
+          ...(query.from ? { from: new Date(query.from) } : {}),
+          ...(query.to ? { to: new Date(query.to) } : {}),
+          cursor: query.cursor,
+          limit: query.limit,
+        },
+        caller!,
+        { requestId: correlationId, locale },
+      );
       return { status: 200, body: { ...page, items: page.items.map((p) => transactionView(p, locale)) } };
     },
   }),
@@ -285,15 +240,17 @@ export const routes = [
     params: WalletParams,
     query: StatementQuery,
     responses: { 200: { description: 'text/csv attachment' }, 404: { description: 'wallet_not_found' } },
-    handler: async ({ caller, params, query, locale }) => {
-      const wallet = await accessibleWallet(caller!, params.walletId, WALLET_STAFF_ROLES);
-      const csv = await statementCsv(wallet, query.month, locale);
+    handler: async ({ caller, params, query, locale, correlationId }) => {
+      const statement = await getWalletStatement({ walletId: params.walletId, month: query.month }, caller!, {
+        requestId: correlationId,
+        locale,
+      });
       return {
         status: 200,
-        body: csv,
+        body: statementCsv(statement, locale),
         headers: {
           'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': `attachment; filename="${statementFileName(wallet.accountId, query.month)}"`,
+          'content-disposition': `attachment; filename="${statementFileName(statement.wallet.accountId, query.month)}"`,
         },
       };
     },

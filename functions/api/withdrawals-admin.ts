@@ -1,8 +1,9 @@
 /**
  * The withdrawal review queue for the back office: GET /v1/admin/withdrawals?status= (finance,
  * compliance, admin), GET /v1/admin/withdrawals/{withdrawalId} (the same) and
- * POST /v1/admin/withdrawals/{withdrawalId}/decision (finance or compliance). Thin: validate, authorise,
- * call the store (functions/store/payments/withdrawals.ts), render.
+ * POST /v1/admin/withdrawals/{withdrawalId}/decision (finance or compliance). Thin: parse, authorise by
+ * role, call one use case (list-withdrawal-queue.ts, get-withdrawal-review.ts, decide-withdrawal.ts in
+ * functions/app/payments/), present (the queue row here, the withdrawal in shared/withdrawal-views.ts).
  *
  * Invariants:
  * - the queue lists one status (default under_review; any other name is 400 invalid_status) oldest
@@ -11,7 +12,7 @@
  * - `?view=attention` is the "needs attention" list, same roles and row shape: every withdrawal that is not
  *   final (received, under_review, approved, processing; `status` narrows it to one of them, a final one is
  *   400 invalid_status) and has been in its status for more than `olderThanMinutes` (default
- *   ATTENTION_AFTER_MINUTES, the withdrawal watchdog's staleness window) or was marked stalled by the watchdog,
+ *   ATTENTION_AFTER_MINUTES in list-withdrawal-queue.ts, the withdrawal watchdog's staleness window) or was marked stalled by the watchdog,
  *   oldest first across the statuses, paginated; rows carry `stalledAt` when stalled. `olderThanMinutes`
  *   without view=attention is 400
  * - the detail shows the staff view (checks with evidence, review, payout, hold, destination account),
@@ -20,49 +21,35 @@
  * - a decision is checked before anything is written: strict body (400 validation_failed), reject
  *   needs a catalogue reason (400 reason_required / unknown_rejection_reason / note_required; 403
  *   reason_not_allowed_for_role), the withdrawal must wait for a decision (404 withdrawal_not_found; 409
- *   withdrawal_not_under_review, also for the loser of two concurrent decisions). The store records it
- *   in one commit with its audit entry, then answers the waiting execution; the task token never leaves
- *   the server
+ *   withdrawal_not_under_review, also for the loser of two concurrent decisions). The use case records
+ *   it in one commit with its audit entry, then answers the waiting execution; the task token never
+ *   leaves the server
  * - role checks are the middleware's: clients, partners and other staff get 403 forbidden_role; admins
  *   read the queue but cannot decide
  */
 import * as z from 'zod';
+import { decideWithdrawal, WITHDRAWAL_DECIDERS } from '#app/payments/decide-withdrawal.ts';
+import { getWithdrawalReview, type WithdrawalReview } from '#app/payments/get-withdrawal-review.ts';
+import { listWithdrawalQueue, OPEN_WITHDRAWAL_STATUSES } from '#app/payments/list-withdrawal-queue.ts';
+import { WITHDRAWAL_STAFF_READERS, type Withdrawal } from '#app/payments/withdrawal-shared.ts';
 import { formatMoney } from '#domain/money/index.ts';
 import { findMethod, labelFor } from '#domain/payments/methods.ts';
-import { WITHDRAWAL_REJECTION_REASONS } from '#domain/payments/reasons.ts';
 import { isTerminalWithdrawal, WITHDRAWAL_STATUSES, type WithdrawalStatus } from '#domain/payments/status.ts';
-import type { Role } from '#functions/manifest.ts';
-import { type Caller, defineRoute, httpHandler } from '#middleware/http.ts';
+import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { tenantConfig } from '#shared/tenant.ts';
-import { actorFrom } from '#store/audit.ts';
-import { getClientProfile } from '#store/clients.ts';
-import { getBalance } from '#store/ledger/accounts.ts';
-import { cursorParam, limitParam } from '#store/pagination.ts';
-import { listFundingSources } from '#store/payments/client-state.ts';
-import { depositView, listClientDeposits } from '#store/payments/deposits.ts';
-import type { WithdrawalItem } from '#store/payments/types.ts';
+import { depositView } from './shared/deposit-view.ts';
+import { cursorParam, limitParam, pageSchema } from './shared/pages.ts';
 import {
-  decideWithdrawal,
-  getWithdrawal,
-  listWithdrawalsByStatus,
-  listWithdrawalsNeedingAttention,
-  OPEN_WITHDRAWAL_STATUSES,
-  withdrawalNotFound,
+  FundingSourceView,
+  fundingSourceViews,
+  MoneyOut,
+  WithdrawalParams,
+  WithdrawalViewSchema,
   withdrawalView,
-} from '#store/payments/withdrawals.ts';
-import { pageSchema } from './shared/pages.ts';
-import { FundingSourceView, fundingSourceViews, WithdrawalParams, WithdrawalViewSchema } from './withdrawals.ts';
+} from './shared/withdrawal-views.ts';
 
-const READERS: readonly Role[] = ['finance', 'compliance', 'admin'];
-const DECIDERS: readonly Role[] = ['finance', 'compliance'];
-/** Completed deposits shown with a withdrawal for context. */
-export const RECENT_DEPOSITS = 10;
-/**
- * The attention list's default threshold: a withdrawal longer than this in a status that is not final. The same
- * window as the withdrawal watchdog's STALE_AFTER_MINUTES (functions/jobs/withdrawal-watchdog.ts; a test keeps
- * them equal), so the list shows what the watchdog is looking at.
- */
-export const ATTENTION_AFTER_MINUTES = 15;
+const READERS = WITHDRAWAL_STAFF_READERS;
+const DECIDERS = WITHDRAWAL_DECIDERS;
 
 // ------------------------------------------------------------------------------------------------ schemas
 
@@ -103,8 +90,6 @@ export const DecisionBody = z.strictObject({
   note: z.string().trim().min(1).max(2000).optional(),
 });
 
-const MoneyOut = z.object({ amount: z.string(), currency: z.string() });
-
 const QueueItem = z.object({
   withdrawalId: z.string(),
   clientId: z.string(),
@@ -143,7 +128,7 @@ const Detail = z.object({
 const minutesSince = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 60_000));
 
 /** What the queue shows of a withdrawal: failing checks, time in its status, review deadline. */
-export function queueView(w: WithdrawalItem, locale: string, now = new Date()): z.infer<typeof QueueItem> {
+export function queueView(w: Withdrawal, locale: string, now = new Date()): z.infer<typeof QueueItem> {
   const cfg = tenantConfig();
   const method = findMethod(cfg, w.methodId);
   const statusSince = w.timeline.at(-1)?.at ?? w.createdAt;
@@ -173,44 +158,26 @@ export function queueView(w: WithdrawalItem, locale: string, now = new Date()): 
   };
 }
 
-/** Everything a reviewer needs to decide on one withdrawal. */
-export async function withdrawalDetail(withdrawalId: string, locale: string) {
-  const w = await getWithdrawal(withdrawalId, { consistent: true });
-  if (!w) throw withdrawalNotFound(withdrawalId);
-  const [profile, balance, sources, deposits] = await Promise.all([
-    getClientProfile(w.clientId),
-    getBalance(w.walletId),
-    listFundingSources(w.clientId),
-    listClientDeposits(w.clientId, { limit: RECENT_DEPOSITS }),
-  ]);
+/** Everything a reviewer needs to decide on one withdrawal, as the API shows it. */
+export function reviewView(r: WithdrawalReview, locale: string) {
+  const w = r.withdrawal;
   const { statusSince, ageMinutes, failingChecks, reviewDeadline } = queueView(w, locale);
   const currency = w.gross.currency;
   return {
     withdrawal: withdrawalView(w, locale, { staff: true }),
     queue: { statusSince, ageMinutes, failingChecks, ...(reviewDeadline ? { reviewDeadline } : {}) },
-    client: profile
-      ? {
-          clientId: profile.clientId,
-          firstName: profile.firstName,
-          lastName: profile.lastName,
-          country: profile.countryOfResidence,
-          kycStatus: profile.kycStatus ?? 'not_started',
-        }
-      : null,
+    client: r.client,
     wallet: {
       walletId: w.walletId,
-      balance: formatMoney({ amount: balance.ledger, currency }),
-      available: formatMoney({ amount: balance.available, currency }),
-      held: formatMoney({ amount: balance.held, currency }),
+      balance: formatMoney({ amount: r.balance.ledger, currency }),
+      available: formatMoney({ amount: r.balance.available, currency }),
+      held: formatMoney({ amount: r.balance.held, currency }),
     },
-    fundingSources: fundingSourceViews(sources, locale),
-    recentDeposits: deposits.items.map((d) => depositView(d, locale, { staff: true })),
-    rejectionReasons: WITHDRAWAL_REJECTION_REASONS.map((r) => ({ code: r.code, needsNote: r.needsNote, roles: [...r.roles] })),
+    fundingSources: fundingSourceViews(r.fundingSources, locale),
+    recentDeposits: r.recentDeposits.map((d) => depositView(d, locale, { staff: true })),
+    rejectionReasons: r.rejectionReasons,
   };
 }
-
-/** The deciding role: the caller's first of finance / compliance. */
-const decidingRole = (caller: Caller) => actorFrom(caller, DECIDERS);
 
 // ------------------------------------------------------------------------------------------------ routes
 
@@ -232,17 +199,19 @@ export const routes = [
       },
       400: { description: 'invalid_status, invalid_cursor, validation_failed' },
     },
-    handler: async ({ query, locale }) => {
+    handler: async ({ caller, query, correlationId, locale }) => {
       const now = new Date();
-      const page =
-        query.view === 'attention'
-          ? await listWithdrawalsNeedingAttention({
-              before: new Date(now.getTime() - (query.olderThanMinutes ?? ATTENTION_AFTER_MINUTES) * 60_000).toISOString(),
-              ...(query.status ? { statuses: [query.status] } : {}),
-              limit: query.limit,
-              cursor: query.cursor,
-            })
-          : await listWithdrawalsByStatus(query.status ?? 'under_review', { limit: query.limit, cursor: query.cursor });
+      const page = await listWithdrawalQueue(
+        {
+          view: query.view,
+          status: query.status,
+          olderThanMinutes: query.olderThanMinutes,
+          limit: query.limit,
+          cursor: query.cursor,
+        },
+        caller!,
+        { requestId: correlationId, locale, now },
+      );
       return { status: 200, body: { ...page, items: page.items.map((w) => queueView(w, locale, now)) } };
     },
   }),
@@ -258,7 +227,13 @@ export const routes = [
       200: { description: 'The withdrawal and its context', schema: Detail },
       404: { description: 'withdrawal_not_found' },
     },
-    handler: async ({ params, locale }) => ({ status: 200, body: await withdrawalDetail(params.withdrawalId, locale) }),
+    handler: async ({ caller, params, correlationId, locale }) => {
+      const review = await getWithdrawalReview({ withdrawalId: params.withdrawalId }, caller!, {
+        requestId: correlationId,
+        locale,
+      });
+      return { status: 200, body: reviewView(review, locale) };
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -277,11 +252,10 @@ export const routes = [
       409: { description: 'withdrawal_not_under_review' },
     },
     handler: async ({ caller, params, body, correlationId, locale }) => {
-      const actor = decidingRole(caller!);
       const w = await decideWithdrawal(
-        params.withdrawalId,
-        { decision: body.decision, reason: body.reason, note: body.note },
-        { actor, role: actor.role, requestId: correlationId },
+        { withdrawalId: params.withdrawalId, decision: body.decision, reason: body.reason, note: body.note },
+        caller!,
+        { requestId: correlationId, locale },
       );
       return { status: 200, body: withdrawalView(w, locale, { staff: true }) };
     },

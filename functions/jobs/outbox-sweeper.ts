@@ -1,79 +1,26 @@
 /**
  * Outbox sweeper job: every 5 minutes (manifest schedule 'outbox-sweeper') and on demand
- * (POST /v1/admin/jobs/outbox-sweeper/runs). Republishes outbox items that are still unpublished
- * SWEEP_AFTER_MINUTES after they occurred - the relay's stream batch was lost (retries exhausted,
- * record older than the stream's 24 h retention), PutEvents rejected the entry, or marking failed -
- * and marks them published.
- *
- * Delivery contract: AT LEAST ONCE. An item the relay is still retrying, or one the relay published
- * but could not mark, is published again here; consumers de-duplicate by detail.eventId (the outbox
- * eventId). What this job guarantees is that no committed event is lost for good: an unpublished
- * outbox item never expires (its TTL is set only when it is marked published) and stays on the
- * sparse pending index (gsi2 OUTBOXPENDING#<0..7>) until then.
+ * (POST /v1/admin/jobs/outbox-sweeper/runs). One sweep: functions/app/platform/sweep-outbox.ts (what is
+ * republished, when, and the at-least-once delivery contract).
  *
  * Invariants:
- * - reads only the pending index (never scans the table), then re-reads the candidates with a
- *   consistent BatchGet, so an item already marked published is not resent because of index lag
- * - within one run, each pending item is published at most once (published items leave the index)
- * - items are published in chunks of 10 and each accepted item is marked published right after
- *   (the relay's publishAndMark); rejected items stay pending for the next run
- * - at most MAX_ITEMS_PER_RUN items per run (the next run continues)
  * - metrics OutboxEventsRepublished / OutboxRepublishFailed (Count); a run with failed publishes
  *   throws after recording its result, so the function's Errors alarm fires
  * - scheduled runs write nothing to the table but the marks; an on-demand run (detail.runId) gets
  *   its job-run item finished ('succeeded' | 'failed') with a 'job.run.completed' audit item
  */
-import { type JobEvent, runCountingJob } from '#functions/jobs/runs.ts';
-import { publishAndMark } from '#functions/workers/outbox-relay.ts';
-import { env } from '#shared/env.ts';
-import { pendingOutboxItems, stillPending } from '#store/outbox.ts';
+import { type SweepResult, sweepOutbox } from '#app/platform/sweep-outbox.ts';
+import { type JobEvent, jobContext, runCountingJob } from '#functions/jobs/runs.ts';
+import { instrumented } from '#shared/handler.ts';
 
 export const JOB = 'outbox-sweeper';
-/** An item unpublished for longer than this is republished (the relay normally marks within seconds). */
-export const SWEEP_AFTER_MINUTES = 5;
-export const MAX_ITEMS_PER_RUN = 5_000;
 
-export interface SweepResult {
-  /** Pending items older than the window, as found on the index (before the consistent re-read). */
-  candidates: number;
-  republished: number;
-  failed: number;
-  unmarked: number;
-  /** True when MAX_ITEMS_PER_RUN stopped the run before the index was exhausted. */
-  truncated: boolean;
-}
+export const handler = instrumented(handle);
 
-export async function sweepOutbox(
-  opts: { now?: Date; olderThanMinutes?: number; maxItems?: number; busName?: string } = {},
-): Promise<SweepResult> {
-  const now = opts.now ?? new Date();
-  const before = new Date(now.getTime() - (opts.olderThanMinutes ?? SWEEP_AFTER_MINUTES) * 60_000);
-  const maxItems = opts.maxItems ?? MAX_ITEMS_PER_RUN;
-  const busName = opts.busName ?? env.eventBusName;
-  const result: SweepResult = { candidates: 0, republished: 0, failed: 0, unmarked: 0, truncated: false };
-  for await (const page of pendingOutboxItems(before)) {
-    if (result.candidates >= maxItems) {
-      result.truncated = true;
-      break;
-    }
-    const ids = page.slice(0, maxItems - result.candidates).map((i) => i.eventId);
-    result.candidates += ids.length;
-    const items = await stillPending(ids);
-    const res = await publishAndMark(
-      items.map((item) => ({ item })),
-      busName,
-    );
-    result.republished += res.published.length;
-    result.failed += res.failed.length;
-    result.unmarked += res.unmarked.length;
-  }
-  return result;
-}
-
-export async function handler(event: JobEvent = {}): Promise<SweepResult & { runId?: string }> {
+async function handle(event: JobEvent = {}): Promise<SweepResult & { runId?: string }> {
   return runCountingJob(event, {
     job: JOB,
-    run: () => sweepOutbox(),
+    run: (requestId) => sweepOutbox({}, jobContext(requestId)),
     metrics: (r) => ({ OutboxEventsRepublished: r.republished, OutboxRepublishFailed: r.failed }),
     logged: 'outbox swept',
     warnWhen: (r) => r.republished > 0 || r.failed > 0,

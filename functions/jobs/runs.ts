@@ -1,6 +1,7 @@
 /**
- * What the counting jobs (outbox-sweeper, kyc-expiry, kyc-watchdog) share: the job event, recording an
- * on-demand run's result, and the handler's tail (run, publish metrics, record, throw on failure).
+ * What the job edges share: the job event, the use case context of a run, and the counting jobs' handler
+ * tail (outbox-sweeper, kyc-expiry, kyc-watchdog, ...: run, publish metrics, record, throw on failure).
+ * Recording an on-demand run's result is a use case (functions/app/platform/complete-job-run.ts).
  *
  * Invariants:
  * - scheduled runs (no detail.runId) write no job-run item; an on-demand run gets its job-run item
@@ -9,10 +10,11 @@
  *   function's Errors alarm fires
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CommandContext } from '#app/context.ts';
+import { completeJobRun } from '#app/platform/complete-job-run.ts';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { logger, metrics } from '#shared/powertools.ts';
-import { commit, systemActor } from '#store/audit.ts';
-import { finishJobRun, getJobRun } from '#store/job-runs.ts';
+import { tenantConfig } from '#shared/tenant.ts';
 
 /** The EventBridge 'Scheduled Event', or the on-demand JOB_DETAIL_TYPE event with { job, runId, requestedBy }. */
 export interface JobEvent {
@@ -27,36 +29,8 @@ export function onDemandRunId(event: JobEvent): string | undefined {
   return onDemand ? event.detail!.runId! : undefined;
 }
 
-export interface OnDemandRun {
-  runId: string;
-  requestId: string;
-  startedAt: string;
-  /** The run's result (undefined when it threw); stored as the job-run item's summary. */
-  summary?: object | undefined;
-  /** What the audit item's `after` shows besides runId and status; defaults to the summary. */
-  auditAfter?: object | undefined;
-  failure?: Error | undefined;
-}
-
-/** Finishes an on-demand run's job-run item ('succeeded' | 'failed') with its 'job.run.completed' audit item. */
-export async function recordOnDemandRun(job: string, run: OnDemandRun): Promise<void> {
-  const { runId, requestId, startedAt, failure } = run;
-  const existing = await getJobRun(job, runId);
-  const status = failure ? 'failed' : 'succeeded';
-  const finishedAt = new Date().toISOString();
-  const summary = { ...(run.summary ?? {}), ...(failure ? { error: failure.message.slice(0, 500) } : {}) };
-  await commit({
-    writes: [finishJobRun(existing, { job, runId, status, startedAt, finishedAt, summary }, finishedAt)],
-    audit: {
-      actor: systemActor(job),
-      action: 'job.run.completed',
-      entity: { type: 'job', id: job },
-      before: existing ? { status: existing.status } : null,
-      after: { runId, status, ...(run.auditAfter ?? run.summary ?? {}) },
-      requestId,
-    },
-  });
-}
+/** The use case context of a job's run: its request id (the audit request id of what it writes), the tenant locale. */
+export const jobContext = (requestId: string): CommandContext => ({ requestId, locale: tenantConfig().defaultLocale });
 
 /** A job whose pass returns counts, `failed` among them. */
 export interface CountingJob<R extends { failed: number }> {
@@ -105,14 +79,10 @@ export async function runCountingJob<R extends { failed: number }>(
     error ?? (result && result.failed > 0 ? new Error(`${spec.job}: ${result.failed} ${spec.failedItems}`) : undefined);
 
   if (runId) {
-    await recordOnDemandRun(spec.job, {
-      runId,
-      requestId,
-      startedAt,
-      summary: result,
-      auditAfter: spec.auditAfter?.(result),
-      failure,
-    });
+    await completeJobRun(
+      { job: spec.job, runId, startedAt, summary: result, auditAfter: spec.auditAfter?.(result), failure },
+      jobContext(requestId),
+    );
   }
   if (failure) {
     logger.error(spec.failureLogged, { runId, error: failure.message });

@@ -14,6 +14,7 @@
  *   mark theirs the same way), which the edge records as a security event (security.ts); the answer is the same
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { crossClientProbe } from '#domain/security/probes.ts';
 import { ROLES, type Role, type RouteSpec, STAFF_ROLES } from '#functions/manifest.ts';
 import type { Caller } from './http.ts';
 import { EdgeError } from './problem.ts';
@@ -126,24 +127,5 @@ export function assertOwnerOrStaff(
   throw crossClientProbe(notFound(), caller, clientId);
 }
 
-interface CrossClientProbe {
-  /** The client who asked. */
-  clientId: string;
-  /** The client who owns the resource. */
-  ownerClientId: string;
-}
-
-const probes = new WeakMap<object, CrossClientProbe>();
-
-/**
- * Marks `error` (the route's own not-found error) as a client asking for another client's resource, and returns
- * it to be thrown. Staff are never probing clients (they lack a role: 403), and nor is the owner.
- */
-export function crossClientProbe<E extends object>(error: E, caller: Pick<Caller, 'sub' | 'isStaff'>, ownerClientId: string): E {
-  if (!caller.isStaff && caller.sub !== ownerClientId) probes.set(error, { clientId: caller.sub, ownerClientId });
-  return error;
-}
-
-/** The cross-client probe an error was marked with, if any. */
-export const crossClientProbeOf = (error: unknown): CrossClientProbe | undefined =>
-  error && typeof error === 'object' ? probes.get(error) : undefined;
+// The mark lives in domain/ so use cases can mark their own ownership refusals (one WeakMap for both).
+export { crossClientProbe, crossClientProbeOf } from '#domain/security/probes.ts';

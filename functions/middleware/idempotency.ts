@@ -39,10 +39,15 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
+import {
+  deleteIdempotencyRecord,
+  getIdempotencyRecord,
+  type IdempotencyStatus,
+  putIdempotencyRecord,
+  updateIdempotencyRecord,
+} from '#store/idempotency-records.ts';
 import type { HttpResult } from './http.ts';
 import { EdgeError, toJsonSafe } from './problem.ts';
 
@@ -53,26 +58,7 @@ const KEY_FORMAT = /^[A-Za-z0-9\-_:.]{8,255}$/;
 
 export const isValidIdempotencyKey = (key: string): boolean => KEY_FORMAT.test(key);
 
-/** The record's keys on the table, built in one place. */
-export const idempotencyItemKey = (idempotencyKey: string) => ({ pk: `IDEMPOTENCY#${idempotencyKey}`, sk: 'IDEMPOTENCY' });
-
-const ATTR = {
-  status: 'idemStatus',
-  inProgressExpiry: 'idemInProgressExpiresAt',
-  payloadHash: 'idemPayloadHash',
-  response: 'idemResponse',
-  expiry: 'expiresAt',
-} as const;
-
-type StoredItem = {
-  idemStatus: IdempotencyRecord['getStatus'] extends () => infer S ? S : never;
-  expiresAt?: number;
-  idemInProgressExpiresAt?: number;
-  idemPayloadHash?: string;
-  idemResponse?: JSONValue;
-};
-
-const isConditionalCheckFailed = (e: unknown) => e instanceof Error && e.name === 'ConditionalCheckFailedException';
+const statusOf = (record: IdempotencyRecord) => record.getStatus() as IdempotencyStatus;
 
 export class TableIdempotencyStore extends BasePersistenceLayer {
   constructor(
@@ -83,98 +69,45 @@ export class TableIdempotencyStore extends BasePersistenceLayer {
   }
 
   protected override async _putRecord(record: IdempotencyRecord): Promise<void> {
-    const now = Date.now();
-    const at = new Date(now).toISOString();
-    const item: Record<string, unknown> = {
-      ...idempotencyItemKey(record.idempotencyKey),
-      type: 'idempotency',
-      tenant: this.tenant,
-      createdAt: at,
-      updatedAt: at,
-      version: 1,
-      [ATTR.expiry]: record.expiryTimestamp,
-      [ATTR.status]: record.getStatus(),
-      [ATTR.inProgressExpiry]: record.inProgressExpiryTimestamp,
-      [ATTR.payloadHash]: record.payloadHash,
-    };
-    try {
-      await ddb().send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          // a new key; or an expired record not yet removed by TTL; or an in-progress lock whose Lambda died
-          ConditionExpression:
-            'attribute_not_exists(#pk) OR #expiry < :now OR (#status = :inProgress AND #inProgressExpiry < :nowMs)',
-          ExpressionAttributeNames: {
-            '#pk': 'pk',
-            '#expiry': ATTR.expiry,
-            '#status': ATTR.status,
-            '#inProgressExpiry': ATTR.inProgressExpiry,
-          },
-          ExpressionAttributeValues: { ':now': Math.floor(now / 1000), ':nowMs': now, ':inProgress': 'INPROGRESS' },
-        }),
-      );
-    } catch (e) {
-      // Powertools then reads the existing record (consistently) and validates the payload hash
-      if (isConditionalCheckFailed(e))
-        throw new IdempotencyItemAlreadyExistsError(`idempotency record exists: ${record.idempotencyKey}`);
-      throw e;
-    }
+    const created = await putIdempotencyRecord(
+      this.tableName,
+      {
+        idempotencyKey: record.idempotencyKey,
+        status: statusOf(record),
+        expiresAt: record.expiryTimestamp,
+        inProgressExpiresAt: record.inProgressExpiryTimestamp,
+        payloadHash: record.payloadHash,
+      },
+      { tenant: this.tenant, nowMs: Date.now() },
+    );
+    // Powertools then reads the existing record (consistently) and validates the payload hash
+    if (!created) throw new IdempotencyItemAlreadyExistsError(`idempotency record exists: ${record.idempotencyKey}`);
   }
 
   protected override async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
-    const res = await ddb().send(
-      new GetCommand({ TableName: this.tableName, Key: idempotencyItemKey(idempotencyKey), ConsistentRead: true }),
-    );
-    const item = res.Item as StoredItem | undefined;
+    const item = await getIdempotencyRecord(this.tableName, idempotencyKey);
     if (!item) throw new IdempotencyItemNotFoundError();
     return new IdempotencyRecord({
       idempotencyKey,
       status: item.idemStatus,
       expiryTimestamp: item.expiresAt,
       inProgressExpiryTimestamp: item.idemInProgressExpiresAt,
-      responseData: item.idemResponse,
+      responseData: item.idemResponse as JSONValue | undefined,
       payloadHash: item.idemPayloadHash,
     });
   }
 
   protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    const names: Record<string, string> = {
-      '#expiry': ATTR.expiry,
-      '#status': ATTR.status,
-      '#updatedAt': 'updatedAt',
-      '#version': 'version',
-    };
-    const values: Record<string, unknown> = {
-      ':expiry': record.expiryTimestamp,
-      ':status': record.getStatus(),
-      ':updatedAt': new Date().toISOString(),
-      ':one': 1,
-    };
-    const sets = ['#expiry = :expiry', '#status = :status', '#updatedAt = :updatedAt', '#version = #version + :one'];
-    if (record.responseData !== undefined) {
-      names['#response'] = ATTR.response;
-      values[':response'] = record.responseData;
-      sets.push('#response = :response');
-    }
-    if (record.payloadHash !== undefined) {
-      names['#payloadHash'] = ATTR.payloadHash;
-      values[':payloadHash'] = record.payloadHash;
-      sets.push('#payloadHash = :payloadHash');
-    }
-    await ddb().send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: idempotencyItemKey(record.idempotencyKey),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await updateIdempotencyRecord(this.tableName, record.idempotencyKey, {
+      status: statusOf(record),
+      expiresAt: record.expiryTimestamp,
+      response: record.responseData,
+      payloadHash: record.payloadHash,
+    });
   }
 
   protected override async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    await ddb().send(new DeleteCommand({ TableName: this.tableName, Key: idempotencyItemKey(record.idempotencyKey) }));
+    await deleteIdempotencyRecord(this.tableName, record.idempotencyKey);
   }
 }
 

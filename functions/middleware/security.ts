@@ -1,5 +1,5 @@
 /**
- * Security events seen at the HTTP edge (recorded by functions/store/security-events.ts; ADR 0010).
+ * Security events seen at the HTTP edge (recorded by functions/app/platform/record-security-event.ts; ADR 0010).
  *
  * Guarantees:
  * - a client refused another client's resource is a `cross_client_probe` (by the asking client, target the
@@ -9,13 +9,13 @@
  * - every 403 forbidden_role to a signed-in caller is a `forbidden_role` event (target: the route, detail: the
  *   caller's roles), on the caller's trail when the caller is a client
  * - `noteRefusal` runs in the edge's error middleware after the response is built; recording is best effort and
- *   time-bounded (security-events.ts), so it never changes, fails or noticeably delays the answer
+ *   time-bounded (record-security-event.ts), so it never changes, fails or noticeably delays the answer
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { recordSecurityEvent } from '#app/platform/record-security-event.ts';
 import { isDomainError } from '#domain/errors.ts';
 import { sourceOf } from '#domain/security/events.ts';
 import { logger } from '#shared/powertools.ts';
-import { recordSecurityEvent } from '#store/security-events.ts';
 import { callerFrom, crossClientProbeOf } from './auth.ts';
 
 export const sourceOfEvent = (event: APIGatewayProxyEvent) => sourceOf(event.requestContext?.identity?.sourceIp);

@@ -1,51 +1,22 @@
 /**
- * withdrawal-approval step 'Finalize': ends a withdrawal with its money. Input { withdrawalId, action,
- * reason? }; output { withdrawalId, status, outcome }.
- *
- * Actions:
- * - complete: the hold is posted (postHold, journal id = the withdrawal id, type 'withdrawal'): wallet
- *   -gross, psp_clearing +net, fee_income +fee (a zero fee is left out), metadata { psp: { provider,
- *   providerRef, kind: 'payout' }, withdrawalId }; in the same transaction the withdrawal 'completed' (with
- *   journalId), the funding source's `returned` += gross when the payout went to a funding source (the
- *   closed-loop rule compares grosses), the audit entry and the event payment.withdrawal.completed
- * - fail (reason, default payout_failed): the hold is voided and the withdrawal 'failed'; but a payout the
- *   provider already confirmed paid is completed instead (money left: the hold must be posted)
- * - check (the payout wait timed out): acts on the outcome the webhook recorded: paid -> complete,
- *   failed -> fail payout_failed, none -> fail payout_expired
- * - reject: the hold is voided and the withdrawal 'rejected' with the reviewer's reason
- * - expire (the review wait ended without an answer): reads the recorded decision: approved (or later)
- *   -> nothing changes and the outcome is 'approve' (the execution carries on to the payout: this is how a
- *   decision whose callback was lost is resumed), a recorded reject -> reject, none -> fail review_expired
+ * withdrawal-approval step 'Finalize': ends a withdrawal with its money (the use case
+ * functions/app/payments/finalize-withdrawal.ts: complete, fail, check, reject, expire). Input
+ * { withdrawalId, action, reason? }; output { withdrawalId, status, outcome }.
  *
  * Invariants:
- * - every money movement is the hold's own transaction with the status change (postHold / voidHold
- *   `extra`), conditioned on the version read: a racing cancel, webhook or second finalize wins exactly
- *   once; the loser re-reads and sees the final status
- * - idempotent: a withdrawal already final is a no-op returning its status (outcome 'already_final')
- * - every path ends with the hold posted or voided; money is never debited without a confirmed payout
+ * - the input is checked before anything is read: a missing withdrawalId or an unknown action throws
+ * - the request id of everything recorded is the withdrawal id (the execution's correlation)
  */
-import { DomainError, isDomainError } from '#domain/errors.ts';
-import { toMinor } from '#domain/money/index.ts';
-import { isTerminalWithdrawal, type WithdrawalStatus } from '#domain/payments/status.ts';
-import { logger } from '#shared/powertools.ts';
-import { systemActor } from '#store/audit.ts';
-import type { CommitWrite } from '#store/items.ts';
-import { houseAccount } from '#store/ledger/accounts.ts';
-import { getHold, postHold, voidHold } from '#store/ledger/holds.ts';
-import { fundingSourceReturn } from '#store/payments/client-state.ts';
-import type { WithdrawalItem } from '#store/payments/types.ts';
 import {
-  getWithdrawal,
-  replaceWithdrawal,
-  withdrawalAudit,
-  withdrawalEventDetail,
-  withdrawalMoved,
-} from '#store/payments/withdrawal-items.ts';
+  FINALIZE_ACTIONS,
+  type FinalizeAction,
+  type FinalizeWithdrawalResult,
+  finalizeWithdrawal,
+} from '#app/payments/finalize-withdrawal.ts';
+import { instrumented } from '#shared/handler.ts';
+import { tenantConfig } from '#shared/tenant.ts';
 
-const ACTOR = systemActor('withdrawal-finalize');
-const MAX_ATTEMPTS = 8;
-
-export type FinalizeAction = 'complete' | 'fail' | 'check' | 'reject' | 'expire';
+export type { FinalizeAction };
 
 export interface FinalizeInput {
   withdrawalId: string;
@@ -53,145 +24,16 @@ export interface FinalizeInput {
   reason?: string;
 }
 
-export interface FinalizeResult {
-  withdrawalId: string;
-  status: WithdrawalStatus;
-  outcome: 'completed' | 'failed' | 'rejected' | 'approve' | 'already_final';
-}
+export type FinalizeResult = FinalizeWithdrawalResult;
 
-type Plan = { kind: 'complete' } | { kind: 'void'; to: 'failed' | 'rejected'; reason: string } | { kind: 'resume' };
+export const handler = instrumented(handle);
 
-/** What `action` means for the withdrawal as it is now (undefined: it is final already). */
-export function planFor(w: WithdrawalItem, action: FinalizeAction, reason?: string): Plan | undefined {
-  if (isTerminalWithdrawal(w.status)) return undefined;
-  const outcome = w.payout?.outcome;
-  switch (action) {
-    case 'complete':
-      return { kind: 'complete' };
-    case 'fail':
-      return outcome === 'paid' ? { kind: 'complete' } : { kind: 'void', to: 'failed', reason: reason ?? 'payout_failed' };
-    case 'check':
-      if (outcome === 'paid') return { kind: 'complete' };
-      return { kind: 'void', to: 'failed', reason: outcome === 'failed' ? 'payout_failed' : 'payout_expired' };
-    case 'reject':
-      return { kind: 'void', to: 'rejected', reason: w.review?.reason ?? reason ?? 'rejected_by_compliance' };
-    case 'expire':
-      if (w.status === 'approved' || w.status === 'processing') return { kind: 'resume' };
-      if (w.review?.decision === 'reject')
-        return { kind: 'void', to: 'rejected', reason: w.review.reason ?? 'rejected_by_compliance' };
-      return { kind: 'void', to: 'failed', reason: reason ?? 'review_expired' };
-  }
-}
-
-/** The withdrawal changed between the plan and the commit: plan again. */
-const replan = () => new DomainError('withdrawal_changed', 'conflict', 'The withdrawal changed; finalize again');
-
-const samePlan = (a: Plan | undefined, b: Plan) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
-
-async function complete(w: WithdrawalItem, action: FinalizeAction, reason?: string): Promise<void> {
-  const hold = await getHold(w.holdId);
-  if (!hold) throw new Error(`withdrawal-finalize: no hold ${w.holdId}`);
-  const net = toMinor(w.net.amount, w.net.currency);
-  const fee = toMinor(w.fee.amount, w.fee.currency);
-  const [clearing, feeIncome] = await Promise.all([
-    houseAccount('psp_clearing', w.net.currency),
-    fee > 0n ? houseAccount('fee_income', w.fee.currency) : Promise.resolve(undefined),
-  ]);
-  const counterPostings = [
-    { accountId: clearing.accountId, amount: net },
-    ...(feeIncome ? [{ accountId: feeIncome.accountId, amount: fee }] : []),
-  ];
-  await postHold(w.holdId, {
-    counterPostings,
-    journalId: w.withdrawalId,
-    type: 'withdrawal',
-    reference: w.withdrawalId,
-    metadata: {
-      psp: { provider: w.provider, providerRef: w.payout?.providerRef ?? null, kind: 'payout' },
-      withdrawalId: w.withdrawalId,
-    },
-    actor: ACTOR,
-    requestId: w.withdrawalId,
-    clientId: w.clientId,
-    extra: async (at) => {
-      const cur = (await getWithdrawal(w.withdrawalId, { consistent: true }))!;
-      if (!samePlan(planFor(cur, action, reason), { kind: 'complete' })) throw replan();
-      const next = { ...withdrawalMoved(cur, 'completed', at), journalId: w.withdrawalId };
-      const writes: CommitWrite[] = [replaceWithdrawal(cur, next, at)];
-      if (cur.destination.sourceId) {
-        writes.push(
-          fundingSourceReturn(cur.clientId, cur.destination.sourceId, {
-            minor: toMinor(cur.gross.amount, cur.gross.currency),
-            currency: cur.gross.currency,
-          }),
-        );
-      }
-      return {
-        writes,
-        audit: [withdrawalAudit(cur, next, 'payment.withdrawal.completed', { actor: ACTOR, requestId: w.withdrawalId })],
-        outbox: [
-          {
-            detailType: 'payment.withdrawal.completed',
-            detail: withdrawalEventDetail(next, { journalId: w.withdrawalId, providerRef: cur.payout?.providerRef }),
-          },
-        ],
-      };
-    },
-  });
-}
-
-async function release(w: WithdrawalItem, plan: Extract<Plan, { kind: 'void' }>, action: FinalizeAction, reason?: string) {
-  await voidHold(w.holdId, {
-    reason: plan.reason,
-    actor: ACTOR,
-    requestId: w.withdrawalId,
-    extra: async (at) => {
-      const cur = (await getWithdrawal(w.withdrawalId, { consistent: true }))!;
-      if (!samePlan(planFor(cur, action, reason), plan)) throw replan();
-      const next = withdrawalMoved(cur, plan.to, at, plan.reason);
-      return {
-        writes: [replaceWithdrawal(cur, next, at)],
-        audit: [
-          withdrawalAudit(cur, next, `payment.withdrawal.${plan.to}`, {
-            actor: ACTOR,
-            requestId: w.withdrawalId,
-            reason: plan.reason,
-          }),
-        ],
-        outbox: [{ detailType: `payment.withdrawal.${plan.to}`, detail: withdrawalEventDetail(next, { reason: plan.reason }) }],
-      };
-    },
-  });
-}
-
-const RACES = new Set(['withdrawal_changed', 'hold_not_pending', 'concurrent_modification', 'conflict']);
-
-export async function finalizeWithdrawal(input: FinalizeInput): Promise<FinalizeResult> {
-  const { withdrawalId, action, reason } = input;
-  for (let attempt = 1; ; attempt++) {
-    const w = await getWithdrawal(withdrawalId, { consistent: true });
-    if (!w) throw new Error(`withdrawal-finalize: no withdrawal ${withdrawalId}`);
-    const plan = planFor(w, action, reason);
-    if (!plan) return { withdrawalId, status: w.status, outcome: 'already_final' };
-    if (plan.kind === 'resume') return { withdrawalId, status: w.status, outcome: 'approve' };
-    try {
-      if (plan.kind === 'complete') await complete(w, action, reason);
-      else await release(w, plan, action, reason);
-      const outcome = plan.kind === 'complete' ? 'completed' : plan.to;
-      logger.info('withdrawal-finalize: finalized', { withdrawalId, action, outcome });
-      return { withdrawalId, status: outcome, outcome };
-    } catch (err) {
-      if (!(isDomainError(err) && RACES.has(err.code)) || attempt >= MAX_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
-    }
-  }
-}
-
-const ACTIONS: readonly FinalizeAction[] = ['complete', 'fail', 'check', 'reject', 'expire'];
-
-export async function handler(input: FinalizeInput): Promise<FinalizeResult> {
-  if (!input?.withdrawalId || !ACTIONS.includes(input.action)) {
+async function handle(input: FinalizeInput): Promise<FinalizeResult> {
+  if (!input?.withdrawalId || !FINALIZE_ACTIONS.includes(input.action)) {
     throw new Error('withdrawal-finalize: withdrawalId and a known action are required');
   }
-  return finalizeWithdrawal(input);
+  return finalizeWithdrawal(
+    { withdrawalId: input.withdrawalId, action: input.action, ...(input.reason !== undefined ? { reason: input.reason } : {}) },
+    { requestId: input.withdrawalId, locale: tenantConfig().defaultLocale },
+  );
 }

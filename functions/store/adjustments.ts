@@ -3,12 +3,16 @@
  * each requester's daily total of immediate adjustments (pk ADJCOUNTER#<sub>#<YYYY-MM-DD>).
  *
  * Invariants:
+ * - a request is declared once as an entity (adjustmentEntity): its status and list indexes are computed on
+ *   every write, every request read is parsed. The daily counter is a bare counter (bigint total, read
+ *   exactly through the ledger's codec), written only by addToDailyTotal's UpdateItem
  * - a request is created with its audit item in one commit ('ledger.adjustment.requested'); its id is
  *   derived from (requester, Idempotency-Key) and it keeps the hash of the request body, so a retried
  *   create finds it instead of creating a second one
  * - every status change is a Put conditioned on the version read AND on the status it leaves, so two
  *   concurrent decisions cannot both win: the loser gets 409 already_decided. The change to 'posted' is
- *   written inside the journal's own transaction (functions/api/adjustments.ts), never on its own
+ *   written inside the journal's own transaction (functions/app/ledger/request-adjustment.ts and
+ *   decide-adjustment.ts), never on its own
  * - gsi1 lists requests per status (ADJUSTMENTS#<status>), gsi2 lists all of them; both by request time
  * - adjustments below the threshold post at once; they are recorded here too (status 'posted', in the
  *   journal's transaction), so finance sees one list of every manual movement
@@ -18,33 +22,58 @@
  * - 'approved' is a legacy status (decided, journal being posted, by an older version); it is never
  *   written any more
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
-import { type AdjustmentRequest, type AdjustmentStatus, effectiveStatus } from '#domain/ledger/adjustments.ts';
-import { ddb } from '#shared/clients.ts';
+import type { AdjustmentDecision, AdjustmentDirection, AdjustmentRequest, AdjustmentStatus } from '#domain/ledger/adjustments.ts';
 import { env } from '#shared/env.ts';
-import { type CommitWrite, epochSeconds, newItem, putNew, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import { type CommitWrite, epochSeconds } from './items.ts';
 import { adjustmentKeys } from './keys.ts';
 import { batchGet, big, keyId } from './ledger/codec.ts';
-import { type Page, queryPage } from './pagination.ts';
-import type { BaseItem } from './table.ts';
+import type { Page } from './pagination.ts';
+import { nested, oneOf, optionalString } from './schemas.ts';
 
 /** Stored statuses ('expired' is only ever computed, from expiresAt). 'approved' = legacy: decided, journal being posted. */
 export type StoredAdjustmentStatus = Exclude<AdjustmentStatus, 'expired'> | 'approved';
 
-export type AdjustmentItem = BaseItem &
-  Omit<AdjustmentRequest, 'status'> & {
-    type: 'adjustment';
-    status: StoredAdjustmentStatus;
-    /** sha256 of the canonical request body (absent on legacy items). */
-    requestHash?: string | undefined;
-    /** Whether it needed a second finance user when requested (absent on legacy items). */
-    approvalRequired?: boolean | undefined;
-    gsi1pk: string;
-    gsi1sk: string;
-    gsi2pk: string;
-    gsi2sk: string;
-  };
+const adjustmentSchema = z.object({
+  adjustmentId: z.string().min(1),
+  walletId: z.string().min(1),
+  clientId: z.string().min(1),
+  direction: oneOf<AdjustmentDirection>({ credit: true, debit: true }),
+  /** Decimal string in major units, as requested. */
+  amount: nested({ amount: z.string(), currency: z.string() }),
+  reason: z.string(),
+  reference: optionalString(),
+  requestedBy: z.string(),
+  requestedAt: z.string().min(1),
+  /** ISO time after which a pending request can no longer be decided (not the table's TTL: a string). */
+  expiresAt: z.string(),
+  status: oneOf<StoredAdjustmentStatus>({ pending_approval: true, posted: true, rejected: true, approved: true }),
+  decision: oneOf<AdjustmentDecision>({ approve: true, reject: true }).optional(),
+  decidedBy: optionalString(),
+  decidedAt: optionalString(),
+  note: optionalString(),
+  journalId: optionalString(),
+  /** sha256 of the canonical request body (absent on legacy items). */
+  requestHash: optionalString(),
+  /** Whether it needed a second finance user when requested (absent on legacy items). */
+  approvalRequired: z.boolean().optional(),
+}) satisfies z.ZodType<Omit<AdjustmentRequest, 'status'>>;
+
+/** gsi1: the requests in one status; gsi2: all of them; both by request time. */
+export const adjustmentEntity = defineEntity({
+  type: adjustmentKeys.type,
+  schema: adjustmentSchema,
+  key: (a) => adjustmentKeys.key(a.adjustmentId),
+  indexes: (a) => ({
+    ...adjustmentKeys.statusIndex(a.status, a.requestedAt, a.adjustmentId),
+    ...adjustmentKeys.listIndex(a.requestedAt, a.adjustmentId),
+  }),
+  what: 'adjustment',
+});
+
+export type AdjustmentItem = ItemOf<typeof adjustmentEntity>;
 
 const alreadyDecided = () => new DomainError('already_decided', 'conflict', 'This adjustment was already decided');
 
@@ -56,21 +85,12 @@ export function newAdjustment(
   },
   now: string,
 ): AdjustmentItem {
-  return newItem(
-    {
-      ...adjustmentKeys.key(req.adjustmentId),
-      type: adjustmentKeys.type,
-      ...req,
-      ...adjustmentKeys.statusIndex(req.status, req.requestedAt, req.adjustmentId),
-      ...adjustmentKeys.listIndex(req.requestedAt, req.adjustmentId),
-    },
-    now,
-  ) as AdjustmentItem;
+  return adjustmentEntity.item(req, now);
 }
 
 export const adjustmentExists = () => new DomainError('adjustment_exists', 'conflict', 'This adjustment already exists');
 
-export const putAdjustment = (item: AdjustmentItem): CommitWrite => putNew(item, adjustmentExists());
+export const putAdjustment = (item: AdjustmentItem): CommitWrite => adjustmentEntity.putNew(item, adjustmentExists());
 
 /** The requester's total of immediate adjustments on `day` so far, in minor units of the threshold's currency. */
 export async function readDailyTotal(requesterSub: string, day: string): Promise<bigint> {
@@ -126,13 +146,8 @@ export function updateAdjustment(
   next: Partial<AdjustmentItem> & { status: StoredAdjustmentStatus },
   now: string,
 ): CommitWrite {
-  const item: AdjustmentItem = {
-    ...existing,
-    ...next,
-    ...adjustmentKeys.statusIndex(next.status, existing.requestedAt, existing.adjustmentId),
-    updatedAt: now,
-    version: existing.version + 1,
-  };
+  // The entity recomputes the status index from the new status (and bumps version and updatedAt).
+  const item = adjustmentEntity.replaced(existing, { ...existing, ...next }, now);
   return {
     Put: {
       Item: item,
@@ -144,50 +159,16 @@ export function updateAdjustment(
   };
 }
 
-export async function getAdjustment(adjustmentId: string): Promise<AdjustmentItem | undefined> {
-  const res = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: adjustmentKeys.key(adjustmentId), ConsistentRead: true }),
-  );
-  return res.Item as AdjustmentItem | undefined;
-}
+export const getAdjustment = (adjustmentId: string): Promise<AdjustmentItem | undefined> =>
+  adjustmentEntity.get(adjustmentKeys.key(adjustmentId), { consistent: true });
 
-/** The request as finance sees it (a pending request past its expiry reads 'expired'). */
-export function adjustmentView(a: AdjustmentItem, now = new Date()) {
-  return {
-    adjustmentId: a.adjustmentId,
-    walletId: a.walletId,
-    clientId: a.clientId,
-    direction: a.direction,
-    amount: a.amount,
-    reason: a.reason,
-    ...(a.reference ? { reference: a.reference } : {}),
-    status: a.status === 'approved' ? 'approved' : effectiveStatus({ status: a.status, expiresAt: a.expiresAt }, now),
-    requestedBy: a.requestedBy,
-    requestedAt: a.requestedAt,
-    expiresAt: a.expiresAt,
-    ...(a.decision ? { decision: a.decision } : {}),
-    ...(a.decidedBy ? { decidedBy: a.decidedBy } : {}),
-    ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
-    ...(a.note ? { note: a.note } : {}),
-    ...(a.journalId ? { journalId: a.journalId } : {}),
-  };
-}
-
-/** Requests newest first, in one status or all. */
+/** Requests newest first, in one status or all (the use case reads each as its record). */
 export async function listAdjustments(
   status: StoredAdjustmentStatus | undefined,
   limit: number,
   cursor?: string,
-): Promise<Page<ReturnType<typeof adjustmentView>>> {
-  const page = status
-    ? await queryPage<AdjustmentItem>({
-        index: 'gsi1',
-        partition: adjustmentKeys.statusPartition(status),
-        limit,
-        cursor,
-        forward: false,
-      })
-    : await queryPage<AdjustmentItem>({ index: 'gsi2', partition: adjustmentKeys.listPartition, limit, cursor, forward: false });
-  const now = new Date();
-  return { ...page, items: page.items.map((a) => adjustmentView(a, now)) };
+): Promise<Page<AdjustmentItem>> {
+  return status
+    ? adjustmentEntity.query({ index: 'gsi1', partition: adjustmentKeys.statusPartition(status), limit, cursor, forward: false })
+    : adjustmentEntity.query({ index: 'gsi2', partition: adjustmentKeys.listPartition, limit, cursor, forward: false });
 }

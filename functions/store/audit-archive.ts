@@ -10,10 +10,13 @@
  *   header; the bucket's default retention (compliance mode) applies
  * - the archived line is the whole audit record (hash and prevHash included), without index keys,
  *   so the chain can be re-verified from the archive alone
- * Used by the stream archiver and by audit-verify when it repairs a hole.
+ * - an object is missing only when S3 says so (404, NotFound, NoSuchKey); any other error (access denied,
+ *   throttling) is thrown, never taken as evidence of a hole
+ * - the item given is a parsed audit item (audit-trail.ts parseAuditItem / getAuditItem), never a raw image
+ * Used by the stream archiver and by audit-verify (which checks chain tips and repairs a hole).
  */
 import { createHash } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import type { AuditItem } from '#store/audit.ts';
@@ -47,4 +50,20 @@ export async function archiveAuditItem(item: AuditItem): Promise<void> {
       ChecksumAlgorithm: 'SHA256',
     }),
   );
+}
+
+const isNotFound = (err: unknown) => {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+};
+
+/** Whether the archive holds an object under `key` (HeadObject); other S3 errors are thrown. */
+export async function archiveObjectExists(key: string): Promise<boolean> {
+  try {
+    await s3().send(new HeadObjectCommand({ Bucket: env.auditBucket, Key: key }));
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }

@@ -9,7 +9,7 @@
  *   event is ever published for a change that did not commit
  * - per entity, audit seqs run 1, 2, 3, ... without gaps: the head item (sk HEAD) is written in the
  *   same transaction, conditioned on the seq read just before (optimistic concurrency); a race on
- *   the head is retried (re-read, re-link) up to MAX_ATTEMPTS times
+ *   the head is retried (re-read, re-link) under the auditHead retry policy (MAX_ATTEMPTS attempts)
  * - each audit item stores hash = H(prevHash + canonical(record)) (domain/audit/chain.ts, SHA-256)
  * - a failed condition on one of the caller's own writes is never retried: the caller's
  *   `conditionFailedError` for that write (or a generic 'conflict') is thrown, chosen by the
@@ -35,13 +35,14 @@ import {
 import { DomainError } from '#domain/errors.ts';
 import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
+import { RETRY_POLICIES, withRetry } from '#shared/retry.ts';
 import { queryPages } from '#store/pagination.ts';
 import { type CommitWrite, type TransactItem, tableName } from './items.ts';
 import { auditKeys } from './keys.ts';
 import { type OutboxEvent, outboxItem } from './outbox.ts';
 
 export const MAX_TRANSACTION_ITEMS = 100;
-export const MAX_ATTEMPTS = 10;
+export const MAX_ATTEMPTS = RETRY_POLICIES.auditHead.attempts;
 
 export const sha256Hex: HashFn = (s) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -61,6 +62,13 @@ export interface CommitInput {
   outbox?: OutboxEvent[];
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * Thrown instead of retrying when one of `writes` conflicts with another transaction in flight
+   * (TransactionConflict on a state-change item, not on an audit head): for callers that serialise
+   * contended work themselves rather than wait it out (the ledger's contended accounts, ADR 0012).
+   * A function is given the index (in `writes`) of the first conflicting write.
+   */
+  conflictError?: Error | ((writeIndex: number) => Error);
 }
 
 export interface CommitResult {
@@ -211,8 +219,8 @@ function buildAudit(
   return { items, results };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const backoff = (attempt: number) => Math.random() * Math.min(250, 10 * 2 ** attempt);
+/** A cancellation worth another attempt (RETRY_POLICIES.auditHead); ends as concurrent_modification. */
+class Contended extends Error {}
 
 /** Writes state changes + audit items + chain heads + outbox items in one transaction. */
 export async function commit(input: CommitInput): Promise<CommitResult> {
@@ -231,15 +239,15 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
     Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
   }));
 
-  for (let attempt = 0; ; attempt++) {
+  const once = async (attempt: number): Promise<CommitResult> => {
     const heads = new Map<string, AuditHeadItem | undefined>();
     await Promise.all(
       [...groups].map(async ([k, inputs]) => {
-        const fresh = attempt === 0 && inputs.every((a) => a.newEntity);
+        const fresh = attempt === 1 && inputs.every((a) => a.newEntity);
         heads.set(k, fresh ? undefined : await readHead(inputs[0]!.entity));
       }),
     );
-    const at = (attempt === 0 ? firstAt : clock()).toISOString();
+    const at = (attempt === 1 ? firstAt : clock()).toISOString();
     const audit = buildAudit(groups, heads, at, table);
     try {
       await ddb().send(new TransactWriteCommand({ TransactItems: [...writes, ...audit.items, ...outboxWrites] }));
@@ -257,6 +265,10 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
           );
         }
       }
+      const conflicted = reasons.findIndex((r, i) => i < input.writes.length && r.Code === 'TransactionConflict');
+      if (input.conflictError && conflicted >= 0) {
+        throw typeof input.conflictError === 'function' ? input.conflictError(conflicted) : input.conflictError;
+      }
       // Conflicts with another transaction, a throttled hot partition, or a lost race on an audit chain
       // head are worth another attempt; anything else (validation, the caller's own conditions) is not.
       const retryable =
@@ -269,11 +281,14 @@ export async function commit(input: CommitInput): Promise<CommitResult> {
             (i >= input.writes.length && r.Code === 'ConditionalCheckFailed'),
         );
       if (!retryable) throw err;
-      if (attempt + 1 >= MAX_ATTEMPTS) {
-        throw new DomainError('concurrent_modification', 'conflict', 'Too many concurrent changes to the same record; retry');
-      }
-      await sleep(backoff(attempt));
+      throw new Contended('commit: contended', { cause: err });
     }
+  };
+  try {
+    return await withRetry('auditHead', once, (err) => err instanceof Contended);
+  } catch (err) {
+    if (!(err instanceof Contended)) throw err;
+    throw new DomainError('concurrent_modification', 'conflict', 'Too many concurrent changes to the same record; retry');
   }
 }
 

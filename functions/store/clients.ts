@@ -1,7 +1,9 @@
 /**
- * Client profiles (pk CLIENT#<clientId>, sk PROFILE). A client's id is its Cognito `sub`.
+ * Client profiles (pk CLIENT#<clientId>, sk PROFILE). A client's id is its Cognito `sub`. Declared once as
+ * an entity (clientEntity, functions/store/entity.ts): the schema below is the stored profile.
  *
  * Invariants:
+ * - every profile read is parsed (a malformed one is a StoredItemError naming the attribute)
  * - a profile is created together with its unique-email claim, its first audit item
  *   ('client.registered') and its 'client.registered' outbox event, in one commit
  * - the profile never stores a password or any credential
@@ -11,170 +13,143 @@
  *   concurrency), with its version bumped by one (replaceClientProfile)
  * - `personalDetails` (onboarding profile step) and `onboarding.questionnaire` (latest questionnaire
  *   result; every attempt is its own item, store/questionnaires.ts) are absent until submitted
+ * - item I/O only: the API's views live with the API (functions/api/shared/identity-views.ts), the audit
+ *   record with the use cases (functions/app/identity/shared.ts)
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isOnboardingStage, type KycStatus, nextStep, type OnboardingStage } from '#domain/identity/onboarding.ts';
+import * as z from 'zod';
+import { type KycStatus, ONBOARDING_STAGES } from '#domain/identity/onboarding.ts';
 import type { RegistrationProfile } from '#domain/kyc/model.ts';
-import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import type { CommitWrite } from './items.ts';
 import { clientKeys } from './keys.ts';
-import type { BaseItem } from './table.ts';
+import { nested, oneOf, optionalString } from './schemas.ts';
 
 export type ClientType = 'retail' | 'professional';
 
-export interface MarketingSource {
-  utmSource?: string | undefined;
-  utmMedium?: string | undefined;
-  utmCampaign?: string | undefined;
-}
+const marketingSourceSchema = nested({
+  utmSource: optionalString(),
+  utmMedium: optionalString(),
+  utmCampaign: optionalString(),
+});
+export type MarketingSource = z.output<typeof marketingSourceSchema>;
 
-export interface ClientProfileFields {
-  clientId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  dateOfBirth: string;
-  countryOfResidence: string;
-  jurisdiction: string;
-  clientType: ClientType;
-  referralCode?: string | undefined;
-  marketingSource?: MarketingSource | undefined;
-  locale: string;
-  /**
-   * Whether the client proved it owns `email`. False at registration (self-typed address); set by the
-   * email-verification step of onboarding. Absent on profiles written before it existed (= false).
-   */
-  emailVerified?: boolean | undefined;
-  status: 'active' | 'suspended' | 'closed';
-  onboarding: ClientOnboarding;
-  /** Verification status; absent = 'not_started'. Written with every KYC decision (functions/store/kyc-decision.ts). */
-  kycStatus?: KycStatus | undefined;
-  /** The latest KYC facts the rest of the system keys on (deposits, live accounts, the expiry job). */
-  kyc?: ClientKyc | undefined;
-  /** Set by POST /v1/onboarding/profile (PII: never logged). */
-  personalDetails?: PersonalDetails | undefined;
-}
-
-export interface PersonalDetails {
-  phone: string;
-  nationality: string;
-  address: { line1: string; line2?: string | undefined; city: string; postalCode: string; country: string };
-  taxResidence: string;
-  taxId?: string | undefined;
-  employmentStatus: string;
-  annualIncome: string;
-  netWorth: string;
-  sourceOfFunds: string;
-  politicallyExposed: boolean;
-}
+const personalDetailsSchema = nested({
+  phone: z.string(),
+  nationality: z.string(),
+  address: nested({
+    line1: z.string(),
+    line2: optionalString(),
+    city: z.string(),
+    postalCode: z.string(),
+    country: z.string(),
+  }),
+  taxResidence: z.string(),
+  taxId: optionalString(),
+  employmentStatus: z.string(),
+  annualIncome: z.string(),
+  netWorth: z.string(),
+  sourceOfFunds: z.string(),
+  politicallyExposed: z.boolean(),
+});
+export type PersonalDetails = z.output<typeof personalDetailsSchema>;
 
 /** The latest questionnaire attempt's outcome, as kept on the profile. */
-export interface QuestionnaireOutcome {
-  questionnaireId: string;
-  attempt: number;
-  score: number;
-  maxScore: number;
-  result: string;
-  blockedProducts: string[];
-  warnings: string[];
-  submittedAt: string;
-}
+const questionnaireOutcomeSchema = nested({
+  questionnaireId: z.string(),
+  attempt: z.number().int(),
+  score: z.number(),
+  maxScore: z.number(),
+  result: z.string(),
+  blockedProducts: z.array(z.string()),
+  warnings: z.array(z.string()),
+  submittedAt: z.string(),
+});
+export type QuestionnaireOutcome = z.output<typeof questionnaireOutcomeSchema>;
 
-export interface ClientKyc {
+const clientKycSchema = nested({
   /** The latest submission (any status). */
-  currentSubmissionId?: string | undefined;
-  approvedAt?: string | undefined;
+  currentSubmissionId: optionalString(),
+  approvedAt: optionalString(),
   /** The submission whose approval is current. */
-  approvedSubmissionId?: string | undefined;
+  approvedSubmissionId: optionalString(),
   /** YYYY-MM-DD expiry of the approved identity document. */
-  identityExpiresOn?: string | undefined;
+  identityExpiresOn: optionalString(),
   /** Set by the daily expiry job when the approved document has expired. */
-  expiredAt?: string | undefined;
+  expiredAt: optionalString(),
   /**
    * A renewal in progress: the submission sent while the approved document was expiring soon. kycStatus stays
    * 'approved' meanwhile (deposits and trading key on it); cleared when the renewal is decided.
    */
-  renewalSubmissionId?: string | undefined;
-}
+  renewalSubmissionId: optionalString(),
+});
+export type ClientKyc = z.output<typeof clientKycSchema>;
 
-export interface ClientOnboarding {
-  stage: OnboardingStage;
-  profileCompletedAt?: string | undefined;
-  questionnaire?: QuestionnaireOutcome | undefined;
-}
+const onboardingSchema = nested({
+  stage: z.enum(ONBOARDING_STAGES),
+  profileCompletedAt: optionalString(),
+  questionnaire: questionnaireOutcomeSchema.optional(),
+});
+export type ClientOnboarding = z.output<typeof onboardingSchema>;
 
-export type ClientProfileItem = BaseItem & ClientProfileFields & { type: 'client'; gsi1pk: string; gsi1sk: string };
+const clientProfileSchema = z.object({
+  clientId: z.string().min(1),
+  email: z.string().min(1),
+  firstName: z.string(),
+  lastName: z.string(),
+  dateOfBirth: z.string(),
+  countryOfResidence: z.string(),
+  jurisdiction: z.string(),
+  clientType: oneOf<ClientType>({ retail: true, professional: true }),
+  referralCode: optionalString(),
+  marketingSource: marketingSourceSchema.optional(),
+  locale: z.string(),
+  /**
+   * Whether the client proved it owns `email`. False at registration (self-typed address); set by the
+   * email-verification step of onboarding. Absent on profiles written before it existed (= false).
+   */
+  emailVerified: z.boolean().optional(),
+  status: z.enum(['active', 'suspended', 'closed']),
+  onboarding: onboardingSchema,
+  /** Verification status; absent = 'not_started'. Written with every KYC decision (functions/app/kyc/decisions.ts). */
+  kycStatus: oneOf<KycStatus>({
+    not_started: true,
+    in_review: true,
+    approved: true,
+    rejected: true,
+    action_required: true,
+  }).optional(),
+  /** The latest KYC facts the rest of the system keys on (deposits, live accounts, the expiry job). */
+  kyc: clientKycSchema.optional(),
+  /** Set by POST /v1/onboarding/profile (PII: never logged). */
+  personalDetails: personalDetailsSchema.optional(),
+});
+export type ClientProfileFields = z.output<typeof clientProfileSchema>;
 
-export function newClientProfile(fields: ClientProfileFields, now: string): ClientProfileItem {
-  return newItem(
-    { ...clientKeys.key(fields.clientId), type: clientKeys.type, ...fields, ...clientKeys.listIndex(now, fields.clientId) },
-    now,
-  ) as ClientProfileItem;
-}
+export const clientEntity = defineEntity({
+  type: clientKeys.type,
+  schema: clientProfileSchema,
+  key: (c) => clientKeys.key(c.clientId),
+  indexes: (c) => clientKeys.listIndex(c.createdAt, c.clientId),
+  what: 'profile',
+});
 
-export const putClientProfile = (item: ClientProfileItem) => putNew(item);
+export type ClientProfileItem = ItemOf<typeof clientEntity>;
+
+export const newClientProfile = (fields: ClientProfileFields, now: string): ClientProfileItem => clientEntity.item(fields, now);
+
+export const putClientProfile = (item: ClientProfileItem) => clientEntity.putNew(item);
 
 /**
  * Replaces a profile read at `read.version` with `next` (version bumped, updatedAt = now); a concurrent
  * change fails the commit with 409 conflict.
  */
 export function replaceClientProfile(read: ClientProfileItem, next: ClientProfileItem, now: string): CommitWrite {
-  return replaceVersioned(read, next, now, 'profile');
-}
-
-/** The onboarding block the API shows (GET /v1/me, the onboarding routes). */
-export function onboardingView(p: ClientProfileItem) {
-  const stage: OnboardingStage = isOnboardingStage(p.onboarding?.stage) ? p.onboarding.stage : 'registered';
-  const q = p.onboarding?.questionnaire;
-  return {
-    stage,
-    kycStatus: p.kycStatus ?? ('not_started' as KycStatus),
-    next: nextStep(stage),
-    profileSubmitted: p.personalDetails !== undefined,
-    questionnaire: q
-      ? {
-          id: q.questionnaireId,
-          attempt: q.attempt,
-          result: q.result,
-          score: q.score,
-          maxScore: q.maxScore,
-          submittedAt: q.submittedAt,
-        }
-      : null,
-  };
+  return clientEntity.replace(read, next, now);
 }
 
 /** A client's profile; `consistent` reads it strongly consistent (before a version-conditioned write). */
-export async function getClientProfile(
-  clientId: string,
-  opts: { consistent?: boolean } = {},
-): Promise<ClientProfileItem | undefined> {
-  const res = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: clientKeys.key(clientId), ConsistentRead: opts.consistent ?? false }),
-  );
-  return res.Item as ClientProfileItem | undefined;
-}
-
-/** The profile as the API shows it (no keys, no storage-only attributes). */
-export function clientProfileView(p: ClientProfileItem) {
-  return {
-    clientId: p.clientId,
-    email: p.email,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    dateOfBirth: p.dateOfBirth,
-    countryOfResidence: p.countryOfResidence,
-    jurisdiction: p.jurisdiction,
-    clientType: p.clientType,
-    referralCode: p.referralCode,
-    marketingSource: p.marketingSource,
-    locale: p.locale,
-    emailVerified: p.emailVerified ?? false,
-    status: p.status,
-    createdAt: p.createdAt,
-    updatedAt: p.updatedAt,
-  };
-}
+export const getClientProfile = (clientId: string, opts: { consistent?: boolean } = {}): Promise<ClientProfileItem | undefined> =>
+  clientEntity.get(clientKeys.key(clientId), opts);
 
 /** The registration data KYC documents are checked against (and shown beside them to a reviewer). */
 export function registrationProfileOf(p: ClientProfileItem): RegistrationProfile {

@@ -123,6 +123,16 @@ export const notifiedKeys = {
   key: (eventId: string): Key => ({ pk: `NOTIFIED#${eventId}`, sk: 'NOTIFIED' }),
 } as const;
 
+/**
+ * The HTTP edge's idempotency records (functions/middleware/idempotency.ts, functions/store/idempotency-records.ts):
+ * one item per (caller, route, Idempotency-Key), keyed by Powertools' hashed key (`http#<sha256>`), TTL 24 h.
+ * - record   pk IDEMPOTENCY#<powertools key>   sk IDEMPOTENCY
+ */
+export const idempotencyRecordKeys = {
+  type: 'idempotency',
+  key: (idempotencyKey: string): Key => ({ pk: `IDEMPOTENCY#${idempotencyKey}`, sk: 'IDEMPOTENCY' }),
+} as const;
+
 export const jobRunKeys = {
   type: 'job-run',
   key: (job: string, runId: string): Key => ({ pk: `JOB#${job}`, sk: `RUN#${runId}` }),
@@ -197,6 +207,9 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
  * - hold             pk LHOLD#<holdId>               sk HOLD
  *     gsi1 LACCTHOLDS#<accountId> / <createdAt>#<holdId>   (an account's holds)
  *     gsi2 LOPENHOLDS#<nn> / <expiresAt>#<holdId>    (sparse: only pending holds; removed on close)
+ * - queued command   pk LCMDQ#<accountId>            sk <commandId>  (a contended account's waiting journals)
+ * - command lease    pk LCMDL#<accountId>            sk LEASE        (who applies the account's queue now)
+ * - command refusal  pk LCMDR#<commandId>            sk RESULT       (a queued command's domain error, TTL)
  */
 export const ledgerKeys = {
   accountType: 'ledger-account',
@@ -241,6 +254,13 @@ export const ledgerKeys = {
     gsi2sk: `${expiresAt}#${holdId}`,
   }),
   openHoldPartition: (n: number) => `LOPENHOLDS#${pad2(n)}`,
+  commandType: 'ledger-command',
+  commandLeaseType: 'ledger-command-lease',
+  commandResultType: 'ledger-command-result',
+  commandQueuePartition: (accountId: string) => `LCMDQ#${accountId}`,
+  command: (accountId: string, commandId: string): Key => ({ pk: `LCMDQ#${accountId}`, sk: commandId }),
+  commandLease: (accountId: string): Key => ({ pk: `LCMDL#${accountId}`, sk: 'LEASE' }),
+  commandResult: (commandId: string): Key => ({ pk: `LCMDR#${commandId}`, sk: 'RESULT' }),
 } as const;
 
 export const adjustmentKeys = {

@@ -4,7 +4,7 @@
  * derives from each submission's `review` block. A review's id is its submission's id.
  *
  * Invariants:
- * - read only: nothing here writes (the queue follows the submission, which kyc.ts and kyc-decision.ts write)
+ * - read only: nothing here writes (the queue follows the submission, which kyc.ts writes)
  * - counts are COUNT queries on the index, followed page by page to the end (never a table scan, never a
  *   capped count), so pendingCount and decisionsLast24h are exact at the time of the read (the index is
  *   eventually consistent: a review queued or decided a moment ago may not be counted yet)
@@ -13,14 +13,18 @@
  * - recentDurationsMinutes are queued -> decided times of at most RECENT_DECIDED reviews, newest first
  * - listReviews pages one partition with queryPage (opaque, partition-bound cursors): pending oldest
  *   first (the order officers work in), decided newest first
+ * - every item read is parsed by the submission's schema (kycSubmissionEntity in kyc.ts; the projected review
+ *   block by its part of it), so a malformed item is a StoredItemError, never a silent cast
  * - nothing here logs: submissions name clients
  */
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { ddb } from '#shared/clients.ts';
 import { tableName } from './items.ts';
 import { kycKeys } from './keys.ts';
-import type { KycSubmissionItem } from './kyc.ts';
-import { type Page, queryPage } from './pagination.ts';
+import { type KycSubmissionItem, kycSubmissionEntity, submissionReviewSchema } from './kyc.ts';
+import type { Page } from './pagination.ts';
+import { parsePart } from './schemas.ts';
 
 /** How many decided reviews the recent review times are taken from. */
 export const RECENT_DECIDED = 50;
@@ -86,8 +90,8 @@ export async function reviewQueueStats(now: Date, queuedAt?: string): Promise<Re
     }),
   ]);
   const recentDurationsMinutes: number[] = [];
-  for (const item of (recent.Items ?? []) as Pick<KycSubmissionItem, 'review'>[]) {
-    const r = item.review;
+  for (const item of recent.Items ?? []) {
+    const r = parseProjectedReview(item);
     if (!r?.decidedAt) continue;
     const ms = Date.parse(r.decidedAt) - Date.parse(r.queuedAt);
     if (Number.isFinite(ms) && ms >= 0) recentDurationsMinutes.push(Math.round(ms / 60_000));
@@ -95,13 +99,17 @@ export async function reviewQueueStats(now: Date, queuedAt?: string): Promise<Re
   return { queuePosition, pendingCount, recentDurationsMinutes, decisionsLast24h };
 }
 
+/** The `review` block of a submission read with a projection, parsed by the submission's own review schema. */
+const projectedReview = z.object({ review: submissionReviewSchema.optional() });
+const parseProjectedReview = (raw: Record<string, unknown>) => parsePart(kycSubmissionEntity.type, projectedReview, raw).review;
+
 /** One page of the review queue: pending oldest first, decided newest first. */
 export function listReviews(q: {
   status: ReviewStatus;
   limit: number;
   cursor?: string | undefined;
 }): Promise<Page<KycSubmissionItem>> {
-  return queryPage<KycSubmissionItem>({
+  return kycSubmissionEntity.query({
     index: 'gsi2',
     partition: kycKeys.reviewQueuePartition(q.status),
     limit: q.limit,

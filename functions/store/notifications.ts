@@ -2,6 +2,9 @@
  * Sent-email records and notification de-duplication markers.
  *
  * Invariants:
+ * - the email item and the marker are declared once as entities (emailEntity, notifiedEntity): keys and the
+ *   recipient index are computed from their attributes; they are written here with plain transactions (a
+ *   notification is a side effect of an audited change, not one itself)
  * - at most one email per dedupe id (the domain event's eventId): the NOTIFIED#<eventId> marker is
  *   put with attribute_not_exists in the same transaction as the email item
  * - a provider that sends outside the table first claims the marker (status 'sending'), and turns
@@ -11,50 +14,70 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { ddb } from '#shared/clients.ts';
-import { epochSeconds, newItem, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import { epochSeconds, tableName } from './items.ts';
 import { emailKeys, notifiedKeys } from './keys.ts';
+import { optionalString } from './schemas.ts';
 
 export const MARKER_TTL_DAYS = 30;
 export const CLAIM_STALE_SECONDS = 300;
 
-export interface StoredEmail {
-  messageId: string;
-  to: string;
-  from: string;
-  subject: string;
-  text: string;
-  html?: string | undefined;
-  template: string;
-  locale: string;
-  provider: string;
-  providerMessageId?: string | undefined;
-  dedupeId: string;
-}
+const storedEmailSchema = z.object({
+  messageId: z.string().min(1),
+  to: z.string().min(1),
+  from: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: optionalString(),
+  template: z.string(),
+  locale: z.string(),
+  provider: z.string(),
+  providerMessageId: optionalString(),
+  dedupeId: z.string().min(1),
+});
+export type StoredEmail = z.output<typeof storedEmailSchema>;
 
-function emailItem(e: StoredEmail, now: Date) {
-  const at = now.toISOString();
-  return newItem(
-    { ...emailKeys.key(e.messageId), type: emailKeys.type, ...e, ...emailKeys.recipientIndex(e.to, at, e.messageId) },
-    at,
-  );
-}
+/** A sent email; gsi1: one recipient's messages, oldest first (the local runtime and tests read them). */
+export const emailEntity = defineEntity({
+  type: emailKeys.type,
+  schema: storedEmailSchema,
+  key: (e) => emailKeys.key(e.messageId),
+  indexes: (e) => emailKeys.recipientIndex(e.to, e.createdAt, e.messageId),
+});
 
-function marker(dedupeId: string, status: 'sending' | 'sent', now: Date, messageId?: string) {
-  const at = now.toISOString();
-  return newItem(
+/** The de-duplication marker of one dedupe id (the domain event's eventId). */
+export const notifiedEntity = defineEntity({
+  type: notifiedKeys.type,
+  schema: z.object({
+    dedupeId: z.string().min(1),
+    status: z.enum(['sending', 'sent']),
+    messageId: optionalString(),
+    /** Epoch seconds of the claim (a 'sending' claim older than CLAIM_STALE_SECONDS may be taken over). */
+    claimedAt: z.number().int(),
+    /** TTL (epoch seconds). */
+    expiresAt: z.number().int(),
+  }),
+  key: (m) => notifiedKeys.key(m.dedupeId),
+});
+
+export type EmailItem = ItemOf<typeof emailEntity>;
+export type NotifiedItem = ItemOf<typeof notifiedEntity>;
+
+const emailItem = (e: StoredEmail, now: Date): EmailItem => emailEntity.item(e, now.toISOString());
+
+const marker = (dedupeId: string, status: 'sending' | 'sent', now: Date, messageId?: string): NotifiedItem =>
+  notifiedEntity.item(
     {
-      ...notifiedKeys.key(dedupeId),
-      type: notifiedKeys.type,
       dedupeId,
       status,
-      ...(messageId ? { messageId } : {}),
+      messageId,
       claimedAt: epochSeconds(now),
       expiresAt: epochSeconds(now) + MARKER_TTL_DAYS * 86_400,
     },
-    at,
+    now.toISOString(),
   );
-}
 
 /** Writes the email item and its marker together; false when the dedupe id was already used. */
 export async function recordEmailOnce(e: StoredEmail, now = new Date()): Promise<boolean> {

@@ -6,6 +6,9 @@
  * mark published (a lost stream batch, a failed PutEvents), so no committed event is lost for good.
  *
  * Invariants:
+ * - declared once as an entity (outboxEntity): the sparse pending index is computed from publishedAt on every
+ *   write the entity builds, and markPublished REMOVEs exactly its attributes (PENDING_INDEX_ATTRIBUTES);
+ *   every item read (sweeper queries, re-reads, stream images through parseOutboxItem) is parsed
  * - every event gets a fresh ULID eventId, kept in the published detail (detail.eventId) so that
  *   consumers can de-duplicate redeliveries (delivery is at least once, never at most once)
  * - an unpublished item carries the sparse pending index (gsi2 OUTBOXPENDING#<n> /
@@ -13,62 +16,87 @@
  * - marking an item published (after PutEvents succeeded for it) sets publishedAt, removes the
  *   pending index and sets expiresAt = publishedAt + OUTBOX_TTL_DAYS (far beyond the sweeper window)
  * - the default source is EVENT_SOURCE ('backoffice')
+ * - an event is one of the catalogue (domain/events): OutboxEvent is the catalogue's discriminated union, so a
+ *   detail-type or a detail field the catalogue does not know does not compile; at run time an uncatalogued
+ *   detail-type (only reachable through a cast) is refused (EventContractError unknown_event_type) and nothing
+ *   is committed. The detail itself is not re-validated here (a contract slip must not block a business
+ *   change): consumers parse it (parseEvent)
+ * - every item records the catalogue version it was written under (eventVersion), published as
+ *   detail.eventVersion by the relay; the stored detail is the producer's, unchanged
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
+import * as z from 'zod';
+import { type DomainEvent, eventDefinition } from '#domain/events/index.ts';
 import { EVENT_SOURCE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { queryPages } from '#store/pagination.ts';
-import { epochSeconds, newItem, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import { epochSeconds, tableName } from './items.ts';
 import { OUTBOX_PENDING_SHARDS, outboxKeys } from './keys.ts';
 
 /** Kept this long after publication (for support and replay), then removed by TTL. */
 export const OUTBOX_TTL_DAYS = 7;
 
-export interface OutboxEvent {
-  detailType: string;
-  detail: Record<string, unknown>;
-  /** Defaults to EVENT_SOURCE. */
-  source?: string;
-}
+/**
+ * An event for commit()'s outbox: `{ detailType: 'kyc.expired', detail: { clientId, identityExpiresOn } }` or
+ * `event('kyc.expired', {...})` (domain/events). `source` defaults to EVENT_SOURCE.
+ */
+export type OutboxEvent = DomainEvent & { source?: string };
 
-export interface OutboxItem {
-  pk: string;
-  sk: string;
-  type: 'outbox';
-  eventId: string;
-  source: string;
-  detailType: string;
-  detail: Record<string, unknown>;
-  occurredAt: string;
+const outboxSchema = z.object({
+  eventId: z.string().min(1),
+  source: z.string().min(1),
+  /** A catalogue detail-type (checked when written: eventDefinition); read as a string, published as is. */
+  detailType: z.string().min(1),
+  /** The producer's detail, unchanged (consumers parse it: parseEvent). */
+  detail: z.record(z.string(), z.unknown()),
+  /** The catalogue version of detailType when written (absent on items written before versions were recorded: 1). */
+  eventVersion: z.number().int().min(1).optional(),
+  occurredAt: z.string().min(1),
   /** Set once PutEvents accepted the event (relay or sweeper). */
-  publishedAt?: string;
+  publishedAt: z.string().optional(),
   /** TTL: set only together with publishedAt. */
-  expiresAt?: number;
-  /** Sparse pending index: present only while unpublished. */
-  gsi2pk?: string;
-  gsi2sk?: string;
-  version: number;
-}
+  expiresAt: z.number().int().optional(),
+});
 
-export function outboxItem(e: OutboxEvent, now: Date, eventId: string = ulid(now.getTime())) {
+/** The sparse pending index (gsi2) of an unpublished item: present until publishedAt is set. */
+const pendingIndex = (o: { eventId: string; occurredAt: string; publishedAt?: string | undefined }) =>
+  o.publishedAt ? {} : outboxKeys.pendingIndex(o.eventId, o.occurredAt);
+
+export const outboxEntity = defineEntity({
+  type: outboxKeys.type,
+  schema: outboxSchema,
+  key: (o) => outboxKeys.key(o.eventId),
+  indexes: pendingIndex,
+});
+
+export type OutboxItem = ItemOf<typeof outboxEntity>;
+
+/** The attributes of the pending index (removed by markPublished, which updates without reading the item). */
+export const PENDING_INDEX_ATTRIBUTES = Object.keys(outboxKeys.pendingIndex('', ''));
+
+/** The outbox item of one event (commit() writes it in the change's transaction). */
+export function outboxItem(e: OutboxEvent, now: Date, eventId: string = ulid(now.getTime())): OutboxItem {
+  const { version } = eventDefinition(e.detailType);
   const at = now.toISOString();
-  return newItem(
+  return outboxEntity.item(
     {
-      ...outboxKeys.key(eventId),
-      type: outboxKeys.type,
       eventId,
       source: e.source ?? EVENT_SOURCE,
       detailType: e.detailType,
       detail: e.detail,
+      eventVersion: version,
       occurredAt: at,
-      ...outboxKeys.pendingIndex(eventId, at),
     },
     at,
   );
 }
+
+/** A raw item (e.g. a stream record's NewImage) as an outbox item, or StoredItemError. */
+export const parseOutboxItem = (raw: unknown): OutboxItem => outboxEntity.parse(raw);
 
 /**
  * Marks one outbox item published: publishedAt (the first one is kept), expiresAt, and the pending
@@ -81,15 +109,14 @@ export async function markPublished(eventId: string, now: Date = new Date()): Pr
       new UpdateCommand({
         TableName: tableName(),
         Key: outboxKeys.key(eventId),
-        UpdateExpression: 'SET #pub = if_not_exists(#pub, :at), #exp = :exp, #upd = :at, #v = #v + :one REMOVE #g2pk, #g2sk',
+        UpdateExpression: `SET #pub = if_not_exists(#pub, :at), #exp = :exp, #upd = :at, #v = #v + :one REMOVE ${PENDING_INDEX_ATTRIBUTES.map((_, i) => `#idx${i}`).join(', ')}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: {
           '#pub': 'publishedAt',
           '#exp': 'expiresAt',
           '#upd': 'updatedAt',
           '#v': 'version',
-          '#g2pk': 'gsi2pk',
-          '#g2sk': 'gsi2sk',
+          ...Object.fromEntries(PENDING_INDEX_ATTRIBUTES.map((attr, i) => [`#idx${i}`, attr])),
         },
         ExpressionAttributeValues: { ':at': at, ':exp': epochSeconds(now) + OUTBOX_TTL_DAYS * 86_400, ':one': 1 },
       }),
@@ -109,7 +136,7 @@ export async function markPublished(eventId: string, now: Date = new Date()): Pr
 export async function* pendingOutboxItems(before: Date, pageSize = 100): AsyncGenerator<OutboxItem[]> {
   const cutoff = before.toISOString();
   for (let shard = 0; shard < OUTBOX_PENDING_SHARDS; shard++) {
-    const pages = queryPages<OutboxItem>({
+    const pages = queryPages<Record<string, unknown>>({
       IndexName: 'gsi2',
       // gsi2sk = <occurredAt>#<eventId>: anything below the bare cutoff timestamp occurred before it.
       KeyConditionExpression: 'gsi2pk = :p AND gsi2sk < :c',
@@ -117,7 +144,7 @@ export async function* pendingOutboxItems(before: Date, pageSize = 100): AsyncGe
       Limit: pageSize,
     });
     for await (const page of pages) {
-      const items = page.filter((i) => i.type === outboxKeys.type);
+      const items = page.filter(outboxEntity.is).map(outboxEntity.parse);
       if (items.length > 0) yield items;
     }
   }
@@ -127,15 +154,6 @@ export async function* pendingOutboxItems(before: Date, pageSize = 100): AsyncGe
 export async function stillPending(eventIds: readonly string[]): Promise<OutboxItem[]> {
   if (eventIds.length === 0) return [];
   if (eventIds.length > 100) throw new Error('stillPending: at most 100 ids per call');
-  const table = tableName();
-  let keys: Record<string, unknown>[] | undefined = eventIds.map((id) => ({ ...outboxKeys.key(id) }));
-  const found: OutboxItem[] = [];
-  for (let attempt = 0; keys && keys.length > 0; attempt++) {
-    if (attempt >= 5) throw new Error('stillPending: unprocessed keys after 5 attempts');
-    const res = await ddb().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-    found.push(...((res.Responses?.[table] ?? []) as OutboxItem[]));
-    keys = res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-    if (keys && keys.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-  }
-  return found.filter((i) => i.type === outboxKeys.type && !i.publishedAt);
+  const found = await outboxEntity.getMany(eventIds.map((id) => outboxKeys.key(id)));
+  return found.filter((i) => !i.publishedAt);
 }

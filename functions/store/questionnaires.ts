@@ -3,6 +3,7 @@
  * submission of a questionnaire by a client, answers and result, kept forever as its own item.
  *
  * Invariants:
+ * - declared once as an entity (questionnaireAttemptEntity): every attempt read is parsed
  * - attempts of one client and questionnaire are numbered 1, 2, 3, ... (the next number is the profile's
  *   latest pointer + 1); an attempt item is only ever created (putNew), never changed, so the history
  *   cannot be rewritten
@@ -10,59 +11,59 @@
  *   written in the same commit, conditioned on the profile's version
  * - answers are PII-free option ids; nothing here logs
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
-import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import type { CommitWrite } from './items.ts';
 import { questionnaireAttemptKeys } from './keys.ts';
-import type { BaseItem } from './table.ts';
 
-export interface QuestionnaireAttemptFields {
-  clientId: string;
-  questionnaireId: string;
-  attempt: number;
-  answers: Record<string, string>;
-  score: number;
-  maxScore: number;
-  result: string;
-  blockedProducts: string[];
-  warnings: string[];
-  submittedAt: string;
-}
+const attemptSchema = z.object({
+  clientId: z.string().min(1),
+  questionnaireId: z.string().min(1),
+  attempt: z.number().int().min(1),
+  answers: z.record(z.string(), z.string()),
+  score: z.number(),
+  maxScore: z.number(),
+  result: z.string(),
+  blockedProducts: z.array(z.string()),
+  warnings: z.array(z.string()),
+  submittedAt: z.string(),
+});
+export type QuestionnaireAttemptFields = z.output<typeof attemptSchema>;
 
-export type QuestionnaireAttemptItem = BaseItem & QuestionnaireAttemptFields & { type: 'questionnaire-attempt' };
+export const questionnaireAttemptEntity = defineEntity({
+  type: questionnaireAttemptKeys.type,
+  schema: attemptSchema,
+  key: (a) => questionnaireAttemptKeys.key(a.clientId, a.questionnaireId, a.attempt),
+});
 
-export function newQuestionnaireAttempt(fields: QuestionnaireAttemptFields, now: string): QuestionnaireAttemptItem {
-  return newItem(
-    {
-      ...questionnaireAttemptKeys.key(fields.clientId, fields.questionnaireId, fields.attempt),
-      type: questionnaireAttemptKeys.type,
-      ...fields,
-    },
-    now,
-  ) as QuestionnaireAttemptItem;
-}
+export type QuestionnaireAttemptItem = ItemOf<typeof questionnaireAttemptEntity>;
+
+export const newQuestionnaireAttempt = (fields: QuestionnaireAttemptFields, now: string): QuestionnaireAttemptItem =>
+  questionnaireAttemptEntity.item(fields, now);
 
 export const putQuestionnaireAttempt = (item: QuestionnaireAttemptItem): CommitWrite =>
-  putNew(item, new DomainError('conflict', 'conflict', 'Another attempt was submitted at the same time; reload and retry'));
+  questionnaireAttemptEntity.putNew(
+    item,
+    new DomainError('conflict', 'conflict', 'Another attempt was submitted at the same time; reload and retry'),
+  );
 
-/** A client's attempts at one questionnaire, oldest first (bounded: attempts are few). */
+/** A client's attempts at one questionnaire, oldest first (bounded: attempts are few; one Query of `limit`). */
 export async function listQuestionnaireAttempts(
   clientId: string,
   questionnaireId: string,
   limit = 100,
 ): Promise<QuestionnaireAttemptItem[]> {
-  const res = await ddb().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': questionnaireAttemptKeys.partition(clientId),
-        ':prefix': questionnaireAttemptKeys.attemptPrefix(questionnaireId),
-      },
-      ConsistentRead: true,
-      Limit: limit,
-    }),
-  );
-  return (res.Items ?? []) as QuestionnaireAttemptItem[];
+  const pages = questionnaireAttemptEntity.queryPages({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: {
+      ':pk': questionnaireAttemptKeys.partition(clientId),
+      ':prefix': questionnaireAttemptKeys.attemptPrefix(questionnaireId),
+    },
+    ConsistentRead: true,
+    Limit: limit,
+  });
+  const first = await pages.next();
+  await pages.return(undefined);
+  return first.done ? [] : first.value;
 }

@@ -7,17 +7,19 @@
  * sk FINDING#<n>), so a run with many findings never hits the 400 KB item limit.
  *
  * Invariants:
+ * - a finding is declared once as an entity (reconciliationFindingEntity), runs are job-run items
+ *   (jobRunEntity); every item read is parsed
  * - findings are written with their audit items in the same commits as the run's result
  * - the latest run is the newest run item (ULIDs sort by time) that has finished; a run still
  *   'requested' or 'running' is reported beside it as `inProgress`
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, newItem, putNew, tableName } from './items.ts';
-import type { JobRunItem } from './job-runs.ts';
+import * as z from 'zod';
+import { defineEntity, type ItemOf } from './entity.ts';
+import type { CommitWrite } from './items.ts';
+import { type JobRunItem, jobRunEntity } from './job-runs.ts';
 import { jobRunKeys, reconciliationKeys } from './keys.ts';
-import { type Page, queryPage } from './pagination.ts';
-import type { BaseItem } from './table.ts';
+import type { Page } from './pagination.ts';
+import { nested, oneOf, optionalString, stringMap } from './schemas.ts';
 
 export const RECONCILIATION_JOB = 'ledger-reconciliation';
 
@@ -56,13 +58,52 @@ export interface ReconciliationFinding {
   detail?: Record<string, string> | undefined;
 }
 
-export type FindingItem = BaseItem & ReconciliationFinding & { type: 'reconciliation-finding'; runId: string; n: number };
+const findingSchema = z.object({
+  runId: z.string().min(1),
+  n: z.number().int().min(0),
+  code: oneOf<ReconciliationFindingCode>({
+    balance_mismatch: true,
+    held_mismatch: true,
+    held_unverified: true,
+    available_mismatch: true,
+    seq_gap: true,
+    running_balance_mismatch: true,
+    missing_balance: true,
+    missing_shard: true,
+    journal_unbalanced: true,
+    currency_unbalanced: true,
+    posting_missing: true,
+    posting_mismatch: true,
+    journal_missing: true,
+    hold_overdue: true,
+    hold_expiry_failed: true,
+    ledger_mismatch: true,
+    seq_mismatch: true,
+  }),
+  subject: nested({
+    type: z.enum(['ledger-account', 'ledger-journal', 'ledger-hold', 'ledger-currency']),
+    id: z.string(),
+  }),
+  clientId: optionalString(),
+  expected: optionalString(),
+  actual: optionalString(),
+  detail: stringMap().optional(),
+}) satisfies z.ZodType<ReconciliationFinding>;
+
+export const reconciliationFindingEntity = defineEntity({
+  type: reconciliationKeys.type,
+  schema: findingSchema,
+  key: (f) => reconciliationKeys.finding(f.runId, f.n),
+});
+
+export type FindingItem = ItemOf<typeof reconciliationFindingEntity>;
 
 export function findingWrite(runId: string, n: number, f: ReconciliationFinding, now: string): CommitWrite {
-  return putNew(newItem({ ...reconciliationKeys.finding(runId, n), type: reconciliationKeys.type, runId, n, ...f }, now));
+  return reconciliationFindingEntity.putNew(reconciliationFindingEntity.item({ runId, n, ...f }, now));
 }
 
-export function findingView(f: FindingItem | (ReconciliationFinding & { n?: number })): ReconciliationFinding {
+/** A stored finding as the domain-level finding (no keys, no absent fields). */
+export function toFinding(f: FindingItem | (ReconciliationFinding & { n?: number })): ReconciliationFinding {
   return {
     code: f.code,
     subject: f.subject,
@@ -75,37 +116,31 @@ export function findingView(f: FindingItem | (ReconciliationFinding & { n?: numb
 
 /** A run's findings in the order they were found. */
 export async function runFindings(runId: string, limit: number, cursor?: string): Promise<Page<ReconciliationFinding>> {
-  const page = await queryPage<FindingItem>({
+  const page = await reconciliationFindingEntity.query({
     partition: reconciliationKeys.partition(runId),
     sortPrefix: reconciliationKeys.findingPrefix,
     limit,
     cursor,
   });
-  return { ...page, items: page.items.map(findingView) };
+  return { ...page, items: page.items.map(toFinding) };
 }
 
 /** The newest finished run, and the newest unfinished one if it is newer. */
 export async function latestRuns(): Promise<{ latest?: JobRunItem; inProgress?: JobRunItem }> {
-  let start: Record<string, unknown> | undefined;
   let inProgress: JobRunItem | undefined;
-  for (let page = 0; page < 10; page++) {
-    const res = await ddb().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-        ExpressionAttributeValues: { ':pk': jobRunKeys.partition(RECONCILIATION_JOB), ':run': jobRunKeys.runPrefix },
-        ScanIndexForward: false,
-        Limit: 10,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of (res.Items ?? []) as JobRunItem[]) {
+  let pages = 0;
+  for await (const page of jobRunEntity.queryPages({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+    ExpressionAttributeValues: { ':pk': jobRunKeys.partition(RECONCILIATION_JOB), ':run': jobRunKeys.runPrefix },
+    ScanIndexForward: false,
+    Limit: 10,
+    ConsistentRead: true,
+  })) {
+    for (const item of page) {
       if (item.status === 'succeeded' || item.status === 'failed') return { latest: item, ...(inProgress ? { inProgress } : {}) };
       inProgress ??= item;
     }
-    start = res.LastEvaluatedKey;
-    if (!start) break;
+    if (++pages >= 10) break;
   }
   return inProgress ? { inProgress } : {};
 }

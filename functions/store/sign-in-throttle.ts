@@ -3,6 +3,8 @@
  * policy; keys: signInThrottleKeys).
  *
  * Invariants:
+ * - declared once as an entity (signInThrottleEntity): every counter read (and every ALL_NEW answer) is parsed;
+ *   the counters are written only by an UpdateItem ADD (no audit item: bookkeeping, not a business change)
  * - counting is one UpdateItem ADD per counter, so concurrent failures are each counted exactly once, and
  *   the count a failure gets back (ALL_NEW) is the one its own answer is decided on
  * - a counter whose last failure is older than the policy's reset window counts as zero, whether or not TTL
@@ -12,22 +14,25 @@
  * - the account is keyed by a hash of the normalised email, known or not; nothing here names the email
  * - a successful sign-in deletes the account counter, and only when it held failures (no write on the
  *   hot path otherwise); the source counter is never reset by a success
+ * - counting only: whether the counters lock sign-in is decided by the create-session use case
+ *   (functions/app/identity/create-session.ts lockOf)
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { normalizeEmail } from '#domain/identity/rules.ts';
 import {
   ACCOUNT_POLICY,
   type FailureCounter,
   liveCounter,
-  lockedUntil,
-  retryAfterSeconds,
   SOURCE_POLICY,
   type ThrottlePolicy,
 } from '#domain/identity/sign-in-throttle.ts';
 import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
+import { withRetry } from '#shared/retry.ts';
+import { defineEntity } from './entity.ts';
 import { tableName } from './items.ts';
 import { type Key, signInThrottleKeys } from './keys.ts';
 
@@ -45,37 +50,55 @@ export interface ThrottleCounters {
   source?: FailureCounter | undefined;
 }
 
-const keysOf = (s: ThrottleSubject) => ({
-  account: signInThrottleKeys.account(accountHash(s.email)),
-  source: signInThrottleKeys.source(s.source),
+type Subject = 'account' | 'source';
+
+const keyOf = (subject: Subject, subjectId: string): Key =>
+  subject === 'account' ? signInThrottleKeys.account(subjectId) : signInThrottleKeys.source(subjectId);
+
+/** One failure counter. Written only by countFailure's UpdateItem (an atomic ADD), read through the entity. */
+export const signInThrottleEntity = defineEntity({
+  type: signInThrottleKeys.type,
+  schema: z.object({
+    subject: z.enum(['account', 'source']),
+    /** The account's email hash or the source (absent on counters written before it was recorded). */
+    subjectId: z.string().min(1).optional(),
+    failures: z.number().int().min(1),
+    /** Epoch milliseconds of the latest failure. */
+    lastFailureAt: z.number(),
+    /** TTL (epoch seconds): last failure + the policy's reset window. */
+    expiresAt: z.number().int(),
+  }),
+  key: (c) => {
+    if (!c.subjectId) throw new Error('sign-in throttle: a counter built from attributes needs its subjectId');
+    return keyOf(c.subject, c.subjectId);
+  },
 });
 
-const toCounter = (item: Record<string, unknown> | undefined): FailureCounter | undefined =>
-  item && typeof item.failures === 'number' && typeof item.lastFailureAt === 'number'
-    ? { failures: item.failures, lastFailureAt: item.lastFailureAt }
-    : undefined;
+const idsOf = (s: ThrottleSubject) => ({ account: accountHash(s.email), source: s.source });
+
+const toCounter = (raw: Record<string, unknown> | undefined): FailureCounter | undefined => {
+  if (raw === undefined) return undefined;
+  const item = signInThrottleEntity.parse(raw);
+  return { failures: item.failures, lastFailureAt: item.lastFailureAt };
+};
 
 async function read(key: Key): Promise<FailureCounter | undefined> {
-  const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
-  return toCounter(res.Item);
+  const item = await signInThrottleEntity.get(key, { consistent: true });
+  return item && { failures: item.failures, lastFailureAt: item.lastFailureAt };
 }
 
 /** The live counters of an account and a source (stale ones are undefined). */
 export async function readCounters(s: ThrottleSubject, now: number): Promise<ThrottleCounters> {
-  const keys = keysOf(s);
-  const [account, source] = await Promise.all([read(keys.account), read(keys.source)]);
+  const ids = idsOf(s);
+  const [account, source] = await Promise.all([read(keyOf('account', ids.account)), read(keyOf('source', ids.source))]);
   return { account: liveCounter(ACCOUNT_POLICY, account, now), source: liveCounter(SOURCE_POLICY, source, now) };
 }
 
 const isConditionFailed = (err: unknown) => err instanceof ConditionalCheckFailedException;
 
 /** Counts one failure on one counter atomically; returns the counter as it is after this failure. */
-async function countFailure(
-  key: Key,
-  policy: ThrottlePolicy,
-  subject: 'account' | 'source',
-  now: number,
-): Promise<FailureCounter> {
+async function countFailure(subject: Subject, subjectId: string, policy: ThrottlePolicy, now: number): Promise<FailureCounter> {
+  const key = keyOf(subject, subjectId);
   const iso = new Date(now).toISOString();
   const values = {
     ':one': 1,
@@ -85,12 +108,13 @@ async function countFailure(
     ':type': signInThrottleKeys.type,
     ':tenant': env.tenant,
     ':subject': subject,
+    ':sid': subjectId,
     ':iso': iso,
   };
   const set =
-    'lastFailureAt = :now, expiresAt = :exp, #type = :type, tenant = :tenant, subject = :subject, ' +
+    'lastFailureAt = :now, expiresAt = :exp, #type = :type, tenant = :tenant, subject = :subject, subjectId = :sid, ' +
     'createdAt = if_not_exists(createdAt, :iso), updatedAt = :iso';
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const once = async (): Promise<FailureCounter> => {
     try {
       const res = await ddb().send(
         new UpdateCommand({
@@ -107,33 +131,35 @@ async function countFailure(
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
     }
-    // The item is stale (TTL has not removed it yet): start again at one, unless a racing failure just did.
-    try {
-      const res = await ddb().send(
-        new UpdateCommand({
-          TableName: tableName(),
-          Key: key,
-          UpdateExpression: `SET failures = :one, ${set} ADD version :one`,
-          ConditionExpression: 'lastFailureAt <= :stale',
-          ExpressionAttributeNames: { '#type': 'type' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toCounter(res.Attributes)!;
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    // The item is stale (TTL has not removed it yet): start again at one, unless a racing failure just did
+    // (then this condition fails too, and the next attempt counts on top of it).
+    const res = await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key,
+        UpdateExpression: `SET failures = :one, ${set} ADD version :one`,
+        ConditionExpression: 'lastFailureAt <= :stale',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toCounter(res.Attributes)!;
+  };
+  try {
+    return await withRetry('stateReread', once, isConditionFailed);
+  } catch (err) {
+    if (isConditionFailed(err)) throw new Error('sign-in throttle: the counter kept changing under this failure');
+    throw err;
   }
-  throw new Error('sign-in throttle: the counter kept changing under this failure');
 }
 
 /** Counts one failed sign-in against the account and the source; returns both counters after it. */
 export async function countSignInFailure(s: ThrottleSubject, now: number): Promise<Required<ThrottleCounters>> {
-  const keys = keysOf(s);
+  const ids = idsOf(s);
   const [account, source] = await Promise.all([
-    countFailure(keys.account, ACCOUNT_POLICY, 'account', now),
-    countFailure(keys.source, SOURCE_POLICY, 'source', now),
+    countFailure('account', ids.account, ACCOUNT_POLICY, now),
+    countFailure('source', ids.source, SOURCE_POLICY, now),
   ]);
   return { account, source };
 }
@@ -141,22 +167,4 @@ export async function countSignInFailure(s: ThrottleSubject, now: number): Promi
 /** A successful sign-in: the account starts again from zero. */
 export async function resetAccount(email: string): Promise<void> {
   await ddb().send(new DeleteCommand({ TableName: tableName(), Key: signInThrottleKeys.account(accountHash(email)) }));
-}
-
-export interface SignInLock {
-  /** Epoch ms when sign-in is possible again (the later of the account's and the source's lock). */
-  until: number;
-  retryAfterSeconds: number;
-  /** Which counters lock. */
-  by: ('account' | 'source')[];
-}
-
-/** The lock the counters put on sign-in at `now`, if any. */
-export function lockOf(c: ThrottleCounters, now: number): SignInLock | undefined {
-  const account = lockedUntil(ACCOUNT_POLICY, c.account, now);
-  const source = lockedUntil(SOURCE_POLICY, c.source, now);
-  if (account === undefined && source === undefined) return undefined;
-  const until = Math.max(account ?? 0, source ?? 0);
-  const by = [...(account !== undefined ? ['account' as const] : []), ...(source !== undefined ? ['source' as const] : [])];
-  return { until, retryAfterSeconds: retryAfterSeconds(until, now), by };
 }

@@ -2,61 +2,49 @@
  * Staff users (pk STAFF#<staffId>, sk PROFILE). A staff user's id is its `sub` in the staff pool.
  *
  * Invariants:
+ * - declared once as an entity (staffEntity): every item read is parsed, keys and gsi1 computed on write
  * - a staff user has a non-empty set of staff roles (never 'client' or 'partner')
  * - a staff item is created with its unique-email claim and its audit item in one commit
  * - gsi1 lists staff users by createdAt (STAFF partition)
+ * - item I/O only: views live with the API (functions/api/shared/identity-views.ts), the audit record with
+ *   the use cases (functions/app/identity/shared.ts)
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { STAFF_ROLES } from '#functions/manifest.ts';
-import { ddb } from '#shared/clients.ts';
-import { newItem, putNew, tableName } from './items.ts';
+import * as z from 'zod';
+import { STAFF_ROLES } from '#domain/identity/roles.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
 import { staffKeys } from './keys.ts';
-import { type Page, queryPage } from './pagination.ts';
-import type { BaseItem } from './table.ts';
+import type { Page } from './pagination.ts';
 
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
-export interface StaffFields {
-  staffId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  roles: StaffRole[];
-  status: 'active' | 'disabled';
-  createdBy: string;
-}
+const staffSchema = z.object({
+  staffId: z.string().min(1),
+  email: z.string().min(1),
+  firstName: z.string(),
+  lastName: z.string(),
+  roles: z.array(z.enum(STAFF_ROLES as [StaffRole, ...StaffRole[]])).min(1),
+  status: z.enum(['active', 'disabled']),
+  createdBy: z.string(),
+});
+export type StaffFields = z.output<typeof staffSchema>;
 
-export type StaffItem = BaseItem & StaffFields & { type: 'staff'; gsi1pk: string; gsi1sk: string };
+export const staffEntity = defineEntity({
+  type: staffKeys.type,
+  schema: staffSchema,
+  key: (s) => staffKeys.key(s.staffId),
+  indexes: (s) => staffKeys.listIndex(s.createdAt, s.staffId),
+  what: 'staff user',
+});
 
-export function newStaff(fields: StaffFields, now: string): StaffItem {
-  return newItem(
-    { ...staffKeys.key(fields.staffId), type: staffKeys.type, ...fields, ...staffKeys.listIndex(now, fields.staffId) },
-    now,
-  ) as StaffItem;
-}
+export type StaffItem = ItemOf<typeof staffEntity>;
 
-export const putStaff = (item: StaffItem) => putNew(item);
+export const newStaff = (fields: StaffFields, now: string): StaffItem => staffEntity.item(fields, now);
 
-export async function getStaff(staffId: string): Promise<StaffItem | undefined> {
-  const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: staffKeys.key(staffId) }));
-  return res.Item as StaffItem | undefined;
-}
+export const putStaff = (item: StaffItem) => staffEntity.putNew(item);
 
-export function staffView(s: StaffItem) {
-  return {
-    staffId: s.staffId,
-    email: s.email,
-    firstName: s.firstName,
-    lastName: s.lastName,
-    roles: s.roles,
-    status: s.status,
-    createdAt: s.createdAt,
-    updatedAt: s.updatedAt,
-  };
-}
+export const getStaff = (staffId: string): Promise<StaffItem | undefined> => staffEntity.get(staffKeys.key(staffId));
 
-/** Staff users, newest first. */
-export async function listStaff(limit: number, cursor?: string): Promise<Page<ReturnType<typeof staffView>>> {
-  const page = await queryPage<StaffItem>({ index: 'gsi1', partition: staffKeys.listPartition, limit, cursor, forward: false });
-  return { ...page, items: page.items.map(staffView) };
+/** Staff users, newest first (gsi1, STAFF partition). */
+export function listStaffPage(limit: number, cursor?: string): Promise<Page<StaffItem>> {
+  return staffEntity.query({ index: 'gsi1', partition: staffKeys.listPartition, limit, cursor, forward: false });
 }

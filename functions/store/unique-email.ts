@@ -1,7 +1,7 @@
 /**
  * Email uniqueness per tenant: one item per normalised email (one namespace for clients and staff).
  *
- * Lifecycle (functions/api/shared/provision-user.ts drives it):
+ * Lifecycle (functions/app/identity/provision-user.ts drives it):
  *   reserveEmail   -> status 'pending', a reservation id and a short TTL (expiresAt, epoch seconds,
  *                     also the table's TTL attribute), written before the identity provider is touched
  *   activateEmail  -> status 'active' + ownerId, in the SAME commit as the owner's profile, conditioned
@@ -9,6 +9,8 @@
  *   releaseEmail   -> deletes our own pending reservation after a clean compensation
  *
  * Invariants:
+ * - declared once as an entity (uniqueEmailEntity): every claim read is parsed; new items carry their
+ *   normalised email (older ones only have it in their key)
  * - at most one owner (client or staff) per normalised email; an item without `status` (written
  *   before reservations existed) is an active owner
  * - a reservation can be taken over only once it is pending AND expired, so a crashed provisioning
@@ -22,11 +24,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { normalizeEmail } from '#domain/identity/rules.ts';
 import { ddb } from '#shared/clients.ts';
-import { type CommitWrite, epochSeconds, newItem, tableName } from './items.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import { type CommitWrite, epochSeconds, tableName } from './items.ts';
 import { uniqueEmailKeys } from './keys.ts';
 
 export type EmailOwnerKind = 'client' | 'staff';
@@ -35,24 +39,32 @@ export type EmailClaimStatus = 'pending' | 'active';
 /** How long a reservation blocks its email when the attempt that made it never finishes. */
 export const RESERVATION_TTL_SECONDS = 5 * 60;
 
-export interface UniqueEmailItem {
-  pk: string;
-  sk: string;
-  type: 'unique-email';
-  kind: EmailOwnerKind;
+const uniqueEmailSchema = z.object({
+  /** The normalised email (absent on items written before the entity model: their key is all they have). */
+  email: z.string().min(1).optional(),
+  kind: z.enum(['client', 'staff']),
   /** Absent on items written before reservations existed: those are active. */
-  status?: EmailClaimStatus;
+  status: z.enum(['pending', 'active']).optional(),
   /** Set once active. */
-  ownerId?: string;
+  ownerId: z.string().min(1).optional(),
   /** The attempt that reserved (and, once active, claimed) the email. */
-  reservationId?: string;
+  reservationId: z.string().min(1).optional(),
   /** Pending only: epoch seconds after which the reservation may be taken over (and TTL-deleted). */
-  expiresAt?: number;
-  tenant: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+  expiresAt: z.number().int().optional(),
+});
+
+export const uniqueEmailEntity = defineEntity({
+  type: uniqueEmailKeys.type,
+  schema: uniqueEmailSchema,
+  key: (u) => {
+    // Only new items (reserveEmail) are built from attributes; older items are addressed by the email given.
+    if (!u.email) throw new Error('unique-email: an item built from attributes needs its email');
+    return uniqueEmailKeys.key(u.email);
+  },
+  what: 'email claim',
+});
+
+export type UniqueEmailItem = ItemOf<typeof uniqueEmailEntity>;
 
 export type EmailOwner = UniqueEmailItem & { ownerId: string };
 
@@ -84,12 +96,11 @@ export async function reserveEmail(email: string, kind: EmailOwnerKind, now: Dat
     reservationId: randomUUID(),
     expiresAt: epochSeconds(now) + RESERVATION_TTL_SECONDS,
   };
-  const item = newItem(
+  const item = uniqueEmailEntity.item(
     {
-      ...uniqueEmailKeys.key(normalized),
-      type: uniqueEmailKeys.type,
+      email: normalized,
       kind,
-      status: 'pending' as const,
+      status: 'pending',
       reservationId: reservation.reservationId,
       expiresAt: reservation.expiresAt,
     },
@@ -166,11 +177,8 @@ export async function releaseEmail(reservation: EmailReservation): Promise<boole
 }
 
 /** The email's item whatever its status (pending reservations included); strongly consistent. */
-export async function findEmailClaim(email: string): Promise<UniqueEmailItem | undefined> {
-  const res = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: uniqueEmailKeys.key(normalizeEmail(email)), ConsistentRead: true }),
-  );
-  return res.Item as UniqueEmailItem | undefined;
+export function findEmailClaim(email: string): Promise<UniqueEmailItem | undefined> {
+  return uniqueEmailEntity.get(uniqueEmailKeys.key(normalizeEmail(email)), { consistent: true });
 }
 
 /** The email's active owner, if any. A pending reservation is not an owner. */

@@ -1,5 +1,6 @@
 /**
- * Notifications: SQS (EventBridge envelopes routed by the manifest's rules) -> the email port.
+ * Notifications: SQS (EventBridge envelopes routed by the manifest's rules) -> an email to the client,
+ * through the use case functions/app/platform/notify-client.ts (recipient, locale, templates, send).
  *
  * Emails, each in the client's locale (the tenant's default locale when the profile has none or an
  * unsupported one), with the brand name and the support address (adapters/email/templates.ts):
@@ -23,41 +24,22 @@
  * - idempotent per domain event: the dedupe id is detail.eventId (the outbox eventId, stable
  *   across relay retries), else the envelope id; the email port writes at most one email per id
  * - other detail types are acknowledged and logged (no retry, no DLQ)
- * - a malformed envelope, a detail missing a field its email needs, or a missing client fails its
- *   record (retried, then DLQ)
+ * - every detail is parsed against the event catalogue (domain/events parseEvent): a malformed envelope,
+ *   a detail that breaks its contract (EventContractError), or a missing client fails its record (retried,
+ *   then DLQ)
  * - reason codes reach the email only through the templates' client-safe messages (domain/kyc
  *   clientReasons; for payments domain/payments/reasons.ts via payment-templates.ts): confidential
  *   codes never appear in an email
- * - payment amounts are the event's decimal strings (checked to be decimal strings), never floats
+ * - payment amounts are the event's decimal strings (the catalogue's schemas), never floats
  * - partial batch failures via Powertools batch processing; no PII in logs (ids, template, status only)
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { emailSender } from '#adapters/email/index.ts';
-import {
-  chargebackReceivedEmail,
-  depositCompletedEmail,
-  depositFailedEmail,
-  refundCompletedEmail,
-  withdrawalCompletedEmail,
-  withdrawalNotCompletedEmail,
-} from '#adapters/email/payment-templates.ts';
-import type { EmailMessage } from '#adapters/email/port.ts';
-import {
-  type EmailBaseInput,
-  kycApprovedEmail,
-  kycDocumentExpiringEmail,
-  kycDocumentsRequestedEmail,
-  kycExpiredEmail,
-  kycRejectedEmail,
-  welcomeEmail,
-} from '#adapters/email/templates.ts';
-import { reasonCategory } from '#domain/kyc/review-reasons.ts';
-import type { DocumentCategory } from '#domain/kyc/submission.ts';
+import { type ClientNotification, notifyClient } from '#app/platform/notify-client.ts';
+import { parseEvent } from '#domain/events/index.ts';
+import { instrumented } from '#shared/handler.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
-import { getClientProfile } from '#store/clients.ts';
-import { getKycDocuments } from '#store/kyc.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -78,162 +60,80 @@ export function parseEnvelope(body: string): EventEnvelope {
 
 export const dedupeIdOf = (e: EventEnvelope) => (typeof e.detail.eventId === 'string' ? e.detail.eventId : e.id);
 
-const malformed = (e: EventEnvelope, field: string) => new Error(`notifications: ${e['detail-type']} without a valid ${field}`);
-
-function stringField(e: EventEnvelope, field: string): string {
-  const v = e.detail[field];
-  if (typeof v !== 'string' || v === '') throw malformed(e, field);
-  return v;
-}
-
-function stringList(e: EventEnvelope, field: string): string[] {
-  const v = e.detail[field] ?? [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw malformed(e, field);
-  return v;
-}
-
-/** The recipient and the template basics; throws (fails the record) for an unknown client. */
-async function recipient(e: EventEnvelope): Promise<{ clientId: string; base: EmailBaseInput }> {
-  const clientId = typeof e.detail.clientId === 'string' ? e.detail.clientId : '';
-  const profile = clientId ? await getClientProfile(clientId) : undefined;
-  if (!profile) throw new Error(`notifications: ${e['detail-type']} for an unknown client`);
-  const cfg = tenantConfig();
-  return {
-    clientId,
-    base: {
-      to: profile.email,
-      firstName: profile.firstName,
-      brandName: cfg.brand.name,
-      supportEmail: cfg.brand.supportEmail,
-      locale: profile.locale ?? cfg.defaultLocale,
-      fallbackLocale: cfg.defaultLocale,
+/** Emails the event's client (functions/app/platform/notify-client.ts); an unknown client fails the record. */
+async function notify(e: EventEnvelope, notification: ClientNotification): Promise<void> {
+  await notifyClient(
+    {
+      clientId: typeof e.detail.clientId === 'string' ? e.detail.clientId : '',
+      dedupeId: dedupeIdOf(e),
+      detailType: e['detail-type'],
+      notification,
     },
-  };
-}
-
-async function send(e: EventEnvelope, clientId: string, message: EmailMessage): Promise<void> {
-  const eventId = dedupeIdOf(e);
-  const res = await emailSender().send(message, { dedupeId: eventId });
-  logger.info('notification email', { clientId, eventId, template: message.template, status: res.status });
-}
-
-/** The categories to upload again: those the reasons are about, and those of the named files of this client. */
-async function categoriesToUpload(clientId: string, reasons: readonly string[], documentIds: readonly string[]) {
-  const found = new Set<DocumentCategory>();
-  for (const r of reasons) {
-    const c = reasonCategory(r.split(':', 1)[0]!.trim());
-    if (c) found.add(c);
-  }
-  if (documentIds.length > 0) {
-    for (const doc of (await getKycDocuments(documentIds)).values()) if (doc.clientId === clientId) found.add(doc.category);
-  }
-  return [...found];
+    { requestId: e.id, locale: tenantConfig().defaultLocale },
+  );
 }
 
 async function clientRegistered(e: EventEnvelope): Promise<void> {
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, welcomeEmail(base));
+  parseEvent('client.registered', e.detail);
+  await notify(e, { kind: 'welcome' });
 }
 
 async function kycApproved(e: EventEnvelope): Promise<void> {
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, kycApprovedEmail(base));
+  parseEvent('kyc.approved', e.detail);
+  await notify(e, { kind: 'kyc_approved' });
 }
 
 async function kycRejected(e: EventEnvelope): Promise<void> {
-  const canResubmit = e.detail.canResubmit;
-  if (typeof canResubmit !== 'boolean') throw malformed(e, 'canResubmit');
-  const reasons = stringList(e, 'reasons');
-  const { clientId, base } = await recipient(e);
-  const categories = canResubmit ? await categoriesToUpload(clientId, reasons, []) : [];
-  await send(e, clientId, kycRejectedEmail({ ...base, canResubmit, reasons: canResubmit ? reasons : [], categories }));
+  const { canResubmit, reasons } = parseEvent('kyc.rejected', e.detail);
+  await notify(e, { kind: 'kyc_rejected', canResubmit, reasons });
 }
 
 async function kycDocumentsRequested(e: EventEnvelope): Promise<void> {
-  const reasons = stringList(e, 'reasons');
-  const documentIds = stringList(e, 'documentIds');
-  const { clientId, base } = await recipient(e);
-  const categories = await categoriesToUpload(clientId, reasons, documentIds);
-  await send(e, clientId, kycDocumentsRequestedEmail({ ...base, reasons, categories }));
+  const { reasons, documentIds } = parseEvent('kyc.documents_requested', e.detail);
+  await notify(e, { kind: 'kyc_documents_requested', reasons, documentIds });
 }
 
 async function kycDocumentExpiring(e: EventEnvelope): Promise<void> {
-  const identityExpiresOn = stringField(e, 'identityExpiresOn');
-  const daysLeft = e.detail.daysLeft;
-  if (typeof daysLeft !== 'number' || !Number.isFinite(daysLeft)) throw malformed(e, 'daysLeft');
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, kycDocumentExpiringEmail({ ...base, identityExpiresOn, daysLeft }));
+  const { identityExpiresOn, daysLeft } = parseEvent('kyc.document_expiring', e.detail);
+  await notify(e, { kind: 'kyc_document_expiring', identityExpiresOn, daysLeft });
 }
 
 async function kycExpired(e: EventEnvelope): Promise<void> {
-  const identityExpiresOn = stringField(e, 'identityExpiresOn');
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, kycExpiredEmail({ ...base, identityExpiresOn }));
+  const { identityExpiresOn } = parseEvent('kyc.expired', e.detail);
+  await notify(e, { kind: 'kyc_expired', identityExpiresOn });
 }
-
-const DECIMAL = /^\d+(\.\d+)?$/;
-const CURRENCY = /^[A-Z0-9]{3,5}$/;
-
-/** A decimal amount string of the event (never parsed into a float). */
-function amountField(e: EventEnvelope, field: string): string {
-  const v = stringField(e, field);
-  if (!DECIMAL.test(v)) throw malformed(e, field);
-  return v;
-}
-
-function currencyField(e: EventEnvelope): string {
-  const v = stringField(e, 'currency');
-  if (!CURRENCY.test(v)) throw malformed(e, 'currency');
-  return v;
-}
-
-const optionalReason = (e: EventEnvelope) =>
-  typeof e.detail.reason === 'string' && e.detail.reason !== '' ? e.detail.reason : undefined;
 
 async function depositCompleted(e: EventEnvelope): Promise<void> {
-  const amount = amountField(e, 'amount');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, depositCompletedEmail({ ...base, amount, currency }));
+  const { amount, currency } = parseEvent('payment.deposit.completed', e.detail);
+  await notify(e, { kind: 'deposit_completed', amount, currency });
 }
 
 async function depositFailed(e: EventEnvelope): Promise<void> {
-  const amount = amountField(e, 'gross');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, depositFailedEmail({ ...base, amount, currency, reason: optionalReason(e) }));
+  const { gross, currency, reason } = parseEvent('payment.deposit.failed', e.detail);
+  await notify(e, { kind: 'deposit_failed', amount: gross, currency, reason });
 }
 
 async function withdrawalCompleted(e: EventEnvelope): Promise<void> {
-  const amount = amountField(e, 'amount');
-  const net = amountField(e, 'net');
-  const fee = amountField(e, 'fee');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, withdrawalCompletedEmail({ ...base, amount, net, fee, currency }));
+  const { amount, net, fee, currency } = parseEvent('payment.withdrawal.completed', e.detail);
+  await notify(e, { kind: 'withdrawal_completed', amount, net, fee, currency });
 }
 
 const withdrawalNotCompleted = (outcome: 'rejected' | 'failed') => async (e: EventEnvelope) => {
-  const amount = amountField(e, 'amount');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, withdrawalNotCompletedEmail({ ...base, amount, currency, reason: optionalReason(e), outcome }));
+  const { amount, currency, reason } = parseEvent(
+    outcome === 'rejected' ? 'payment.withdrawal.rejected' : 'payment.withdrawal.failed',
+    e.detail,
+  );
+  await notify(e, { kind: 'withdrawal_not_completed', amount, currency, reason, outcome });
 };
 
 async function refundCompleted(e: EventEnvelope): Promise<void> {
-  const amount = amountField(e, 'amount');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, refundCompletedEmail({ ...base, amount, currency }));
+  const { amount, currency } = parseEvent('payment.refund.completed', e.detail);
+  await notify(e, { kind: 'refund_completed', amount, currency });
 }
 
 async function chargebackReceived(e: EventEnvelope): Promise<void> {
-  const amount = amountField(e, 'amount');
-  const fromWallet = amountField(e, 'fromWallet');
-  const owed = amountField(e, 'receivable');
-  const currency = currencyField(e);
-  const { clientId, base } = await recipient(e);
-  await send(e, clientId, chargebackReceivedEmail({ ...base, amount, currency, fromWallet, owed }));
+  const { amount, fromWallet, receivable, currency } = parseEvent('payment.chargeback.received', e.detail);
+  await notify(e, { kind: 'chargeback_received', amount, currency, fromWallet, owed: receivable });
 }
 
 const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
@@ -262,6 +162,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   await h(e);
 }
 
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+export const handler = instrumented(handle);
+
+async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   return processPartialResponse(event, recordHandler, processor, { context });
 }

@@ -86,8 +86,8 @@ describe('the demo seed after an interrupted first start', () => {
   it('finishes what the interrupted seed began, every demo user signs in, and a further seed changes nothing', async () => {
     const { reserveEmail } = await import('#store/unique-email.ts');
     const { cognitoIdentity } = await import('#adapters/identity/cognito.ts');
-    const { registerClient } = await import('#functions/api/registrations.ts');
-    const { createStaff } = await import('#functions/api/staff.ts');
+    const { registerClient } = await import('#app/identity/register-client.ts');
+    const { createStaff } = await import('#app/identity/create-staff.ts');
     const admin = { sub: 'system:seed', email: 'seed@local', roles: ['admin' as const], isStaff: true };
 
     // client@demo.test: killed inside provisioning, after the Cognito user was created (a live reservation + an orphan).
@@ -114,7 +114,10 @@ describe('the demo seed after an interrupted first start', () => {
       { requestId: 'seed', locale: 'en' },
     );
     // sales@demo.test: created, killed before its password was set.
-    await createStaff({ email: 'sales@demo.test', firstName: 'Sam', lastName: 'Sales', roles: ['sales'] }, admin, 'seed');
+    await createStaff({ email: 'sales@demo.test', firstName: 'Sam', lastName: 'Sales', roles: ['sales'] }, admin, {
+      requestId: 'seed',
+      locale: 'en',
+    });
     // compliance@demo.test: killed right after its email was reserved.
     await reserveEmail('compliance@demo.test', 'staff');
     // finance@ and admin@: never begun.

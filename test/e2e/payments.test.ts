@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sandboxChargeback } from '#functions/workers/psp-sandbox.ts';
+import { sandboxChargeback } from '#app/payments/sandbox-provider.ts';
 import { useRuntime } from './harness.ts';
 import { approvedClient, type Json } from './journeys.ts';
 

@@ -11,6 +11,7 @@ import { commit, MAX_TRANSACTION_ITEMS, sha256Hex, TransactionTooLargeError, toC
 import { verifyEntityChain } from '#store/audit-trail.ts';
 import { newItem, putNew } from '#store/items.ts';
 import { auditKeys } from '#store/keys.ts';
+import type { OutboxEvent } from '#store/outbox.ts';
 import { useTestTable } from '../support/dynamodb.ts';
 
 let table: string;
@@ -34,6 +35,7 @@ async function chain(type: string, id: string) {
   return res.Items ?? [];
 }
 
+const FLAGS = { noNegative: false, frozen: true };
 const widget = (id: string, now = new Date().toISOString()) =>
   newItem({ pk: `TEST#${id}`, sk: 'WIDGET', type: 'widget', name: 'w' }, now);
 const actor = { id: 'admin-1', role: 'admin' };
@@ -52,7 +54,7 @@ describe('all or nothing: state, audit, head and outbox are one transaction', ()
         after: { name: 'w', amount: 10n },
         requestId: 'req-1',
       },
-      outbox: [{ detailType: 'widget.created', detail: { id: 'ok' } }],
+      outbox: [{ detailType: 'ledger.account.flags_changed', detail: { accountId: 'widget-ok', flags: FLAGS } }],
     });
     expect(await get({ pk: 'TEST#ok', sk: 'WIDGET' })).toMatchObject({ type: 'widget', tenant: 'demo', version: 1 });
     const audit = await get(auditKeys.item('widget', 'ok', 1));
@@ -71,8 +73,9 @@ describe('all or nothing: state, audit, head and outbox are one transaction', ()
       type: 'outbox',
       eventId,
       source: 'backoffice',
-      detailType: 'widget.created',
-      detail: { id: 'ok' },
+      detailType: 'ledger.account.flags_changed',
+      detail: { accountId: 'widget-ok', flags: FLAGS },
+      eventVersion: 1,
     });
   });
 
@@ -94,7 +97,7 @@ describe('all or nothing: state, audit, head and outbox are one transaction', ()
           after: { name: 'second' },
           requestId: 'r2',
         },
-        outbox: [{ detailType: 'widget.created', detail: { id: 'dup', attempt: 'second' } }],
+        outbox: [{ detailType: 'ledger.account.flags_changed', detail: { accountId: 'widget-dup-second', flags: FLAGS } }],
       }),
     ).rejects.toBe(taken);
     expect((await get({ pk: 'TEST#dup', sk: 'WIDGET' }))?.name).toBe('w');
@@ -104,12 +107,32 @@ describe('all or nothing: state, audit, head and outbox are one transaction', ()
       new ScanCommand({
         TableName: table,
         ConsistentRead: true,
-        FilterExpression: '#t = :o AND detail.attempt = :a',
+        FilterExpression: '#t = :o AND detail.accountId = :a',
         ExpressionAttributeNames: { '#t': 'type' },
-        ExpressionAttributeValues: { ':o': 'outbox', ':a': 'second' },
+        ExpressionAttributeValues: { ':o': 'outbox', ':a': 'widget-dup-second' },
       }),
     );
     expect(outbox.Items ?? []).toHaveLength(0);
+  });
+
+  it('an event that is not in the catalogue (only reachable through a cast) is refused, and nothing is written', async () => {
+    const bogus = { detailType: 'widget.created', detail: { id: 'bogus' } } as unknown as OutboxEvent;
+    await expect(
+      commit({
+        writes: [putNew(widget('bogus'))],
+        audit: {
+          actor,
+          action: 'widget.created',
+          entity: { type: 'widget', id: 'bogus' },
+          before: null,
+          after: {},
+          requestId: 'r',
+        },
+        outbox: [bogus],
+      }),
+    ).rejects.toMatchObject({ code: 'unknown_event_type', detailType: 'widget.created' });
+    expect(await get({ pk: 'TEST#bogus', sk: 'WIDGET' })).toBeUndefined();
+    expect(await chain('widget', 'bogus')).toEqual([]);
   });
 
   it('without a caller-supplied error a failed condition is a generic conflict, not retried', async () => {

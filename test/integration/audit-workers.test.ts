@@ -10,6 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { event } from '#domain/events/index.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
 import { newClientProfile, putClientProfile } from '#store/clients.ts';
@@ -63,13 +64,15 @@ async function scanType(type: string) {
 describe('outbox relay', () => {
   it('publishes outbox INSERTs in chunks of 10 with detail.eventId; failed entries become batchItemFailures', async () => {
     const { handler } = await import('#functions/workers/outbox-relay.ts');
-    const events = Array.from({ length: 12 }, (_, i) => ({ detailType: 'thing.happened', detail: { n: i } }));
+    const events = Array.from({ length: 12 }, (_, i) =>
+      event('ledger.hold.expired', { holdId: `relay-${i}`, accountId: 'relay-test' }),
+    );
     await commit({
       writes: [],
       audit: { actor, action: 'relay.test', entity: { type: 't', id: 'relay' }, before: null, after: null, requestId: 'r' },
       outbox: events,
     });
-    const items = (await scanType('outbox')).filter((i) => i.detailType === 'thing.happened');
+    const items = (await scanType('outbox')).filter((i) => i.detail?.accountId === 'relay-test');
     expect(items).toHaveLength(12);
     const records = [...items.map((i) => streamRecord(i)), streamRecord({ pk: 'X', sk: 'Y', type: 'client' })];
     bus.on(PutEventsCommand).callsFake(async (input: { Entries: unknown[] }) => ({
@@ -82,8 +85,8 @@ describe('outbox relay', () => {
     const calls = bus.commandCalls(PutEventsCommand);
     expect(calls.map((c) => c.args[0].input.Entries!.length)).toEqual([10, 2]);
     const first = calls[0]!.args[0].input.Entries![0]!;
-    expect(first).toMatchObject({ EventBusName: 'bus', Source: 'backoffice', DetailType: 'thing.happened' });
-    expect(JSON.parse(first.Detail!).eventId).toBe(items[0]!.eventId);
+    expect(first).toMatchObject({ EventBusName: 'bus', Source: 'backoffice', DetailType: 'ledger.hold.expired' });
+    expect(JSON.parse(first.Detail!)).toEqual({ ...items[0]!.detail, eventId: items[0]!.eventId, eventVersion: 1 });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: records[3]!.dynamodb!.SequenceNumber }]);
   });
 });
@@ -158,8 +161,16 @@ describe('notifications', () => {
     });
     const envelope = (id: string, type: string, detail: Record<string, unknown>) =>
       ({ messageId: id, body: JSON.stringify({ id, source: 'backoffice', 'detail-type': type, detail }) }) as SQSRecord;
-    const ev = envelope('env-1', 'client.registered', { clientId: 'n-1', eventId: 'evt-1' });
-    const redelivered = envelope('env-2', 'client.registered', { clientId: 'n-1', eventId: 'evt-1' });
+    const registered = {
+      clientId: 'n-1',
+      country: 'DE',
+      clientType: 'retail',
+      referralCode: null,
+      locale: 'en',
+      eventId: 'evt-1',
+    };
+    const ev = envelope('env-1', 'client.registered', registered);
+    const redelivered = envelope('env-2', 'client.registered', registered);
     const other = envelope('env-3', 'something.else', { eventId: 'evt-2' });
     const broken = { messageId: 'bad', body: 'not json' } as SQSRecord;
     const res = await handler({ Records: [ev, other, broken] }, lambdaContext('notifications'));

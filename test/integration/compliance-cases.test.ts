@@ -6,7 +6,7 @@
  * and changes nothing; only compliance may close.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyChargebackEvent } from '#functions/payments/chargeback-effects.ts';
+import { applyChargebackEvent } from '#app/payments/apply-chargeback-event.ts';
 import { houseAccount } from '#store/ledger/accounts.ts';
 import { chargebackIdFor, getChargeback } from '#store/payments/chargebacks.ts';
 import { getPaymentState } from '#store/payments/client-state.ts';

@@ -164,7 +164,16 @@ describe('POST /v1/registrations', () => {
       await ddb().send(
         new PutCommand({
           TableName: table,
-          Item: { ...uniqueEmailKeys.key(body.email), type: 'unique-email', kind: 'client', ownerId: 'someone-else' },
+          Item: {
+            ...uniqueEmailKeys.key(body.email),
+            type: 'unique-email',
+            kind: 'client',
+            ownerId: 'someone-else',
+            tenant: 'demo',
+            createdAt: new Date().toISOString(),
+            updatedAt: new Date().toISOString(),
+            version: 1,
+          },
         }),
       );
       return {};

@@ -1,5 +1,5 @@
 /**
- * Shared user provisioning (functions/api/shared/provision-user.ts) against a real table on DynamoDB
+ * Shared user provisioning (functions/app/identity/provision-user.ts) against a real table on DynamoDB
  * Local, with Cognito replaced by a small STATEFUL fake (aws-sdk-client-mock), so orphaned users
  * really stay behind and a retry really meets UsernameExists.
  */

@@ -6,7 +6,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordOnDemandRun } from '#functions/jobs/runs.ts';
+import { completeJobRun } from '#app/platform/complete-job-run.ts';
 import { commit, systemActor } from '#store/audit.ts';
 import { finishJobRun, getJobRun } from '#store/job-runs.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
@@ -117,23 +117,24 @@ describe('GET /v1/admin/jobs/{job}/runs/{runId}', () => {
 
   it('shows reconciliation counts and a failed run with its error', async () => {
     const ok = await start('outbox-sweeper');
-    await recordOnDemandRun('outbox-sweeper', {
-      runId: ok,
-      requestId: 'r',
-      startedAt: new Date().toISOString(),
-      summary: { scanned: 4, republished: 1, failed: 0 },
-    });
+    await completeJobRun(
+      {
+        job: 'outbox-sweeper',
+        runId: ok,
+        startedAt: new Date().toISOString(),
+        summary: { scanned: 4, republished: 1, failed: 0 },
+      },
+      { requestId: 'r', locale: 'en' },
+    );
     expect(bodyOf(await read('outbox-sweeper', ok, admin))).toMatchObject({
       status: 'succeeded',
       summary: { scanned: 4, republished: 1, failed: 0 },
     });
     const bad = await start('ledger-reconciliation');
-    await recordOnDemandRun('ledger-reconciliation', {
-      runId: bad,
-      requestId: 'r',
-      startedAt: new Date().toISOString(),
-      failure: new Error('table unavailable'),
-    });
+    await completeJobRun(
+      { job: 'ledger-reconciliation', runId: bad, startedAt: new Date().toISOString(), failure: new Error('table unavailable') },
+      { requestId: 'r', locale: 'en' },
+    );
     expect(bodyOf(await read('ledger-reconciliation', bad, admin))).toMatchObject({
       status: 'failed',
       summary: { error: 'table unavailable' },

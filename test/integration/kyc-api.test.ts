@@ -19,6 +19,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyKycDecision } from '#app/kyc/decisions.ts';
 import type { KycStatus, OnboardingStage } from '#domain/identity/onboarding.ts';
 import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
@@ -33,7 +34,6 @@ import {
   listClientSubmissions,
   putKycExtraction,
 } from '#store/kyc.ts';
-import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { PERSONAL_DETAILS, seedClient } from '../support/clients.ts';

@@ -168,9 +168,10 @@ describe('kyc-expiry job', () => {
   });
 
   it('two concurrent runs flag a newly due document once', async () => {
-    const { runKycExpiry } = await import('#functions/jobs/kyc-expiry.ts');
+    const { flagExpiringDocuments } = await import('#app/kyc/flag-expiring-documents.ts');
     const late = await approvedClient(isoDay(-3));
-    const results = await Promise.all([runKycExpiry(), runKycExpiry()]);
+    const run = () => flagExpiringDocuments({ requestId: `kyc-expiry:${new Date().toISOString()}`, locale: 'en' });
+    const results = await Promise.all([run(), run()]);
     expect(results.reduce((n, r) => n + r.expired, 0)).toBe(1);
     expect(results.every((r) => r.failed === 0)).toBe(true);
     expect(await clientActions(late.clientId)).toEqual(['test.seeded', 'kyc.document.expired']);

@@ -1,5 +1,5 @@
 /**
- * The kyc-review steps (functions/steps/kyc-*.ts) and applyKycDecision (functions/store/kyc-decision.ts)
+ * The kyc-review steps (functions/steps/kyc-*.ts) and applyKycDecision (functions/app/kyc/decisions.ts)
  * against a real table on DynamoDB Local, with the sandbox analyzer reading the fixture documents
  * (test/fixtures/kyc) from the local S3 store; Step Functions calls are mocked (aws-sdk-client-mock).
  * - analyse + assess on the fixtures: automatic approval, rejection of an expired passport, manual review
@@ -21,6 +21,7 @@ import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3Ref, setDocumentAnalyzer } from '#adapters/kyc/index.ts';
 import { toAnalysisError } from '#adapters/kyc/textract.ts';
+import { applyKycDecision } from '#app/kyc/decisions.ts';
 import { S3Store } from '#local/aws/s3.ts';
 import { type AwsEmulator, startAwsEmulator } from '#local/aws/server.ts';
 import { ddb } from '#shared/clients.ts';
@@ -28,6 +29,7 @@ import { commit } from '#store/audit.ts';
 import { getClientProfile } from '#store/clients.ts';
 import { kycKeys } from '#store/keys.ts';
 import {
+  clearReviewCallback,
   getKycDocument,
   getKycExpiry,
   getKycExtractions,
@@ -38,7 +40,6 @@ import {
   putKycSubmission,
   replaceKycDocument,
 } from '#store/kyc.ts';
-import { applyKycDecision, clearReviewCallback } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { FIXTURE_PERSON, seedClient } from '../support/clients.ts';

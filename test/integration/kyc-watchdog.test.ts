@@ -28,6 +28,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { applyKycDecision } from '#app/kyc/decisions.ts';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
@@ -40,7 +41,6 @@ import {
   putKycSubmission,
   replaceKycSubmission,
 } from '#store/kyc.ts';
-import { applyKycDecision } from '#store/kyc-decision.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { seedClient } from '../support/clients.ts';
@@ -164,7 +164,11 @@ beforeAll(async () => {
   table = await useHandlerEnv('kyc-watchdog', { STATE_MACHINE_ARN_KYC_REVIEW: MACHINE_ARN });
   job = (await import('#functions/jobs/kyc-watchdog.ts')).handler as typeof job;
   openReview = (await import('#functions/steps/kyc-open-review.ts')).handler;
-  runWatchdog = (await import('#functions/jobs/kyc-watchdog.ts')).runKycWatchdog;
+  const { repairReviewExecutions } = await import('#app/kyc/repair-review-executions.ts');
+  runWatchdog = (opts = {}) => {
+    const now = opts.now ?? new Date();
+    return repairReviewExecutions({}, { requestId: `kyc-watchdog:${now.toISOString()}`, locale: 'en', now });
+  };
   admin = (await import('#functions/api/kyc-admin.ts')).handler as ApiHandler;
 });
 

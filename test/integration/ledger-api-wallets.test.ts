@@ -265,7 +265,7 @@ describe('POST /v1/transfers', () => {
   });
 
   it('the ledger idempotency key holds even without the edge record (same journal id)', async () => {
-    const { transfer: run } = await import('#functions/api/transfers.ts');
+    const { postTransfer: run } = await import('#app/ledger/post-transfer.ts');
     const { callerFrom } = await import('#middleware/auth.ts');
     const caller = callerFrom(apiEvent({ method: 'GET', resource: '/', claims: clientA }))!;
     const input = {
@@ -274,12 +274,16 @@ describe('POST /v1/transfers', () => {
       amount: { amount: '10.00', currency: 'USD' },
     };
     const key = `direct-${uid()}-${uid()}`;
-    const first = await run(input, caller, { key, requestId: 'r1', locale: 'en' });
-    const second = await run(input, caller, { key, requestId: 'r2', locale: 'en' });
-    expect(second.journalId).toBe(first.journalId);
+    const first = await run(input, caller, { idempotencyKey: key, requestId: 'r1', locale: 'en' });
+    const second = await run(input, caller, { idempotencyKey: key, requestId: 'r2', locale: 'en' });
+    expect(second.journal.journalId).toBe(first.journal.journalId);
     expect((await balanceOf(clientA, 'USD')).balance.amount).toBe('890.00');
     await expect(
-      run({ ...input, amount: { amount: '11.00', currency: 'USD' } }, caller, { key, requestId: 'r3', locale: 'en' }),
+      run({ ...input, amount: { amount: '11.00', currency: 'USD' } }, caller, {
+        idempotencyKey: key,
+        requestId: 'r3',
+        locale: 'en',
+      }),
     ).rejects.toMatchObject({
       code: 'idempotency_key_reused',
     });

@@ -58,12 +58,15 @@ async function mails(to: string) {
   return (res.Items ?? []) as { template: string; locale: string; subject: string; text: string; html: string }[];
 }
 
+// Complete details as producers write them (domain/events/payments.ts); each test overrides what it checks.
 const deposit = (clientId: string, extra: Record<string, unknown> = {}) => ({
   depositId: `dep_${uid()}`,
   clientId,
   walletId: `wal_${clientId}_EUR`,
   methodId: 'card',
   currency: 'EUR',
+  first: false,
+  journalId: `dep_${uid()}`,
   eventId: `evt-${uid()}`,
   ...extra,
 });
@@ -76,6 +79,8 @@ const withdrawal = (clientId: string, extra: Record<string, unknown> = {}) => ({
   net: '245.00',
   fee: '5.00',
   currency: 'EUR',
+  status: 'completed',
+  journalId: `wd_${uid()}`,
   eventId: `evt-${uid()}`,
   ...extra,
 });
@@ -124,6 +129,8 @@ describe('notifications: payment emails', () => {
         depositId: 'dep_1',
         amount: '40.00',
         reason: 'client_request',
+        full: false,
+        journalId: 'rf_1',
       }),
       record('payment.chargeback.received', {
         ...common,

@@ -10,6 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { event } from '#domain/events/index.ts';
 import { JOB_DETAIL_TYPE } from '#functions/manifest.ts';
 import { ddb } from '#shared/clients.ts';
 import { commit } from '#store/audit.ts';
@@ -34,13 +35,16 @@ async function getOutbox(eventId: string) {
   return res.Item;
 }
 
-/** Commits `n` outbox events of one detail type, `ageMinutes` in the past; returns their stored items. */
-async function commitEvents(detailType: string, n: number, ageMinutes = 0) {
+/**
+ * Commits `n` outbox events (catalogue events 'ledger.hold.voided', holdId `<label>-<i>`, accountId `<label>`),
+ * `ageMinutes` in the past; returns their stored items.
+ */
+async function commitEvents(label: string, n: number, ageMinutes = 0) {
   const at = new Date(Date.now() - ageMinutes * MIN);
   const res = await commit({
     writes: [],
-    audit: { actor, action: 'outbox.test', entity: { type: 't', id: detailType }, before: null, after: null, requestId: 'r' },
-    outbox: Array.from({ length: n }, (_, i) => ({ detailType, detail: { n: i } })),
+    audit: { actor, action: 'outbox.test', entity: { type: 't', id: label }, before: null, after: null, requestId: 'r' },
+    outbox: Array.from({ length: n }, (_, i) => event('ledger.hold.voided', { holdId: `${label}-${i}`, accountId: label })),
     now: () => at,
   });
   return Promise.all(res.events.map(async (e) => (await getOutbox(e.eventId))!));
@@ -124,9 +128,12 @@ describe('outbox relay', () => {
 });
 
 describe('outbox sweeper', () => {
+  /** The use case context of a sweep run directly (the job builds it from its event). */
+  const ctx = { requestId: 'sweep-test', locale: 'en' };
+
   it('republishes an item whose publish failed exactly once per sweep, marks it, and never resends published items', async () => {
     const { handler: relay } = await import('#functions/workers/outbox-relay.ts');
-    const { sweepOutbox } = await import('#functions/jobs/outbox-sweeper.ts');
+    const { sweepOutbox } = await import('#app/platform/sweep-outbox.ts');
     const items = await commitEvents('sweep.lost', 4, 10);
     const lost = items[2]!;
     const lostId = lost.eventId as string;
@@ -137,15 +144,21 @@ describe('outbox sweeper', () => {
     bus.reset();
     busAccepts();
 
-    const first = await sweepOutbox({ maxItems: 10_000 });
+    const first = await sweepOutbox({ maxItems: 10_000 }, ctx);
     const sent = sentEventIds();
     expect(sent.filter((id) => id === lostId)).toHaveLength(1);
     for (const i of [...items.filter((i) => i !== lost), ...fresh]) expect(sent).not.toContain(i.eventId);
     expect(first.republished).toBeGreaterThanOrEqual(1);
     expect(first.failed).toBe(0);
     const entry = sentEntries().find((e) => JSON.parse(e.Detail!).eventId === lostId)!;
-    expect(entry).toMatchObject({ EventBusName: 'bus', Source: 'backoffice', DetailType: 'sweep.lost' });
-    expect(JSON.parse(entry.Detail!)).toEqual({ n: 2, eventId: lostId });
+    expect(entry).toMatchObject({ EventBusName: 'bus', Source: 'backoffice', DetailType: 'ledger.hold.voided' });
+    // the producer's detail, the outbox eventId and the catalogue version (domain/events)
+    expect(JSON.parse(entry.Detail!)).toEqual({
+      holdId: 'sweep.lost-2',
+      accountId: 'sweep.lost',
+      eventId: lostId,
+      eventVersion: 1,
+    });
     const marked = await getOutbox(lostId);
     expect(marked!.publishedAt).toEqual(expect.any(String));
     expect(marked!.gsi2pk).toBeUndefined();
@@ -154,13 +167,14 @@ describe('outbox sweeper', () => {
     // A second sweep resends nothing of these: the lost one is now published too.
     bus.reset();
     busAccepts();
-    await sweepOutbox();
+    await sweepOutbox({}, ctx);
     const again = sentEventIds();
     for (const i of [...items, ...fresh]) expect(again).not.toContain(i.eventId);
   });
 
   it('an item the bus rejects again stays pending for the next sweep; the job run reports the failure and throws', async () => {
-    const { handler, sweepOutbox } = await import('#functions/jobs/outbox-sweeper.ts');
+    const { handler } = await import('#functions/jobs/outbox-sweeper.ts');
+    const { sweepOutbox } = await import('#app/platform/sweep-outbox.ts');
     const [item] = await commitEvents('sweep.rejected', 1, 30);
     const id = item!.eventId as string;
     busAccepts(new Set([id]));
@@ -170,7 +184,7 @@ describe('outbox sweeper', () => {
 
     bus.reset();
     busAccepts();
-    const res = await sweepOutbox();
+    const res = await sweepOutbox({}, ctx);
     expect(res.failed).toBe(0);
     expect(sentEventIds().filter((x) => x === id)).toHaveLength(1);
     expect((await getOutbox(id))!.publishedAt).toEqual(expect.any(String));

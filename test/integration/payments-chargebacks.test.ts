@@ -6,8 +6,8 @@
  * journal; won reverses exactly; lost moves nothing.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { applyChargebackEvent } from '#app/payments/apply-chargeback-event.ts';
 import { toMinor } from '#domain/money/index.ts';
-import { applyChargebackEvent } from '#functions/payments/chargeback-effects.ts';
 import { houseAccount } from '#store/ledger/accounts.ts';
 import { getJournal } from '#store/ledger/journals.ts';
 import { chargebackIdFor, getChargeback } from '#store/payments/chargebacks.ts';

@@ -193,11 +193,12 @@ describe('POST /v1/deposits', () => {
     expect(bodyOf<Problem>(reused).code).toBe('idempotency_key_reused');
 
     // The deposit's own idempotency, without the edge's record: the same request resumes, another is refused.
-    const { createDeposit } = await import('#functions/api/deposits.ts');
+    const { createDeposit } = await import('#app/payments/create-deposit.ts');
     const caller = { sub: c.clientId, email: 'x@example.test', roles: ['client' as const], isStaff: false };
-    const direct = await createDeposit(card(c.eur, '50.00'), caller, { key, requestId: 'direct' });
+    const ctx = { idempotencyKey: key, requestId: 'direct', locale: 'en' };
+    const direct = await createDeposit(card(c.eur, '50.00'), caller, ctx);
     expect(direct.depositId).toBe(bodyOf<View>(first).depositId);
-    await expect(createDeposit(card(c.eur, '70.00'), caller, { key, requestId: 'direct' })).rejects.toMatchObject({
+    await expect(createDeposit(card(c.eur, '70.00'), caller, ctx)).rejects.toMatchObject({
       code: 'idempotency_key_reused',
     });
   });

@@ -6,10 +6,10 @@
  * back-office deposit list; role denials on every route.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyRefundEvent } from '#app/payments/apply-refund-event.ts';
 import { toMinor } from '#domain/money/index.ts';
 import type { PspPort, RefundRequest } from '#domain/payments/ports.ts';
 import { usePspForTests } from '#functions/adapters/psp/index.ts';
-import { applyRefundEvent } from '#functions/payments/refund-effects.ts';
 import { houseAccount } from '#store/ledger/accounts.ts';
 import { getJournal } from '#store/ledger/journals.ts';
 import { getFundingSource } from '#store/payments/client-state.ts';
@@ -283,17 +283,19 @@ describe('POST /v1/admin/deposits/{depositId}/refunds', () => {
     expect(bodyOf<RefundView>(b).refundId).toBe(bodyOf<RefundView>(a).refundId);
     expect(await balanceOf(c.walletId)).toMatchObject({ held: '10.00' });
     // the store's own idempotency, without the edge's record
-    const { refundDeposit } = await import('#functions/api/payments-admin.ts');
+    const { refundDeposit } = await import('#app/payments/refund-deposit.ts');
     const caller = { sub: finance.sub!, email: 'f@example.test', roles: ['finance' as const], isStaff: true };
-    const again = await refundDeposit(d.depositId, { amount: eur('10.00'), reason: 'client_request' }, caller, {
+    const again = await refundDeposit({ depositId: d.depositId, amount: eur('10.00'), reason: 'client_request' }, caller, {
       idempotencyKey: key,
       requestId: 'retry',
+      locale: 'en',
     });
     expect(again.refundId).toBe(bodyOf<RefundView>(a).refundId);
     await expect(
-      refundDeposit(d.depositId, { amount: eur('11.00'), reason: 'client_request' }, caller, {
+      refundDeposit({ depositId: d.depositId, amount: eur('11.00'), reason: 'client_request' }, caller, {
         idempotencyKey: key,
         requestId: 'x',
+        locale: 'en',
       }),
     ).rejects.toMatchObject({ code: 'idempotency_key_reused' });
     expect(await balanceOf(c.walletId)).toMatchObject({ held: '10.00' });

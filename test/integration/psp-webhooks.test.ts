@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flushSecurityEvents } from '#app/platform/record-security-event.ts';
 import { hourBucket } from '#domain/security/events.ts';
 import { usePspForTests } from '#functions/adapters/psp/index.ts';
 import { ddb } from '#shared/clients.ts';
@@ -17,7 +18,7 @@ import { ensureWallet, getBalance, houseAccountId } from '#store/ledger/accounts
 import { getJournal } from '#store/ledger/journals.ts';
 import { getPaymentState, listFundingSources } from '#store/payments/client-state.ts';
 import { getDeposit } from '#store/payments/deposits.ts';
-import { eventIdOf, flushSecurityEvents } from '#store/security-events.ts';
+import { eventIdOf } from '#store/security-events.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { seedClient } from '../support/clients.ts';

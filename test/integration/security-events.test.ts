@@ -6,12 +6,13 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { flushSecurityEvents, resetSecurityRecorder } from '#app/platform/record-security-event.ts';
 import { hourBucket } from '#domain/security/events.ts';
 import { ddb } from '#shared/clients.ts';
 import { securityEventKeys } from '#store/keys.ts';
 import { ensureWallet } from '#store/ledger/accounts.ts';
 import { type CaseKind, caseIdFor, getCase } from '#store/payments/cases.ts';
-import { eventIdOf, flushSecurityEvents, resetSecurityRecorder } from '#store/security-events.ts';
+import { eventIdOf } from '#store/security-events.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';

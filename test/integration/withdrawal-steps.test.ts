@@ -1,6 +1,7 @@
 /**
- * The withdrawal store (functions/store/payments/withdrawals.ts), the withdrawal-approval steps
- * (functions/steps/withdrawal-*.ts) and the payout webhook effect (functions/payments/payout-effects.ts)
+ * The withdrawal store (functions/store/payments/withdrawals.ts), the withdrawal use cases
+ * (functions/app/payments/*withdrawal*.ts: the approval steps', the client's cancel, the reviewer's decision,
+ * the watchdog's) and the payout webhook effect (functions/app/payments/apply-payout-event.ts)
  * against a real table on DynamoDB Local; the PSP is a fake port and Step Functions calls are mocked.
  * - create holds the gross (replay = same withdrawal; another body = idempotency_key_reused; no funds =
  *   nothing written)
@@ -14,10 +15,18 @@ import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ledgerScope } from '#app/ledger/shared.ts';
+import { cancelWithdrawal } from '#app/payments/cancel-withdrawal.ts';
+import type { CheckWithdrawalResult } from '#app/payments/check-withdrawal.ts';
+import { decideWithdrawal } from '#app/payments/decide-withdrawal.ts';
+import type { FinalizeWithdrawalInput, FinalizeWithdrawalResult } from '#app/payments/finalize-withdrawal.ts';
+import type { SendWithdrawalPayoutInput, SendWithdrawalPayoutResult } from '#app/payments/send-withdrawal-payout.ts';
+import type { WebhookContext } from '#app/payments/webhook-effect.ts';
+import type { Caller } from '#domain/identity/roles.ts';
 import type { Money } from '#domain/money/index.ts';
 import type { Payout, PspEvent } from '#domain/payments/ports.ts';
 import { usePspForTests } from '#functions/adapters/psp/index.ts';
-import type { WebhookContext } from '#functions/payments/webhook-types.ts';
+import { withdrawalView } from '#functions/api/shared/withdrawal-views.ts';
 import { commit, systemActor } from '#store/audit.ts';
 import { ensureWallet, getBalance, houseAccount, walletId } from '#store/ledger/accounts.ts';
 import { getHold } from '#store/ledger/holds.ts';
@@ -26,15 +35,7 @@ import { caseIdFor, getCase } from '#store/payments/cases.ts';
 import { fundingSourceDeposit, fundingSourceId, getFundingSource, getPaymentState } from '#store/payments/client-state.ts';
 import type { WithdrawalItem } from '#store/payments/types.ts';
 import { webhookMarker } from '#store/payments/webhook-events.ts';
-import {
-  cancelWithdrawal,
-  createWithdrawal,
-  decideWithdrawal,
-  getWithdrawal,
-  listWithdrawalsByStatus,
-  withdrawalIdFor,
-  withdrawalView,
-} from '#store/payments/withdrawals.ts';
+import { createWithdrawal, getWithdrawal, listWithdrawalsByStatus, withdrawalIdFor } from '#store/payments/withdrawals.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { auditTrail } from '../support/audit.ts';
 import { seedClient } from '../support/clients.ts';
@@ -48,15 +49,26 @@ const MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:withdraw
 const IBAN = 'DE89370400440532013000';
 const sfnMock = mockClient(SFNClient);
 const actor = (clientId: string) => ({ id: clientId, role: 'client' as const });
+/** The context a workflow step gives its use case: the withdrawal id correlates what it records. */
+const stepCtx = (withdrawalId: string) => ({ requestId: withdrawalId, locale: 'en' });
+const clientCaller = (clientId: string): Caller => ({
+  sub: clientId,
+  email: `${clientId}@example.com`,
+  roles: ['client'],
+  isStaff: false,
+});
+/** The client cancels its withdrawal through the use case. */
+const cancelByClient = (withdrawalId: string, clientId: string) =>
+  cancelWithdrawal({ withdrawalId }, clientCaller(clientId), { requestId: 'r', locale: 'en' });
 const eur = (minor: bigint): Money => ({ amount: minor, currency: 'EUR' });
 
 let steps: {
   start: (e: Json) => Promise<Json>;
-  checks: typeof import('#functions/steps/withdrawal-checks.ts')['runChecks'];
+  checks: (withdrawalId: string) => Promise<CheckWithdrawalResult>;
   openReview: typeof import('#functions/steps/withdrawal-open-review.ts')['handler'];
-  payout: typeof import('#functions/steps/withdrawal-payout.ts')['sendPayout'];
-  finalize: typeof import('#functions/steps/withdrawal-finalize.ts')['finalizeWithdrawal'];
-  payoutEvent: typeof import('#functions/payments/payout-effects.ts')['applyPayoutEvent'];
+  payout: (input: SendWithdrawalPayoutInput) => Promise<SendWithdrawalPayoutResult>;
+  finalize: (input: FinalizeWithdrawalInput) => Promise<FinalizeWithdrawalResult>;
+  payoutEvent: typeof import('#app/payments/apply-payout-event.ts')['applyPayoutEvent'];
 };
 
 /** The fake provider's payout answers: 'processing' (a webhook follows), 'paid' / 'failed' at once, or an outage. */
@@ -79,11 +91,14 @@ beforeAll(async () => {
   restorePsp = usePspForTests('sandbox', psp);
   steps = {
     start: (await import('#functions/steps/withdrawal-start.ts')).handler as never,
-    checks: (await import('#functions/steps/withdrawal-checks.ts')).runChecks,
+    checks: async (withdrawalId) =>
+      (await import('#app/payments/check-withdrawal.ts')).checkWithdrawal({ withdrawalId }, stepCtx(withdrawalId)),
     openReview: (await import('#functions/steps/withdrawal-open-review.ts')).handler,
-    payout: (await import('#functions/steps/withdrawal-payout.ts')).sendPayout,
-    finalize: (await import('#functions/steps/withdrawal-finalize.ts')).finalizeWithdrawal,
-    payoutEvent: (await import('#functions/payments/payout-effects.ts')).applyPayoutEvent,
+    payout: async (input) =>
+      (await import('#app/payments/send-withdrawal-payout.ts')).sendWithdrawalPayout(input, stepCtx(input.withdrawalId)),
+    finalize: async (input) =>
+      (await import('#app/payments/finalize-withdrawal.ts')).finalizeWithdrawal(input, stepCtx(input.withdrawalId)),
+    payoutEvent: (await import('#app/payments/apply-payout-event.ts')).applyPayoutEvent,
   };
 });
 
@@ -168,6 +183,7 @@ async function withdraw(c: { clientId: string; sourceId: string }, gross: bigint
       fee: eur(500n),
       net: eur(gross - 500n),
       destination: { sourceId: c.sourceId, account: IBAN, display: 'DE89 •••• 3000' },
+      idempotencyScope: ledgerScope('withdrawal', c.clientId),
       idempotencyKey: key,
       requestHash: hash,
       holdExpiresAt: new Date(Date.now() + 30 * 86_400_000),
@@ -254,7 +270,20 @@ describe('withdrawal-start', () => {
       .on(StartExecutionCommand)
       .resolvesOnce({ executionArn: 'arn:x' })
       .rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
-    const event = { detail: { withdrawalId: withdrawal.withdrawalId, clientId: c.clientId } };
+    // the 'payment.withdrawal.received' detail as its producer writes it (domain/events/payments.ts)
+    const event = {
+      detail: {
+        withdrawalId: withdrawal.withdrawalId,
+        clientId: c.clientId,
+        walletId: withdrawal.walletId,
+        methodId: withdrawal.methodId,
+        status: withdrawal.status,
+        amount: withdrawal.gross.amount,
+        net: withdrawal.net.amount,
+        fee: withdrawal.fee.amount,
+        currency: withdrawal.gross.currency,
+      },
+    };
     expect(await steps.start(event)).toEqual({ started: true });
     expect(await steps.start(event)).toEqual({ started: false, reason: 'already_started' });
     const input = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input;
@@ -317,7 +346,7 @@ describe('checks', () => {
   it('ends the run for a withdrawal cancelled before its checks', async () => {
     const c = await client();
     const { withdrawal } = await withdraw(c, 10_000n);
-    await cancelWithdrawal(withdrawal.withdrawalId, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' });
+    await cancelByClient(withdrawal.withdrawalId, c.clientId);
     expect(await steps.checks(withdrawal.withdrawalId)).toMatchObject({ outcome: 'cancelled', status: 'cancelled' });
   });
 });
@@ -518,7 +547,13 @@ describe('review, decisions and cancellation', () => {
     expect((await steps.checks(withdrawal.withdrawalId)).outcome).toBe('review');
     return withdrawal.withdrawalId;
   }
-  const staff = (role: 'finance' | 'compliance') => ({ actor: { id: `staff-${role}`, role }, role, requestId: 'r-decide' });
+  const staff = (role: 'finance' | 'compliance'): Caller => ({
+    sub: `staff-${role}`,
+    email: `${role}@example.com`,
+    roles: [role],
+    isStaff: true,
+  });
+  const decideCtx = { requestId: 'r-decide', locale: 'en' };
 
   it('open-review stores the token; the decision is recorded once and answers the token', async () => {
     const c = await client({ funded: 1_000_000n });
@@ -527,10 +562,12 @@ describe('review, decisions and cancellation', () => {
     expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-1' })).toMatchObject({ review: 'already_open' });
     expect(await steps.openReview({ withdrawalId: id, taskToken: 'review-2' })).toMatchObject({ review: 'token_replaced' });
 
-    const decided = await decideWithdrawal(id, { decision: 'approve' }, staff('finance') as never);
+    const decided = await decideWithdrawal({ withdrawalId: id, decision: 'approve' }, staff('finance'), decideCtx);
     expect(decided).toMatchObject({ status: 'approved', review: { decision: 'approve', decidedByRole: 'finance' } });
     expect(tasksAnswered()).toEqual([{ taskToken: 'review-2', output: JSON.stringify({ decision: 'approve' }) }]);
-    await expect(decideWithdrawal(id, { decision: 'approve' }, staff('compliance') as never)).rejects.toMatchObject({
+    await expect(
+      decideWithdrawal({ withdrawalId: id, decision: 'approve' }, staff('compliance'), decideCtx),
+    ).rejects.toMatchObject({
       code: 'withdrawal_not_under_review',
     });
     // A retried AwaitReview finds it decided and is answered at once.
@@ -543,8 +580,8 @@ describe('review, decisions and cancellation', () => {
     const id = await underReview(c);
     await steps.openReview({ withdrawalId: id, taskToken: 'review-1' });
     const results = await Promise.allSettled([
-      decideWithdrawal(id, { decision: 'approve' }, staff('finance') as never),
-      decideWithdrawal(id, { decision: 'reject', reason: 'third_party_account' }, staff('compliance') as never),
+      decideWithdrawal({ withdrawalId: id, decision: 'approve' }, staff('finance'), decideCtx),
+      decideWithdrawal({ withdrawalId: id, decision: 'reject', reason: 'third_party_account' }, staff('compliance'), decideCtx),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -556,27 +593,29 @@ describe('review, decisions and cancellation', () => {
   it('a rejection needs a catalogue reason; finalize reject voids the hold with it', async () => {
     const c = await client({ funded: 1_000_000n });
     const id = await underReview(c);
-    await expect(decideWithdrawal(id, { decision: 'reject' }, staff('compliance') as never)).rejects.toMatchObject({
+    await expect(
+      decideWithdrawal({ withdrawalId: id, decision: 'reject' }, staff('compliance'), decideCtx),
+    ).rejects.toMatchObject({
       code: 'reason_required',
     });
     await expect(
-      decideWithdrawal(id, { decision: 'reject', reason: 'bad_vibes' }, staff('compliance') as never),
+      decideWithdrawal({ withdrawalId: id, decision: 'reject', reason: 'bad_vibes' }, staff('compliance'), decideCtx),
     ).rejects.toMatchObject({
       code: 'unknown_rejection_reason',
     });
     await expect(
-      decideWithdrawal(id, { decision: 'reject', reason: 'other' }, staff('compliance') as never),
+      decideWithdrawal({ withdrawalId: id, decision: 'reject', reason: 'other' }, staff('compliance'), decideCtx),
     ).rejects.toMatchObject({
       code: 'note_required',
     });
     const rejected = await decideWithdrawal(
-      id,
-      { decision: 'reject', reason: 'suspected_fraud', note: 'mule pattern' },
-      staff('compliance') as never,
+      { withdrawalId: id, decision: 'reject', reason: 'suspected_fraud', note: 'mule pattern' },
+      staff('compliance'),
+      decideCtx,
     );
     expect(rejected).toMatchObject({ status: 'under_review', review: { decision: 'reject', reason: 'suspected_fraud' } });
     // A decided review cannot be cancelled any more.
-    await expect(cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' })).rejects.toMatchObject({
+    await expect(cancelByClient(id, c.clientId)).rejects.toMatchObject({
       code: 'withdrawal_not_cancellable',
     });
     expect(await steps.finalize({ withdrawalId: id, action: 'reject' })).toMatchObject({ status: 'rejected' });
@@ -598,7 +637,7 @@ describe('review, decisions and cancellation', () => {
 
     // The decision's callback was lost: the expiry finds it approved and lets the execution carry on.
     const approved = await underReview(c);
-    await decideWithdrawal(approved, { decision: 'approve' }, staff('finance') as never);
+    await decideWithdrawal({ withdrawalId: approved, decision: 'approve' }, staff('finance'), decideCtx);
     expect(await steps.finalize({ withdrawalId: approved, action: 'expire', reason: 'review_expired' })).toMatchObject({
       status: 'approved',
       outcome: 'approve',
@@ -610,18 +649,16 @@ describe('review, decisions and cancellation', () => {
     const c = await client({ funded: 1_000_000n });
     const id = await underReview(c);
     await steps.openReview({ withdrawalId: id, taskToken: 'review-1' });
-    const cancelled = await cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' });
+    const cancelled = await cancelByClient(id, c.clientId);
     expect(cancelled).toMatchObject({ status: 'cancelled' });
     expect(cancelled.timeline.at(-1)).toMatchObject({ status: 'cancelled', reason: 'cancelled_by_client' });
     expect(await wallet(c.clientId)).toMatchObject({ held: 0n, available: 1_000_000n });
     expect(tasksAnswered()).toEqual([{ taskToken: 'review-1', output: JSON.stringify({ decision: 'cancelled' }) }]);
-    await expect(cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' })).rejects.toMatchObject({
+    await expect(cancelByClient(id, c.clientId)).rejects.toMatchObject({
       code: 'withdrawal_not_cancellable',
     });
     // Another client's withdrawal is not found.
-    await expect(
-      cancelWithdrawal(id, { clientId: 'someone-else', actor: actor('someone-else'), requestId: 'r' }),
-    ).rejects.toMatchObject({
+    await expect(cancelByClient(id, 'someone-else')).rejects.toMatchObject({
       code: 'withdrawal_not_found',
     });
   });
@@ -631,7 +668,7 @@ describe('review, decisions and cancellation', () => {
     for (let i = 0; i < 3; i++) {
       const id = await underReview(c);
       const [cancel, fin] = await Promise.allSettled([
-        cancelWithdrawal(id, { clientId: c.clientId, actor: actor(c.clientId), requestId: 'r' }),
+        cancelByClient(id, c.clientId),
         steps.finalize({ withdrawalId: id, action: 'expire', reason: 'review_expired' }),
       ]);
       const w = await w$(id);
@@ -658,7 +695,12 @@ describe('withdrawal-watchdog', () => {
   /** The fake's executions by ARN; the watchdog runs "20 minutes from now", so every withdrawal is stale. */
   let executions: Map<string, string>;
   const later = () => new Date(Date.now() + 20 * 60_000);
-  const watch = async () => (await import('#functions/jobs/withdrawal-watchdog.ts')).watch('watchdog-test', later());
+  const watch = async () =>
+    (await import('#app/payments/repair-withdrawal-workflows.ts')).repairWithdrawalWorkflows({
+      requestId: 'watchdog-test',
+      locale: 'en',
+      now: later(),
+    });
   const startedNames = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
 
   beforeEach(() => {
@@ -689,7 +731,12 @@ describe('withdrawal-watchdog', () => {
     const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
     expect(input).toMatchObject({ withdrawalId: lost.withdrawalId, clientId: c.clientId });
     // Now (not 20 minutes later) nothing is stale: nothing is read.
-    expect(await (await import('#functions/jobs/withdrawal-watchdog.ts')).watch('now')).toMatchObject({ scanned: 0 });
+    expect(
+      await (await import('#app/payments/repair-withdrawal-workflows.ts')).repairWithdrawalWorkflows({
+        requestId: 'now',
+        locale: 'en',
+      }),
+    ).toMatchObject({ scanned: 0 });
   });
 
   it('restarts a dead execution under -r1 (recorded and audited first), then stalls after 3 restarts', async () => {

@@ -335,8 +335,8 @@ describe('GET /v1/admin/withdrawals?view=attention', () => {
   });
 
   it('uses the withdrawal watchdog staleness window by default', async () => {
-    const { ATTENTION_AFTER_MINUTES } = await import('#functions/api/withdrawals-admin.ts');
-    const { STALE_AFTER_MINUTES } = await import('#functions/jobs/withdrawal-watchdog.ts');
+    const { ATTENTION_AFTER_MINUTES } = await import('#app/payments/list-withdrawal-queue.ts');
+    const { STALE_AFTER_MINUTES } = await import('#app/payments/repair-withdrawal-workflows.ts');
     expect(ATTENTION_AFTER_MINUTES).toBe(STALE_AFTER_MINUTES);
   });
 });

@@ -276,7 +276,7 @@ describe('POST /v1/withdrawals: refusals write nothing', () => {
   });
 
   it('a client without approved KYC is 403 kyc_required', async () => {
-    const C = await client({ kycStatus: 'pending' });
+    const C = await client({ kycStatus: 'in_review' });
     await fund(C.clientId, 'EUR', 10_000n);
     const body = { walletId: C.wallet(), methodId: 'sepa-wire', amount: eur('60.00'), destination: { account: IBAN } };
     await refusedWithNothingWritten(() => withdraw(C.claims, body), 403, 'kyc_required', C);

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { flushSecurityEvents } from '#app/platform/record-security-event.ts';
 import { ensureTable, localClient } from '#local/dynamodb.ts';
 import { ddb } from '#shared/clients.ts';
-import { flushSecurityEvents } from '#store/security-events.ts';
 
 export async function createTestTable(prefix = 'test'): Promise<string> {
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;

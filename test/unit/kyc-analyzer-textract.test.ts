@@ -35,7 +35,7 @@ import {
   mrzLines,
   normaliseDate,
 } from '#adapters/kyc/textract-mapping.ts';
-import { failureReason } from '#functions/steps/kyc-analyze.ts';
+import { failureReason } from '#app/kyc/analyze-documents.ts';
 
 const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../fixtures/kyc/textract/${name}`, import.meta.url), 'utf8')) as T;

@@ -1,10 +1,21 @@
 /** The logger never writes PII, and the edge never logs request bodies. */
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { logger, REDACTED, redact, redactingReplacer } from '#shared/powertools.ts';
 import { apiEvent, lambdaContext } from '../support/events.ts';
 import { useDemoTenant } from '../support/tenant.ts';
+
+// The unit project runs with POWERTOOLS_LOG_LEVEL=SILENT (vitest.config.ts); these tests read the log, so the
+// logger is created at INFO (set before the imports run; restored for whatever runs next in this worker).
+const quietLevel = vi.hoisted(() => {
+  const level = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  return level;
+});
+afterAll(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = quietLevel;
+});
 
 beforeAll(() => useDemoTenant());
 

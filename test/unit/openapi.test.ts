@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { handler } from '#functions/api/health.ts';
-import { buildOpenApiDocument, openApiDocument } from '#functions/api/openapi.ts';
+import { handler, openApiDocument } from '#functions/api/health.ts';
+import { buildOpenApiDocument } from '#functions/api/shared/openapi.ts';
 import { allRoutes, ROLES } from '#functions/manifest.ts';
 import { defineRoute } from '#middleware/http.ts';
 import { apiEvent, bodyOf, lambdaContext } from '../support/events.ts';
@@ -32,7 +32,7 @@ type Doc = {
   };
 };
 
-const doc = openApiDocument() as unknown as Doc;
+const doc = (await openApiDocument()) as unknown as Doc;
 
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1.0 with info and a bearer JWT scheme', () => {

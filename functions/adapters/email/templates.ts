@@ -1,5 +1,6 @@
 /**
- * Email templates, per locale with an English fallback.
+ * Email templates, per locale with an English fallback. The texts are the message catalogue's
+ * (domain/messages/email.ts, keys 'email.<template>.<part>'); this module assembles and renders them.
  *
  * Templates: 'welcome' (client.registered) and the KYC outcomes: 'kyc_approved', 'kyc_rejected_resubmit'
  * and 'kyc_rejected_final' (kyc.rejected), 'kyc_documents_requested', 'kyc_document_expiring' and
@@ -7,7 +8,8 @@
  *
  * Invariants:
  * - every template exists in 'en', 'de' and 'es'; a locale falls back to its language, then to the
- *   given fallback (the tenant's default locale) and its language, then to 'en'
+ *   given fallback (the tenant's default locale) and its language, then to 'en' (the catalogue's rule,
+ *   resolveMessageLocale)
  * - template inputs are escaped before they go into HTML; text and HTML carry the same paragraphs
  * - no personal data beyond the first name (and the expiry date of the client's own document)
  * - KYC reasons are shown ONLY as the client-safe messages of domain/kyc clientReasons (the same as the
@@ -19,6 +21,7 @@ import { clientReasons } from '#domain/kyc/client-status.ts';
 import { ISSUE_CATALOGUE, type Locale } from '#domain/kyc/decision.ts';
 import { isReviewReasonCode } from '#domain/kyc/review-reasons.ts';
 import { DOCUMENT_CATEGORIES, type DocumentCategory } from '#domain/kyc/submission.ts';
+import { resolveMessageLocale, text } from '#domain/messages/catalogue.ts';
 import type { EmailMessage } from './port.ts';
 
 export const EMAIL_LOCALES = ['en', 'de', 'es'] as const satisfies readonly Locale[];
@@ -67,179 +70,19 @@ export interface KycExpiredInput extends EmailBaseInput {
   identityExpiresOn: string;
 }
 
-export type Copy<T> = Readonly<Record<Locale, T>>;
+const DATE_LOCALES: Readonly<Record<Locale, string>> = { en: 'en-GB', de: 'de-DE', es: 'es-ES' };
 
-export const GREETING: Copy<(n: string) => string> = {
-  en: (n) => `Hello ${n},`,
-  de: (n) => `Hallo ${n},`,
-  es: (n) => `Hola ${n}:`,
-};
-
-export const HELP: Copy<(s: string) => string> = {
-  en: (s) => `Questions? Write to ${s}.`,
-  de: (s) => `Fragen? Schreiben Sie an ${s}.`,
-  es: (s) => `¿Preguntas? Escriba a ${s}.`,
-};
-
-const WELCOME: Copy<{ subject: (b: string) => string; body: (b: string) => string }> = {
-  en: {
-    subject: (b) => `Welcome to ${b}`,
-    body: (b) => `Your ${b} account has been created. The next step is to complete your profile.`,
-  },
-  de: {
-    subject: (b) => `Willkommen bei ${b}`,
-    body: (b) => `Ihr ${b}-Konto wurde eröffnet. Als Nächstes vervollständigen Sie bitte Ihr Profil.`,
-  },
-  es: {
-    subject: (b) => `Bienvenido a ${b}`,
-    body: (b) => `Su cuenta de ${b} ha sido creada. El siguiente paso es completar su perfil.`,
-  },
-};
-
-const APPROVED: Copy<{ subject: (b: string) => string; body: (b: string) => string; next: string }> = {
-  en: {
-    subject: (b) => `Your ${b} account is verified`,
-    body: (b) => `Good news: we have verified your identity and your ${b} account is verified.`,
-    next: 'You can now fund your account.',
-  },
-  de: {
-    subject: (b) => `Ihr ${b}-Konto ist verifiziert`,
-    body: (b) => `Gute Nachrichten: Wir haben Ihre Identität bestätigt, Ihr ${b}-Konto ist verifiziert.`,
-    next: 'Sie können jetzt Geld auf Ihr Konto einzahlen.',
-  },
-  es: {
-    subject: (b) => `Su cuenta de ${b} está verificada`,
-    body: (b) => `Buenas noticias: hemos verificado su identidad y su cuenta de ${b} está verificada.`,
-    next: 'Ya puede depositar fondos en su cuenta.',
-  },
-};
-
-const CATEGORY_LABELS: Copy<Record<DocumentCategory, string>> = {
-  en: { identity: 'Identity document', proof_of_address: 'Proof of address', selfie: 'Selfie' },
-  de: { identity: 'Ausweisdokument', proof_of_address: 'Adressnachweis', selfie: 'Selfie' },
-  es: { identity: 'Documento de identidad', proof_of_address: 'Justificante de domicilio', selfie: 'Selfi' },
-};
-
-const UPLOAD_AGAIN: Copy<{ documents: string; reasons: string }> = {
-  en: { documents: 'Documents to upload again:', reasons: 'What we found:' },
-  de: { documents: 'Bitte laden Sie diese Dokumente erneut hoch:', reasons: 'Was wir festgestellt haben:' },
-  es: { documents: 'Documentos que debe volver a subir:', reasons: 'Lo que hemos detectado:' },
-};
-
-const REJECTED_RESUBMIT: Copy<{ subject: (b: string) => string; body: string }> = {
-  en: {
-    subject: (b) => `${b}: please upload new documents`,
-    body: 'We could not verify your documents. Please upload new documents and submit them again.',
-  },
-  de: {
-    subject: (b) => `${b}: Bitte laden Sie neue Dokumente hoch`,
-    body: 'Wir konnten Ihre Dokumente nicht verifizieren. Bitte laden Sie neue Dokumente hoch und reichen Sie sie erneut ein.',
-  },
-  es: {
-    subject: (b) => `${b}: suba documentos nuevos`,
-    body: 'No pudimos verificar sus documentos. Suba documentos nuevos y envíelos de nuevo.',
-  },
-};
-
-const REJECTED_FINAL: Copy<{ subject: (b: string) => string; body: (b: string) => string; contact: (s: string) => string }> = {
-  en: {
-    subject: (b) => `Your ${b} application`,
-    body: (b) => `We are sorry, but we cannot open a ${b} account for you.`,
-    contact: (s) => `If you have any questions, please contact our support team at ${s}.`,
-  },
-  de: {
-    subject: (b) => `Ihr Antrag bei ${b}`,
-    body: (b) => `Es tut uns leid, aber wir können kein ${b}-Konto für Sie eröffnen.`,
-    contact: (s) => `Bei Fragen wenden Sie sich bitte an unseren Kundenservice unter ${s}.`,
-  },
-  es: {
-    subject: (b) => `Su solicitud en ${b}`,
-    body: (b) => `Lo sentimos, pero no podemos abrir una cuenta de ${b} para usted.`,
-    contact: (s) => `Si tiene alguna pregunta, póngase en contacto con nuestro equipo de soporte en ${s}.`,
-  },
-};
-
-const DOCUMENTS_REQUESTED: Copy<{ subject: (b: string) => string; body: string; upload: string }> = {
-  en: {
-    subject: (b) => `${b}: we need further documents`,
-    body: 'To complete the verification of your account we need further documents from you.',
-    upload: 'Please upload the requested documents and submit them.',
-  },
-  de: {
-    subject: (b) => `${b}: Wir benötigen weitere Dokumente`,
-    body: 'Um die Verifizierung Ihres Kontos abzuschließen, benötigen wir weitere Dokumente von Ihnen.',
-    upload: 'Bitte laden Sie die angeforderten Dokumente hoch und reichen Sie sie ein.',
-  },
-  es: {
-    subject: (b) => `${b}: necesitamos más documentos`,
-    body: 'Para completar la verificación de su cuenta necesitamos más documentos.',
-    upload: 'Suba los documentos solicitados y envíelos.',
-  },
-};
-
-const EXPIRING: Copy<{
-  subject: (d: string) => string;
-  body: (b: string, d: string, left: string) => string;
-  upload: string;
-  left: (n: number) => string;
-}> = {
-  en: {
-    subject: (d) => `Your identity document expires on ${d}`,
-    body: (b, d, left) => `The identity document you verified with ${b} expires on ${d} (${left}).`,
-    upload: 'Please upload your renewed identity document before then, so that your account stays verified.',
-    left: (n) => (n <= 0 ? 'today' : n === 1 ? '1 day left' : `${n} days left`),
-  },
-  de: {
-    subject: (d) => `Ihr Ausweisdokument läuft am ${d} ab`,
-    body: (b, d, left) => `Das Ausweisdokument, mit dem Sie sich bei ${b} verifiziert haben, läuft am ${d} ab (${left}).`,
-    upload: 'Bitte laden Sie Ihr erneuertes Ausweisdokument vorher hoch, damit Ihr Konto verifiziert bleibt.',
-    left: (n) => (n <= 0 ? 'heute' : n === 1 ? 'noch 1 Tag' : `noch ${n} Tage`),
-  },
-  es: {
-    subject: (d) => `Su documento de identidad caduca el ${d}`,
-    body: (b, d, left) => `El documento de identidad con el que se verificó en ${b} caduca el ${d} (${left}).`,
-    upload: 'Suba su documento de identidad renovado antes de esa fecha para que su cuenta siga verificada.',
-    left: (n) => (n <= 0 ? 'hoy' : n === 1 ? 'queda 1 día' : `quedan ${n} días`),
-  },
-};
-
-const EXPIRED: Copy<{ subject: (b: string) => string; body: (d: string) => string; upload: string; limits: string }> = {
-  en: {
-    subject: (b) => `${b}: your verification needs to be renewed`,
-    body: (d) => `Your identity document expired on ${d}, so the verification of your account needs to be renewed.`,
-    upload: 'Please upload a valid identity document.',
-    limits: 'Until we have verified it, trading and withdrawals on your account may be limited.',
-  },
-  de: {
-    subject: (b) => `${b}: Ihre Verifizierung muss erneuert werden`,
-    body: (d) => `Ihr Ausweisdokument ist am ${d} abgelaufen, daher muss die Verifizierung Ihres Kontos erneuert werden.`,
-    upload: 'Bitte laden Sie ein gültiges Ausweisdokument hoch.',
-    limits: 'Bis wir es geprüft haben, können Handel und Auszahlungen auf Ihrem Konto eingeschränkt sein.',
-  },
-  es: {
-    subject: (b) => `${b}: debe renovar su verificación`,
-    body: (d) => `Su documento de identidad caducó el ${d}, por lo que la verificación de su cuenta debe renovarse.`,
-    upload: 'Suba un documento de identidad válido.',
-    limits: 'Hasta que lo hayamos verificado, las operaciones y las retiradas de su cuenta pueden estar limitadas.',
-  },
-};
-
-const DATE_LOCALES: Copy<string> = { en: 'en-GB', de: 'de-DE', es: 'es-ES' };
+/** The opening line of every e-mail. */
+export const greeting = (locale: Locale, name: string) => text('email.greeting', locale, { name });
+/** The closing line of every e-mail. */
+export const help = (locale: Locale, support: string) => text('email.help', locale, { support });
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-const isEmailLocale = (l: string): l is Locale => (EMAIL_LOCALES as readonly string[]).includes(l);
-
 /** The template locale for a client locale: itself, its language, the fallback, its language, then 'en'. */
 export function resolveLocale(locale: string, fallback?: string): Locale {
-  for (const l of [locale, fallback]) {
-    if (!l) continue;
-    if (isEmailLocale(l)) return l;
-    const lang = l.split('-')[0] ?? '';
-    if (isEmailLocale(lang)) return lang;
-  }
-  return 'en';
+  return resolveMessageLocale(locale, fallback);
 }
 
 /** A YYYY-MM-DD day in the locale's long form ('31 March 2027', '31. März 2027', '31 de marzo de 2027'). */
@@ -279,7 +122,7 @@ export const localeOf = (i: EmailBaseInput) => resolveLocale(i.locale, i.fallbac
 
 /** Categories in their canonical order, labelled in the locale. */
 const categoryLabels = (categories: readonly DocumentCategory[] | undefined, locale: Locale) =>
-  DOCUMENT_CATEGORIES.filter((c) => categories?.includes(c)).map((c) => CATEGORY_LABELS[locale][c]);
+  DOCUMENT_CATEGORIES.filter((c) => categories?.includes(c)).map((c) => text(`email.category.${c}`, locale));
 
 /**
  * Whether reason codes come from the automatic checks: decide() lines ('code:severity') or an issue code
@@ -299,23 +142,23 @@ function reasonMessages(reasons: readonly string[], locale: Locale, closed: bool
 
 export function welcomeEmail(i: WelcomeInput): EmailMessage {
   const locale = localeOf(i);
-  const t = WELCOME[locale];
-  return render('welcome', locale, i.to, t.subject(i.brandName), [
-    GREETING[locale](i.firstName),
-    t.body(i.brandName),
-    HELP[locale](i.supportEmail),
+  const brand = i.brandName;
+  return render('welcome', locale, i.to, text('email.welcome.subject', locale, { brand }), [
+    greeting(locale, i.firstName),
+    text('email.welcome.body', locale, { brand }),
+    help(locale, i.supportEmail),
   ]);
 }
 
 /** kyc.approved: the account is verified and can be funded. */
 export function kycApprovedEmail(i: KycApprovedInput): EmailMessage {
   const locale = localeOf(i);
-  const t = APPROVED[locale];
-  return render('kyc_approved', locale, i.to, t.subject(i.brandName), [
-    GREETING[locale](i.firstName),
-    t.body(i.brandName),
-    t.next,
-    HELP[locale](i.supportEmail),
+  const brand = i.brandName;
+  return render('kyc_approved', locale, i.to, text('email.kyc_approved.subject', locale, { brand }), [
+    greeting(locale, i.firstName),
+    text('email.kyc_approved.body', locale, { brand }),
+    text('email.kyc_approved.next', locale),
+    help(locale, i.supportEmail),
   ]);
 }
 
@@ -325,67 +168,65 @@ export function kycApprovedEmail(i: KycApprovedInput): EmailMessage {
  */
 export function kycRejectedEmail(i: KycRejectedInput): EmailMessage {
   const locale = localeOf(i);
+  const brand = i.brandName;
   if (!i.canResubmit) {
-    const t = REJECTED_FINAL[locale];
-    return render('kyc_rejected_final', locale, i.to, t.subject(i.brandName), [
-      GREETING[locale](i.firstName),
-      t.body(i.brandName),
-      t.contact(i.supportEmail),
+    return render('kyc_rejected_final', locale, i.to, text('email.kyc_rejected_final.subject', locale, { brand }), [
+      greeting(locale, i.firstName),
+      text('email.kyc_rejected_final.body', locale, { brand }),
+      text('email.kyc_rejected_final.contact', locale, { support: i.supportEmail }),
     ]);
   }
-  const t = REJECTED_RESUBMIT[locale];
   const labels = categoryLabels(i.categories, locale);
   const messages = reasonMessages(i.reasons, locale, true, i.automatic);
-  return render('kyc_rejected_resubmit', locale, i.to, t.subject(i.brandName), [
-    GREETING[locale](i.firstName),
-    t.body,
-    labels.length > 0 && UPLOAD_AGAIN[locale].documents,
+  return render('kyc_rejected_resubmit', locale, i.to, text('email.kyc_rejected_resubmit.subject', locale, { brand }), [
+    greeting(locale, i.firstName),
+    text('email.kyc_rejected_resubmit.body', locale),
+    labels.length > 0 && text('email.upload_again.documents', locale),
     { list: labels },
-    messages.length > 0 && UPLOAD_AGAIN[locale].reasons,
+    messages.length > 0 && text('email.upload_again.reasons', locale),
     { list: messages },
-    HELP[locale](i.supportEmail),
+    help(locale, i.supportEmail),
   ]);
 }
 
 /** kyc.documents_requested: which documents to upload again, with the client-safe reasons. */
 export function kycDocumentsRequestedEmail(i: KycDocumentsRequestedInput): EmailMessage {
   const locale = localeOf(i);
-  const t = DOCUMENTS_REQUESTED[locale];
   const labels = categoryLabels(i.categories, locale);
   const messages = reasonMessages(i.reasons, locale, false, i.automatic);
-  return render('kyc_documents_requested', locale, i.to, t.subject(i.brandName), [
-    GREETING[locale](i.firstName),
-    t.body,
-    labels.length > 0 ? UPLOAD_AGAIN[locale].documents : t.upload,
+  const subject = text('email.kyc_documents_requested.subject', locale, { brand: i.brandName });
+  return render('kyc_documents_requested', locale, i.to, subject, [
+    greeting(locale, i.firstName),
+    text('email.kyc_documents_requested.body', locale),
+    labels.length > 0 ? text('email.upload_again.documents', locale) : text('email.kyc_documents_requested.upload', locale),
     { list: labels },
-    messages.length > 0 && UPLOAD_AGAIN[locale].reasons,
+    messages.length > 0 && text('email.upload_again.reasons', locale),
     { list: messages },
-    HELP[locale](i.supportEmail),
+    help(locale, i.supportEmail),
   ]);
 }
 
 /** kyc.document_expiring: the expiry date, the days left, upload the renewed document. */
 export function kycDocumentExpiringEmail(i: KycDocumentExpiringInput): EmailMessage {
   const locale = localeOf(i);
-  const t = EXPIRING[locale];
   const day = formatDay(i.identityExpiresOn, locale);
-  return render('kyc_document_expiring', locale, i.to, t.subject(day), [
-    GREETING[locale](i.firstName),
-    t.body(i.brandName, day, t.left(i.daysLeft)),
-    t.upload,
-    HELP[locale](i.supportEmail),
+  const left = text('email.kyc_document_expiring.left', locale, { days: i.daysLeft });
+  return render('kyc_document_expiring', locale, i.to, text('email.kyc_document_expiring.subject', locale, { day }), [
+    greeting(locale, i.firstName),
+    text('email.kyc_document_expiring.body', locale, { brand: i.brandName, day, left }),
+    text('email.kyc_document_expiring.upload', locale),
+    help(locale, i.supportEmail),
   ]);
 }
 
 /** kyc.expired: the verification needs renewing; trading and withdrawals may be limited until then. */
 export function kycExpiredEmail(i: KycExpiredInput): EmailMessage {
   const locale = localeOf(i);
-  const t = EXPIRED[locale];
-  return render('kyc_expired', locale, i.to, t.subject(i.brandName), [
-    GREETING[locale](i.firstName),
-    t.body(formatDay(i.identityExpiresOn, locale)),
-    t.upload,
-    t.limits,
-    HELP[locale](i.supportEmail),
+  return render('kyc_expired', locale, i.to, text('email.kyc_expired.subject', locale, { brand: i.brandName }), [
+    greeting(locale, i.firstName),
+    text('email.kyc_expired.body', locale, { day: formatDay(i.identityExpiresOn, locale) }),
+    text('email.kyc_expired.upload', locale),
+    text('email.kyc_expired.limits', locale),
+    help(locale, i.supportEmail),
   ]);
 }

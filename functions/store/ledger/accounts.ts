@@ -27,6 +27,7 @@ import {
   NO_NEGATIVE_KINDS,
 } from '#domain/ledger/index.ts';
 import { currency as currencyOf } from '#domain/money/index.ts';
+import { RETRY_POLICIES } from '#shared/retry.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '../audit.ts';
 import { type CommitWrite, newItem, putNew } from '../items.ts';
@@ -34,7 +35,7 @@ import { LEDGER_INDEX_SHARDS, ledgerKeys } from '../keys.ts';
 import { batchGet, big, int, jitter, keyId, queryAll, sleepMs } from './codec.ts';
 
 export const ACCOUNT_ENTITY = 'ledger-account';
-export const MAX_ATTEMPTS = 40;
+export const MAX_ATTEMPTS = RETRY_POLICIES.ledgerVersion.attempts;
 
 export interface LedgerCtx {
   actor: AuditActor;
@@ -51,7 +52,7 @@ export interface ShardBalance extends Balance {
   lastPostedAt: string;
 }
 
-type AccountFacts = Omit<Account, 'flags'>;
+export type AccountFacts = Omit<Account, 'flags'>;
 const facts = new Map<string, AccountFacts>();
 
 export const walletId = (clientId: string, currency: string) => `wal_${clientId}_${currency}`;
@@ -88,6 +89,18 @@ const remember = (a: Account) => {
   const { flags: _f, ...rest } = a;
   facts.set(a.accountId, rest);
 };
+
+/** Several accounts in one strongly consistent BatchGet (missing ids are absent from the map). */
+export async function getAccounts(accountIds: readonly string[]): Promise<Map<string, Account>> {
+  const got = await batchGet([...new Set(accountIds)].map((id) => ledgerKeys.account(id)));
+  const out = new Map<string, Account>();
+  for (const item of got.values()) {
+    const a = toAccount(item);
+    remember(a);
+    out.set(a.accountId, a);
+  }
+  return out;
+}
 
 export async function getAccount(accountId: string): Promise<Account | undefined> {
   const got = await batchGet([ledgerKeys.account(accountId)]);

@@ -13,6 +13,7 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoffMs, withRetry } from '#shared/retry.ts';
 import { queryPages } from '#store/pagination.ts';
 import { tableName } from '../items.ts';
 import type { Key } from '../keys.ts';
@@ -64,21 +65,33 @@ export const optStr = (v: unknown): string | undefined => (typeof v === 'string'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Strongly consistent BatchGet of up to any number of keys (chunks of 100, unprocessed keys retried). */
+class Unprocessed extends Error {
+  constructor() {
+    super('ledger: BatchGet kept returning unprocessed keys');
+  }
+}
+
+/**
+ * Strongly consistent BatchGet of up to any number of keys (chunks of 100, unprocessed keys retried under
+ * the batchUnprocessed retry policy).
+ */
 export async function batchGet(keys: Key[]): Promise<Map<string, Record<string, unknown>>> {
   const out = new Map<string, Record<string, unknown>>();
   const table = tableName();
   for (let i = 0; i < keys.length; i += 100) {
     let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('ledger: BatchGet kept returning unprocessed keys');
-      if (attempt > 0) await sleep(Math.random() * 20 * 2 ** attempt);
-      const res = await ledgerDdb().send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const item of res.Responses?.[table] ?? []) out.set(`${item.pk}\u0000${item.sk}`, item);
-      pending = res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
-    }
+    await withRetry(
+      'batchUnprocessed',
+      async () => {
+        const res = await ledgerDdb().send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[table] ?? []) out.set(`${item.pk}\u0000${item.sk}`, item);
+        pending = res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+        if (pending && pending.length > 0) throw new Unprocessed();
+      },
+      (err) => err instanceof Unprocessed,
+    );
   }
   return out;
 }
@@ -90,5 +103,5 @@ export const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryPa
 
 export const sleepMs = sleep;
 
-/** Full-jitter exponential backoff for optimistic-concurrency retries. */
-export const jitter = (attempt: number) => Math.random() * Math.min(200, 4 * 2 ** attempt);
+/** Full-jitter exponential backoff for the ledger's optimistic re-read loops (0-based attempt): the ledgerVersion policy. */
+export const jitter = (attempt: number) => backoffMs('ledgerVersion', attempt + 1);

@@ -32,12 +32,13 @@ import {
   voidHoldTransition,
 } from '#domain/ledger/index.ts';
 import { formatAmount, type Money } from '#domain/money/index.ts';
+import { withRetry } from '#shared/retry.ts';
 import { type AuditInput, commit, systemActor } from '../audit.ts';
 import { type CommitWrite, newItem, putNew } from '../items.ts';
 import { LEDGER_INDEX_SHARDS, ledgerKeys } from '../keys.ts';
 import type { OutboxEvent } from '../outbox.ts';
-import { accountFacts, MAX_ATTEMPTS, readShards, type ShardBalance, shardKey } from './accounts.ts';
-import { batchGet, big, int, jitter, keyId, optStr, queryAll, sleepMs } from './codec.ts';
+import { accountFacts, readShards, type ShardBalance, shardKey } from './accounts.ts';
+import { batchGet, big, int, keyId, optStr, queryAll } from './codec.ts';
 import {
   checkIdempotency,
   executeJournal,
@@ -157,8 +158,8 @@ function closeHoldWrite(before: StoredHold, after: Hold, at: string, race: Domai
   };
 }
 
-const retryable = (err: unknown, race: DomainError) =>
-  err === race || (isDomainError(err) && err.code === 'concurrent_modification');
+/** A lost version race on the hold or its balance shard (both fail as concurrent_modification). */
+const isRace = (err: unknown) => isDomainError(err) && err.code === 'concurrent_modification';
 
 export interface PlaceHoldInput {
   /** Default: a fresh ULID. */
@@ -199,7 +200,7 @@ export async function placeHold(input: PlaceHoldInput): Promise<{ hold: StoredHo
   const early = await replayOf();
   if (early) return early;
 
-  for (let attempt = 0; ; attempt++) {
+  const once = async (): Promise<{ hold: StoredHold; replayed: boolean }> => {
     const { account, shard } = await holdAccount(input.accountId, holdId);
     if (account.currency !== input.amount.currency) {
       throw new DomainError('currency_mismatch', 'unprocessable', `Account ${account.accountId} is in ${account.currency}`, [
@@ -285,10 +286,10 @@ export async function placeHold(input: PlaceHoldInput): Promise<{ hold: StoredHo
         const r = await replayOf();
         if (r) return r;
       }
-      if (!retryable(err, race) || attempt + 1 >= MAX_ATTEMPTS) throw err;
-      await sleepMs(jitter(attempt));
+      throw err;
     }
-  }
+  };
+  return withRetry('ledgerVersion', once, isRace);
 }
 
 export interface PostHoldInput {
@@ -393,7 +394,7 @@ async function closeHold(
   transition: (h: Hold, at: string) => Hold,
   ctx: { actor: AuditActor; requestId: string; action: 'voided' | 'expired'; reason?: string; extra?: HoldExtra | undefined },
 ): Promise<StoredHold> {
-  for (let attempt = 0; ; attempt++) {
+  const once = async (): Promise<StoredHold> => {
     const hold = await getHold(holdId);
     if (!hold) throw notFound(holdId);
     const at = new Date().toISOString();
@@ -403,34 +404,33 @@ async function closeHold(
     const next = release(s, hold.amount);
     const race = new DomainError('concurrent_modification', 'conflict', 'The hold or balance changed; retry');
     const extra = ctx.extra ? await ctx.extra(at) : { writes: [], audit: [], outbox: [] };
-    try {
-      await commit({
-        writes: [closeHoldWrite(hold, after, at, race), balanceUpdate(s, next, at, race), ...extra.writes],
-        audit: [
-          {
-            actor: ctx.actor,
-            action: `ledger.hold.${ctx.action}`,
-            entity: { type: HOLD_ENTITY, id: holdId },
-            clientId: hold.clientId,
-            before: snapshot(hold),
-            after: snapshot(after),
-            reason: ctx.reason,
-            requestId: ctx.requestId,
-          },
-          ...extra.audit,
-        ],
-        outbox: [
-          ...extra.outbox,
-          { detailType: `ledger.hold.${ctx.action}`, detail: { holdId, accountId: hold.accountId, clientId: hold.clientId } },
-        ],
-        now: () => new Date(at),
-      });
-      return { ...after, shard: hold.shard };
-    } catch (err) {
-      if (!retryable(err, race) || attempt + 1 >= MAX_ATTEMPTS) throw err;
-      await sleepMs(jitter(attempt));
-    }
-  }
+    await commit({
+      writes: [closeHoldWrite(hold, after, at, race), balanceUpdate(s, next, at, race), ...extra.writes],
+      audit: [
+        {
+          actor: ctx.actor,
+          action: `ledger.hold.${ctx.action}`,
+          entity: { type: HOLD_ENTITY, id: holdId },
+          clientId: hold.clientId,
+          before: snapshot(hold),
+          after: snapshot(after),
+          reason: ctx.reason,
+          requestId: ctx.requestId,
+        },
+        ...extra.audit,
+      ],
+      outbox: [
+        ...extra.outbox,
+        {
+          detailType: ctx.action === 'voided' ? 'ledger.hold.voided' : 'ledger.hold.expired',
+          detail: { holdId, accountId: hold.accountId, clientId: hold.clientId },
+        },
+      ],
+      now: () => new Date(at),
+    });
+    return { ...after, shard: hold.shard };
+  };
+  return withRetry('ledgerVersion', once, isRace);
 }
 
 /** Releases a pending hold ('hold_not_pending' otherwise). */
@@ -467,6 +467,26 @@ export async function* scanOpenHolds(opts: { expiringBy?: Date } = {}): AsyncGen
       for (const item of page) yield toHold(item);
     }
   }
+}
+
+/**
+ * The sum of an account shard's pending holds, read through the account's holds index (gsi1): eventually
+ * consistent, so a caller comparing it with the shard's held amount re-reads the shard around it.
+ */
+export async function pendingHeldOnShard(accountId: string, shard: number): Promise<bigint> {
+  let held = 0n;
+  for await (const page of queryAll({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p',
+    ExpressionAttributeValues: { ':p': ledgerKeys.accountHoldsIndex(accountId, '', '').gsi1pk },
+  })) {
+    for (const item of page) {
+      if (item.type !== ledgerKeys.holdType) continue;
+      const h = toHold(item);
+      if (h.status === 'pending' && h.shard === shard) held += h.amount;
+    }
+  }
+  return held;
 }
 
 export { getJournal };

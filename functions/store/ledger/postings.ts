@@ -9,16 +9,19 @@
  * - time ranges are inclusive at both ends: [from, to]; balanceAsOf(at) counts postings at or before `at`
  * - balanceAsOf sums, per shard, the running balance of the shard's last posting at or before `at`
  *   (never snapshots); sumPostings re-adds every posting and checks seqs and running balances
+ * - reconciliation reads postings and journals by key (readPostings, readJournals: strongly consistent
+ *   BatchGets), so a missing item is a finding, never an eventually consistent miss
  */
 
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '#domain/errors.ts';
-import type { JournalType } from '#domain/ledger/index.ts';
+import type { JournalType, PostedJournal } from '#domain/ledger/index.ts';
 import { tableName } from '../items.ts';
 import { ledgerKeys } from '../keys.ts';
 import { encodeCursor, type Page } from '../pagination.ts';
 import { accountFacts } from './accounts.ts';
-import { big, int, ledgerDdb, optStr, queryAll, unwrap } from './codec.ts';
+import { batchGet, big, int, keyId, ledgerDdb, optStr, queryAll, unwrap } from './codec.ts';
+import { toPostedJournal } from './journals.ts';
 
 export interface PostingView {
   accountId: string;
@@ -301,4 +304,33 @@ export async function sumShardPostingsUpTo(
     if (done) break;
   }
   return s;
+}
+
+/** Where a posting is stored: its account shard, time and seq (as a journal lists it). */
+export interface PostingRef {
+  accountId: string;
+  shard: number;
+  postedAt: string;
+  seq: number;
+}
+
+/** The postings at `refs`, in the same order (undefined where none is stored). Strongly consistent. */
+export async function readPostings(refs: readonly PostingRef[]): Promise<(PostingView | undefined)[]> {
+  const keys = refs.map((r) => ledgerKeys.posting(r.accountId, r.shard, r.postedAt, r.seq));
+  const got = await batchGet(keys);
+  return keys.map((k) => {
+    const item = got.get(keyId(k));
+    return item ? toPostingView(item) : undefined;
+  });
+}
+
+/** The journals with these ids that exist, by id (the journals postings name). Strongly consistent. */
+export async function readJournals(journalIds: readonly string[]): Promise<Map<string, PostedJournal>> {
+  const got = await batchGet(journalIds.map((id) => ledgerKeys.journal(id)));
+  const out = new Map<string, PostedJournal>();
+  for (const id of journalIds) {
+    const item = got.get(keyId(ledgerKeys.journal(id)));
+    if (item) out.set(id, toPostedJournal(item));
+  }
+  return out;
 }

@@ -7,64 +7,78 @@
  * - a case is opened in the SAME transaction as the event that causes it (caseOpenWrite is a CommitWrite
  *   the caller commits with its change and the 'compliance.case.opened' audit entry and outbox event);
  *   its id is derived from its subject (`case_<hash of kind + subject id>`), so one subject opens one case
- * - status is 'open' or 'closed'; gsi2 (the compliance queue) follows the status; open cases are listed
- *   oldest first (the order compliance works in), closed ones newest first
+ * - status is 'open' or 'closed'; gsi2 (the compliance queue) follows the status (caseEntity computes it on
+ *   every write: opened at for open cases, closed at for closed ones); open cases are listed oldest first (the
+ *   order compliance works in), closed ones newest first; reads parse (a malformed item is a StoredItemError)
  * - evidence is what was known when the case was opened (money as decimal strings, never floats); it is
  *   never edited
- * - closeCase: open -> closed once (409 case_already_closed), with the resolution, the officer's note, who
- *   and when; the case, the lifted freeze (when domain/payments/cases.ts freezeOnClose says so) and their
- *   audit entries and events are ONE commit. The freeze is removed only while it still names the case
- *   read as its setter (a chargeback freezing again in between fails the commit, and the retry keeps the
- *   new freeze); the case that set it last is read consistently, so a case opened a moment ago keeps it
- *   even before the client's case index shows it
+ * - closing (the use case functions/app/payments/close-case.ts decides and commits it): closedCase and
+ *   replaceCase build the version-conditioned replacement (the entity moves the queue index to closed);
+ *   openFreezingCaseIds names the client's other open cases that froze withdrawals
+ * - item I/O only: no decisions or presenters here (the API presents a case)
  */
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DomainError, isDomainError } from '#domain/errors.ts';
-import { type CaseResolution, type FreezeDecision, freezeOnClose } from '#domain/payments/cases.ts';
-import { ddb } from '#shared/clients.ts';
-import { type AuditInput, commit } from '../audit.ts';
-import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from '../items.ts';
+import * as z from 'zod';
+import { DomainError } from '#domain/errors.ts';
+import { CASE_RESOLUTIONS, type CaseResolution } from '#domain/payments/cases.ts';
+import { SECURITY_CASE_KINDS } from '#domain/security/events.ts';
+import type { AuditInput } from '../audit.ts';
+import { defineEntity, type ItemOf } from '../entity.ts';
+import type { CommitWrite } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
-import { queryAll } from '../ledger/codec.ts';
 import type { OutboxEvent } from '../outbox.ts';
-import { type Page, queryPage } from '../pagination.ts';
-import type { BaseItem } from '../table.ts';
-import { freezeWithdrawals, getPaymentState, unfreezeWithdrawals } from './client-state.ts';
+import type { Page } from '../pagination.ts';
+import { freezeWithdrawals, getPaymentState } from './client-state.ts';
 
-export const CASE_ENTITY = paymentKeys.caseType;
 /** The effect a case records when it froze the client's withdrawals. */
 export const FROZEN_EFFECT = 'withdrawals_frozen';
 export const CASE_STATUSES = ['open', 'closed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 /**
  * chargeback: a dispute took money back; late_payout: the provider paid a withdrawal we had failed (and
- * un-held); payout_returned: a payout we had completed (and debited) came back to the provider.
+ * un-held); payout_returned: a payout we had completed (and debited) came back to the provider; and the
+ * security rules' kinds (domain/security/events.ts: sign_in_attack, cross_client_probing).
  */
-export type CaseKind = 'chargeback' | 'late_payout' | 'payout_returned';
+export const CASE_KINDS = ['chargeback', 'late_payout', 'payout_returned', ...SECURITY_CASE_KINDS] as const;
+export type CaseKind = (typeof CASE_KINDS)[number];
 
-export type CaseItem = BaseItem & {
-  type: 'compliance-case';
-  caseId: string;
-  clientId: string;
-  kind: CaseKind;
-  status: CaseStatus;
+export const CaseSchema = z.object({
+  caseId: z.string().min(1),
+  clientId: z.string().min(1),
+  kind: z.enum(CASE_KINDS),
+  status: z.enum(CASE_STATUSES),
   /** What the case is about. */
-  subject: { type: string; id: string };
-  openedAt: string;
+  subject: z.object({ type: z.string(), id: z.string() }),
+  openedAt: z.string().min(1),
   /** Why it was opened, as facts (shown to compliance). */
-  evidence: Record<string, unknown>;
+  evidence: z.record(z.string(), z.unknown()),
   /** What the case caused while open (e.g. 'withdrawals_frozen'). */
-  effects: string[];
-  closedAt?: string | undefined;
-  closedBy?: string | undefined;
-  resolution?: CaseResolution | undefined;
-  note?: string | undefined;
-  gsi1pk: string;
-  gsi1sk: string;
-  gsi2pk: string;
-  gsi2sk: string;
-};
+  effects: z.array(z.string()).default([]),
+  closedAt: z.string().optional(),
+  closedBy: z.string().optional(),
+  resolution: z.enum(CASE_RESOLUTIONS).optional(),
+  note: z.string().optional(),
+});
+
+/**
+ * pk CASE#<caseId> / CASE
+ * gsi1 CASES#<clientId> / <openedAt>#<caseId>                     (a client's cases)
+ * gsi2 CASEQ#<status> / <openedAt or closedAt>#<caseId>          (compliance's queue by status)
+ */
+export const caseEntity = defineEntity({
+  type: paymentKeys.caseType,
+  schema: CaseSchema,
+  key: (c) => paymentKeys.case(c.caseId),
+  indexes: (c) => ({
+    ...paymentKeys.clientCasesIndex(c.clientId, c.openedAt, c.caseId),
+    ...paymentKeys.caseStatusIndex(c.status, c.status === 'closed' ? (c.closedAt ?? c.updatedAt) : c.openedAt, c.caseId),
+  }),
+  what: 'case',
+});
+
+export const CASE_ENTITY = caseEntity.type;
+
+export type CaseItem = ItemOf<typeof caseEntity>;
 
 export const caseIdFor = (kind: CaseKind, subjectId: string) =>
   `case_${createHash('sha256').update(`${kind}\u0000${subjectId}`, 'utf8').digest('hex').slice(0, 32)}`;
@@ -83,24 +97,20 @@ export function openCase(
   at: string,
 ): { item: CaseItem; write: CommitWrite } {
   const caseId = caseIdFor(f.kind, f.subject.id);
-  const item = newItem(
+  const item = caseEntity.item(
     {
-      ...paymentKeys.case(caseId),
-      type: 'compliance-case' as const,
       caseId,
       clientId: f.clientId,
       kind: f.kind,
-      status: 'open' as CaseStatus,
+      status: 'open',
       subject: f.subject,
       openedAt: at,
       evidence: f.evidence,
       effects: f.effects,
-      ...paymentKeys.clientCasesIndex(f.clientId, at, caseId),
-      ...paymentKeys.caseStatusIndex('open', at, caseId),
     },
     at,
-  ) as CaseItem;
-  return { item, write: putNew(item, new DomainError('case_exists', 'conflict', 'A case for this subject exists')) };
+  );
+  return { item, write: caseEntity.putNew(item, new DomainError('case_exists', 'conflict', 'A case for this subject exists')) };
 }
 
 /**
@@ -154,10 +164,8 @@ export async function openCaseCommit(
   };
 }
 
-export async function getCase(caseId: string): Promise<CaseItem | undefined> {
-  const res = await ddb().send(new GetCommand({ TableName: tableName(), Key: paymentKeys.case(caseId), ConsistentRead: true }));
-  return res.Item as CaseItem | undefined;
-}
+export const getCase = (caseId: string): Promise<CaseItem | undefined> =>
+  caseEntity.get(paymentKeys.case(caseId), { consistent: true });
 
 /** One page of the compliance queue: open cases oldest first, closed ones newest first (eventually consistent). */
 export function listCasesByStatus(q: {
@@ -165,7 +173,7 @@ export function listCasesByStatus(q: {
   limit: number;
   cursor?: string | undefined;
 }): Promise<Page<CaseItem>> {
-  return queryPage<CaseItem>({
+  return caseEntity.query({
     index: 'gsi2',
     partition: paymentKeys.caseStatusPartition(q.status),
     limit: q.limit,
@@ -186,119 +194,37 @@ export const caseSnapshot = (c: CaseItem) => ({
   ...(c.resolution ? { resolution: c.resolution, note: c.note, closedBy: c.closedBy } : {}),
 });
 
-/** The case as compliance sees it (no storage attributes). */
-export function caseView(c: CaseItem) {
-  return {
-    caseId: c.caseId,
-    clientId: c.clientId,
-    kind: c.kind,
-    status: c.status,
-    subject: c.subject,
-    openedAt: c.openedAt,
-    ...(c.closedAt ? { closedAt: c.closedAt, closedBy: c.closedBy, resolution: c.resolution, note: c.note } : {}),
-    evidence: c.evidence,
-    effects: c.effects,
-    updatedAt: c.updatedAt,
-  };
-}
-
 // ------------------------------------------------------------------------------------------------ closing
 
-const MAX_CLOSE_ATTEMPTS = 5;
-const caseAlreadyClosed = () => new DomainError('case_already_closed', 'conflict', 'This case is closed already');
-const freezeChanged = () => new DomainError('freeze_changed', 'conflict', "The client's withdrawal freeze changed; retry");
-
-/** The client's open cases (other than `exceptCaseId`) that froze withdrawals. */
-async function otherOpenFreezingCases(clientId: string, exceptCaseId: string): Promise<string[]> {
+/**
+ * The client's open cases (other than `exceptCaseId`) whose effects froze withdrawals, by the client's case
+ * index (gsi1 CASES#<clientId>; eventually consistent: a case opened a moment ago may be missing).
+ */
+export async function openFreezingCaseIds(clientId: string, exceptCaseId: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const page of queryAll({
+  for await (const page of caseEntity.queryPages({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk',
     ExpressionAttributeValues: { ':pk': paymentKeys.clientCasesIndex(clientId, '', '').gsi1pk },
   })) {
-    for (const c of page as unknown as CaseItem[]) {
+    for (const c of page) {
       if (c.caseId !== exceptCaseId && c.status === 'open' && c.effects.includes(FROZEN_EFFECT)) out.push(c.caseId);
     }
   }
   return out;
 }
 
-export interface CloseCaseResult {
-  case: CaseItem;
-  freeze: FreezeDecision;
+/** `c` closed at `at` with its resolution, note and officer (the entity moves its queue index to closed); not yet written. */
+export function closedCase(c: CaseItem, f: { resolution: CaseResolution; note: string; closedBy: string }, at: string): CaseItem {
+  return caseEntity.indexed({
+    ...c,
+    status: 'closed',
+    closedAt: at,
+    closedBy: f.closedBy,
+    resolution: f.resolution,
+    note: f.note,
+  });
 }
 
-/** Closes an open case and, when its resolution allows and no other open case froze them, lifts the freeze. */
-export async function closeCase(
-  caseId: string,
-  input: { resolution: CaseResolution; note: string },
-  ctx: { actor: AuditInput['actor']; requestId: string },
-): Promise<CloseCaseResult> {
-  for (let attempt = 0; ; attempt++) {
-    const c = await getCase(caseId);
-    if (!c) throw caseNotFound();
-    if (c.status === 'closed') throw caseAlreadyClosed();
-    const state = await getPaymentState(c.clientId);
-    const frozen = state.withdrawalsFrozen;
-    const others = frozen ? await otherOpenFreezingCases(c.clientId, caseId) : [];
-    // The case that froze last, read consistently: it may be too new for the index.
-    if (frozen?.caseId && frozen.caseId !== caseId && !others.includes(frozen.caseId)) {
-      if ((await getCase(frozen.caseId))?.status === 'open') others.push(frozen.caseId);
-    }
-    const freeze = freezeOnClose({ caseId, resolution: input.resolution, freeze: frozen, otherOpenFreezingCases: others });
-    const at = new Date().toISOString();
-    const next: CaseItem = {
-      ...c,
-      status: 'closed',
-      closedAt: at,
-      closedBy: ctx.actor.id,
-      resolution: input.resolution,
-      note: input.note,
-      ...paymentKeys.caseStatusIndex('closed', at, caseId),
-    };
-    const writes: CommitWrite[] = [replaceVersioned(c, next, at, 'case')];
-    const audit: AuditInput[] = [
-      {
-        actor: ctx.actor,
-        action: 'compliance.case.closed',
-        entity: { type: CASE_ENTITY, id: caseId },
-        clientId: c.clientId,
-        before: caseSnapshot(c),
-        after: caseSnapshot(next),
-        reason: input.resolution,
-        evidence: { freeze: freeze.lift ? 'lifted' : `kept:${freeze.keptBecause}` },
-        requestId: ctx.requestId,
-      },
-    ];
-    if (freeze.lift) {
-      writes.push({ ...unfreezeWithdrawals(c.clientId, freeze.freezerCaseId), conditionFailedError: freezeChanged() });
-      audit.push({
-        actor: ctx.actor,
-        action: 'payment.withdrawals.unfrozen',
-        entity: { type: paymentKeys.paymentStateType, id: c.clientId },
-        clientId: c.clientId,
-        before: { withdrawalsFrozen: frozen ?? null },
-        after: { withdrawalsFrozen: null },
-        reason: input.resolution,
-        requestId: ctx.requestId,
-      });
-    }
-    try {
-      await commit({
-        writes,
-        audit,
-        outbox: [
-          {
-            detailType: 'compliance.case.closed',
-            detail: { caseId, clientId: c.clientId, kind: c.kind, resolution: input.resolution, freezeLifted: freeze.lift },
-          },
-        ],
-        now: () => new Date(at),
-      });
-      return { case: { ...next, version: c.version + 1, updatedAt: at }, freeze };
-    } catch (err) {
-      const retry = isDomainError(err) && (err.code === 'conflict' || err.code === 'freeze_changed');
-      if (!retry || attempt + 1 >= MAX_CLOSE_ATTEMPTS) throw err;
-    }
-  }
-}
+/** Replaces the case read with `next`, conditioned on the version read (a lost race fails with `conflict`). */
+export const replaceCase = (read: CaseItem, next: CaseItem, at: string): CommitWrite => caseEntity.replace(read, next, at);

@@ -16,9 +16,14 @@
  * - the first deposit is claimed with a condition (attribute_not_exists(firstDepositId)): of two
  *   concurrent first deposits exactly one commit succeeds; the other fails with first_deposit_taken
  *   and its caller re-reads and retries as a non-first deposit
+ * - these items are kept by ADD / SET Updates (no lost update under concurrency), so they are not declared with
+ *   defineEntity (which writes whole items with the envelope: ADR 0013); reads still parse their fixed
+ *   attributes (a malformed item is a StoredItemError), and counters convert exactly (big)
  */
 import { createHash } from 'node:crypto';
+import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
+import { parseStored } from '../entity.ts';
 import type { CommitWrite } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
 import { batchGet, big, keyId, optStr, queryAll } from '../ledger/codec.ts';
@@ -64,15 +69,22 @@ function counters(item: Record<string, unknown>, prefix: string): Record<string,
   return out;
 }
 
+/** The payment state's fixed attributes (the pv_<currency> counters are read with `big`). */
+const PaymentStateAttributes = z.looseObject({
+  firstDepositId: z.string().optional(),
+  firstDepositAt: z.string().optional(),
+  withdrawalsFrozen: z.object({ reason: z.string(), caseId: z.string().optional(), at: z.string() }).optional(),
+});
+
 function toPaymentState(clientId: string, item: Record<string, unknown> | undefined): PaymentState {
   if (!item) return { clientId, preVerification: {} };
-  const frozen = item.withdrawalsFrozen as PaymentState['withdrawalsFrozen'];
+  const a = parseStored(paymentKeys.paymentStateType, PaymentStateAttributes, item);
   return {
     clientId,
-    firstDepositId: optStr(item.firstDepositId),
-    firstDepositAt: optStr(item.firstDepositAt),
+    firstDepositId: optStr(a.firstDepositId),
+    firstDepositAt: optStr(a.firstDepositAt),
     preVerification: counters(item, PV),
-    withdrawalsFrozen: frozen ?? undefined,
+    withdrawalsFrozen: a.withdrawalsFrozen,
   };
 }
 
@@ -81,17 +93,31 @@ export async function getPaymentState(clientId: string): Promise<PaymentState> {
   return toPaymentState(clientId, (await batchGet([k])).get(keyId(k)));
 }
 
+/** A funding source's fixed attributes (the dep_ / ret_<currency> counters are read with `big`). */
+const FundingSourceAttributes = z.looseObject({
+  clientId: z.string(),
+  sourceId: z.string(),
+  methodId: z.string(),
+  methodKind: z.string(),
+  provider: z.string(),
+  account: z.string(),
+  display: z.string(),
+  firstUsedAt: z.string(),
+  lastUsedAt: z.string(),
+});
+
 function toFundingSource(item: Record<string, unknown>): FundingSource {
+  const a = parseStored(paymentKeys.fundingSourceType, FundingSourceAttributes, item);
   return {
-    clientId: String(item.clientId),
-    sourceId: String(item.sourceId),
-    methodId: String(item.methodId),
-    methodKind: String(item.methodKind),
-    provider: String(item.provider),
-    account: String(item.account),
-    display: String(item.display),
-    firstUsedAt: String(item.firstUsedAt),
-    lastUsedAt: String(item.lastUsedAt),
+    clientId: a.clientId,
+    sourceId: a.sourceId,
+    methodId: a.methodId,
+    methodKind: a.methodKind,
+    provider: a.provider,
+    account: a.account,
+    display: a.display,
+    firstUsedAt: a.firstUsedAt,
+    lastUsedAt: a.lastUsedAt,
     deposited: counters(item, DEP),
     returned: counters(item, RET),
   };

@@ -1,6 +1,7 @@
 /**
- * Deposits (pk DEPOSIT#<depositId>, sk DEPOSIT; keys.ts paymentKeys): the stored item, its
- * transitions, its lists and the view the API shows.
+ * Deposits (pk DEPOSIT#<depositId>, sk DEPOSIT; keys.ts paymentKeys; the item is declared once in
+ * types.ts depositEntity): its transitions and its lists (the view the API shows is
+ * functions/api/shared/deposit-view.ts).
  *
  * Invariants:
  * - a deposit id is derived from (client, Idempotency-Key): `dep_<hash>`, so a retried create finds
@@ -10,44 +11,31 @@
  *   it), each change a whole-item replace conditioned on the version read, appending exactly one
  *   timeline entry { status, at, reason? } per status entered
  * - the sparse open index (gsi2 DEPOSITSOPEN#<n>, by intentExpiresAt) is present exactly while the
- *   deposit is created or pending: every transition to another status drops it
+ *   deposit is created or pending: the entity recomputes it on every write, so a transition to another
+ *   status drops it; reads parse (a malformed item is a StoredItemError, never a cast)
  * - gsi1 lists a client's deposits by creation time (DEPOSITS#<clientId>)
- * - the view never shows storage attributes; a client sees reasons as localised text besides the code;
- *   provider, providerRef, clientId and journalId are for staff only
  */
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { canonicalJson } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
-import { type MoneyJson, toMinor } from '#domain/money/index.ts';
-import { findMethod, labelFor } from '#domain/payments/methods.ts';
-import type { NextAction } from '#domain/payments/ports.ts';
-import { paymentReasonText } from '#domain/payments/reasons.ts';
+import { toMinor } from '#domain/money/index.ts';
 import { assertTransition, DEPOSIT_TRANSITIONS, type DepositStatus } from '#domain/payments/status.ts';
 import { ddb } from '#shared/clients.ts';
-import { tenantConfig } from '#shared/tenant.ts';
-import { type Page, queryPage, queryPages } from '#store/pagination.ts';
+import { decodeCursor, encodeCursor, type Page } from '#store/pagination.ts';
 import type { AuditInput } from '../audit.ts';
-import { type CommitWrite, newItem, putNew, replaceVersioned, tableName } from '../items.ts';
+import type { CommitWrite } from '../items.ts';
+import { tableName } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
 import type { OutboxEvent } from '../outbox.ts';
 import { releasePreVerification } from './client-state.ts';
-import type { DepositItem, TimelineEntry } from './types.ts';
+import { type DepositItem, depositEntity, type TimelineEntry } from './types.ts';
 
-/**
- * The stored deposit: DepositItem plus what this module keeps besides it.
- * - payerAccount: the account the client said it pays from (bank wire IBAN), the funding source when
- *   the provider's event names none
- * - preVerificationCounted: what the deposit reserved of the pre-verification allowance, in the
- *   limit's currency (released on failed / expired)
- */
-export type StoredDeposit = DepositItem & {
-  payerAccount?: string | undefined;
-  preVerificationCounted?: MoneyJson | undefined;
-};
+/** The stored deposit (types.ts DepositSchema: payerAccount, preVerificationCounted and refundsPending included). */
+export type StoredDeposit = DepositItem;
 
-export const DEPOSIT_ENTITY = paymentKeys.depositType;
+export const DEPOSIT_ENTITY = depositEntity.type;
 
 /** The deterministic deposit id of a client's create request with this Idempotency-Key. */
 export const depositIdFor = (clientId: string, idempotencyKey: string) =>
@@ -59,12 +47,8 @@ export const depositRequestHash = (body: unknown) => createHash('sha256').update
 /** 404 for a missing deposit and for another client's: indistinguishable. */
 export const depositNotFound = () => new DomainError('deposit_not_found', 'not_found', 'No deposit with this id');
 
-export async function getDeposit(depositId: string, opts: { consistent?: boolean } = {}): Promise<StoredDeposit | undefined> {
-  const res = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: paymentKeys.deposit(depositId), ConsistentRead: opts.consistent ?? false }),
-  );
-  return res.Item as StoredDeposit | undefined;
-}
+export const getDeposit = (depositId: string, opts: { consistent?: boolean } = {}): Promise<StoredDeposit | undefined> =>
+  depositEntity.get(paymentKeys.deposit(depositId), opts);
 
 /** What the create route decides; the status, timeline, keys and envelope are added here. */
 export type NewDepositFields = Pick<
@@ -85,23 +69,17 @@ export type NewDepositFields = Pick<
   | 'preVerificationCounted'
 >;
 
-/** A new deposit in 'created', in the client's list and the open index. */
+/** A new deposit in 'created' (the entity puts it in the client's list, the open index and the status index). */
 export function newDeposit(f: NewDepositFields, now: string): StoredDeposit {
-  const item = newItem(
+  return depositEntity.item(
     {
-      ...paymentKeys.deposit(f.depositId),
-      type: paymentKeys.depositType,
       ...f,
-      status: 'created' as DepositStatus,
-      timeline: [{ status: 'created' as DepositStatus, at: now }],
+      status: 'created',
+      timeline: [{ status: 'created', at: now }],
       ...(f.preVerificationCounted ? { preVerification: true } : {}),
-      ...paymentKeys.clientDepositsIndex(f.clientId, now, f.depositId),
-      ...paymentKeys.openDepositIndex(f.depositId, f.intentExpiresAt),
-      ...paymentKeys.depositStatusIndex('created', now, f.depositId),
     },
     now,
   );
-  return stripUndefined(item) as StoredDeposit;
 }
 
 const stripUndefined = <T extends object>(o: T): T =>
@@ -109,7 +87,7 @@ const stripUndefined = <T extends object>(o: T): T =>
 
 /** Puts a new deposit (409 deposit_exists when the id is taken: the caller re-reads it). */
 export const putDeposit = (d: StoredDeposit): CommitWrite =>
-  putNew(d, new DomainError('deposit_exists', 'conflict', 'A deposit with this id exists'));
+  depositEntity.putNew(d, new DomainError('deposit_exists', 'conflict', 'A deposit with this id exists'));
 
 const isOpen = (s: DepositStatus) => s === 'created' || s === 'pending';
 
@@ -121,7 +99,8 @@ export interface DepositTransition {
 }
 
 /**
- * `read` moved to `to`: the next item and its versioned write. Throws invalid_status_transition (409)
+ * `read` moved to `to`: the next item (as written: version + 1, indexes recomputed by the entity) and its
+ * versioned write. Throws invalid_status_transition (409)
  * for a move DEPOSIT_TRANSITIONS does not allow. A created deposit completing directly gets a
  * 'pending' entry first (the provider had it), so the timeline always shows created -> pending -> ...
  */
@@ -138,17 +117,14 @@ export function depositTransition(
     assertTransition('deposit', DEPOSIT_TRANSITIONS, read.status, to);
   }
   entries.push(t.reason ? { status: to, at: t.at, reason: t.reason } : { status: to, at: t.at });
-  const { gsi2pk: _p, gsi2sk: _s, ...rest } = read;
-  const next = stripUndefined({
-    ...rest,
+  const changed: StoredDeposit = {
+    ...read,
     ...(t.patch ?? {}),
     status: to,
     timeline: [...read.timeline, ...entries],
     ...(to === 'failed' || to === 'expired' ? { failureReason: t.reason } : {}),
-    ...(isOpen(to) ? paymentKeys.openDepositIndex(read.depositId, t.patch?.intentExpiresAt ?? read.intentExpiresAt) : {}),
-    ...paymentKeys.depositStatusIndex(to, t.at, read.depositId),
-  }) as StoredDeposit;
-  return { next, write: replaceVersioned(read, next, t.at, 'deposit') };
+  };
+  return { next: depositEntity.replaced(read, changed, t.at), write: depositEntity.replace(read, changed, t.at) };
 }
 
 export interface DepositChange {
@@ -187,7 +163,7 @@ export function depositClosing(
     },
     outbox: [
       {
-        detailType: `payment.deposit.${to}`,
+        detailType: to === 'failed' ? 'payment.deposit.failed' : 'payment.deposit.expired',
         detail: {
           depositId: read.depositId,
           clientId: read.clientId,
@@ -221,60 +197,68 @@ export function depositSnapshot(d: StoredDeposit) {
   });
 }
 
-/** The deposit as the API shows it (see the module invariants). */
-export function depositView(d: StoredDeposit, locale: string, opts: { staff?: boolean } = {}) {
-  const cfg = tenantConfig();
-  const method = findMethod(cfg, d.methodId);
-  return {
-    depositId: d.depositId,
-    status: d.status,
-    walletId: d.walletId,
-    method: {
-      id: d.methodId,
-      kind: d.methodKind,
-      label: method ? labelFor(method, locale, cfg.defaultLocale) : d.methodId,
-    },
-    gross: d.gross,
-    fee: d.fee,
-    net: d.net,
-    ...(d.nextAction && isOpen(d.status) ? { nextAction: d.nextAction as NextAction } : {}),
-    intentExpiresAt: d.intentExpiresAt,
-    firstDeposit: d.firstDeposit ?? false,
-    ...(d.refunded ? { refunded: d.refunded } : {}),
-    ...(d.sourceDisplay ? { source: d.sourceDisplay } : {}),
-    timeline: d.timeline.map((e) => ({
-      status: e.status,
-      at: e.at,
-      ...(e.reason ? { reason: e.reason, reasonText: paymentReasonText(e.reason, locale) } : {}),
-    })),
-    ...(d.completedAt ? { completedAt: d.completedAt } : {}),
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    ...(opts.staff
-      ? {
-          clientId: d.clientId,
-          provider: d.provider,
-          ...(d.providerRef ? { providerRef: d.providerRef } : {}),
-          ...(d.journalId ? { journalId: d.journalId } : {}),
-        }
-      : {}),
-  };
-}
-
-export type DepositView = ReturnType<typeof depositView>;
-
 /** A client's deposits, newest first. */
 export function listClientDeposits(
   clientId: string,
   opts: { limit: number; cursor?: string | undefined },
 ): Promise<Page<StoredDeposit>> {
-  return queryPage<StoredDeposit>({
+  return depositEntity.query({
     index: 'gsi1',
     partition: paymentKeys.clientDepositsPartition(clientId),
     limit: opts.limit,
     cursor: opts.cursor,
     forward: false,
   });
+}
+
+/**
+ * One page of a client's deposits, newest first, optionally of one status. With a status filter a page
+ * is filled by reading on (the filter applies after DynamoDB's Limit), and the cursor is the last
+ * returned item's key, so no item is skipped or shown twice.
+ */
+export async function listClientDepositsFiltered(q: {
+  clientId: string;
+  status?: DepositStatus | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}): Promise<Page<StoredDeposit>> {
+  const partition = paymentKeys.clientDepositsPartition(q.clientId);
+  let start: Record<string, unknown> | undefined = q.cursor ? decodeCursor(q.cursor, { index: 'gsi1', partition }) : undefined;
+  const items: StoredDeposit[] = [];
+  let more = false;
+  do {
+    const res = await ddb().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ...(q.status
+          ? {
+              FilterExpression: '#s = :s',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':p': partition, ':s': q.status },
+            }
+          : { ExpressionAttributeValues: { ':p': partition } }),
+        ScanIndexForward: false,
+        Limit: q.limit + 1,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of (res.Items ?? []).map(depositEntity.parse)) {
+      if (items.length === q.limit) {
+        more = true;
+        break;
+      }
+      items.push(item);
+    }
+    start = res.LastEvaluatedKey;
+  } while (!more && start);
+  if (!more && !start) return { items, hasMore: false };
+  const last = items[items.length - 1];
+  if (!last) return { items, hasMore: false };
+  const { pk, sk, gsi1pk, gsi1sk } = depositEntity.indexed(last);
+  const key = { pk, sk, gsi1pk, gsi1sk };
+  return { items, hasMore: true, nextCursor: encodeCursor(key) };
 }
 
 /**
@@ -285,7 +269,7 @@ export function listDepositsByStatus(
   status: DepositStatus,
   opts: { limit: number; cursor?: string | undefined },
 ): Promise<Page<StoredDeposit>> {
-  return queryPage<StoredDeposit>({
+  return depositEntity.query({
     index: 'gsi3',
     partition: paymentKeys.depositStatusPartition(status),
     limit: opts.limit,
@@ -302,7 +286,7 @@ export function listDepositsByStatus(
 export async function* openDeposits(opts: { dueBy?: Date } = {}): AsyncGenerator<StoredDeposit[]> {
   for (let n = 0; n < paymentKeys.openDepositShards; n++) {
     const partition = paymentKeys.openDepositPartition(n);
-    yield* queryPages<StoredDeposit>(
+    yield* depositEntity.queryPages(
       opts.dueBy
         ? {
             IndexName: 'gsi2',

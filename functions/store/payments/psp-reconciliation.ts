@@ -16,15 +16,17 @@
  *   missing_at_provider (each in report / journal order)
  * - money in a line is a decimal string with its currency (formatMoney), never a float
  * - nothing here moves money
+ * - a line is declared once (reconLineEntity); reading one parses it (a malformed line is a StoredItemError)
  */
+import * as z from 'zod';
 import { formatAmount, formatMoney, type MoneyJson } from '#domain/money/index.ts';
-import type { SettlementKind, SettlementReconciliation } from '#domain/payments/settlement.ts';
+import { SETTLEMENT_KINDS, type SettlementKind, type SettlementReconciliation } from '#domain/payments/settlement.ts';
 import { type AuditInput, commit, systemActor } from '../audit.ts';
-import { newItem } from '../items.ts';
+import { defineEntity, type ItemOf } from '../entity.ts';
 import { getJobRun, type JobRunItem } from '../job-runs.ts';
 import { paymentKeys } from '../keys.ts';
-import { type Page, queryPage } from '../pagination.ts';
-import type { BaseItem } from '../table.ts';
+import type { Page } from '../pagination.ts';
+import { MoneyJsonSchema } from './types.ts';
 
 export const PSP_RECONCILIATION_JOB = 'psp-reconciliation';
 /** The audit entity of a run's lines. */
@@ -63,7 +65,40 @@ export interface ReconLine {
   error?: { file: string; line: number; column: string; reason: string; message: string };
 }
 
-export type ReconLineItem = BaseItem & ReconLine & { type: typeof paymentKeys.reconLineType; runId: string; n: number };
+const RECON_LINE_BUCKETS = ['report_invalid', 'amount_mismatch', 'missing_in_ledger', 'missing_at_provider'] as const;
+
+export const ReconLineSchema = z.object({
+  runId: z.string().min(1),
+  n: z.number().int().min(1),
+  bucket: z.enum(RECON_LINE_BUCKETS),
+  provider: z.string(),
+  providerRef: z.string().optional(),
+  kind: z.enum(SETTLEMENT_KINDS).optional(),
+  reason: z.string().optional(),
+  differs: z.array(z.enum(['amount', 'currency'])).optional(),
+  reported: z
+    .object({
+      amount: MoneyJsonSchema,
+      providerFee: MoneyJsonSchema,
+      settledAt: z.string(),
+      file: z.string(),
+      line: z.number().int(),
+    })
+    .optional(),
+  ledger: z.object({ journalId: z.string(), amount: MoneyJsonSchema, postedAt: z.string() }).optional(),
+  error: z
+    .object({ file: z.string(), line: z.number().int(), column: z.string(), reason: z.string(), message: z.string() })
+    .optional(),
+});
+
+/** pk PSPRECON#<runId> / LINE#<n>: one discrepancy line of a run. */
+export const reconLineEntity = defineEntity({
+  type: paymentKeys.reconLineType,
+  schema: ReconLineSchema,
+  key: (l) => paymentKeys.reconLine(l.runId, l.n),
+});
+
+export type ReconLineItem = ItemOf<typeof reconLineEntity>;
 
 export type ReconLineView = ReconLine & { n: number };
 
@@ -168,14 +203,7 @@ export async function storeReconLines(
     await commit({
       // A plain Put: a retried attempt of the same run (EventBridge delivers at least once) overwrites
       // the lines of an attempt that crashed before finishing the run.
-      writes: chunk.map((line, j) => ({
-        Put: {
-          Item: newItem(
-            { ...paymentKeys.reconLine(runId, i + j + 1), type: paymentKeys.reconLineType, runId, n: i + j + 1, ...line },
-            now,
-          ),
-        },
-      })),
+      writes: chunk.map((line, j) => ({ Put: { Item: reconLineEntity.item({ ...line, runId, n: i + j + 1 }, now) } })),
       audit,
     });
   }
@@ -203,7 +231,7 @@ function lineView(item: ReconLineItem): ReconLineView {
  * earlier, crashed attempt of the same run wrote beyond what the finished attempt stored.
  */
 export async function runLines(runId: string, limit: number, cursor?: string, stored?: number): Promise<Page<ReconLineView>> {
-  const page = await queryPage<ReconLineItem>({
+  const page = await reconLineEntity.query({
     partition: paymentKeys.reconPartition(runId),
     sortPrefix: paymentKeys.reconLinePrefix,
     limit,

@@ -1,54 +1,34 @@
 /**
- * The withdrawal item's reads and writers shared by the store (withdrawals.ts), the approval steps
- * (functions/steps/withdrawal-*.ts) and the payout webhook effect. No Step Functions calls here: the
- * steps that import only this module need no states:callback permission.
+ * The withdrawal item's reads and writers shared by the store (withdrawals.ts) and the withdrawal use
+ * cases (functions/app/payments/*withdrawal*.ts, the payout webhook effect): item I/O only, no decisions
+ * and no workflow calls.
  *
  * Invariants:
  * - a status moves only along domain/payments/status.ts (withdrawalMoved), appending one timeline entry
- * - every replacement is conditioned on the version read (replaceWithdrawal) and refreshes the status
- *   index (gsi2: status + the time it was entered); a lost race fails with `concurrent_modification`,
- *   which the hold functions and retryOnRace retry after re-reading
+ * - every replacement is conditioned on the version read (replaceWithdrawal) and its indexes are recomputed
+ *   by the entity (types.ts withdrawalEntity; gsi2: status + the time it was entered); reads parse (a malformed
+ *   item is a StoredItemError); a lost race fails with `concurrent_modification`,
+ *   which the hold functions and retryOnRace (the paymentRace retry policy) retry after re-reading
  * - audit snapshots and events never carry the task tokens
  */
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import { assertTransition, WITHDRAWAL_TRANSITIONS, type WithdrawalStatus } from '#domain/payments/status.ts';
-import { ddb } from '#shared/clients.ts';
+import { withRetry } from '#shared/retry.ts';
 import type { AuditInput } from '../audit.ts';
-import { type CommitWrite, tableName } from '../items.ts';
+import type { CommitWrite } from '../items.ts';
 import { paymentKeys } from '../keys.ts';
-import type { WithdrawalItem } from './types.ts';
+import { type WithdrawalItem, withdrawalEntity } from './types.ts';
 
-export const WITHDRAWAL_ENTITY = 'withdrawal';
+export const WITHDRAWAL_ENTITY = withdrawalEntity.type;
 
 /** Deterministic id of the withdrawal a (client, Idempotency-Key) pair creates; also its hold id. */
 export const withdrawalIdFor = (clientId: string, idempotencyKey: string): string =>
   `wd_${createHash('sha256').update(`${clientId}\u0000${idempotencyKey}`, 'utf8').digest('hex').slice(0, 32)}`;
 
-/**
- * The ledger idempotency scope of a client's withdrawals: the same rule as ledgerScope('withdrawal', sub)
- * in functions/api/transfers.ts (`withdrawal:<sub>` when it fits 64 characters, else a hash of the sub),
- * kept here so the store does not depend on an API module.
- */
-export function withdrawalScope(clientId: string): string {
-  const command = 'withdrawal';
-  const plain = `${command}:${clientId}`;
-  return plain.length <= 64
-    ? plain
-    : `${command}:${createHash('sha256')
-        .update(clientId, 'utf8')
-        .digest('hex')
-        .slice(0, 63 - command.length)}`;
-}
-
-export async function getWithdrawal(id: string, opts: { consistent?: boolean } = {}): Promise<WithdrawalItem | undefined> {
-  const res = await ddb().send(
-    new GetCommand({ TableName: tableName(), Key: paymentKeys.withdrawal(id), ConsistentRead: opts.consistent ?? false }),
-  );
-  return res.Item as WithdrawalItem | undefined;
-}
+export const getWithdrawal = (id: string, opts: { consistent?: boolean } = {}): Promise<WithdrawalItem | undefined> =>
+  withdrawalEntity.get(paymentKeys.withdrawal(id), opts);
 
 export const withdrawalNotFound = (withdrawalId: string) =>
   new DomainError('withdrawal_not_found', 'not_found', 'No such withdrawal', [], { withdrawalId });
@@ -56,27 +36,12 @@ export const withdrawalNotFound = (withdrawalId: string) =>
 /** A lost version race: the hold functions retry it (their `extra` re-reads the withdrawal). */
 const raced = () => new DomainError('concurrent_modification', 'conflict', 'The withdrawal changed; retry');
 
-/** The item with its status index set from its status and the time it entered it. */
-export function indexed(w: WithdrawalItem): WithdrawalItem {
-  const statusAt = w.timeline.at(-1)?.at ?? w.createdAt;
-  return { ...w, ...paymentKeys.withdrawalStatusIndex(w.status, statusAt, w.withdrawalId) };
-}
-
 /**
  * Replaces `read` with `next` (version + 1, updatedAt = at, status index refreshed), conditioned on the
  * version read; a concurrent change fails with `concurrent_modification` (or `onRace` when given).
  */
-export function replaceWithdrawal(read: WithdrawalItem, next: WithdrawalItem, at: string, onRace?: DomainError): CommitWrite {
-  return {
-    Put: {
-      Item: { ...indexed(next), version: read.version + 1, updatedAt: at },
-      ConditionExpression: '#v = :v',
-      ExpressionAttributeNames: { '#v': 'version' },
-      ExpressionAttributeValues: { ':v': read.version },
-    },
-    conditionFailedError: onRace ?? raced(),
-  };
-}
+export const replaceWithdrawal = (read: WithdrawalItem, next: WithdrawalItem, at: string, onRace?: DomainError): CommitWrite =>
+  withdrawalEntity.replace(read, next, at, { onRace: onRace ?? raced() });
 
 /** `w` moved to `to` (checked against WITHDRAWAL_TRANSITIONS) with its timeline entry; not yet written. */
 export function withdrawalMoved(w: WithdrawalItem, to: WithdrawalStatus, at: string, reason?: string): WithdrawalItem {
@@ -120,8 +85,9 @@ export function withdrawalAudit(
   };
 }
 
-/** The detail every payment.withdrawal.* event carries. */
-export function withdrawalEventDetail(w: WithdrawalItem, extra: Record<string, unknown> = {}) {
+/** The detail every payment.withdrawal.* event carries (plus the event's own fields: domain/events/payments.ts). */
+// biome-ignore lint/complexity/noBannedTypes: {} = no extra fields (the default)
+export function withdrawalEventDetail<E extends object = {}>(w: WithdrawalItem, extra: E = {} as E) {
   return {
     withdrawalId: w.withdrawalId,
     clientId: w.clientId,
@@ -136,15 +102,14 @@ export function withdrawalEventDetail(w: WithdrawalItem, extra: Record<string, u
   };
 }
 
-/** Runs `attempt` again (after a short jittered pause) when it lost a version race; other errors pass. */
-export async function retryOnRace<T>(attempt: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const race = isDomainError(err) && (err.code === 'concurrent_modification' || err.code === 'conflict');
-      if (!race || n >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** n));
-    }
-  }
+/** A lost version race on a withdrawal (or a conflict on an item committed with it): re-read and retry. */
+export const isWithdrawalRace = (err: unknown) =>
+  isDomainError(err) && (err.code === 'concurrent_modification' || err.code === 'conflict');
+
+/**
+ * Runs `attempt` again (re-reading) when it lost a version race, under the paymentRace policy; other errors
+ * pass.
+ */
+export function retryOnRace<T>(attempt: () => Promise<T>): Promise<T> {
+  return withRetry('paymentRace', () => attempt(), isWithdrawalRace);
 }
