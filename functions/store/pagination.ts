@@ -11,23 +11,12 @@
  * - nextCursor is present iff hasMore
  */
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { ddb } from '#shared/clients.ts';
 import { tableName } from './items.ts';
 import { GSIS, type GsiName, TABLE_KEYS } from './table.ts';
 
 export const MAX_CURSOR_LENGTH = 2048;
-
-/** Query-string schema for a cursor: bounded, base64url alphabet. */
-export const cursorParam = z
-  .string()
-  .min(1)
-  .max(MAX_CURSOR_LENGTH)
-  .refine((s) => /^[A-Za-z0-9_-]+$/.test(s), { message: 'Invalid cursor', params: { code: 'invalid_cursor' } });
-
-/** Query-string schema for a page size. */
-export const limitParam = (max = 100, dflt = 50) => z.coerce.number().int().min(1).max(max).default(dflt);
 
 export interface Page<T> {
   items: T[];

@@ -11,10 +11,11 @@ import { DomainError } from '#domain/errors.ts';
 import { type Account, transferJournal } from '#domain/ledger/index.ts';
 import { ddb } from '#shared/clients.ts';
 import { ledgerKeys } from '#store/keys.ts';
-import { ensureWallet, getBalance, getJournal, houseAccount, postJournal, sumPostings } from '#store/ledger/index.ts';
+import { ensureWallet, getBalance, getJournal, postJournal } from '#store/ledger/index.ts';
 import type { PostJournalInput } from '#store/ledger/journals.ts';
 import { __test, contention } from '#store/ledger/serialised.ts';
 import { useTestTable } from '../support/dynamodb.ts';
+import { assertGapFree, fund } from '../support/ledger.ts';
 
 let table: string;
 beforeAll(async () => {
@@ -37,16 +38,6 @@ const outcome = async (p: Promise<{ replayed: boolean }>) => {
     throw e;
   }
 };
-
-async function fund(to: Account, amount: bigint) {
-  const psp = await houseAccount('psp_clearing', to.currency);
-  await postJournal({
-    draft: transferJournal({ journalId: `dep-${randomUUID()}`, from: psp, to, amount: usd(amount), type: 'deposit' }),
-    idempotency: { scope: 'test', key: randomUUID(), requestHash: 'h' },
-    actor,
-    requestId: 'req-fund',
-  });
-}
 
 const transfer = (from: Account, to: Account, amount: bigint, key: string = randomUUID(), hash = 'h'): PostJournalInput => ({
   draft: transferJournal({ journalId: `tr-${key}`, from, to, amount: usd(amount) }),
@@ -80,22 +71,11 @@ async function idempotencyItems(prefix: string) {
   return res.Items ?? [];
 }
 
-async function gapFree(accountId: string) {
-  const s = await sumPostings(accountId);
-  for (const sh of s.shards) {
-    expect(sh.seqBreakAt).toBeUndefined();
-    expect(sh.runningBalanceBreakAt).toBeUndefined();
-  }
-  const b = await getBalance(accountId);
-  expect(b.ledger).toBe(s.sum);
-  expect(b.seq).toBe(s.count);
-}
-
 async function pair(funds: bigint) {
   const run = randomUUID();
   const a = await ensureWallet(`ca-${run}`, 'USD', ctx);
   const b = await ensureWallet(`cb-${run}`, 'USD', ctx);
-  if (funds > 0n) await fund(a, funds);
+  if (funds > 0n) await fund(a, funds, actor);
   return { run, a, b };
 }
 
@@ -108,8 +88,8 @@ describe('a burst of 40 transfers out of one wallet funded for 33', () => {
     expect(results.filter((r) => r === 'insufficient_funds')).toHaveLength(7);
     expect(await getBalance(a.accountId)).toMatchObject({ ledger: 0n, held: 0n, available: 0n, seq: 34 });
     expect((await getBalance(b.accountId)).ledger).toBe(3300n);
-    await gapFree(a.accountId);
-    await gapFree(b.accountId);
+    await assertGapFree(a.accountId);
+    await assertGapFree(b.accountId);
     // the burst was serialised: some journals were applied by a combiner (their key names the command)
     const idems = await idempotencyItems(`burst-${run}-`);
     expect(idems).toHaveLength(33);
@@ -125,7 +105,7 @@ describe('a burst of 40 transfers out of one wallet funded for 33', () => {
     expect(results.filter((r) => r === 'replayed')).toHaveLength(30);
     expect((await getBalance(a.accountId)).ledger).toBe(100_000n - 1000n);
     expect((await getBalance(b.accountId)).seq).toBe(10);
-    await gapFree(a.accountId);
+    await assertGapFree(a.accountId);
   }, 180_000);
 
   it('a reused key with another body is refused from the queue too', async () => {
@@ -143,7 +123,7 @@ describe('a burst of 40 transfers out of one wallet funded for 33', () => {
     ]);
     const last = results.slice(10);
     expect(last.sort()).toEqual(['idempotency_key_reused', 'posted']);
-    await gapFree(a.accountId);
+    await assertGapFree(a.accountId);
   }, 180_000);
 });
 
@@ -189,7 +169,7 @@ describe('crashes and timeouts', () => {
     }
     expect(await getJournal(`tr-orphan-${run}`)).toBeDefined();
     expect((await getBalance(b.accountId)).ledger).toBe(500n);
-    await gapFree(a.accountId);
+    await assertGapFree(a.accountId);
   }, 60_000);
 
   it('two combiners applying the same queue at once (an expired lease) apply every command once', async () => {
@@ -200,8 +180,8 @@ describe('crashes and timeouts', () => {
     expect(await queued(a.accountId)).toEqual([]);
     expect((await getBalance(b.accountId)).ledger).toBe(1_200n);
     expect((await getBalance(a.accountId)).seq).toBe(13);
-    await gapFree(a.accountId);
-    await gapFree(b.accountId);
+    await assertGapFree(a.accountId);
+    await assertGapFree(b.accountId);
   }, 60_000);
 
   it('on AWS a TransactionConflict on a balance sends the journal to the queue instead of retrying blindly', async () => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '#domain/errors.ts';
-import { type Account, fxTransferJournal, MAX_POSTINGS, transferJournal } from '#domain/ledger/index.ts';
+import { fxTransferJournal, MAX_POSTINGS, transferJournal } from '#domain/ledger/index.ts';
 import { ddb } from '#shared/clients.ts';
 import { auditKeys, ledgerKeys } from '#store/keys.ts';
 import { ledgerDdb } from '#store/ledger/codec.ts';
@@ -29,10 +29,10 @@ import {
   scanJournals,
   scanOpenHolds,
   setAccountFlags,
-  sumPostings,
   voidHold,
 } from '#store/ledger/index.ts';
 import { useTestTable } from '../support/dynamodb.ts';
+import { assertGapFree, fund } from '../support/ledger.ts';
 
 let table: string;
 beforeAll(async () => {
@@ -56,39 +56,11 @@ const codeOf = async (p: Promise<unknown>) => {
   }
 };
 
-async function fund(to: Account, amount: bigint) {
-  const psp = await houseAccount('psp_clearing', to.currency);
-  return postJournal({
-    draft: transferJournal({
-      journalId: `dep-${randomUUID()}`,
-      from: psp,
-      to,
-      amount: { amount, currency: to.currency },
-      type: 'deposit',
-    }),
-    idempotency: idem(randomUUID()),
-    actor,
-    requestId: 'req-fund',
-  });
-}
-
 async function itemsWithPrefix(prefix: string) {
   const res = await ddb().send(
     new ScanCommand({ TableName: table, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': prefix } }),
   );
   return res.Items ?? [];
-}
-
-async function assertGapFree(accountId: string) {
-  const s = await sumPostings(accountId);
-  for (const sh of s.shards) {
-    expect(sh.seqBreakAt).toBeUndefined();
-    expect(sh.runningBalanceBreakAt).toBeUndefined();
-  }
-  const b = await getBalance(accountId);
-  expect(b.ledger).toBe(s.sum);
-  expect(b.seq).toBe(s.count);
-  return s;
 }
 
 describe('wallets: deterministic, idempotent, one per currency', () => {
