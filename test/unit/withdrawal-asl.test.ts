@@ -263,7 +263,7 @@ describe('withdrawal-approval ASL: paths', () => {
     const payout = await until(() => calls.find((c) => c.fn === 'withdrawal-payout'));
     await new Promise((r) => setTimeout(r, 10));
     expect(sfn.pendingTasks(executionArn).map((t) => t.state)).toEqual(['Payout']);
-    // What payout-effects does for payout.failed: the token stored by the step is answered.
+    // What apply-payout-event (functions/app/payments) does for payout.failed: the token stored by the step is answered.
     await answer(sfn, payout.event.taskToken, { outcome: 'failed', failureCode: 'account_closed' });
     expect((await sfn.waitFor(executionArn)).status).toBe('SUCCEEDED');
     expect(finalizeCalls(calls)).toEqual([{ withdrawalId: 'wd_1', action: 'fail', reason: 'payout_failed' }]);
