@@ -15,7 +15,7 @@ import { ensureWallet, getBalance, getJournal, postJournal } from '#store/ledger
 import type { PostJournalInput } from '#store/ledger/journals.ts';
 import { __test, contention } from '#store/ledger/serialised.ts';
 import { useTestTable } from '../support/dynamodb.ts';
-import { assertGapFree, fund } from '../support/ledger.ts';
+import { assertGapFree, fund, liftWaitDeadline } from '../support/ledger.ts';
 
 let table: string;
 beforeAll(async () => {
@@ -81,6 +81,7 @@ async function pair(funds: bigint) {
 
 describe('a burst of 40 transfers out of one wallet funded for 33', () => {
   it('posts exactly 33, refuses 7 with insufficient_funds, goes through the queue and leaves it empty', async () => {
+    liftWaitDeadline(); // load shedding is tested on its own below
     const { run, a, b } = await pair(3300n);
     const keys = Array.from({ length: 40 }, (_, i) => `burst-${run}-${i}`);
     const results = await Promise.all(keys.map((k) => outcome(postJournal(transfer(a, b, 100n, k)))));
@@ -98,6 +99,7 @@ describe('a burst of 40 transfers out of one wallet funded for 33', () => {
   }, 180_000);
 
   it('duplicates inside the burst (4 requests per key) post once per key; the others replay it', async () => {
+    liftWaitDeadline();
     const { run, a, b } = await pair(100_000n);
     const inputs = Array.from({ length: 40 }, (_, i) => transfer(a, b, 100n, `dup-${run}-${i % 10}`, `hash-${i % 10}`));
     const results = await Promise.all(inputs.map((x) => outcome(postJournal(x))));
@@ -176,6 +178,12 @@ describe('crashes and timeouts', () => {
     const { run, a, b } = await pair(10_000n);
     const inputs = Array.from({ length: 12 }, (_, i) => transfer(a, b, 100n, `overlap-${run}-${i}`));
     for (const x of inputs) await __test.enqueue(x, a.accountId);
+    // c1 takes the lease, it lapses, c2 takes it over: both believe they hold it and start at once
+    contention.leaseMs = 1;
+    expect(await __test.tryLease(a.accountId, 'c1')).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await __test.tryLease(a.accountId, 'c2')).toBe(true);
+    contention.leaseMs = defaults.leaseMs;
     await Promise.all([__test.combine(a.accountId, 'c1', 'none'), __test.combine(a.accountId, 'c2', 'none')]);
     expect(await queued(a.accountId)).toEqual([]);
     expect((await getBalance(b.accountId)).ledger).toBe(1_200n);

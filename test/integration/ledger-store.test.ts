@@ -32,7 +32,7 @@ import {
   voidHold,
 } from '#store/ledger/index.ts';
 import { useTestTable } from '../support/dynamodb.ts';
-import { assertGapFree, fund } from '../support/ledger.ts';
+import { assertGapFree, fund, liftWaitDeadline } from '../support/ledger.ts';
 
 let table: string;
 beforeAll(async () => {
@@ -82,6 +82,7 @@ describe('wallets: deterministic, idempotent, one per currency', () => {
 
 describe('50 concurrent transfers out of a wallet funded for 30 post exactly 30', () => {
   it('exactly 30 posted, 20 insufficient_funds, final balance exact, running balances gap-free', async () => {
+    liftWaitDeadline();
     const client = `c-${randomUUID()}`;
     const a = await ensureWallet(client, 'USD', ctx);
     const b = await ensureWallet(`c-${randomUUID()}`, 'USD', ctx);
@@ -109,6 +110,7 @@ describe('50 concurrent transfers out of a wallet funded for 30 post exactly 30'
 
 describe('idempotency: same key + same body replays, another body is rejected', () => {
   it('100 requests over 10 keys make exactly 10 journals', async () => {
+    liftWaitDeadline();
     const run = randomUUID();
     const a = await ensureWallet(`c-${run}`, 'USD', ctx);
     const b = await ensureWallet(`d-${run}`, 'USD', ctx);
@@ -142,6 +144,7 @@ describe('idempotency: same key + same body replays, another body is rejected', 
 
 describe('a sharded house account takes concurrent postings without serialising', () => {
   it('40 concurrent deposits through an 8-shard psp_clearing all succeed and the shards sum', async () => {
+    liftWaitDeadline();
     const run = randomUUID();
     const psp = await openAccount(
       { accountId: `psp-${run}`, kind: 'psp_clearing', currency: 'EUR', ownerId: 'house', shards: 8, noNegative: false },

@@ -3,9 +3,10 @@
  * an account's postings are gap-free and sum to its balance.
  */
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { type Account, transferJournal } from '#domain/ledger/index.ts';
 import { getBalance, houseAccount, postJournal, sumPostings } from '#store/ledger/index.ts';
+import { contention } from '#store/ledger/serialised.ts';
 
 /** Deposits `amount` (minor units) into `to` from the PSP clearing account. */
 export async function fund(to: Account, amount: bigint, actor = { id: 'staff-1', role: 'finance' }) {
@@ -35,4 +36,18 @@ export async function assertGapFree(accountId: string) {
   expect(b.ledger).toBe(s.sum);
   expect(b.seq).toBe(s.count);
   return s;
+}
+
+const DEFAULT_WAIT_DEADLINE_MS = contention.waitDeadlineMs;
+
+/**
+ * For the rest of the current test, queued journals wait as long as it takes instead of withdrawing after
+ * the production deadline (load shedding, tested on its own in ledger-contention.test.ts): a concurrency test
+ * on a slow, shared CI machine then checks the ledger's outcomes rather than the machine's speed.
+ */
+export function liftWaitDeadline(ms = 120_000) {
+  contention.waitDeadlineMs = ms;
+  onTestFinished(() => {
+    contention.waitDeadlineMs = DEFAULT_WAIT_DEADLINE_MS;
+  });
 }

@@ -336,7 +336,8 @@ async function combine(accountId: string, holder: string, own: string): Promise<
   const until = Date.now() + contention.combineBudgetMs;
   try {
     for (let batch = 0; Date.now() < until; batch++) {
-      // a slow batch must not let the lease lapse under us: renewed before every batch but the first
+      // a slow batch must not let the lease lapse under us: renewed before every batch but the first (and
+      // before every transaction inside a batch: applyBatch's `keep`)
       if (batch > 0 && !(await renewLease(accountId, holder))) return;
       const page = await ledgerDdb().send(
         new QueryCommand({
@@ -359,7 +360,7 @@ async function combine(accountId: string, holder: string, own: string): Promise<
         }
       }
       // serve the queue up to and including our own command; waiters take over the rest
-      const applied = await applyBatch(commands);
+      const applied = await applyBatch(commands, () => renewLease(accountId, holder));
       if (applied.has(own)) return;
     }
   } finally {
@@ -415,7 +416,7 @@ async function plainTransaction(writes: CommitWrite[]): Promise<void> {
  * Applies as many of `commands` (in order) as fit in one transaction, re-planning when a balance
  * changed under it; returns the ids of the commands it applied, refused or found already done.
  */
-async function applyBatch(commands: QueuedCommand[]): Promise<Set<string>> {
+async function applyBatch(commands: QueuedCommand[], keep: () => Promise<boolean>): Promise<Set<string>> {
   const done = new Set<string>();
   let pending = commands;
   // after an unexpected failure the next batch holds one command, so one bad command cannot block the queue
@@ -425,6 +426,8 @@ async function applyBatch(commands: QueuedCommand[]): Promise<Set<string>> {
       logger.warn('ledger: a queued batch kept racing; left queued for the next combiner', { commands: pending.length });
       return done;
     }
+    // every transaction after the first renews the lease; a combiner that lost it stops (another one took over)
+    if ((attempt > 0 || done.size > 0) && !(await keep())) return done;
     const plan = await planBatch(isolate ? pending.slice(0, 1) : pending);
     try {
       if (plan.staged.length > 0) {
