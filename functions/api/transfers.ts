@@ -110,6 +110,10 @@ export const routes = [
     responses: {
       201: { description: 'Posted', schema: TransferResult },
       404: { description: 'wallet_not_found' },
+      409: {
+        description:
+          'account_busy: the wallet is processing too many transfers at once and this one was withdrawn unposted; retry with the same Idempotency-Key',
+      },
       422: {
         description:
           'same_wallet, currency_mismatch, account_frozen, insufficient_funds, amount_too_precise, amount_not_positive, unknown_currency, currency_not_enabled, idempotency_key_reused',
