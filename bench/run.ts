@@ -25,7 +25,7 @@ const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) 
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
   if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
-  if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies });
+  if (rt && suites.includes('ledger')) await ledgerSuite({ ops, concurrencies, settle: () => rt.settle() });
   // the ledger suite includes the hot-wallet burst over HTTP; 'hot-wallet' runs only that part
   if (rt && (suites.includes('ledger') || suites.includes('hot-wallet')))
     await (await import('./suites/wallet-burst.ts')).walletBurstSuite({ apiUrl: rt.apiUrl });

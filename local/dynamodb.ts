@@ -134,6 +134,18 @@ export function localClient(endpoint: string): DynamoDBClient {
  * Starts DynamoDB Local. `dataDir` keeps data across restarts; omit it for an in-memory database.
  * Port 0 picks a free port.
  */
+/**
+ * JVM options for DynamoDB Local: DYNAMODB_LOCAL_JVM_OPTS (space-separated) when set, else the serial collector.
+ * The JVM picks G1 on a 2-core machine; its concurrent GC threads compete with the runtime on the same cores, and
+ * with the serial collector the hot-wallet burst (docs/ledger-performance.md) ran at 24-31 instead of 20-24
+ * transfers/s under CPU hogs (3 runs each, 2026-12-07). Heap and everything else stay the JVM's defaults.
+ */
+export const DEFAULT_DYNAMO_JVM_OPTS = ['-XX:+UseSerialGC'];
+function jvmOptions(): string[] {
+  const set = process.env.DYNAMODB_LOCAL_JVM_OPTS;
+  return set !== undefined ? set.split(/\s+/).filter(Boolean) : DEFAULT_DYNAMO_JVM_OPTS;
+}
+
 export async function startDynamoLocal(opts: { port?: number; dataDir?: string; timeoutMs?: number } = {}): Promise<DynamoLocal> {
   const port = opts.port ? opts.port : await freePort();
   if (await portInUse(port)) {
@@ -148,6 +160,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   const child: ChildProcess = spawn(
     'java',
     [
+      ...jvmOptions(),
       '-Djava.net.preferIPv4Stack=true',
       `-Ddynamodb.local.host=${DYNAMO_HOST}`,
       `-Djava.library.path=${path.join(folder, 'DynamoDBLocal_lib')}`,

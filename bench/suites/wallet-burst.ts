@@ -23,6 +23,7 @@ import { percentile } from '../lib.ts';
 
 const BURST = 40;
 const FUNDED_FOR = 33;
+const WARMUP_BURSTS = Number(process.env.BENCH_BURST_WARMUP ?? 3);
 const actor = systemActor('bench');
 
 interface Burst {
@@ -131,16 +132,19 @@ interface Row {
 
 async function measureCondition(apiUrl: string, condition: string, rounds: number): Promise<Row> {
   const many = await Promise.all(Array.from({ length: BURST }, (_, i) => newClient(apiUrl, `u${i}`)));
-  for (const c of many) await fund(c.clientId, 100n * BigInt(rounds + 2));
+  for (const c of many) await fund(c.clientId, 100n * BigInt(rounds + WARMUP_BURSTS + 1));
   const hot = await newClient(apiUrl, 'hot');
-  // warm-up (not measured): one uncontended and one contended burst, so cold module loads and the JIT's
-  // first compilations are not in the figures of whichever condition runs first
-  await burst(apiUrl, many);
-  await fund(hot.clientId, 100n * BigInt(BURST));
-  await burst(
-    apiUrl,
-    Array.from({ length: BURST }, () => hot),
-  );
+  // warm-up (not measured): WARMUP_BURSTS uncontended and contended bursts, so cold module loads and both
+  // JITs' compilations (node's and DynamoDB Local's JVM, which takes several seconds of load to reach its
+  // optimised code) are not in the figures of whichever condition runs first
+  for (let w = 0; w < WARMUP_BURSTS; w++) {
+    await burst(apiUrl, many);
+    await fund(hot.clientId, 100n * BigInt(BURST));
+    await burst(
+      apiUrl,
+      Array.from({ length: BURST }, () => hot),
+    );
+  }
 
   const un: Burst[] = [];
   const con: Burst[] = [];

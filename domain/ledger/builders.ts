@@ -10,7 +10,7 @@
  */
 import { DomainError } from '../errors.ts';
 import { convert, formatAmount, type Money, parseRate } from '../money/index.ts';
-import type { Account, JournalDraft, JournalType } from './model.ts';
+import type { AccountFacts as Account, JournalDraft, JournalType } from './model.ts';
 
 const mismatch = (account: Account, currency: string) =>
   new DomainError(

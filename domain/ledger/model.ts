@@ -49,6 +49,9 @@ export interface Account {
   shards: number;
 }
 
+/** What never changes after an account is opened (so it may be cached): everything but the flags. */
+export type AccountFacts = Omit<Account, 'flags'>;
+
 export interface Balance {
   /** Sum of postings. */
   ledger: bigint;

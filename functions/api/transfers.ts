@@ -12,12 +12,12 @@
  *   the FX position accounts at the tenant's configured rate with its markup (fxQuote), the rate,
  *   its source and time in the journal metadata, in the response and on both wallet entries
  * - the route calls the post-transfer use case (functions/app/ledger/post-transfer.ts) and presents its journal
- * - exactly once: the edge's idempotency record replays a retried request; independently, the
- *   journal's own transaction writes the ledger idempotency item (scope transfer:<sub>, the
- *   Idempotency-Key, a hash of the request), so a retry can never post twice even if the edge
- *   record is gone: it gets the original journal (same journalId). Another body with the same key
- *   is 422 idempotency_key_reused. Frozen wallets (422 account_frozen) and insufficient available
- *   funds (422 insufficient_funds) write nothing
+ * - exactly once, with one idempotency record (route mode 'command', ADR 0014): the journal's own
+ *   transaction writes the ledger idempotency item (scope transfer:<sub>, the Idempotency-Key, a
+ *   hash of the request), so a retry, or a twin sent while the first is still running, never posts
+ *   twice: it gets 201 with the original journal (same journalId) and `idempotent-replayed: true`.
+ *   Another body with the same key is 422 idempotency_key_reused. Frozen wallets (422
+ *   account_frozen) and insufficient available funds (422 insufficient_funds) write nothing
  */
 import * as z from 'zod';
 import { postTransfer } from '#app/ledger/post-transfer.ts';
@@ -26,7 +26,7 @@ import { rateText } from '#domain/ledger/descriptions.ts';
 import type { PostedJournal } from '#domain/ledger/index.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import type { Role } from '#functions/manifest.ts';
-import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { defineRoute, httpHandler, REPLAYED_HEADER } from '#middleware/http.ts';
 
 const ALLOWED: readonly Role[] = ['client'];
 
@@ -106,7 +106,7 @@ export const routes = [
     tags: ['wallets'],
     auth: ALLOWED,
     body: TransferBody,
-    idempotency: 'required',
+    idempotency: 'command',
     responses: {
       201: { description: 'Posted', schema: TransferResult },
       404: { description: 'wallet_not_found' },
@@ -120,8 +120,16 @@ export const routes = [
       },
     },
     handler: async ({ body, caller, idempotencyKey, correlationId, locale }) => {
-      const { journal, walletIds } = await postTransfer(body, caller!, { idempotencyKey, requestId: correlationId, locale });
-      return { status: 201, body: transferView(journal, new Set(walletIds), locale) };
+      const { journal, walletIds, replayed } = await postTransfer(body, caller!, {
+        idempotencyKey,
+        requestId: correlationId,
+        locale,
+      });
+      return {
+        status: 201,
+        body: transferView(journal, new Set(walletIds), locale),
+        ...(replayed ? { headers: { [REPLAYED_HEADER]: 'true' } } : {}),
+      };
     },
   }),
 ];

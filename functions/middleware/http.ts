@@ -11,7 +11,10 @@
  *   (415 `unsupported_media_type`), parseable (400 `malformed_json`)
  * - idempotency (routes with `idempotency: 'optional' | 'required'`): see idempotency.ts; 'required'
  *   without the header is 400 `idempotency_key_required`, a malformed key 400 `invalid_idempotency_key`.
- *   Routes with 'none' (the default) ignore the header.
+ *   Routes with 'none' (the default) ignore the header. 'command' requires and checks the key like
+ *   'required' but writes no edge record: the use case's own transaction holds the key (a ledger
+ *   journal's idempotency item), replays the original result itself and says so (the handler sets
+ *   `idempotent-replayed`); see docs/decisions/0014-one-idempotency-record-per-money-command.md
  * - every response, errors included, carries `x-correlation-id` and the CORS headers; responses to
  *   non-public routes (or to any signed-in caller) carry `cache-control: no-store`
  * - every error is problem+json (problem.ts); unknown errors are logged with their stack and answered
@@ -53,6 +56,8 @@ export { EdgeError } from './problem.ts';
 import type { Caller } from '#domain/identity/roles.ts';
 
 export type { Caller };
+/** Set by a route whose use case replayed (idempotency 'command'), as the edge record's replay sets it. */
+export { REPLAYED_HEADER };
 
 export interface HttpRequest<B = unknown, Q = unknown, P = unknown> {
   body: B;
@@ -87,8 +92,11 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
-  /** default 'none'; 'required' => 400 idempotency_key_required when the header is missing */
-  idempotency?: 'required' | 'optional' | 'none';
+  /**
+   * default 'none'; 'required' => 400 idempotency_key_required when the header is missing; 'command' =>
+   * required too, but the use case's own transaction is the only idempotency record (no edge record)
+   */
+  idempotency?: 'required' | 'optional' | 'command' | 'none';
   handler: (req: HttpRequest<B, Q, P>) => Promise<HttpResult>;
 }
 
@@ -280,7 +288,7 @@ function idempotencyKey(): Mw {
       if (mode === 'none') return;
       const key = state.headers[IDEMPOTENCY_HEADER];
       if (key === undefined || key === '') {
-        if (mode === 'required') throw new EdgeError('idempotency_key_required', 400);
+        if (mode !== 'optional') throw new EdgeError('idempotency_key_required', 400);
         return;
       }
       if (!isValidIdempotencyKey(key)) throw new EdgeError('invalid_idempotency_key', 400);
@@ -329,7 +337,7 @@ export function httpHandler(
     };
     if (state.idempotencyKey) req.idempotencyKey = state.idempotencyKey;
     const result =
-      state.idempotencyKey !== undefined
+      state.idempotencyKey !== undefined && route.idempotency !== 'command'
         ? await runIdempotent({
             callerSub: state.caller?.sub ?? null,
             route: state.routeKey!,

@@ -9,9 +9,17 @@
  * partial batch responses (`batchItemFailures` by SequenceNumber: processing resumes at the first failed record)
  * and retry with exponential backoff (capped) while a batch throws, which blocks that consumer's shard as in AWS;
  * parent shards are finished before their children. Positions are checkpointed per consumer and shard in a
- * JSON file (when `checkpointFile` is given), so a restart neither re-delivers nor skips records; without a
- * checkpoint, shards present at start begin at `startingPosition` (default LATEST) and shards found later at
+ * JSON file (when `checkpointFile` is given), written at most every CHECKPOINT_FLUSH_MS and on stop(): a
+ * restart never skips records, and after a crash (no stop) it re-delivers at most that window's records, which
+ * the consumers must tolerate anyway (Lambda's stream delivery is at-least-once); without a checkpoint, shards present at start begin at `startingPosition` (default LATEST) and shards found later at
  * TRIM_HORIZON. A new stream ARN (table recreated) discards the old checkpoints.
+ *
+ * The shard list is described once for all consumers and reused for SHARD_LIST_TTL_MS, or until a consumer
+ * reaches the end of a closed shard (its children must be found): DescribeStream on every poll of every
+ * consumer was a third of DynamoDB Local's calls under load.
+ *
+ * Consumers at the same position share one GetRecords page (kept until every consumer took it, at most
+ * PAGE_TTL_MS): each consumer reading and parsing every record of the table was the relay's largest cost.
  *
  * Does not emulate: batching windows, bisect-on-error, maximum retry attempts / record age and on-failure
  * destinations (a poison batch is retried until `stop()`), parallelization factor, tumbling windows.
@@ -23,6 +31,7 @@ import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type Shard,
   type _Record as StreamRecord,
@@ -71,6 +80,12 @@ interface Checkpoints {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** How long a described shard list is reused (a closed shard's end forces a fresh one). */
+export const SHARD_LIST_TTL_MS = 1_000;
+/** Checkpoint writes are coalesced into one file write per window (and one on stop). */
+export const CHECKPOINT_FLUSH_MS = 200;
+/** How long a GetRecords page read for one consumer waits for the others at the same position. */
+const PAGE_TTL_MS = 10_000;
 
 export async function startStreamRelay(options: StreamRelayOptions): Promise<StreamRelay> {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -88,9 +103,35 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
   if (!latest) throw new Error(`Table ${options.tableName} has no stream enabled`);
   const streamArn: string = latest;
 
+  const consumers = (options.functions ?? manifestFunctions).filter((f) => f.stream);
+  const consumerCount = consumers.length;
   const checkpoints = loadCheckpoints(options.checkpointFile, streamArn);
-  const saveCheckpoints = () => writeCheckpoints(options.checkpointFile, checkpoints);
-  const initialShards = new Set((await describeShards(streams, streamArn)).map((s) => s.ShardId!));
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushCheckpoints = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    writeCheckpoints(options.checkpointFile, checkpoints);
+  };
+  const saveCheckpoints = () => {
+    if (options.checkpointFile && !flushTimer) flushTimer = setTimeout(flushCheckpoints, CHECKPOINT_FLUSH_MS);
+  };
+
+  // one shard list for every consumer, described at most once per SHARD_LIST_TTL_MS (or when stale)
+  let shardList: { at: number; shards: Promise<Shard[]> } | undefined;
+  const listShards = (): Promise<Shard[]> => {
+    if (!shardList || Date.now() - shardList.at > SHARD_LIST_TTL_MS) {
+      const shards = describeShards(streams, streamArn);
+      shards.catch(() => {
+        if (shardList?.shards === shards) shardList = undefined;
+      });
+      shardList = { at: Date.now(), shards };
+    }
+    return shardList.shards;
+  };
+  const shardListStale = () => {
+    shardList = undefined;
+  };
+  const initialShards = new Set((await listShards()).map((s) => s.ShardId!));
 
   let stopped = false;
   const sleepers = new Set<() => void>();
@@ -105,6 +146,36 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
       sleepers.add(wake);
     });
 
+  // Consumers at the same position of a shard share one GetRecords page (DynamoDB Local returns every
+  // record to every consumer; AWS filters server-side): a page read after sequence number N is kept until
+  // every consumer has taken it, or PAGE_TTL_MS. Empty pages are never shared (the next poll must look again).
+  const pages = new Map<string, { page: Promise<GetRecordsCommandOutput>; takers: number; at: number }>();
+  const readPage = (shardId: string, after: string | undefined, iterator: string): Promise<GetRecordsCommandOutput> => {
+    const now = Date.now();
+    for (const [k, v] of pages) if (now - v.at > PAGE_TTL_MS) pages.delete(k);
+    const read = () => streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    if (after === undefined) return read();
+    const key = `${shardId}|${after}`;
+    let entry = pages.get(key);
+    if (!entry) {
+      const page = read();
+      entry = { page, takers: 0, at: now };
+      pages.set(key, entry);
+      const mine = entry;
+      page.then(
+        (p) => {
+          if ((p.Records ?? []).length === 0 && pages.get(key) === mine) pages.delete(key);
+        },
+        () => {
+          if (pages.get(key) === mine) pages.delete(key);
+        },
+      );
+    }
+    entry.takers += 1;
+    if (entry.takers >= consumerCount && pages.get(key) === entry) pages.delete(key);
+    return entry.page;
+  };
+
   /** Per consumer: completed idle passes (nothing new to read anywhere), for drain(). */
   const idlePasses = new Map<string, number>();
 
@@ -112,6 +183,8 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
     checkpoints.consumers[fn.name] ??= {};
     const positions = checkpoints.consumers[fn.name]!;
     const iterators = new Map<string, string | undefined>();
+    /** Per shard: the sequence number the current iterator reads after (unknown for LATEST / TRIM_HORIZON). */
+    const iteratorAfter = new Map<string, string | undefined>();
     let failures = 0;
 
     const iteratorFor = async (shardId: string): Promise<string | undefined> => {
@@ -120,6 +193,7 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
         ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: pos.seq }
         : { ShardIteratorType: initialShards.has(shardId) ? (options.startingPosition ?? 'LATEST') : ('TRIM_HORIZON' as const) };
       const out = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...input }));
+      iteratorAfter.set(shardId, pos?.seq);
       return out.ShardIterator;
     };
 
@@ -129,9 +203,10 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
       if (!iterator) {
         positions[shardId] = { ...positions[shardId], done: true };
         saveCheckpoints();
+        shardListStale();
         return false;
       }
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      const page = await readPage(shardId, iteratorAfter.get(shardId), iterator);
       const records = page.Records ?? [];
       const matching = records.filter((r) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.type?.S === fn.stream);
       for (let i = 0; i < matching.length && !stopped; ) {
@@ -151,9 +226,11 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
       }
       iterator = page.NextShardIterator;
       iterators.set(shardId, iterator);
+      if (last) iteratorAfter.set(shardId, last);
       if (!iterator) {
         positions[shardId] = { ...positions[shardId], done: true };
         saveCheckpoints();
+        shardListStale(); // the closed shard's children are found at once
       }
       return records.length > 0;
     };
@@ -185,7 +262,7 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
     while (!stopped) {
       let readSomething = false;
       try {
-        const shards = await describeShards(streams, streamArn);
+        const shards = await listShards();
         const known = new Set(shards.map((s) => s.ShardId!));
         for (const shard of shards) {
           const id = shard.ShardId!;
@@ -197,13 +274,14 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
       } catch (e) {
         log(`${fn.name}: polling the stream failed`, e);
         iterators.clear(); // expired or invalid iterators are re-created from the checkpoints
+        iteratorAfter.clear();
+        shardListStale();
       }
       if (!readSomething) idlePasses.set(fn.name, (idlePasses.get(fn.name) ?? 0) + 1);
       if (!stopped && !readSomething) await sleep(pollIntervalMs);
     }
   }
 
-  const consumers = (options.functions ?? manifestFunctions).filter((f) => f.stream);
   const loops = consumers.map((fn) => consume(fn));
 
   return {
@@ -211,6 +289,7 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
       stopped = true;
       for (const wake of [...sleepers]) wake();
       await Promise.allSettled(loops);
+      flushCheckpoints();
       dynamo.destroy();
       streams.destroy();
     },

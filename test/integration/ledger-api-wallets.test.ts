@@ -250,11 +250,24 @@ describe('POST /v1/transfers', () => {
     expect(eur.fx?.rate).toBe('0.9193548387');
     expect(eur.description).toBe('Währungsumtausch USD → EUR, Kurs 1 USD = 0,9193548387 EUR');
 
-    // replay: same key, same body -> same journal, no second movement
+    // replay: same key, same body -> same journal, no second movement, said in the header; the ledger's
+    // idempotency item is the only record (route mode 'command': no edge IDEMPOTENCY# item)
     const again = await transfer(clientA, { ...good(), reference: 'to savings' }, key);
     expect(again.statusCode).toBe(201);
-    expect(bodyOf(again).journalId).toBe(out.journalId);
+    expect(bodyOf(again)).toEqual(out);
+    expect(again.headers?.['idempotent-replayed']).toBe('true');
+    expect(r.headers?.['idempotent-replayed']).toBeUndefined();
     expect((await balanceOf(clientA, 'USD')).balance.amount).toBe('900.00');
+    const edgeRecords = await ddb().send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: '#t = :t',
+        ExpressionAttributeNames: { '#t': 'type' },
+        ExpressionAttributeValues: { ':t': 'idempotency' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(edgeRecords.Items?.filter((i) => String(i.pk).includes(key)) ?? []).toEqual([]);
 
     // same key, another body -> 422, nothing written
     const before = await countItems();
@@ -287,6 +300,23 @@ describe('POST /v1/transfers', () => {
     ).rejects.toMatchObject({
       code: 'idempotency_key_reused',
     });
+  });
+
+  it('twins sent at once with one Idempotency-Key post once: every answer is 201 with the same journal', async () => {
+    await fund(clientB, 'USD', '50.00');
+    const before = (await balanceOf(clientB, 'USD')).balance.amount;
+    const key = `twin-${uid()}-${uid()}`;
+    const body = {
+      fromWalletId: wal(clientB, 'USD'),
+      toWalletId: wal(clientB, 'EUR'),
+      amount: { amount: '3.00', currency: 'USD' },
+    };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => transfer(clientB, body, key)));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(201));
+    expect(new Set(answers.map((a) => bodyOf<{ journalId: string }>(a).journalId)).size).toBe(1);
+    expect(answers.filter((a) => a.headers?.['idempotent-replayed'] === 'true')).toHaveLength(5);
+    const cents = (a: string) => BigInt(a.replace('.', ''));
+    expect(cents((await balanceOf(clientB, 'USD')).balance.amount)).toBe(cents(before) - 300n);
   });
 
   it('a frozen wallet is 422 account_frozen', async () => {

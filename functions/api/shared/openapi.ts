@@ -92,7 +92,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { title:
     const idem = route.idempotency ?? 'none';
     const headers = z.object({
       'X-Correlation-Id': CORRELATION_ID.optional(),
-      ...(idem === 'required' ? { 'Idempotency-Key': IDEMPOTENCY_KEY } : {}),
+      ...(idem === 'required' || idem === 'command' ? { 'Idempotency-Key': IDEMPOTENCY_KEY } : {}),
       ...(idem === 'optional' ? { 'Idempotency-Key': IDEMPOTENCY_KEY.optional() } : {}),
     });
     const roles = route.auth === 'public' ? [] : route.auth === 'authenticated' ? [...ROLES] : [...route.auth];

@@ -24,7 +24,7 @@ import { parseMoney } from '#domain/money/index.ts';
 import { fxQuote } from '#domain/tenant/config.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { actorFrom } from '#store/audit.ts';
-import { getAccounts, houseAccount, houseAccountId } from '#store/ledger/accounts.ts';
+import { accountFacts, houseAccount, houseAccountId } from '#store/ledger/accounts.ts';
 import { newJournalId, postJournal } from '#store/ledger/journals.ts';
 import type { MoneyInput } from './schemas.ts';
 import { idempotencyKeyOf, ledgerScope, requestHash, walletAccess } from './shared.ts';
@@ -40,6 +40,8 @@ export interface PostedTransfer {
   journal: PostedJournal;
   /** The caller's two wallets (the journal's other postings are house accounts). */
   walletIds: string[];
+  /** true when the Idempotency-Key was seen before: the original journal, nothing posted now. */
+  replayed: boolean;
 }
 
 export async function postTransfer(input: TransferInput, caller: Caller, ctx: CommandContext): Promise<PostedTransfer> {
@@ -51,15 +53,17 @@ export async function postTransfer(input: TransferInput, caller: Caller, ctx: Co
       { field: 'toWalletId', code: 'same_wallet', message: 'Must differ from fromWalletId' },
     ]);
   }
-  // One read for every account the transfer may touch: both wallets and, for an FX transfer, the FX
-  // position accounts of the amount's currency and of the currency the destination id names (a wallet id
-  // is wal_<client>_<currency>; a guess only: what was read decides, and a wrong guess costs a second read).
+  // The immutable facts (kind, owner, currency, shards; cached per container once read) of every account
+  // the transfer may touch: both wallets and, for an FX transfer, the FX position accounts of the amount's
+  // currency and of the currency the destination id names (a wallet id is wal_<client>_<currency>; a guess
+  // only: what was read decides, and a wrong guess costs a second read). Flags (frozen) are not facts: the
+  // journal reads them with the balances it posts against.
   const hinted = /_([A-Z0-9]{3,10})$/.exec(input.toWalletId)?.[1];
   const fxIds =
     hinted && hinted !== amount.currency
       ? [houseAccountId('fx_position', amount.currency), houseAccountId('fx_position', hinted)]
       : [];
-  const read = await getAccounts([input.fromWalletId, input.toWalletId, ...fxIds]);
+  const read = await accountFacts([input.fromWalletId, input.toWalletId, ...fxIds]);
   const from = walletAccess(caller, read.get(input.fromWalletId));
   const to = walletAccess(caller, read.get(input.toWalletId));
   if (amount.currency !== from.currency) {
@@ -108,12 +112,12 @@ export async function postTransfer(input: TransferInput, caller: Caller, ctx: Co
     const fx = draft.metadata.fx as Record<string, unknown>;
     draft.metadata.fx = { ...fx, midRate: quote.midRate, markupBps: quote.markupBps, via: quote.via };
   }
-  const { journal } = await postJournal({
+  const { journal, replayed } = await postJournal({
     draft,
     idempotency: { scope: ledgerScope('transfer', caller.sub), key, requestHash: requestHash(input) },
     actor: actorFrom(caller, ['client']),
     requestId: ctx.requestId,
     clientId: caller.sub,
   });
-  return { journal, walletIds: [from.accountId, to.accountId] };
+  return { journal, walletIds: [from.accountId, to.accountId], replayed };
 }

@@ -37,7 +37,11 @@ export async function accessibleWallet(caller: Caller, walletId: string, staffRo
 }
 
 /** accessibleWallet's check on an account already read (e.g. in one BatchGet with others). */
-export function walletAccess(caller: Caller, account: Account | undefined, staffRoles: readonly Role[] = []): Account {
+export function walletAccess<A extends Pick<Account, 'kind' | 'ownerId'>>(
+  caller: Caller,
+  account: A | undefined,
+  staffRoles: readonly Role[] = [],
+): A {
   if (account?.kind !== 'client_wallet') throw walletNotFound();
   if (account.ownerId === caller.sub) return account;
   if (caller.roles.some((r) => staffRoles.includes(r))) return account;

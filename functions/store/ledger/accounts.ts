@@ -16,6 +16,7 @@ import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
 import {
   type Account,
+  type AccountFacts,
   type AccountFlags,
   type AccountKind,
   type Balance,
@@ -52,7 +53,8 @@ export interface ShardBalance extends Balance {
   lastPostedAt: string;
 }
 
-export type AccountFacts = Omit<Account, 'flags'>;
+export type { AccountFacts } from '#domain/ledger/index.ts';
+
 const facts = new Map<string, AccountFacts>();
 
 export const walletId = (clientId: string, currency: string) => `wal_${clientId}_${currency}`;
