@@ -2,7 +2,8 @@
  * Typed business errors. Every error a caller can cause has a stable machine `code`
  * (snake_case, never renamed once shipped) and a `kind` that the HTTP edge maps to a status:
  *   validation -> 400, unauthorized -> 401, forbidden -> 403, not_found -> 404,
- *   conflict -> 409, unprocessable -> 422, too_large -> 413, unsupported_media -> 415, rate_limited -> 429
+ *   conflict -> 409, unprocessable -> 422, too_large -> 413, unsupported_media -> 415, rate_limited -> 429,
+ *   unavailable -> 503 (an outside system we depend on, such as a trading platform, did not answer; retry later)
  */
 export type ErrorKind =
   | 'validation'
@@ -13,7 +14,8 @@ export type ErrorKind =
   | 'unprocessable'
   | 'too_large'
   | 'unsupported_media'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'unavailable';
 
 export interface FieldError {
   /** JSON pointer-ish path, e.g. "email" or "address.country" */

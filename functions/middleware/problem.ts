@@ -5,11 +5,12 @@
  * - every error becomes `application/problem+json` with `{ type, title, status, code, detail, errors?,
  *   correlationId, instance }`; `type` is `https://errors.backoffice.dev/<code>` and `code` is stable
  * - a DomainError's status comes only from its `kind` (validation 400, unauthorized 401, forbidden 403,
- *   not_found 404, conflict 409, unprocessable 422, too_large 413, unsupported_media 415, rate_limited 429)
+ *   not_found 404, conflict 409, unprocessable 422, too_large 413, unsupported_media 415, rate_limited 429,
+ *   unavailable 503)
  * - `detail` is localised for the edge's own codes (messages.ts); other DomainError messages pass through
  * - anything that is not a DomainError is a 500 `internal_error` with a generic detail: internal
  *   messages, stacks and request bodies never reach the caller
- * - a rate_limited DomainError whose `meta.retryAfterSeconds` is a number is answered with `Retry-After` (whole
+ * - a rate_limited or unavailable DomainError whose `meta.retryAfterSeconds` is a number is answered with `Retry-After` (whole
  *   seconds, at least 1): the caller is told when to come back, in the header HTTP defines for it
  * - JSON bodies serialise bigint as a decimal string (money is bigint in code, strings in JSON);
  *   204 responses have no body and no content-type
@@ -32,6 +33,7 @@ export const KIND_STATUS: Record<ErrorKind, number> = {
   too_large: 413,
   unsupported_media: 415,
   rate_limited: 429,
+  unavailable: 503,
 };
 
 const STATUS_KIND: Record<number, ErrorKind> = {
@@ -45,6 +47,7 @@ const STATUS_KIND: Record<number, ErrorKind> = {
   415: 'unsupported_media',
   422: 'unprocessable',
   429: 'rate_limited',
+  503: 'unavailable',
 };
 
 /**
@@ -85,7 +88,8 @@ export interface ProblemContext {
 
 function retryAfterOf(error: DomainError): Record<string, string> {
   const seconds = error.meta.retryAfterSeconds;
-  if (error.kind !== 'rate_limited' || typeof seconds !== 'number' || !Number.isFinite(seconds)) return {};
+  if ((error.kind !== 'rate_limited' && error.kind !== 'unavailable') || typeof seconds !== 'number' || !Number.isFinite(seconds))
+    return {};
   return { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
 }
 
