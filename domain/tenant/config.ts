@@ -23,6 +23,7 @@ import {
 } from '../payments/catalog.ts';
 import { feeMinor } from '../payments/fees.ts';
 import { offeredIn, regionsCover, resolveRegion } from '../payments/regions.ts';
+import { TradingConfigSchema } from '../trading/account-types.ts';
 
 const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{2,5}$/, 'ISO 4217-style currency code');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code');
@@ -296,6 +297,31 @@ export const PaymentsConfigSchema = z.strictObject({
 });
 export type PaymentsConfig = z.output<typeof PaymentsConfigSchema>;
 
+/** Account types only name enabled currencies, known jurisdictions and platforms the tenant offers. */
+function checkTrading(
+  cfg: {
+    currencies: string[];
+    jurisdictions: { code: string }[];
+    trading: z.output<typeof TradingConfigSchema>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const codes = cfg.jurisdictions.map((j) => j.code);
+  cfg.trading.accountTypes.forEach((t, i) => {
+    const at = (...p: (string | number)[]) => ['trading', 'accountTypes', i, ...p];
+    if (!cfg.trading.platforms.includes(t.platform)) {
+      ctx.addIssue({ code: 'custom', path: at('platform'), message: 'platform must be one of trading.platforms' });
+    }
+    t.currencies.forEach((c, k) => {
+      if (!cfg.currencies.includes(c))
+        ctx.addIssue({ code: 'custom', path: at('currencies', k), message: 'currency must be enabled' });
+    });
+    t.jurisdictions.forEach((j, k) => {
+      if (!codes.includes(j)) ctx.addIssue({ code: 'custom', path: at('jurisdictions', k), message: 'unknown jurisdiction' });
+    });
+  });
+}
+
 /** A lower-case DNS name with at least one dot: labels of a-z0-9 and inner dashes, a TLD starting with a letter. */
 const DNS_NAME = /^(?=.{3,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -427,9 +453,12 @@ export const TenantConfigSchema = z
     kyc: KycConfigSchema.prefault({}),
     payments: PaymentsConfigSchema.prefault({}),
     email: EmailConfigSchema.prefault({}),
+    /** Trading platforms and account types (domain/trading/account-types.ts). */
+    trading: TradingConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkProduction(cfg, ctx);
+    checkTrading(cfg, ctx);
     checkEmail(cfg, ctx);
     if (!cfg.currencies.includes(cfg.baseCurrency)) {
       ctx.addIssue({ code: 'custom', path: ['baseCurrency'], message: 'baseCurrency must be one of currencies' });
