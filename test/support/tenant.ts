@@ -21,3 +21,16 @@ export function configProblems(input: unknown): string[] {
       .map((l) => l.trim());
   }
 }
+
+/** A minimal valid non-production tenant (one currency, one jurisdiction, one locale) for config tests. */
+export const MINIMAL_TENANT = {
+  tenant: 'acme',
+  production: false,
+  brand: { name: 'Acme FX', supportEmail: 'support@acme-fx.com', domain: 'acme-fx.com' },
+  baseCurrency: 'USD',
+  currencies: ['USD'],
+  jurisdictions: [{ code: 'EU', regulator: 'CySEC', countries: ['CY'] }],
+  locales: ['en'],
+  defaultLocale: 'en',
+  audit: { retentionYears: 7 },
+};

@@ -6,20 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { auditRetention, corsOrigins, parseTenantConfig, reservedDomain } from '#domain/tenant/config.ts';
-import { configProblems } from '../support/tenant.ts';
+import { configProblems, MINIMAL_TENANT } from '../support/tenant.ts';
 
 /** A valid non-production tenant that sends through SES from its own domain. */
-const base = {
-  tenant: 'acme',
-  production: false,
-  brand: { name: 'Acme FX', supportEmail: 'support@acme-fx.com', domain: 'acme-fx.com' },
-  baseCurrency: 'USD',
-  currencies: ['USD'],
-  jurisdictions: [{ code: 'EU', regulator: 'CySEC', countries: ['CY'] }],
-  locales: ['en'],
-  defaultLocale: 'en',
-  audit: { retentionYears: 7 },
-};
+const base = MINIMAL_TENANT;
 const prod = { ...base, production: true };
 
 const problems = configProblems;

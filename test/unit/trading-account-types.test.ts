@@ -18,7 +18,7 @@ import {
   TradingConfigSchema,
   typeAmount,
 } from '#domain/trading/account-types.ts';
-import { configProblems } from '../support/tenant.ts';
+import { configProblems, MINIMAL_TENANT } from '../support/tenant.ts';
 
 const type = (over: Record<string, unknown> = {}): AccountType =>
   AccountTypeSchema.parse({
@@ -153,17 +153,7 @@ describe('the schema refuses', () => {
   });
 
   it('in a tenant file: a platform the tenant does not offer, a disabled currency, an unknown jurisdiction', () => {
-    const tenant = {
-      tenant: 'acme',
-      production: false,
-      brand: { name: 'Acme FX', supportEmail: 'support@acme-fx.com', domain: 'acme-fx.com' },
-      baseCurrency: 'USD',
-      currencies: ['USD'],
-      jurisdictions: [{ code: 'EU', regulator: 'CySEC', countries: ['CY'] }],
-      locales: ['en'],
-      defaultLocale: 'en',
-      audit: { retentionYears: 7 },
-    };
+    const tenant = MINIMAL_TENANT;
     expect(
       configProblems({ ...tenant, trading: { platforms: ['mt5'], accountTypes: [type({ jurisdictions: ['EU'] })] } }),
     ).toEqual(['trading.accountTypes.0.currencies.1: currency must be enabled']);

@@ -343,23 +343,7 @@ export class TradingSimulator {
         });
       }
     }
-    const deal = this.writeDeal({
-      login,
-      order: 0,
-      action: type,
-      entry: 'in',
-      reason: 'dealer',
-      timeMsc: t,
-      symbol: '',
-      price: 0n,
-      volume: 0n,
-      profit: amount,
-      commission: 0n,
-      storage: 0n,
-      positionId: 0,
-      comment,
-      ...(externalId !== undefined ? { externalId } : {}),
-    });
+    const deal = this.writeBalanceDeal(login, type, amount, t, comment, externalId);
     if (type === 'credit') account.credit += amount;
     else account.balance += amount;
     this.enforce(t);
@@ -541,6 +525,34 @@ export class TradingSimulator {
     return deal;
   }
 
+  /** A deal with no symbol, order or position: a balance operation (its amount is the profit, as in MT5) or a compensation. */
+  private writeBalanceDeal(
+    login: number,
+    action: BalanceOperation | 'so_compensation',
+    amount: bigint,
+    t: number,
+    comment: string,
+    externalId?: string,
+  ): Deal {
+    return this.writeDeal({
+      login,
+      order: 0,
+      action,
+      entry: 'in',
+      reason: 'dealer',
+      timeMsc: t,
+      symbol: '',
+      price: 0n,
+      volume: 0n,
+      profit: amount,
+      commission: 0n,
+      storage: 0n,
+      positionId: 0,
+      comment,
+      ...(externalId !== undefined ? { externalId } : {}),
+    });
+  }
+
   /** Closes `volume` of `p` at `price`: realises profit, the swap share and a commission, all into the balance. */
   private close(p: PositionRecord, volume: bigint, price: bigint, reason: DealReason, t: number, order: number, comment: string) {
     const account = this.acct(p.login);
@@ -641,22 +653,7 @@ export class TradingSimulator {
     for (const account of this.s.accounts.values()) {
       this.stopOut(account, t);
       if (account.retail && account.balance < 0n && this.openPositions(account.login).length === 0) {
-        this.writeDeal({
-          login: account.login,
-          order: 0,
-          action: 'so_compensation',
-          entry: 'in',
-          reason: 'dealer',
-          timeMsc: t,
-          symbol: '',
-          price: 0n,
-          volume: 0n,
-          profit: -account.balance,
-          commission: 0n,
-          storage: 0n,
-          positionId: 0,
-          comment: 'negative balance protection',
-        });
+        this.writeBalanceDeal(account.login, 'so_compensation', -account.balance, t, 'negative balance protection');
         account.balance = 0n;
       }
     }
