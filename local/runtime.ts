@@ -35,6 +35,7 @@ import { type StreamRelay, startStreamRelay } from '#local/aws/streams.ts';
 import { type DynamoLocal, ensureTable, localClient, startDynamoLocal } from '#local/dynamodb.ts';
 import { type Gateway, startGateway } from '#local/gateway.ts';
 import { invoke } from '#local/lambda.ts';
+import { startMt5Server } from '#local/platforms/mt5-server.ts';
 import { seedDemo } from '#local/seed.ts';
 import { toEnvSuffix } from '#shared/env.ts';
 import { setReady } from '#shared/readiness.ts';
@@ -57,7 +58,12 @@ export interface RuntimeOptions {
   logRequests?: boolean;
   /** Scales visibility timeouts and Wait states (tests use a small value). */
   timeScale?: number;
+  /** The MT5 simulator's port (0, the default, picks a free one). */
+  mt5Port?: number;
 }
+
+/** The manager login the local MT5 simulator accepts (its password: MT5_MANAGER_PASSWORD, random per start). */
+export const MT5_MANAGER_LOGIN = 1000;
 
 export interface Runtime {
   tenant: string;
@@ -73,6 +79,8 @@ export interface Runtime {
   bus: LocalEventBus;
   states: LocalStepFunctions;
   scheduler: LocalScheduler;
+  /** The local trading platform: the simulator behind MT5's Manager Web API and its terminal API (/terminal/). */
+  mt5: { url: string };
   /** Waits until queues, the bus and the stream relay have nothing left in flight. */
   settle(): Promise<void>;
   stop(): Promise<void>;
@@ -176,6 +184,27 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     }
     setTenantConfig(config);
 
+    // 2b. The trading platform: the simulator serving MT5's Manager Web API (ADR 0015), its state kept in the
+    // data folder. The manager password is random per start unless the environment pins one.
+    const mt5Manager = {
+      login: MT5_MANAGER_LOGIN,
+      password: process.env.MT5_MANAGER_PASSWORD || randomBytes(18).toString('base64url'),
+    };
+    const mt5 = await startMt5Server({
+      port: opts.mt5Port ?? 0,
+      manager: mt5Manager,
+      stateFile: path.join(dataDir, 'mt5-simulator.json'),
+      // quotes walk once a second for a person at `npm start`; tests and benches set the quotes they need
+      tickMs: ephemeral ? 0 : 1000,
+    });
+    stops.push(() => mt5.stop());
+    Object.assign(process.env, {
+      MT5_WEB_API_URL: mt5.url,
+      MT5_MANAGER_LOGIN: String(mt5Manager.login),
+      MT5_MANAGER_PASSWORD: mt5Manager.password,
+      MT5_SERVER: 'local-simulator',
+    });
+
     // 3. The emulated AWS services, wired from the manifest.
     let awsUrl = '';
     const cognito = new LocalCognito({
@@ -247,6 +276,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       bus,
       states,
       scheduler,
+      mt5: { url: mt5.url },
       async settle() {
         for (let i = 0; i < 3; i++) {
           await relay.drain();

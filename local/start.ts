@@ -64,6 +64,7 @@ runtime = await startRuntime({
   apiPort: Number(values.port),
   awsPort: Number(process.env.LOCAL_AWS_PORT ?? 4567),
   dynamoPort: Number(process.env.DYNAMODB_PORT ?? 8000),
+  mt5Port: Number(process.env.MT5_SIMULATOR_PORT ?? 0),
   schedules: !values['no-schedules'],
   seed: true,
   logRequests: !values.quiet,
@@ -78,6 +79,7 @@ console.log(`
   OpenAPI        ${runtime.apiUrl}/openapi.json
   Local AWS      ${runtime.awsUrl}   (Cognito, S3, SQS, EventBridge, Step Functions)
   DynamoDB Local ${runtime.dynamoEndpoint}   table ${runtime.tableName}
+  MT5 simulator  ${runtime.mt5.url}   (MT5 Manager Web API; terminal API under /terminal/; no route uses it yet)
   Data           ${path.relative(root, dataDir)}/   (npm start -- --fresh wipes it)
 
   Demo users (local only), password ${DEMO_PASSWORD}

@@ -5,7 +5,8 @@
  * Invariants:
  * - a type is offered to a client when the tenant offers its platform, it lists the client's jurisdiction and
  *   client type, and it has the requested kind (live or demo); nothing else decides it (no code branches)
- * - every kind a type offers has its own platform group (live and demo servers keep them apart)
+ * - every kind a type offers has its own platform group (live and demo servers keep them apart), per currency
+ *   through a `{currency}` placeholder when the type has several (an MT4/MT5 group has one deposit currency)
  * - the leverage a client asks for must be one of the type's options AND at most the client's account cap:
  *   the highest per-class cap of the client's jurisdiction and client type (tenant onboarding leverage caps,
  *   ESMA 30:1 for retail by default). Per-instrument caps below it (20:1 gold, 2:1 crypto, ...) are the
@@ -22,6 +23,8 @@ import { CLIENT_TYPES, type ClientType, INSTRUMENT_CLASSES, type InstrumentClass
 import { PLATFORMS, type Platform } from './port.ts';
 
 export const ACCOUNT_KINDS = ['live', 'demo'] as const;
+/** Replaced by the account currency, lower case, in a type's group names. */
+export const CURRENCY_PLACEHOLDER = '{currency}';
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** The highest leverage (N for N:1) a type may offer. */
@@ -44,7 +47,11 @@ export const AccountTypeSchema = z
     label: z.record(locale, z.string().trim().min(1).max(60)),
     platform: z.enum(PLATFORMS),
     kinds: z.array(z.enum(ACCOUNT_KINDS)).min(1).refine(unique, 'kinds must not repeat'),
-    /** The platform group per kind, e.g. { live: 'real\\standard', demo: 'demo\\standard' }. */
+    /**
+     * The platform group per kind. A group has one deposit currency on MT4/MT5, so a type in several currencies
+     * names its groups with a `{currency}` placeholder (lower case when substituted):
+     * { live: 'real\\standard-{currency}', demo: 'demo\\standard-{currency}' }.
+     */
     groups: z.strictObject({
       live: z.string().min(1).max(64).optional(),
       demo: z.string().min(1).max(64).optional(),
@@ -77,7 +84,15 @@ export const AccountTypeSchema = z
   })
   .superRefine((t, ctx) => {
     for (const kind of t.kinds) {
-      if (!t.groups[kind]) ctx.addIssue({ code: 'custom', path: ['groups', kind], message: `a ${kind} account needs a group` });
+      const group = t.groups[kind];
+      if (!group) ctx.addIssue({ code: 'custom', path: ['groups', kind], message: `a ${kind} account needs a group` });
+      else if (t.currencies.length > 1 && !group.includes(CURRENCY_PLACEHOLDER)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', kind],
+          message: `a type in several currencies needs ${CURRENCY_PLACEHOLDER} in its group (one deposit currency per group)`,
+        });
+      }
     }
     for (const field of ['minFirstDeposit', 'commissionPerLot', 'demoStartingBalance'] as const) {
       for (const [cur, amount] of Object.entries(t[field])) {
@@ -175,6 +190,13 @@ export function checkLeverage(type: AccountType, requested: number, caps: Readon
 /** The options a client may actually choose on `type` (those within the cap). */
 export const leverageChoices = (type: AccountType, caps: Readonly<Record<InstrumentClass, number>>): number[] =>
   type.leverageOptions.filter((l) => l <= accountLeverageCap(caps));
+
+/** The platform group of a `kind` account of `type` in `currency` (the `{currency}` placeholder substituted). */
+export function groupFor(type: AccountType, kind: AccountKind, currency: string): string {
+  const group = type.groups[kind];
+  if (!group) throw new Error(`account type ${type.id} has no ${kind} group`);
+  return group.replaceAll(CURRENCY_PLACEHOLDER, currency.toLowerCase());
+}
 
 /** A type's amounts read as minor units of `currency` (undefined when the type has none for it). */
 export function typeAmount(

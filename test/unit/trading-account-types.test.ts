@@ -13,6 +13,7 @@ import {
   accountLeverageCap,
   accountTypeFor,
   checkLeverage,
+  groupFor,
   leverageChoices,
   offeredAccountTypes,
   TradingConfigSchema,
@@ -26,7 +27,7 @@ const type = (over: Record<string, unknown> = {}): AccountType =>
     label: { en: 'Standard' },
     platform: 'mt5',
     kinds: ['live', 'demo'],
-    groups: { live: 'real\\standard', demo: 'demo\\standard' },
+    groups: { live: 'real\\standard-{currency}', demo: 'demo\\standard-{currency}' },
     currencies: ['USD', 'EUR'],
     leverageOptions: [1, 10, 30, 100, 500],
     jurisdictions: ['EU', 'ROW'],
@@ -40,7 +41,7 @@ const config = TradingConfigSchema.parse({
   accountTypes: [
     type(),
     type({ id: 'pro-only', clientTypes: ['professional'] }),
-    type({ id: 'live-only', kinds: ['live'], groups: { live: 'real\\x' }, demoStartingBalance: {} }),
+    type({ id: 'live-only', kinds: ['live'], groups: { live: 'real\\x-{currency}' }, demoStartingBalance: {} }),
     type({ id: 'ctrader', platform: 'ctrader' }),
   ],
 });
@@ -141,13 +142,17 @@ describe('the schema refuses', () => {
     (AccountTypeSchema.safeParse({ ...type(), ...over }).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
 
   it('a kind without its group, amounts in other currencies or not valid for the currency, unsorted leverage', () => {
-    expect(issues({ groups: { live: 'real\\x' } })).toEqual(['groups.demo: a demo account needs a group']);
+    expect(issues({ groups: { live: 'real\\x-{currency}' } })).toEqual(['groups.demo: a demo account needs a group']);
+    expect(issues({ groups: { live: 'real\\x', demo: 'demo\\x-{currency}' } })).toEqual([
+      'groups.live: a type in several currencies needs {currency} in its group (one deposit currency per group)',
+    ]);
+    expect(groupFor(type(), 'demo', 'EUR')).toBe('demo\\standard-eur');
     expect(issues({ minFirstDeposit: { GBP: '1.00' } })).toEqual([
       'minFirstDeposit.GBP: currency must be one of the type currencies',
     ]);
     expect(issues({ minFirstDeposit: { USD: '1.001' } })).toEqual(['minFirstDeposit.USD: not a valid USD amount']);
     expect(issues({ leverageOptions: [30, 10] })).toEqual(['leverageOptions: leverageOptions must be ascending without repeats']);
-    expect(issues({ kinds: ['live'], groups: { live: 'x' }, demoStartingBalance: { USD: '1.00' } })).toEqual([
+    expect(issues({ kinds: ['live'], groups: { live: 'x-{currency}' }, demoStartingBalance: { USD: '1.00' } })).toEqual([
       'demoStartingBalance: only a type with demo accounts starts a balance',
     ]);
   });
