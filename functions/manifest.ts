@@ -78,7 +78,7 @@ export type StreamFilter = 'outbox' | 'audit';
  * `sandbox` holds stand-ins for outside systems (the sandbox PSP): they call our API like a provider would,
  * so they deploy apart from the contexts whose routes the API serves.
  */
-export const CONTEXTS = ['platform', 'identity', 'kyc', 'ledger', 'payments', 'sandbox'] as const;
+export const CONTEXTS = ['platform', 'identity', 'kyc', 'ledger', 'payments', 'trading', 'sandbox'] as const;
 export type Context = (typeof CONTEXTS)[number];
 
 export interface FunctionSpec {
@@ -370,6 +370,15 @@ export const functions: readonly FunctionSpec[] = [
     'payment-methods',
     "The deposit and withdrawal methods offered in the caller's country, with fees and processing times",
     [{ method: 'GET', path: '/v1/payment-methods', auth: ['client'] }],
+    ['table:write'],
+  ),
+  api(
+    'trading',
+    'api-trading-account-types',
+    'trading-account-types',
+    'The trading account types the caller may open, with its leverage choices and whether live accounts are open to it',
+    // table:write: the edge records refused requests as security events (functions/middleware/security.ts)
+    [{ method: 'GET', path: '/v1/trading-account-types', auth: ['client'] }],
     ['table:write'],
   ),
   api(

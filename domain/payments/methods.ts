@@ -119,7 +119,11 @@ export function assertPaymentAllowed(
 }
 
 /** The method's label in `locale` (then its primary language, the tenant default, en, any). */
-export function labelFor(method: PaymentMethodConfig, locale: string, defaultLocale = 'en'): string {
+export function labelFor(
+  method: { id: string; label: Readonly<Record<string, string>> },
+  locale: string,
+  defaultLocale = 'en',
+): string {
   const l = method.label;
   const primary = locale.split('-')[0] ?? locale;
   return l[locale] ?? l[primary] ?? l[defaultLocale] ?? l.en ?? Object.values(l)[0] ?? method.id;

@@ -107,6 +107,7 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
     import('./security-events.ts'),
     import('./sessions.ts'),
     import('./staff.ts'),
+    import('./trading-account-types.ts'),
     import('./transfers.ts'),
     import('./wallets.ts'),
     import('./withdrawals.ts'),
