@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, size, synth (default: all but synth, which times `cdk synth` against a
+ * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, size, synth (default: all but synth, which times `cdk synth` against a
  * baseline commit). Set BENCH_OPS to change the operations per figure.
  */
 import './env.ts';
@@ -11,7 +11,7 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'size', 'synth'];
+const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -20,7 +20,7 @@ const ops = Number(process.env.BENCH_OPS ?? 600);
 const concurrencies = [1, 8, 32];
 console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${process.version} | ${new Date().toISOString()}`);
 
-const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth');
+const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth' && s !== 'trading');
 const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) : undefined;
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
@@ -33,6 +33,7 @@ try {
   if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
   if (rt && suites.includes('payments'))
     await (await import('./suites/payments.ts')).paymentsSuite({ settle: () => rt.settle() });
+  if (suites.includes('trading')) await (await import('./suites/trading.ts')).tradingSuite({ ops });
   if (suites.includes('size')) printSizes(await bundleSizes());
   if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {
