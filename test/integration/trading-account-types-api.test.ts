@@ -10,9 +10,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClientType } from '#domain/onboarding/catalog.ts';
 import { ddb } from '#shared/clients.ts';
-import { commit } from '#store/audit.ts';
-import { newClientProfile, putClientProfile } from '#store/clients.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
+import { seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
 type Handler = (
@@ -45,38 +44,15 @@ const uid = () => randomUUID().slice(0, 8);
 const JURISDICTION: Record<string, string> = { DE: 'EU', ZA: 'ROW' };
 
 async function clientIn(country: string, clientType: ClientType, kyc: 'approved' | 'not_started') {
-  const clientId = `client-${country.toLowerCase()}-${uid()}`;
-  const now = new Date().toISOString();
-  const profile = newClientProfile(
-    {
-      clientId,
-      email: `${clientId}@example.test`,
-      firstName: 'Anna',
-      lastName: 'Schmidt',
-      dateOfBirth: '1990-04-01',
+  return (
+    await seedClient({
+      clientId: `client-${country.toLowerCase()}-${uid()}`,
       countryOfResidence: country,
       jurisdiction: JURISDICTION[country]!,
       clientType,
-      locale: 'en',
-      emailVerified: true,
-      status: 'active',
-      onboarding: { stage: 'registered' },
-    },
-    now,
-  );
-  await commit({
-    writes: [putClientProfile({ ...profile, kycStatus: kyc })],
-    audit: {
-      actor: { id: clientId, role: 'client' },
-      action: 'client.registered',
-      entity: { type: 'client', id: clientId },
-      clientId,
-      before: null,
-      after: { clientId },
-      requestId: 'test',
-    },
-  });
-  return claimsFor(clientId, ['client']);
+      kycStatus: kyc,
+    })
+  ).claims;
 }
 
 const get = (claims: Record<string, string> | undefined, query?: Record<string, string>, lang?: string) =>
