@@ -318,6 +318,14 @@ describe('deals', () => {
       cursor = page.cursor;
     }
     expect(all.map((d) => d.deal)).toEqual(server.simulator.deals().map((d) => d.deal));
+    // the cursor names the last deal and its second: the next read starts at that second, not at the beginning
+    const last = all.at(-1)!;
+    expect(cursor).toBe(`${last.deal}@${Math.floor(last.timeMsc / 1000)}`);
+    expect(cursor).toMatch(/^\d+@\d+$/);
+    expect((await mt5.dealsSince(String(all.at(-2)!.deal), 10)).deals.map((d) => d.deal)).toEqual([last.deal]);
+    await expect(mt5.dealsSince('12@x', 10)).rejects.toThrow(RangeError);
+    // the window is what the server is asked for: from an hour ahead there is nothing, whatever the id says
+    expect((await mt5.dealsSince(`1@${Math.floor(Date.now() / 1000) + 3600}`, 10)).deals).toEqual([]);
     const balance = all.find((d) => d.externalId === '01JABCDEFGHJKMNPQRSTVWXYZ0')!;
     expect(balance).toMatchObject({
       action: 'balance',

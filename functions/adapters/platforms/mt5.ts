@@ -521,22 +521,32 @@ export class Mt5Platform implements TradingPlatform {
     });
   }
 
+  /**
+   * Deals after `cursor`, oldest first. The cursor is `<last deal id>@<its time in seconds>` ('' to start; a bare
+   * deal id is read as time 0): each call asks the server only for deals from that second on (deal/get_batch
+   * `from` is inclusive, so deals of the same second are read again and dropped by id), instead of the whole
+   * history. This relies on MT5 deal tickets growing with time on one server.
+   */
   async dealsSince(cursor: string, limit: number): Promise<DealPage> {
-    if (!/^\d*$/.test(cursor)) throw new RangeError(`Not an MT5 deal cursor: ${cursor}`);
+    const m = /^(?:(\d+)(?:@(\d+))?)?$/.exec(cursor);
+    if (!m) throw new RangeError(`Not an MT5 deal cursor: ${cursor}`);
     if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
-    const after = cursor === '' ? 0 : Number(cursor);
+    const after = m[1] === undefined ? 0 : Number(m[1]);
+    const fromSecond = m[2] === undefined ? 0 : Number(m[2]);
     const scope = this.options.logins ? { login: (await this.options.logins()).join(',') } : { group: '*' };
     if ('login' in scope && scope.login === '') return { deals: [], cursor };
-    const deals = (await this.dealsOf(scope))
+    const deals = (await this.dealsOf(scope, fromSecond))
       .filter((d) => d.deal > after)
       .sort((a, b) => a.deal - b.deal)
       .slice(0, limit);
-    return { deals, cursor: deals.length > 0 ? String(deals[deals.length - 1]!.deal) : cursor };
+    const last = deals.at(-1);
+    return { deals, cursor: last ? `${last.deal}@${Math.floor(last.timeMsc / 1000)}` : cursor };
   }
 
-  private async dealsOf(scope: { login: number | string } | { group: string }): Promise<Deal[]> {
+  /** The deals of `scope` from `fromSecond` (inclusive, epoch seconds) until a day from now. */
+  private async dealsOf(scope: { login: number | string } | { group: string }, fromSecond = 0): Promise<Deal[]> {
     const to = Math.floor(Date.now() / 1000) + 86_400;
-    const res = await this.session.call('/api/deal/get_batch', { ...scope, from: 0, to }, undefined, 'deal/get_batch');
+    const res = await this.session.call('/api/deal/get_batch', { ...scope, from: fromSecond, to }, undefined, 'deal/get_batch');
     const rows: Json[] = Array.isArray(res.answer) ? res.answer : [];
     const out: Deal[] = [];
     for (const d of rows) {
