@@ -19,31 +19,46 @@
  * - a failed mark does not fail the record (the event is out; failing would only block the shard):
  *   it is logged and the sweeper republishes and marks the item later (a duplicate, by contract)
  * - records that are not outbox INSERTs are skipped (acknowledged)
+ * - every outbox image is parsed against the outbox entity before it is published; one that does not parse (a
+ *   bug or a hand-written item) is skipped, logged as an error (its sequence number and the attribute paths,
+ *   no values) and counted (metric OutboxMalformed): failing it would block the shard behind it for 24 hours.
+ *   It stays pending, and the outbox sweeper, which parses what it reads, fails on it loudly
  *
  * Powertools' processPartialResponse handles one record at a time; chunking into PutEvents of 10
  * needs the whole batch, so this handler builds the partial-batch response itself (same shape).
  */
 
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type OutboxItem, publishAndMark } from '#app/platform/publish-outbox-events.ts';
+import { type OutboxItem, parseOutboxItem, publishAndMark } from '#app/platform/publish-outbox-events.ts';
 import { env } from '#shared/env.ts';
 import { instrumented } from '#shared/handler.ts';
-import { logger } from '#shared/powertools.ts';
+import { logger, metrics } from '#shared/powertools.ts';
 
+/** The outbox item of an INSERT record, undefined for any other record; throws StoredItemError when malformed. */
 export function outboxItemOf(record: DynamoDBRecord): OutboxItem | undefined {
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
-  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>) as OutboxItem;
-  return item.type === 'outbox' ? item : undefined;
+  const raw = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  return raw.type === 'outbox' ? parseOutboxItem(raw) : undefined;
 }
 
 export const handler = instrumented(handle);
 
 async function handle(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const pending = event.Records.flatMap((record) => {
-    const item = outboxItemOf(record);
-    return item ? [{ record, item }] : [];
+    try {
+      const item = outboxItemOf(record);
+      return item ? [{ record, item }] : [];
+    } catch (err) {
+      logger.error('malformed outbox item skipped; it stays pending and the outbox sweeper will fail on it', {
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        error: (err as Error).message,
+      });
+      metrics.addMetric('OutboxMalformed', MetricUnit.Count, 1);
+      return [];
+    }
   });
   const res = await publishAndMark(pending, env.eventBusName);
   logger.info('outbox relayed', {

@@ -91,6 +91,29 @@ describe('outbox relay', () => {
   });
 });
 
+describe('outbox relay, malformed items', () => {
+  it('skips an outbox image that does not parse (acknowledged, nothing published for it) and publishes the rest', async () => {
+    const { handler } = await import('#functions/workers/outbox-relay.ts');
+    bus.reset();
+    bus.on(PutEventsCommand).callsFake(async (input: { Entries: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, j) => ({ EventId: `m${j}` })),
+    }));
+    await commit({
+      writes: [],
+      audit: { actor, action: 'relay.test', entity: { type: 't', id: 'relay-m' }, before: null, after: null, requestId: 'r' },
+      outbox: [event('ledger.hold.expired', { holdId: 'relay-m', accountId: 'relay-malformed' })],
+    });
+    const good = (await scanType('outbox')).find((i) => i.detail?.accountId === 'relay-malformed')!;
+    const { detailType: _dropped, ...broken } = good;
+    const records = [streamRecord({ ...broken, eventId: 'broken-1', pk: 'OUTBOX#broken-1' }), streamRecord(good)];
+    const res = await handler({ Records: records });
+    expect(res.batchItemFailures).toEqual([]);
+    const entries = bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries.map((e) => JSON.parse(e.Detail!).eventId)).toEqual([good.eventId]);
+  });
+});
+
 describe('audit archiver', () => {
   it('writes one NDJSON object per audit item at a key derived from the item, with Content-MD5 and a checksum', async () => {
     const { handler } = await import('#functions/workers/audit-archiver.ts');

@@ -15,9 +15,11 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { events } from '#shared/clients.ts';
 import { logger } from '#shared/powertools.ts';
-import { markPublished, type OutboxItem } from '#store/outbox.ts';
+import { markPublished, type OutboxItem, parseOutboxItem } from '#store/outbox.ts';
 
 export type { OutboxItem };
+/** An outbox item read from anywhere (a stream image, say), checked against its declaration (StoredItemError if not). */
+export { parseOutboxItem };
 
 export const MAX_ENTRIES = 10;
 
