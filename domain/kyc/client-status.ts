@@ -38,6 +38,8 @@
  * - estimatedCompletion is set only while a check runs: in automatic processing (the given ETA or
  *   eta.ts's 2 minutes) or in manual review (the given ETA; null without one); `at` = now + minutes
  */
+
+import { textsOf } from '../messages/catalogue.ts';
 import type { Locale } from './decision.ts';
 import { ISSUE_CATALOGUE } from './decision.ts';
 import { estimateProcessingEta } from './eta.ts';
@@ -150,64 +152,20 @@ export interface ClientKycView {
 }
 
 export const NEXT_ACTION_MESSAGES: Readonly<Record<ClientNextAction, Record<Locale, string>>> = {
-  complete_profile: {
-    en: 'Complete your profile to start the verification of your account.',
-    de: 'Vervollständigen Sie Ihr Profil, um mit der Verifizierung Ihres Kontos zu beginnen.',
-    es: 'Complete su perfil para iniciar la verificación de su cuenta.',
-  },
-  upload_documents: {
-    en: 'Upload your identity documents to verify your account.',
-    de: 'Laden Sie Ihre Ausweisdokumente hoch, um Ihr Konto zu verifizieren.',
-    es: 'Suba sus documentos de identidad para verificar su cuenta.',
-  },
-  submit_documents: {
-    en: 'Upload any remaining documents and submit them for verification.',
-    de: 'Laden Sie die noch fehlenden Dokumente hoch und reichen Sie sie zur Prüfung ein.',
-    es: 'Suba los documentos que falten y envíelos para su verificación.',
-  },
-  wait: {
-    en: 'We are checking your documents and will let you know as soon as we have finished.',
-    de: 'Wir prüfen Ihre Dokumente und informieren Sie, sobald die Prüfung abgeschlossen ist.',
-    es: 'Estamos revisando sus documentos y le avisaremos en cuanto hayamos terminado.',
-  },
-  fund_account: {
-    en: 'Your account is verified. You can now fund your account.',
-    de: 'Ihr Konto ist verifiziert. Sie können jetzt Geld einzahlen.',
-    es: 'Su cuenta está verificada. Ya puede depositar fondos.',
-  },
-  none: {
-    en: 'Your account is verified. Nothing else is needed.',
-    de: 'Ihr Konto ist verifiziert. Es ist nichts weiter erforderlich.',
-    es: 'Su cuenta está verificada. No se necesita nada más.',
-  },
-  upload_new_identity_document: {
-    en: 'Your identity document has expired. Please upload a valid identity document to keep using your account.',
-    de: 'Ihr Ausweisdokument ist abgelaufen. Bitte laden Sie ein gültiges Ausweisdokument hoch, um Ihr Konto weiter zu nutzen.',
-    es: 'Su documento de identidad ha caducado. Suba un documento de identidad válido para seguir usando su cuenta.',
-  },
-  upload_new_documents: {
-    en: 'We could not verify your documents. Please upload new documents and submit them again.',
-    de: 'Wir konnten Ihre Dokumente nicht verifizieren. Bitte laden Sie neue Dokumente hoch und reichen Sie sie erneut ein.',
-    es: 'No pudimos verificar sus documentos. Suba documentos nuevos y envíelos de nuevo.',
-  },
-  upload_requested_documents: {
-    en: 'We need further documents from you. Please upload the requested documents and submit them.',
-    de: 'Wir benötigen weitere Dokumente von Ihnen. Bitte laden Sie die angeforderten Dokumente hoch und reichen Sie sie ein.',
-    es: 'Necesitamos más documentos. Suba los documentos solicitados y envíelos.',
-  },
-  contact_support: {
-    en: 'We are unable to verify your account. Please contact our support team.',
-    de: 'Wir können Ihr Konto nicht verifizieren. Bitte wenden Sie sich an unseren Kundenservice.',
-    es: 'No podemos verificar su cuenta. Póngase en contacto con nuestro equipo de soporte.',
-  },
+  complete_profile: textsOf('kyc.next_action.complete_profile'),
+  upload_documents: textsOf('kyc.next_action.upload_documents'),
+  submit_documents: textsOf('kyc.next_action.submit_documents'),
+  wait: textsOf('kyc.next_action.wait'),
+  fund_account: textsOf('kyc.next_action.fund_account'),
+  none: textsOf('kyc.next_action.none'),
+  upload_new_identity_document: textsOf('kyc.next_action.upload_new_identity_document'),
+  upload_new_documents: textsOf('kyc.next_action.upload_new_documents'),
+  upload_requested_documents: textsOf('kyc.next_action.upload_requested_documents'),
+  contact_support: textsOf('kyc.next_action.contact_support'),
 };
 
 /** For a code the catalogues do not know: says nothing about it. */
-const UNKNOWN_REASON_MESSAGE: Readonly<Record<Locale, string>> = {
-  en: 'Please contact our support team for details.',
-  de: 'Bitte wenden Sie sich für Details an unseren Kundenservice.',
-  es: 'Póngase en contacto con nuestro equipo de soporte para más detalles.',
-};
+const UNKNOWN_REASON_MESSAGE: Readonly<Record<Locale, string>> = textsOf('kyc.next_action.unknown_reason_message');
 
 const isIssueCode = (code: string): code is KycIssueCode => Object.hasOwn(ISSUE_CATALOGUE, code);
 

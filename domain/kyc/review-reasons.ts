@@ -20,6 +20,7 @@
  *   none match), review reasons and issue codes alike
  */
 import { DomainError, type FieldError } from '../errors.ts';
+import { textsOf } from '../messages/catalogue.ts';
 import { REQUIRED_ADDRESS_FIELDS } from './checks.ts';
 import { ISSUE_CATALOGUE, type Locale } from './decision.ts';
 import type { KycIssue, KycIssueCode } from './model.ts';
@@ -60,11 +61,7 @@ export interface ReviewReason {
 }
 
 /** Shared by every confidential reason: says nothing about why. */
-export const CONFIDENTIAL_REVIEW_MESSAGE: Readonly<Record<Locale, string>> = {
-  en: 'We are unable to continue with your application on the basis of the information provided. Please contact our support team.',
-  de: 'Wir können Ihren Antrag auf Grundlage der vorliegenden Angaben nicht weiter bearbeiten. Bitte wenden Sie sich an unseren Kundenservice.',
-  es: 'No podemos continuar con su solicitud con la información facilitada. Póngase en contacto con nuestro equipo de soporte.',
-};
+export const CONFIDENTIAL_REVIEW_MESSAGE: Readonly<Record<Locale, string>> = textsOf('kyc.review.confidential_review_message');
 
 const NEGATIVE: ReviewDecisionKind[] = ['reject', 'request_documents'];
 const REJECT: ReviewDecisionKind[] = ['reject'];
@@ -75,109 +72,69 @@ export const REVIEW_REASONS: Readonly<Record<ReviewReasonCode, ReviewReason>> = 
     decisions: NEGATIVE,
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'We could not read your document. Please upload a clear, complete photo or scan.',
-      de: 'Ihr Dokument war nicht lesbar. Bitte laden Sie ein scharfes, vollständiges Foto oder einen Scan hoch.',
-      es: 'No pudimos leer su documento. Suba una foto o un escaneo nítido y completo.',
-    },
+    clientMessage: textsOf('kyc.review.document_unreadable'),
   },
   document_expired: {
     decisions: NEGATIVE,
     category: 'identity',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Your identity document has expired. Please upload a valid identity document.',
-      de: 'Ihr Ausweisdokument ist abgelaufen. Bitte laden Sie ein gültiges Ausweisdokument hoch.',
-      es: 'Su documento de identidad ha caducado. Suba un documento de identidad válido.',
-    },
+    clientMessage: textsOf('kyc.review.document_expired'),
   },
   document_type_not_accepted: {
     decisions: NEGATIVE,
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'We cannot accept this type of document. Please upload one of the accepted document types.',
-      de: 'Diese Art von Dokument können wir nicht akzeptieren. Bitte laden Sie eine der akzeptierten Dokumentarten hoch.',
-      es: 'No podemos aceptar este tipo de documento. Suba uno de los tipos de documento aceptados.',
-    },
+    clientMessage: textsOf('kyc.review.document_type_not_accepted'),
   },
   document_incomplete: {
     decisions: NEGATIVE,
     category: 'identity',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Part of your document is missing. Please upload every required side with all four corners visible.',
-      de: 'Ein Teil Ihres Dokuments fehlt. Bitte laden Sie alle erforderlichen Seiten hoch, mit allen vier Ecken sichtbar.',
-      es: 'Falta una parte de su documento. Suba todas las caras necesarias con las cuatro esquinas visibles.',
-    },
+    clientMessage: textsOf('kyc.review.document_incomplete'),
   },
   name_mismatch: {
     decisions: NEGATIVE,
     category: 'identity',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'The name on your document does not match your registration. Please check your details or provide proof of a name change.',
-      de: 'Der Name auf Ihrem Dokument stimmt nicht mit Ihrer Registrierung überein. Bitte prüfen Sie Ihre Angaben oder weisen Sie eine Namensänderung nach.',
-      es: 'El nombre de su documento no coincide con su registro. Revise sus datos o aporte un justificante del cambio de nombre.',
-    },
+    clientMessage: textsOf('kyc.review.name_mismatch'),
   },
   dob_mismatch: {
     decisions: NEGATIVE,
     category: 'identity',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'The date of birth on your document does not match your registration.',
-      de: 'Das Geburtsdatum auf Ihrem Dokument stimmt nicht mit Ihrer Registrierung überein.',
-      es: 'La fecha de nacimiento de su documento no coincide con su registro.',
-    },
+    clientMessage: textsOf('kyc.review.dob_mismatch'),
   },
   address_proof_too_old: {
     decisions: NEGATIVE,
     category: 'proof_of_address',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Your proof of address is too old. Please upload a recent one.',
-      de: 'Ihr Adressnachweis ist zu alt. Bitte laden Sie einen aktuellen Nachweis hoch.',
-      es: 'Su justificante de domicilio es demasiado antiguo. Suba uno reciente.',
-    },
+    clientMessage: textsOf('kyc.review.address_proof_too_old'),
   },
   address_mismatch: {
     decisions: NEGATIVE,
     category: 'proof_of_address',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'The address on your proof of address does not match your registration.',
-      de: 'Die Adresse auf Ihrem Nachweis stimmt nicht mit Ihrer Registrierung überein.',
-      es: 'La dirección de su justificante no coincide con su registro.',
-    },
+    clientMessage: textsOf('kyc.review.address_mismatch'),
   },
   address_proof_not_accepted: {
     decisions: NEGATIVE,
     category: 'proof_of_address',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'We cannot accept this document as proof of address. Please upload a utility bill, bank statement or official letter.',
-      de: 'Dieses Dokument können wir nicht als Adressnachweis akzeptieren. Bitte laden Sie eine Versorgerrechnung, einen Kontoauszug oder ein behördliches Schreiben hoch.',
-      es: 'No podemos aceptar este documento como justificante de domicilio. Suba una factura de suministros, un extracto bancario o una carta oficial.',
-    },
+    clientMessage: textsOf('kyc.review.address_proof_not_accepted'),
   },
   selfie_mismatch: {
     decisions: NEGATIVE,
     category: 'selfie',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'We could not match your selfie to your identity document. Please take a new selfie in good light, without glasses or a hat.',
-      de: 'Ihr Selfie konnte nicht Ihrem Ausweisdokument zugeordnet werden. Bitte nehmen Sie ein neues Selfie bei gutem Licht auf, ohne Brille oder Kopfbedeckung.',
-      es: 'No pudimos relacionar su selfi con su documento de identidad. Hágase un nuevo selfi con buena luz, sin gafas ni gorra.',
-    },
+    clientMessage: textsOf('kyc.review.selfie_mismatch'),
   },
   suspected_forgery: { decisions: NEGATIVE, final: true, confidential: true, clientMessage: CONFIDENTIAL_REVIEW_MESSAGE },
   sanctions_confirmed: { decisions: REJECT, final: true, confidential: true, clientMessage: CONFIDENTIAL_REVIEW_MESSAGE },
@@ -185,53 +142,33 @@ export const REVIEW_REASONS: Readonly<Record<ReviewReasonCode, ReviewReason>> = 
     decisions: REJECT,
     final: true,
     confidential: false,
-    clientMessage: {
-      en: 'You must be at least 18 years old to open an account.',
-      de: 'Sie müssen mindestens 18 Jahre alt sein, um ein Konto zu eröffnen.',
-      es: 'Debe tener al menos 18 años para abrir una cuenta.',
-    },
+    clientMessage: textsOf('kyc.review.underage'),
   },
   country_restricted: {
     decisions: REJECT,
     final: true,
     confidential: false,
-    clientMessage: {
-      en: 'We are unable to offer accounts in your country.',
-      de: 'Wir können in Ihrem Land leider keine Konten anbieten.',
-      es: 'No podemos ofrecer cuentas en su país.',
-    },
+    clientMessage: textsOf('kyc.review.country_restricted'),
   },
   duplicate_account: { decisions: REJECT, final: true, confidential: true, clientMessage: CONFIDENTIAL_REVIEW_MESSAGE },
   verified_manually: {
     decisions: APPROVE,
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Your identity has been verified.',
-      de: 'Ihre Identität wurde bestätigt.',
-      es: 'Su identidad ha sido verificada.',
-    },
+    clientMessage: textsOf('kyc.review.verified_manually'),
   },
   expiring_soon_accepted: {
     decisions: APPROVE,
     category: 'identity',
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Your identity has been verified. Your document expires soon: please upload the renewed document when you have it.',
-      de: 'Ihre Identität wurde bestätigt. Ihr Dokument läuft bald ab: Bitte laden Sie das erneuerte Dokument hoch, sobald Sie es haben.',
-      es: 'Su identidad ha sido verificada. Su documento caduca pronto: suba el documento renovado cuando lo tenga.',
-    },
+    clientMessage: textsOf('kyc.review.expiring_soon_accepted'),
   },
   other: {
     decisions: ['approve', 'reject', 'request_documents'],
     final: false,
     confidential: false,
-    clientMessage: {
-      en: 'Our compliance team has reviewed your documents. Please check your email or contact support for details.',
-      de: 'Unser Compliance-Team hat Ihre Dokumente geprüft. Details finden Sie in Ihrer E-Mail oder erhalten Sie von unserem Kundenservice.',
-      es: 'Nuestro equipo de cumplimiento ha revisado sus documentos. Consulte su correo electrónico o contacte con soporte para más detalles.',
-    },
+    clientMessage: textsOf('kyc.review.other'),
   },
 };
 

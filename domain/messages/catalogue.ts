@@ -1,7 +1,8 @@
 /**
  * THE message catalogue: every localized text the product shows a person (HTTP problem details, payment
- * reasons and hints, e-mails), in en, de and es, looked up by one key and one locale rule. An area's
- * messages live in their own file (http.ts, payments.ts, email.ts: `defineMessages({...})`) and are
+ * reasons and hints, e-mails, KYC issues, review reasons and next steps), in en, de and es, looked up by one
+ * key and one locale rule. An area's messages live in their own file (http.ts, payments.ts, email.ts, kyc.ts:
+ * `defineMessages({...})`) and are
  * registered here under the area's name, so a key reads `<area>.<message>` ('http.malformed_json',
  * 'payments.reason.payout_failed', 'email.welcome.subject').
  *
@@ -13,8 +14,8 @@
  * - `text` is typed by key: a message with parameters must be given them, a plain one takes none
  * - pure data and pure functions: no I/O, nothing logged
  *
- * Not here yet: the KYC client texts (domain/kyc: issue and review-reason messages), which carry their
- * confidentiality rules with them.
+ * The KYC codes keep their confidentiality rules in domain/kyc (which code shows the shared confidential
+ * sentence); only their texts are here (`textsOf('kyc.review.<code>')`).
  */
 
 import {
@@ -27,6 +28,7 @@ import {
 } from './define.ts';
 import { EMAIL_MESSAGES } from './email.ts';
 import { HTTP_MESSAGES } from './http.ts';
+import { KYC_MESSAGES } from './kyc.ts';
 import { PAYMENT_MESSAGES } from './payments.ts';
 
 export {
@@ -47,6 +49,7 @@ export const MESSAGE_AREAS = {
   http: HTTP_MESSAGES,
   payments: PAYMENT_MESSAGES,
   email: EMAIL_MESSAGES,
+  kyc: KYC_MESSAGES,
 } as const;
 
 type Areas = typeof MESSAGE_AREAS;
