@@ -136,11 +136,10 @@ export function localClient(endpoint: string): DynamoDBClient {
  */
 /**
  * JVM options for DynamoDB Local: DYNAMODB_LOCAL_JVM_OPTS (space-separated) when set, else the serial collector.
- * The JVM picks G1 on a 2-core machine; its concurrent GC threads compete with the runtime on the same cores, and
- * with the serial collector the contended hot-wallet burst (docs/ledger-performance.md) ran at 22.5-30.9
- * transfers/s under CPU hogs in three runs, against 20.3-24.8 in four G1 runs of nearly the same code (2026-12-07;
- * noisy, but its p99 stayed under 2 s only with the serial collector). Heap and everything else stay the JVM's
- * defaults.
+ * The JVM picks G1 on a 2-core machine, whose concurrent GC threads compete with the runtime on the same cores.
+ * Measured gain is within noise: under CPU hogs the contended hot-wallet burst (docs/ledger-performance.md) ran at
+ * 22.5-30.9 transfers/s in three serial-collector runs and 20.3-29.4 in five G1 runs of nearly the same code
+ * (2026-12-07). Heap and everything else stay the JVM's defaults.
  */
 export const DEFAULT_DYNAMO_JVM_OPTS = ['-XX:+UseSerialGC'];
 function jvmOptions(): string[] {
