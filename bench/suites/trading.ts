@@ -45,10 +45,10 @@ async function throughProtocol(name: string, ops: number, concurrency: number, s
       await a.changeBalance({ login, amount: BALANCE, type: 'balance', comment: 'bench', externalId: `B${login}` });
       logins.push(login);
     }
-    let next = 0;
+    // one adapter per concurrent caller: `measure` runs `concurrency` callers, so one is always free
     const free = adapters.map((_, i) => i);
     return await measure(name, { ops, concurrency }, async () => {
-      const i = free.length > 0 ? free.pop()! : next++ % adapters.length;
+      const i = free.pop()!;
       try {
         await adapters[i]!.marketOrder({ login: logins[i]!, ...ORDER });
       } finally {
