@@ -43,6 +43,7 @@ export interface RouteSpec {
  * - email:send: SES SendEmail from the tenant's brand identity (brand.supportEmail's domain)
  * - queue:send:<queue>: SendMessage on one queue of this manifest
  * - psp:secrets: read the PSP webhook / API secrets (Secrets Manager; local: environment)
+ * - platform:secrets: read the trading platforms' connections (Secrets Manager; local: environment)
  * - settlements:read / settlements:write: the PSP settlement-report bucket (reconciliation)
  *
  * Every function that serves role-restricted routes has table:write, even when its routes only read: the edge
@@ -65,6 +66,7 @@ export type Permission =
   | 'textract:analyze'
   | 'email:send'
   | 'psp:secrets'
+  | 'platform:secrets'
   | 'settlements:read'
   | 'settlements:write'
   | `states:start:${string}`
@@ -156,6 +158,9 @@ export interface StateMachineSpec {
 export const JOB_SOURCE = 'backoffice.jobs';
 export const JOB_DETAIL_TYPE = 'job.run.requested';
 export const EVENT_SOURCE = 'backoffice';
+
+/** Who reads a client's trading account through the client routes (the client itself, and staff who read accounts). */
+const TRADING_READERS = ['client', 'sales', 'retention', 'compliance', 'finance', 'admin'] as const;
 
 const api = (
   context: Context,
@@ -382,6 +387,40 @@ export const functions: readonly FunctionSpec[] = [
     ['table:write'],
   ),
   api(
+    'trading',
+    'api-trading-accounts',
+    'trading-accounts',
+    "The client's trading accounts: open, state, leverage, passwords, wallet transfers, positions and deals",
+    [
+      { method: 'POST', path: '/v1/trading-accounts', auth: ['client'] },
+      { method: 'GET', path: '/v1/trading-accounts', auth: ['client'] },
+      { method: 'GET', path: '/v1/trading-accounts/{accountId}', auth: [...TRADING_READERS] },
+      { method: 'POST', path: '/v1/trading-accounts/{accountId}/leverage', auth: ['client'] },
+      { method: 'POST', path: '/v1/trading-accounts/{accountId}/password-resets', auth: ['client'] },
+      { method: 'POST', path: '/v1/trading-accounts/{accountId}/transfers', auth: ['client'] },
+      { method: 'GET', path: '/v1/trading-accounts/{accountId}/transfers', auth: [...TRADING_READERS] },
+      { method: 'GET', path: '/v1/trading-accounts/{accountId}/transfers/{transferId}', auth: [...TRADING_READERS] },
+      { method: 'GET', path: '/v1/trading-accounts/{accountId}/positions', auth: [...TRADING_READERS] },
+      { method: 'GET', path: '/v1/trading-accounts/{accountId}/deals', auth: [...TRADING_READERS] },
+    ],
+    ['table:write', 'platform:secrets'],
+  ),
+  api(
+    'trading',
+    'api-trading-admin',
+    'trading-admin',
+    "Staff views of a client's trading accounts (groups, state, balance discrepancies) and account restrictions",
+    [
+      {
+        method: 'GET',
+        path: '/v1/admin/clients/{clientId}/trading-accounts',
+        auth: ['sales', 'retention', 'compliance', 'finance', 'admin'],
+      },
+      { method: 'POST', path: '/v1/admin/trading-accounts/{accountId}/access', auth: ['compliance', 'admin'] },
+    ],
+    ['table:write', 'platform:secrets'],
+  ),
+  api(
     'payments',
     'api-deposits',
     'deposits',
@@ -589,6 +628,32 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 120,
   },
   {
+    name: 'job-trading-deal-ingest',
+    context: 'trading',
+    entry: 'functions/jobs/trading-deal-ingest.ts',
+    description: 'Reads new deals and balance operations from each trading platform and writes each once with its event',
+    permissions: ['table:write', 'platform:secrets'],
+    memoryMb: 512,
+    timeoutSeconds: 300,
+  },
+  {
+    name: 'job-trading-transfer-resolver',
+    context: 'trading',
+    entry: 'functions/jobs/trading-transfer-resolver.ts',
+    description: 'Settles wallet/trading-account transfers the platform did not answer, by asking it for the operation',
+    permissions: ['table:write', 'platform:secrets'],
+    timeoutSeconds: 300,
+  },
+  {
+    name: 'job-trading-reconciliation',
+    context: 'trading',
+    entry: 'functions/jobs/trading-reconciliation.ts',
+    description: "Compares each live trading account's platform balance operations with the ledger and the transfers",
+    permissions: ['table:write', 'platform:secrets'],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+  },
+  {
     name: 'job-ledger-reconciliation',
     context: 'ledger',
     entry: 'functions/jobs/ledger-reconciliation.ts',
@@ -735,6 +800,30 @@ export const schedules: readonly ScheduleSpec[] = [
     timezone: 'UTC',
     function: 'job-withdrawal-watchdog',
     description: 'Restarts withdrawal approvals whose start was lost or whose execution failed',
+  },
+  {
+    // Every minute: deals reach copy trading, IB commissions and CRM within about a minute of the platform.
+    name: 'trading-deal-ingest',
+    cron: 'cron(0/1 * * * ? *)',
+    timezone: 'UTC',
+    function: 'job-trading-deal-ingest',
+    description: 'Ingests new deals and balance operations from every trading platform',
+  },
+  {
+    // Every 2 minutes: a transfer the platform did not answer is settled within a few minutes, never guessed.
+    name: 'trading-transfer-resolver',
+    cron: 'cron(0/2 * * * ? *)',
+    timezone: 'UTC',
+    function: 'job-trading-transfer-resolver',
+    description: 'Settles pending wallet/trading-account transfers by asking the platform',
+  },
+  {
+    // Daily, after the platforms' end-of-day rollover.
+    name: 'trading-reconciliation',
+    cron: 'cron(30 3 * * ? *)',
+    timezone: 'UTC',
+    function: 'job-trading-reconciliation',
+    description: 'Daily trading account reconciliation against the ledger',
   },
 ];
 

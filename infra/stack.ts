@@ -25,6 +25,7 @@ import { backofficeFunction } from './constructs/functions.ts';
 import { Identity } from './constructs/identity.ts';
 import { Messaging } from './constructs/messaging.ts';
 import { AlarmTopic } from './constructs/monitoring.ts';
+import { PlatformSecrets } from './constructs/platform-secrets.ts';
 import { PspSecrets } from './constructs/psp-secrets.ts';
 import { Storage } from './constructs/storage.ts';
 import { ApiStack, STAGE_NAME } from './stacks/api-stack.ts';
@@ -63,6 +64,7 @@ export class BackofficeStack extends Stack {
   readonly identity: Identity;
   readonly messaging: Messaging;
   readonly pspSecrets: PspSecrets;
+  readonly platformSecrets: PlatformSecrets;
   readonly alarms: AlarmTopic;
   readonly email?: EmailIdentity;
   readonly contexts = new Map<manifest.Context, ContextStack>();
@@ -90,6 +92,7 @@ export class BackofficeStack extends Stack {
       alarmTopic: this.alarms.topic,
     });
     this.pspSecrets = new PspSecrets(this, 'PspSecrets', { tenantConfig: cfg, key: this.data.key });
+    this.platformSecrets = new PlatformSecrets(this, 'PlatformSecrets', { tenantConfig: cfg, key: this.data.key });
     if (cfg.email.transport === 'ses') this.email = new EmailIdentity(this, 'Email', { tenantConfig: cfg });
     this.data.addTableAlarms(this.alarms.topic);
 
@@ -103,6 +106,7 @@ export class BackofficeStack extends Stack {
       auditBucket: this.storage.auditBucket,
       settlementsBucket: this.storage.settlementsBucket,
       pspSecrets: this.pspSecrets.byProvider,
+      platformSecrets: this.platformSecrets.byPlatform,
       clientPool: this.identity.clientPool,
       clientPoolClientId: this.identity.clientPoolClient.userPoolClientId,
       staffPool: this.identity.staffPool,
@@ -149,6 +153,9 @@ export class BackofficeStack extends Stack {
       EventBusName: this.messaging.bus.eventBusName,
       AlarmTopicArn: this.alarms.topic.topicArn,
       ...Object.fromEntries([...this.pspSecrets.byProvider].map(([p, secret]) => [`PspSecret${pascal(p)}`, secret.secretArn])),
+      ...Object.fromEntries(
+        [...this.platformSecrets.byPlatform].map(([p, secret]) => [`PlatformSecret${pascal(p)}`, secret.secretArn]),
+      ),
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

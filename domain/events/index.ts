@@ -25,6 +25,7 @@ import { IDENTITY_EVENTS } from './identity.ts';
 import { KYC_EVENTS } from './kyc.ts';
 import { LEDGER_EVENTS } from './ledger.ts';
 import { PAYMENT_EVENTS } from './payments.ts';
+import { TRADING_EVENTS } from './trading.ts';
 
 export {
   calendarDate,
@@ -42,7 +43,14 @@ export {
   signedDecimal,
 } from './define.ts';
 
-const DEFINITIONS = [...IDENTITY_EVENTS, ...KYC_EVENTS, ...LEDGER_EVENTS, ...PAYMENT_EVENTS, ...COMPLIANCE_EVENTS] as const;
+const DEFINITIONS = [
+  ...IDENTITY_EVENTS,
+  ...KYC_EVENTS,
+  ...LEDGER_EVENTS,
+  ...PAYMENT_EVENTS,
+  ...TRADING_EVENTS,
+  ...COMPLIANCE_EVENTS,
+] as const;
 
 type AnyDefinition = (typeof DEFINITIONS)[number];
 

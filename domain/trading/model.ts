@@ -84,6 +84,8 @@ export interface Position {
   priceCurrent: bigint;
   /** Floating P/L at priceCurrent, account minor units (swap excluded: see storage). */
   profit: bigint;
+  /** The symbol's digits, as adapters report a position (a price is points / 10^digits). */
+  digits?: number;
 }
 
 export const BALANCE_OPERATIONS = ['balance', 'credit', 'charge', 'correction', 'bonus'] as const;
@@ -118,6 +120,15 @@ export interface Deal {
   positionId: number;
   comment: string;
   externalId?: string;
+  /**
+   * A trade deal's value in account minor units (volume x contract size x price, converted from the symbol's
+   * profit currency at the platform's rate of the deal), rounded down; absent for balance operations and where
+   * the platform does not report the rate. Trading turnover (the AML round-trip rule) is the sum of it.
+   */
+  notional?: bigint;
+  /** As adapters report a deal: the account currency and the symbol's digits (a price is points / 10^digits). */
+  currency?: string;
+  digits?: number;
 }
 
 export interface AccountState {

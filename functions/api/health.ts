@@ -108,6 +108,8 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
     import('./sessions.ts'),
     import('./staff.ts'),
     import('./trading-account-types.ts'),
+    import('./trading-accounts.ts'),
+    import('./trading-admin.ts'),
     import('./transfers.ts'),
     import('./wallets.ts'),
     import('./withdrawals.ts'),

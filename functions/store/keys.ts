@@ -453,3 +453,61 @@ export const paymentKeys = {
   reconLine: (runId: string, n: number): Key => ({ pk: `PSPRECON#${runId}`, sk: `LINE#${padSeq(n)}` }),
   reconLinePrefix: 'LINE#',
 } as const;
+
+/**
+ * The trading context (functions/store/trading.ts; ADR 0016):
+ * - trading account   pk TACCOUNT#<accountId>                         sk ACCOUNT
+ *     gsi1 CLIENTTACCOUNTS#<clientId> / <createdAt>#<accountId>      (a client's accounts)
+ *     gsi2 TACCOUNTS#LIVE / <createdAt>#<accountId>                  (sparse: active live accounts, reconciliation)
+ * - login             pk TLOGIN#<platform>#<server>#<login>           sk LOGIN   (platform login -> account)
+ * - transfer          pk TTRANSFER#<transferId>                       sk TRANSFER
+ *     gsi1 TACCTRANSFERS#<accountId> / <createdAt>#<transferId>      (an account's transfers)
+ *     gsi2 TTRANSFERS#PENDING / <createdAt>#<transferId>             (sparse: pending ones, for the resolver)
+ * - deal              pk TDEAL#<platform>#<server>#<deal>             sk DEAL    (written once per platform deal)
+ *     gsi1 TACCDEALS#<accountId> / <timeMsc>#<deal>                  (an account's deals, when the login is ours)
+ * - deal cursor       pk TDEALCURSOR#<platform>#<server>              sk CURSOR
+ * - turnover          pk TURNOVER#<clientId>#<currency>              sk <yyyy-mm-ddThh>  (ADD counter per hour)
+ */
+export const tradingKeys = {
+  accountType: 'trading-account',
+  loginType: 'trading-login',
+  transferType: 'trading-transfer',
+  dealType: 'trading-deal',
+  cursorType: 'trading-deal-cursor',
+  turnoverType: 'trading-turnover',
+  account: (accountId: string): Key => ({ pk: `TACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
+  clientAccountsPartition: (clientId: string) => `CLIENTTACCOUNTS#${clientId}`,
+  clientAccountsIndex: (clientId: string, createdAt: string, accountId: string) => ({
+    gsi1pk: tradingKeys.clientAccountsPartition(clientId),
+    gsi1sk: `${createdAt}#${accountId}`,
+  }),
+  liveAccountsPartition: 'TACCOUNTS#LIVE',
+  liveAccountsIndex: (createdAt: string, accountId: string) => ({
+    gsi2pk: tradingKeys.liveAccountsPartition,
+    gsi2sk: `${createdAt}#${accountId}`,
+  }),
+  login: (platform: string, server: string, login: number): Key => ({ pk: `TLOGIN#${platform}#${server}#${login}`, sk: 'LOGIN' }),
+  transfer: (transferId: string): Key => ({ pk: `TTRANSFER#${transferId}`, sk: 'TRANSFER' }),
+  accountTransfersPartition: (accountId: string) => `TACCTRANSFERS#${accountId}`,
+  accountTransfersIndex: (accountId: string, createdAt: string, transferId: string) => ({
+    gsi1pk: tradingKeys.accountTransfersPartition(accountId),
+    gsi1sk: `${createdAt}#${transferId}`,
+  }),
+  pendingTransfersPartition: 'TTRANSFERS#PENDING',
+  pendingTransfersIndex: (createdAt: string, transferId: string) => ({
+    gsi2pk: tradingKeys.pendingTransfersPartition,
+    gsi2sk: `${createdAt}#${transferId}`,
+  }),
+  deal: (platform: string, server: string, deal: number): Key => ({ pk: `TDEAL#${platform}#${server}#${deal}`, sk: 'DEAL' }),
+  accountDealsPartition: (accountId: string) => `TACCDEALS#${accountId}`,
+  accountDealsIndex: (accountId: string, timeMsc: number, deal: number) => ({
+    gsi1pk: tradingKeys.accountDealsPartition(accountId),
+    gsi1sk: `${String(timeMsc).padStart(15, '0')}#${padSeq(deal)}`,
+  }),
+  cursor: (platform: string, server: string): Key => ({ pk: `TDEALCURSOR#${platform}#${server}`, sk: 'CURSOR' }),
+  turnoverPartition: (clientId: string, currency: string) => `TURNOVER#${clientId}#${currency}`,
+  turnover: (clientId: string, currency: string, hour: string): Key => ({
+    pk: tradingKeys.turnoverPartition(clientId, currency),
+    sk: hour,
+  }),
+} as const;

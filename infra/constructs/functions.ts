@@ -66,6 +66,8 @@ export interface GrantableResources {
   settlementsBucket: IBucket;
   /** One secret per payment provider of the tenant (psp:secrets), by provider id. */
   pspSecrets: ReadonlyMap<string, ISecret>;
+  /** One secret per trading platform of the tenant (platform:secrets), by platform id. */
+  platformSecrets: ReadonlyMap<string, ISecret>;
   clientPool: UserPool;
   clientPoolClientId: string;
   staffPool: UserPool;
@@ -341,6 +343,28 @@ export class Functions extends Construct {
           fn.addEnvironment(`PSP_SECRET_ARN_${toEnvSuffix(provider)}`, secret.secretArn);
         }
         if (p.pspSecrets.size > 0) {
+          role.addToPolicy(
+            new PolicyStatement({
+              actions: ['kms:Decrypt'],
+              resources: [p.dataKey.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+            }),
+          );
+        }
+        return;
+      case 'platform:secrets':
+        // Every offered platform's connection, with PLATFORM_SECRET_ARN_<PLATFORM> (functions/adapters/platforms/
+        // index.ts); on the role only, for the reason given for psp:secrets.
+        for (const [platform, secret] of p.platformSecrets) {
+          role.addToPolicy(
+            new PolicyStatement({
+              actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              resources: [secret.secretArn],
+            }),
+          );
+          fn.addEnvironment(`PLATFORM_SECRET_ARN_${toEnvSuffix(platform)}`, secret.secretArn);
+        }
+        if (p.platformSecrets.size > 0) {
           role.addToPolicy(
             new PolicyStatement({
               actions: ['kms:Decrypt'],

@@ -58,7 +58,7 @@ import type { Socket } from 'node:net';
 import { formatAmount, isCurrency, toMinor } from '#domain/money/index.ts';
 import { isTradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
 import type { BalanceOperation, Deal, DealAction, Position, SymbolSpec } from '#domain/trading/model.ts';
-import { type SimulatorSnapshot, type SymbolConfig, TradingSimulator } from '#domain/trading/simulator/index.ts';
+import { type Ratio, type SimulatorSnapshot, type SymbolConfig, TradingSimulator } from '#domain/trading/simulator/index.ts';
 
 export interface Mt5ServerOptions {
   /** Default 0 (a free port). */
@@ -411,6 +411,12 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
     return u;
   };
   const digitsOf = (symbol: string) => sim.symbols().find((s) => s.symbol === symbol)?.digits ?? 5;
+  const quoteOf = (symbol: string) => sim.symbols().find((s) => s.symbol === symbol)?.quote ?? 'USD';
+  /** A rate as MT5 writes one: a decimal string, 8 places, rounded down. */
+  const rateString = (r: Ratio) => {
+    const scaled = (r.num * 100_000_000n) / r.den;
+    return `${scaled / 100_000_000n}.${(scaled % 100_000_000n).toString().padStart(8, '0')}`;
+  };
 
   const userJson = (u: UserRecord) => {
     const a = sim.account(u.login);
@@ -449,6 +455,9 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
       Commission: formatAmount(d.commission, currency),
       PositionID: String(d.positionId),
       ContractSize: cs === undefined ? '0' : cs.toString(),
+      // IMTDeal::RateProfit: the profit currency's rate to the deposit currency when the deal was made (the
+      // simulator keeps no history of rates, so it is the rate now: exact for deals read as they happen)
+      RateProfit: d.symbol ? rateString(sim.conversionRate(quoteOf(d.symbol), currency)) : '0',
       Comment: d.comment,
       Digits: String(digits),
     };

@@ -309,7 +309,9 @@ describe('least privilege (grants follow manifest permissions exactly)', () => {
     expect(actions.includes('s3:GetObject'), 's3 get').toBe(
       has('documents:read') || has('audit-archive:read') || has('settlements:read'),
     );
-    expect(actions.includes('secretsmanager:GetSecretValue'), 'psp:secrets').toBe(has('psp:secrets'));
+    expect(actions.includes('secretsmanager:GetSecretValue'), 'psp:secrets / platform:secrets').toBe(
+      has('psp:secrets') || has('platform:secrets'),
+    );
     // Stream consumers send to their stream-failure DLQ, async-invoked functions to the async-failure DLQ.
     expect(actions.includes('sqs:SendMessage'), 'queue:send').toBe(
       spec.permissions.some((p) => p.startsWith('queue:send:')) || spec.stream !== undefined || asyncInvoked.has(name),
@@ -542,10 +544,43 @@ describe('monitoring', () => {
   });
 });
 
+describe('trading: platform connection secrets', () => {
+  const platformSecrets = (x: Synth) => all(x, 'AWS::SecretsManager::Secret').filter((r) => r.id.startsWith('PlatformSecrets'));
+
+  it('one secret per offered platform, holding the connection shape with empty values (no credential in the template)', () => {
+    const secrets = platformSecrets(demo);
+    expect(secrets).toHaveLength(demoCfg.trading.platforms.length);
+    for (const x of secrets) {
+      const value = JSON.parse(String(x.r.Properties!.SecretString)) as Record<string, unknown>;
+      expect(value).toEqual({ baseUrl: '', managerLogin: 0, managerPassword: '', server: '' });
+      expect(x.r.Properties!.KmsKeyId).toBeDefined();
+    }
+    const outputs = Object.keys(demo.rootDoc.template.Outputs ?? {});
+    expect(outputs).toContain('PlatformSecretMt5');
+  });
+
+  it.each(manifest.functions.map((f) => [f.name, f] as const))(
+    '%s: PLATFORM_SECRET_ARN_MT5 and read access exactly when it holds platform:secrets',
+    (name, spec) => {
+      const has = spec.permissions.includes('platform:secrets');
+      expect(Object.hasOwn(envOf(demo, name), 'PLATFORM_SECRET_ARN_MT5')).toBe(has);
+      const secret = at(platformSecrets(demo)[0]!);
+      const reads = roleStatements(demo, name).filter(
+        (st) =>
+          ([] as unknown[]).concat(st.Action).includes('secretsmanager:GetSecretValue') &&
+          statementTargets(demo, name, st).includes(secret),
+      );
+      expect(reads.length > 0).toBe(has);
+    },
+  );
+});
+
 describe('payments: PSP secrets, settlements bucket and the sandbox provider', () => {
   const providers = [...new Set(demoCfg.payments.methods.map((m) => m.provider))];
   const providerSecrets = (s: Synth) =>
-    all(s, 'AWS::SecretsManager::Secret').filter((x) => x.r.Properties!.GenerateSecretString === undefined);
+    all(s, 'AWS::SecretsManager::Secret').filter(
+      (x) => x.r.Properties!.GenerateSecretString === undefined && x.id.startsWith('PspSecrets'),
+    );
   const settlements = () => at(all(demo, 'AWS::S3::Bucket').find((b) => b.id.startsWith('StorageSettlementsBucket'))!);
 
   it('one secret per provider, with a generated name (a fixed one would block the retry of a failed create)', () => {
@@ -571,11 +606,14 @@ describe('payments: PSP secrets, settlements bucket and the sandbox provider', (
       const has = spec.permissions.includes('psp:secrets');
       const vars = envOf(demo, name);
       for (const provider of providers) expect(Object.hasOwn(vars, `PSP_SECRET_ARN_${provider.toUpperCase()}`)).toBe(has);
-      const reads = roleStatements(demo, name).filter((st) =>
-        ([] as unknown[]).concat(st.Action).includes('secretsmanager:GetSecretValue'),
+      const psp = at(providerSecrets(demo)[0]!);
+      const reads = roleStatements(demo, name).filter(
+        (st) =>
+          ([] as unknown[]).concat(st.Action).includes('secretsmanager:GetSecretValue') &&
+          statementTargets(demo, name, st).includes(psp),
       );
       expect(reads.length > 0).toBe(has);
-      for (const st of reads) expect(statementTargets(demo, name, st)).toEqual([at(providerSecrets(demo)[0]!)]);
+      for (const st of reads) expect(statementTargets(demo, name, st)).toEqual([psp]);
     },
   );
 

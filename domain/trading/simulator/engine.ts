@@ -220,6 +220,11 @@ export class TradingSimulator {
     return { ...this.market(symbol).quote };
   }
 
+  /** Units of `to` per unit of `from` at the current mid quotes (what MT5 calls a deal's RateProfit / RateMargin). */
+  conversionRate(from: string, to: string): Ratio {
+    return this.factor(from, to);
+  }
+
   quotes(): Quote[] {
     return [...this.s.markets.values()].map((m) => ({ ...m.quote }));
   }

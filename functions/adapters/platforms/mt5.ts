@@ -54,7 +54,16 @@ import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { currency as currencyOf, formatAmount } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import type { AccountState, BalanceOperation, Deal, DealAction, DealEntry, DealReason, Position } from '#domain/trading/model.ts';
+import {
+  type AccountState,
+  type BalanceOperation,
+  type Deal,
+  type DealAction,
+  type DealEntry,
+  type DealReason,
+  type Position,
+  VOLUME_PER_LOT,
+} from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -517,6 +526,7 @@ export class Mt5Platform implements TradingPlatform {
         storage: money(p.Storage, currency, 'Storage'),
         priceCurrent: parseScaled(p.PriceCurrent, digits, 'PriceCurrent'),
         profit: money(p.Profit, currency, 'Profit'),
+        digits,
       } satisfies Position;
     });
   }
@@ -573,6 +583,9 @@ export class Mt5Platform implements TradingPlatform {
         positionId: int(d.PositionID ?? '0', 'PositionID'),
         comment,
         ...(externalId ? { externalId } : {}),
+        ...dealNotional(d, digits, currency),
+        currency,
+        digits,
       });
     }
     return out;
@@ -663,3 +676,25 @@ function formatLevel(text: string): string {
 
 /** The adapter for one MT5 server. */
 export const mt5Platform = (options: Mt5AdapterOptions): Mt5Platform => new Mt5Platform(options);
+
+/**
+ * A trade deal's value in the deposit currency: Volume / 10,000 x ContractSize x Price x RateProfit (IMTDeal),
+ * in minor units rounded down; nothing when the server reports no rate or contract size (turnover then under-counts,
+ * which makes the AML round-trip rule stricter, never laxer).
+ */
+export function dealNotional(d: Json, digits: number, currency: string): { notional?: bigint } {
+  const symbol = String(d.Symbol ?? '');
+  const rate = String(d.RateProfit ?? '');
+  const contract = String(d.ContractSize ?? '');
+  if (!symbol || !/^\d+(\.\d+)?$/.test(rate) || !/^\d+$/.test(contract) || contract === '0') return {};
+  const [ri, rf = ''] = rate.split('.');
+  const rateScale = 10n ** BigInt(rf.length);
+  const rateUnits = BigInt(ri! + rf);
+  if (rateUnits === 0n) return {};
+  const price = parseScaled(d.Price ?? '0', digits, 'Price');
+  const volume = big(d.Volume ?? '0', 'Volume');
+  const minorScale = 10n ** BigInt(currencyOf(currency).exponent);
+  const num = volume * BigInt(contract) * price * rateUnits * minorScale;
+  const den = VOLUME_PER_LOT * 10n ** BigInt(digits) * rateScale;
+  return { notional: num / den };
+}

@@ -9,8 +9,9 @@
  *   profile (kycStatus, kyc.identityExpiresOn; a pending document request = the latest submission's
  *   status is documents_requested), the payment state (a withdrawal freeze), the funding sources (closed
  *   loop) and the client's completed deposits in the withdrawal's currency (round trip)
- * - tradingTurnover is 0: trading accounts are a later issue; until then every recent deposit counts as
- *   untraded (the round-trip rule errs towards review)
+ * - tradingTurnover is the client's turnover in the withdrawal's currency over the round-trip window (the
+ *   notional of its deals in accounts of that currency, from the deal stream: functions/app/trading/
+ *   ingest-deals.ts); deals in accounts of another currency do not count (the rule errs towards review)
  * - the checks, the new status (timeline entry with the first failing reason, or none when approved),
  *   the audit entry 'payment.withdrawal.checked' (evidence: outcome and reasons) and the event
  *   (payment.withdrawal.approved / payment.withdrawal.under_review) are one commit, conditioned on the
@@ -38,6 +39,7 @@ import {
   withdrawalEventDetail,
   withdrawalMoved,
 } from '#store/payments/withdrawal-items.ts';
+import { turnoverBetween } from '#store/trading.ts';
 import type { CommandContext } from '../context.ts';
 import type { Withdrawal } from './withdrawal-shared.ts';
 
@@ -94,16 +96,18 @@ async function assess(w: Withdrawal, now: Date) {
   const gross = toMoney(w.gross);
   const profile = await getClientProfile(w.clientId, { consistent: true });
   const submissionId = profile?.kyc?.currentSubmissionId;
-  const [submission, state, sources, recentDeposits] = await Promise.all([
+  const windowStart = new Date(now.getTime() - policy.roundTripHours * 3_600_000);
+  const [submission, state, sources, recentDeposits, turnover] = await Promise.all([
     submissionId ? getKycSubmission(submissionId) : Promise.resolve(undefined),
     getPaymentState(w.clientId),
     listFundingSources(w.clientId),
     completedDepositsSince(
       w.clientId,
       gross.currency,
-      new Date(now.getTime() - policy.roundTripHours * 3_600_000),
+      windowStart,
       Math.max(cfg.payments.deposits.wireIntentTtlHours * 3_600_000, cfg.payments.deposits.intentTtlMinutes * 60_000),
     ),
+    turnoverBetween(w.clientId, gross.currency, windowStart, now),
   ]);
   return assessWithdrawal({
     now,
@@ -126,8 +130,7 @@ async function assess(w: Withdrawal, now: Date) {
       returned: s.returned,
     })),
     recentDeposits,
-    // Trading accounts are a later issue: no turnover can be measured yet.
-    tradingTurnover: { amount: 0n, currency: gross.currency },
+    tradingTurnover: { amount: turnover, currency: gross.currency },
   });
 }
 

@@ -1,0 +1,109 @@
+/**
+ * The trading platform adapters by platform id (an account type's `platform` in the tenant config), with their
+ * connection settings. ADR 0016.
+ *
+ * Where a connection comes from:
+ * - local runtime and tests: environment variables (MT5_WEB_API_URL, MT5_MANAGER_LOGIN, MT5_MANAGER_PASSWORD,
+ *   MT5_SERVER), which local/runtime.ts sets to its simulator
+ * - AWS: the Secrets Manager secret named by PLATFORM_SECRET_ARN_<PLATFORM> (infra/constructs/platform-secrets.ts),
+ *   a JSON object per platform (mt5: { "baseUrl", "managerLogin", "managerPassword", "server" }), read through
+ *   Powertools Parameters with a 5-minute cache. The README says how to fill it for a real server
+ *
+ * Invariants:
+ * - one adapter instance per platform per container (an MT5 session is one authenticated connection)
+ * - a platform without a connection is platform_unavailable (503, retryable) and logged as a configuration
+ *   error: a client is told to try later, never a 500, and nothing was changed on the platform
+ * - a platform the tenant does not offer, or this module does not know, is a configuration error (thrown)
+ * - tests may replace a platform's adapter with usePlatformForTests and must restore it (the returned function)
+ */
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { TradingError } from '#domain/trading/errors.ts';
+import type { Platform, TradingPlatform } from '#domain/trading/port.ts';
+import { toEnvSuffix } from '#shared/env.ts';
+import { logger } from '#shared/powertools.ts';
+import { Mt5Platform } from './mt5.ts';
+
+const CACHE_SECONDS = 300;
+
+interface Mt5Connection {
+  baseUrl: string;
+  managerLogin: number;
+  managerPassword: string;
+  server: string;
+}
+
+function mt5FromEnv(): Mt5Connection | undefined {
+  const baseUrl = process.env.MT5_WEB_API_URL;
+  if (!baseUrl) return undefined;
+  return {
+    baseUrl,
+    managerLogin: Number(process.env.MT5_MANAGER_LOGIN),
+    managerPassword: process.env.MT5_MANAGER_PASSWORD ?? '',
+    server: process.env.MT5_SERVER ?? 'mt5',
+  };
+}
+
+async function secretOf(platform: Platform): Promise<Record<string, unknown> | undefined> {
+  const arn = process.env[`PLATFORM_SECRET_ARN_${toEnvSuffix(platform)}`];
+  if (!arn) return undefined;
+  const value = await getSecret<Record<string, unknown>>(arn, { transform: 'json', maxAge: CACHE_SECONDS });
+  return value && typeof value === 'object' ? value : undefined;
+}
+
+const notConfigured = (platform: Platform, what: string) => {
+  logger.error('trading platform connection is not configured', { platform, what });
+  return new TradingError('platform_unavailable', `The ${platform} platform is not reachable now; try again later`);
+};
+
+async function makeMt5(): Promise<TradingPlatform> {
+  let c = mt5FromEnv();
+  if (!c) {
+    const s = await secretOf('mt5');
+    if (s && typeof s.baseUrl === 'string' && typeof s.managerPassword === 'string') {
+      c = {
+        baseUrl: s.baseUrl,
+        managerLogin: Number(s.managerLogin),
+        managerPassword: s.managerPassword,
+        server: typeof s.server === 'string' ? s.server : 'mt5',
+      };
+    }
+  }
+  if (!c || !Number.isSafeInteger(c.managerLogin) || c.managerLogin <= 0 || !c.managerPassword) {
+    throw notConfigured('mt5', 'baseUrl, managerLogin, managerPassword');
+  }
+  return new Mt5Platform({
+    baseUrl: c.baseUrl,
+    manager: { login: c.managerLogin, password: c.managerPassword },
+    server: c.server,
+  });
+}
+
+const factories = new Map<Platform, () => Promise<TradingPlatform>>([['mt5', makeMt5]]);
+
+const overrides = new Map<Platform, TradingPlatform>();
+const instances = new Map<Platform, Promise<TradingPlatform>>();
+
+/** The adapters this build has, by platform. */
+export const SUPPORTED_PLATFORMS: readonly Platform[] = [...factories.keys()];
+
+/** The adapter of `platform` (see the module invariants). */
+export async function tradingPlatform(platform: Platform): Promise<TradingPlatform> {
+  const o = overrides.get(platform);
+  if (o) return o;
+  let p = instances.get(platform);
+  if (!p) {
+    const make = factories.get(platform);
+    if (!make) throw notConfigured(platform, 'no adapter registered');
+    p = make();
+    instances.set(platform, p);
+    // a connection that could not be configured is tried again on the next call (the secret may be filled now)
+    p.catch(() => instances.delete(platform));
+  }
+  return p;
+}
+
+/** Replaces a platform's adapter (tests only); returns the restore function. */
+export function usePlatformForTests(platform: Platform, adapter: TradingPlatform): () => void {
+  overrides.set(platform, adapter);
+  return () => overrides.delete(platform);
+}
