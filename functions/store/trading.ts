@@ -14,6 +14,7 @@
  *   past it (conditioned on the cursor's version): ingestion writes each deal exactly once
  * - a transfer is on the sparse pending index exactly while its status is 'pending'
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { ACCOUNT_KINDS } from '#domain/trading/account-types.ts';
@@ -25,9 +26,10 @@ import {
   turnoverHours,
 } from '#domain/trading/accounts.ts';
 import { PLATFORMS } from '#domain/trading/port.ts';
+import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { defineEntity, type ItemOf } from './entity.ts';
-import type { CommitWrite } from './items.ts';
+import { type CommitWrite, tableName } from './items.ts';
 import { type Key, tradingKeys } from './keys.ts';
 import { batchGet, big, queryAll } from './ledger/codec.ts';
 import type { Page } from './pagination.ts';
@@ -328,6 +330,11 @@ export const CursorSchema = z.object({
   /** Deals written under this cursor, all time. */
   ingested: z.number().int().min(0),
   lastRunAt: z.string().optional(),
+  /**
+   * When the last run that read the platform up to "now" started: every deal the platform had made by then is
+   * stored (reconciliation compares only what happened before it). Operational: set without an audit entry.
+   */
+  checkedAt: z.string().optional(),
 });
 export const cursorEntity = defineEntity({
   type: tradingKeys.cursorType,
@@ -336,6 +343,26 @@ export const cursorEntity = defineEntity({
   what: 'deal cursor',
 });
 export type CursorItem = ItemOf<typeof cursorEntity>;
+
+export const getCursor = (platform: string, server: string) =>
+  cursorEntity.get(tradingKeys.cursor(platform, server), { consistent: true });
+
+/** Records that a run read everything the platform had when it started (`at`); never moves it back. */
+export async function markCursorChecked(platform: string, server: string, at: string): Promise<void> {
+  await ddb()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: tradingKeys.cursor(platform, server),
+        UpdateExpression: 'SET checkedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(checkedAt) OR checkedAt < :at)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    )
+    .catch((err: unknown) => {
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    });
+}
 
 // ------------------------------------------------------------------------------------------------ turnover
 

@@ -24,11 +24,12 @@ import { removalPolicy } from './removal.ts';
 
 /** The JSON an operator puts in a platform's secret, per platform (empty values until connected). */
 export const PLATFORM_SECRET_SHAPES: Readonly<Record<string, Record<string, string | number>>> = {
+  // per-symbol tables (dxtrade `instruments`, match_trader `digits`) are added by the operator with the connection
   mt5: { baseUrl: '', managerLogin: 0, managerPassword: '', server: '' },
   mt4: { baseUrl: '', managerLogin: 0, managerPassword: '', server: '' },
   ctrader: { webservicesUrl: '', token: '', openApiHost: '', clientId: '', clientSecret: '', accessToken: '', server: '' },
   dxtrade: { baseUrl: '', username: '', domain: '', password: '', server: '' },
-  match_trader: { baseUrl: '', token: '', server: '' },
+  match_trader: { baseUrl: '', token: '', systemUuid: '', paymentGatewayUuid: '', server: '' },
 };
 
 export const platformSecretDescription = (tenant: string, platform: string) =>

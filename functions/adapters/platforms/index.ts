@@ -6,8 +6,10 @@
  * - local runtime and tests: environment variables (MT5_WEB_API_URL, MT5_MANAGER_LOGIN, MT5_MANAGER_PASSWORD,
  *   MT5_SERVER), which local/runtime.ts sets to its simulator
  * - AWS: the Secrets Manager secret named by PLATFORM_SECRET_ARN_<PLATFORM> (infra/constructs/platform-secrets.ts),
- *   a JSON object per platform (mt5: { "baseUrl", "managerLogin", "managerPassword", "server" }), read through
- *   Powertools Parameters with a 5-minute cache. The README says how to fill it for a real server
+ *   a JSON object per platform, read through Powertools Parameters with a 5-minute cache (shapes: infra/constructs/
+ *   platform-secrets.ts; mt5 { baseUrl, managerLogin, managerPassword, server }; dxtrade { baseUrl, username,
+ *   domain, password, server, instruments: { <symbol>: { digits, contractSize } } }; match_trader { baseUrl, token,
+ *   systemUuid, paymentGatewayUuid, server, digits: { <symbol>: n } }). The README says how to fill them
  *
  * Invariants:
  * - one adapter instance per platform per container (an MT5 session is one authenticated connection)
@@ -21,6 +23,8 @@ import { TradingError } from '#domain/trading/errors.ts';
 import type { Platform, TradingPlatform } from '#domain/trading/port.ts';
 import { toEnvSuffix } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
+import { DxtradePlatform } from './dxtrade.ts';
+import { MatchTraderPlatform } from './match-trader.ts';
 import { Mt5Platform } from './mt5.ts';
 
 const CACHE_SECONDS = 300;
@@ -78,7 +82,42 @@ async function makeMt5(): Promise<TradingPlatform> {
   });
 }
 
-const factories = new Map<Platform, () => Promise<TradingPlatform>>([['mt5', makeMt5]]);
+const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+async function makeDxtrade(): Promise<TradingPlatform> {
+  const s = await secretOf('dxtrade');
+  const [baseUrl, username, domain, password] = [str(s?.baseUrl), str(s?.username), str(s?.domain), str(s?.password)];
+  if (!s || !baseUrl || !username || !domain || !password) throw notConfigured('dxtrade', 'baseUrl, username, domain, password');
+  const instruments = Object.fromEntries(
+    Object.entries((s.instruments ?? {}) as Record<string, { digits: number; contractSize: string | number }>).map(([k, v]) => [
+      k,
+      { digits: Number(v.digits), contractSize: BigInt(v.contractSize) },
+    ]),
+  );
+  return new DxtradePlatform({ baseUrl, admin: { username, domain, password }, server: str(s.server) ?? 'dxtrade', instruments });
+}
+
+async function makeMatchTrader(): Promise<TradingPlatform> {
+  const s = await secretOf('match_trader');
+  const [baseUrl, apiKey, systemUuid, gateway] = [str(s?.baseUrl), str(s?.token), str(s?.systemUuid), str(s?.paymentGatewayUuid)];
+  if (!s || !baseUrl || !apiKey || !systemUuid || !gateway) {
+    throw notConfigured('match_trader', 'baseUrl, token, systemUuid, paymentGatewayUuid');
+  }
+  return new MatchTraderPlatform({
+    baseUrl,
+    apiKey,
+    systemUuid,
+    paymentGatewayUuid: gateway,
+    server: str(s.server) ?? 'match-trader',
+    digits: (s.digits ?? {}) as Record<string, number>,
+  });
+}
+
+const factories = new Map<Platform, () => Promise<TradingPlatform>>([
+  ['mt5', makeMt5],
+  ['dxtrade', makeDxtrade],
+  ['match_trader', makeMatchTrader],
+]);
 
 const overrides = new Map<Platform, TradingPlatform>();
 const instances = new Map<Platform, Promise<TradingPlatform>>();

@@ -13,6 +13,8 @@
  *   version read, so a crash mid-page re-reads the page and writes only what is missing
  * - a deal's account and client come from the login item (functions/store/trading.ts); a login that is not ours
  *   is stored and published without them (it may be an account opened outside the back office)
+ * - a run that reached the end of what the platform has records its start time on the cursor (`checkedAt`):
+ *   reconciliation compares only transfers completed before it
  * - turnover: the deal's notional (platform-reported) is added to its client's hour bucket in the account currency
  */
 
@@ -34,6 +36,7 @@ import {
   dealEntity,
   type LoginItem,
   loginEntity,
+  markCursorChecked,
   storedDeals,
   turnoverAdd,
 } from '#store/trading.ts';
@@ -83,20 +86,31 @@ export async function ingestDeals(
   const max = input.maxDeals ?? 50_000;
   const logins = new Map<number, LoginItem | null>();
   const result: IngestResult = { platform: input.platform, server, read: 0, written: 0, pages: 0, cursor: '' };
+  const startedAt = new Date().toISOString();
+  let complete = false;
   for (;;) {
     const stored = await cursorEntity.get(tradingKeys.cursor(input.platform, server), { consistent: true });
     const from = stored?.cursor ?? '';
     const page = await adapter.dealsSince(from, DEAL_PAGE);
     result.cursor = from;
-    if (page.deals.length === 0) break;
+    if (page.deals.length === 0) {
+      complete = true;
+      break;
+    }
     result.pages += 1;
     result.read += page.deals.length;
     await resolveLogins(input.platform, server, page.deals, logins);
     result.written += await writePage(input.platform, server, page.deals, logins, ctx);
     await moveCursor(input.platform, server, stored, page.cursor, page.deals.length);
     result.cursor = page.cursor;
-    if (page.cursor === from || result.read >= max) break;
+    if (page.cursor === from) {
+      complete = true;
+      break;
+    }
+    if (result.read >= max) break;
   }
+  // the platform had nothing after the cursor: every deal made before this run started is stored
+  if (complete) await markCursorChecked(input.platform, server, startedAt);
   return result;
 }
 

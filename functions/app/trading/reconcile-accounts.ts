@@ -10,8 +10,9 @@
  *   dealer's manual deposit, say); a failed transfer has none (`failed_transfer_applied`)
  * - the ledger account's balance equals the net of the completed transfers (`ledger_differs`), and the sum of the
  *   platform's 'balance' operations equals it too (`platform_differs`)
- * Pending transfers are skipped (the resolver settles them); a run ingests the deal stream first, so it compares
- * against what the platform has now.
+ * Pending transfers are skipped (the resolver settles them), and so, on the platform side, are transfers completed
+ * after the deal stream's last complete read (not in the stream yet); a run ingests the deal stream first, so it
+ * compares against what the platform has now.
  *
  * Invariants: read-only except for the run's own record (functions/jobs/trading-reconciliation.ts logs and counts
  * findings); amounts are exact (bigint minor units); a finding names the account, the transfer or deal and both
@@ -23,7 +24,7 @@ import { PLATFORMS } from '#domain/trading/port.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { getBalance } from '#store/ledger/index.ts';
-import { accountDeals, accountTransfers, liveAccounts, type TradingAccountItem } from '#store/trading.ts';
+import { accountDeals, accountTransfers, getCursor, liveAccounts, type TradingAccountItem } from '#store/trading.ts';
 import type { CommandContext } from '../context.ts';
 import { ingestDeals } from './ingest-deals.ts';
 
@@ -50,8 +51,12 @@ export interface TradingFinding {
   currency: string;
 }
 
-/** The findings of one account (module comment). */
+/**
+ * The findings of one account (module comment). The platform side is compared for transfers completed before the
+ * deal stream's last complete read of the account's server (`checkedAt`); later ones are not in the stream yet.
+ */
 export async function reconcileAccount(account: TradingAccountItem): Promise<TradingFinding[]> {
+  const asOf = (await getCursor(account.platform, account.server))?.checkedAt ?? '';
   const cur = account.currency;
   const fmt = (n: bigint) => formatAmount(n, cur);
   const findings: TradingFinding[] = [];
@@ -70,6 +75,7 @@ export async function reconcileAccount(account: TradingAccountItem): Promise<Tra
     }
   }
   let ledgerExpected = 0n;
+  let platformExpected = 0n;
   const ours = new Set<string>();
   for await (const page of accountTransfers(account.accountId)) {
     for (const t of page) {
@@ -78,6 +84,12 @@ export async function reconcileAccount(account: TradingAccountItem): Promise<Tra
       const applied = ops.get(t.transferId) ?? [];
       if (t.status === 'completed') {
         ledgerExpected += signed;
+        if (!t.completedAt || t.completedAt >= asOf) {
+          // not in the stream yet: its platform operation (if already ingested) is left out of the platform side
+          platformNet -= applied.reduce((s, o) => s + o.amount, 0n);
+          platformExpected -= signed;
+          continue;
+        }
         if (applied.length === 0) finding({ code: 'transfer_missing_on_platform', subject: t.transferId, expected: fmt(signed) });
         else {
           const total = applied.reduce((s, o) => s + o.amount, 0n);
@@ -101,8 +113,9 @@ export async function reconcileAccount(account: TradingAccountItem): Promise<Tra
     const ledger = (await getBalance(account.ledgerAccountId)).ledger;
     if (ledger !== ledgerExpected) finding({ code: 'ledger_differs', expected: fmt(ledgerExpected), actual: fmt(ledger) });
   }
-  if (platformNet !== ledgerExpected)
-    finding({ code: 'platform_differs', expected: fmt(ledgerExpected), actual: fmt(platformNet) });
+  platformExpected += ledgerExpected;
+  if (platformNet !== platformExpected)
+    finding({ code: 'platform_differs', expected: fmt(platformExpected), actual: fmt(platformNet) });
   return findings;
 }
 
