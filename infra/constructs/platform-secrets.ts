@@ -27,7 +27,17 @@ export const PLATFORM_SECRET_SHAPES: Readonly<Record<string, Record<string, stri
   // per-symbol tables (dxtrade `instruments`, match_trader `digits`) are added by the operator with the connection
   mt5: { baseUrl: '', managerLogin: 0, managerPassword: '', server: '' },
   mt4: { baseUrl: '', managerLogin: 0, managerPassword: '', server: '' },
-  ctrader: { webservicesUrl: '', token: '', openApiHost: '', clientId: '', clientSecret: '', accessToken: '', server: '' },
+  ctrader: {
+    webservicesUrl: '',
+    token: '',
+    openApiHost: '',
+    openApiPort: 5035,
+    clientId: '',
+    clientSecret: '',
+    accessToken: '',
+    brokerName: '',
+    server: '',
+  },
   dxtrade: { baseUrl: '', username: '', domain: '', password: '', server: '' },
   match_trader: { baseUrl: '', token: '', systemUuid: '', paymentGatewayUuid: '', server: '' },
 };

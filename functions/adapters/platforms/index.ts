@@ -7,7 +7,8 @@
  *   MT5_SERVER), which local/runtime.ts sets to its simulator
  * - AWS: the Secrets Manager secret named by PLATFORM_SECRET_ARN_<PLATFORM> (infra/constructs/platform-secrets.ts),
  *   a JSON object per platform, read through Powertools Parameters with a 5-minute cache (shapes: infra/constructs/
- *   platform-secrets.ts; mt5 { baseUrl, managerLogin, managerPassword, server }; dxtrade { baseUrl, username,
+ *   platform-secrets.ts; mt5 { baseUrl, managerLogin, managerPassword, server }; ctrader { webservicesUrl, token,
+ *   openApiHost, openApiPort (5035), clientId, clientSecret, accessToken, brokerName, server }; dxtrade { baseUrl, username,
  *   domain, password, server, instruments: { <symbol>: { digits, contractSize } } }; match_trader { baseUrl, token,
  *   systemUuid, paymentGatewayUuid, server, digits: { <symbol>: n } }). The README says how to fill them
  *
@@ -23,6 +24,7 @@ import { TradingError } from '#domain/trading/errors.ts';
 import type { Platform, TradingPlatform } from '#domain/trading/port.ts';
 import { toEnvSuffix } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
+import { CTraderPlatform } from './ctrader.ts';
 import { DxtradePlatform } from './dxtrade.ts';
 import { MatchTraderPlatform } from './match-trader.ts';
 import { Mt5Platform } from './mt5.ts';
@@ -113,8 +115,27 @@ async function makeMatchTrader(): Promise<TradingPlatform> {
   });
 }
 
+async function makeCTrader(): Promise<TradingPlatform> {
+  const s = await secretOf('ctrader');
+  const need = ['webservicesUrl', 'token', 'openApiHost', 'clientId', 'clientSecret', 'accessToken', 'brokerName'] as const;
+  if (!s || need.some((k) => !str(s[k]))) throw notConfigured('ctrader', need.join(', '));
+  return new CTraderPlatform({
+    webServices: { baseUrl: str(s.webservicesUrl)!, token: str(s.token)! },
+    openApi: {
+      host: str(s.openApiHost)!,
+      port: Number(s.openApiPort ?? 5035),
+      clientId: str(s.clientId)!,
+      clientSecret: str(s.clientSecret)!,
+      accessToken: str(s.accessToken)!,
+    },
+    server: str(s.server) ?? 'ctrader',
+    brokerName: str(s.brokerName)!,
+  });
+}
+
 const factories = new Map<Platform, () => Promise<TradingPlatform>>([
   ['mt5', makeMt5],
+  ['ctrader', makeCTrader],
   ['dxtrade', makeDxtrade],
   ['match_trader', makeMatchTrader],
 ]);
