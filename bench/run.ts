@@ -2,7 +2,8 @@
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
  * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, size, synth (default: all but synth, which times `cdk synth` against a
- * baseline commit). Set BENCH_OPS to change the operations per figure.
+ * baseline commit). Set BENCH_OPS to change the operations per figure; trading: BENCH_TRADING_PARTS (fills,transfers,ingestion),
+ * BENCH_DEALS (100000), BENCH_TRANSFER_OPS.
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -20,7 +21,7 @@ const ops = Number(process.env.BENCH_OPS ?? 600);
 const concurrencies = [1, 8, 32];
 console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${process.version} | ${new Date().toISOString()}`);
 
-const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth' && s !== 'trading');
+const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth');
 const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) : undefined;
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
@@ -33,7 +34,11 @@ try {
   if (rt && suites.includes('kyc')) await (await import('./suites/kyc.ts')).kycSuite();
   if (rt && suites.includes('payments'))
     await (await import('./suites/payments.ts')).paymentsSuite({ settle: () => rt.settle() });
-  if (suites.includes('trading')) await (await import('./suites/trading.ts')).tradingSuite({ ops });
+  if (suites.includes('trading'))
+    await (await import('./suites/trading.ts')).tradingSuite({
+      ops,
+      parts: (process.env.BENCH_TRADING_PARTS ?? 'fills,transfers,ingestion').split(','),
+    });
   if (suites.includes('size')) printSizes(await bundleSizes());
   if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {

@@ -1,17 +1,40 @@
 /**
- * Trading (issue 14, first figures): simulator fills per second. A market order of 0.01 lot EURUSD on the
- * simulator engine called in process (the baseline), against the same order through the MT5 adapter and the
- * simulator's MT5 Manager Web API server (dealer/send_request + get_request_result over a pinned keep-alive
- * socket per adapter), without and with the server's state file, in the same run. Each adapter owns one
- * session (one socket), so concurrency N uses N adapters on N accounts.
- * Not here yet (issue 14 item 8): deal ingestion of 100,000 deals and wallet->account transfers.
+ * Trading (issue 14), three parts, each against a baseline measured in the same run:
+ * - simulator fills per second: a market order of 0.01 lot EURUSD on the simulator engine called in process (the
+ *   baseline), against the same order through the MT5 adapter and the simulator's MT5 Manager Web API server
+ *   (dealer/send_request + get_request_result over a pinned keep-alive socket per adapter), without and with the
+ *   server's state file. Each adapter owns one session (one socket), so concurrency N uses N adapters
+ * - deal ingestion (dealIngestion): BENCH_DEALS deals (default 100,000) from an in-process platform through
+ *   ingestDeals (pages of 1,000, existence check, transactions of deal + event + turnover + audit, cursor), with
+ *   two ingesters racing over the same server, against a raw BatchWriteItem of the same deal and outbox items;
+ *   then it proves exactly once: as many deal items and deal events as deals, and a second pass from the start
+ *   writes nothing
+ * - wallet -> account transfers (transfers): POST /v1/trading-accounts/{id}/transfers through the API handler
+ *   (edge, saga, ledger journal, MT5 adapter, simulator) at 1/8/32 concurrent clients, against the journal alone
+ *   (postJournal wallet -> account) at the same concurrency
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { BatchWriteCommand, DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dealRecord, ingestDeals } from '#app/trading/ingest-deals.ts';
+import type { Deal } from '#domain/trading/model.ts';
+import type { DealPage, TradingPlatform } from '#domain/trading/port.ts';
 import { TradingSimulator } from '#domain/trading/simulator/index.ts';
 import { mt5Platform } from '#functions/adapters/platforms/mt5.ts';
+import { invoke } from '#local/lambda.ts';
 import { DEFAULT_SYMBOLS, startMt5Server } from '#local/platforms/mt5-server.ts';
+import { ddb } from '#shared/clients.ts';
+import { env } from '#shared/env.ts';
+import { systemActor } from '#store/audit.ts';
+import { tradingKeys } from '#store/keys.ts';
+import { ensureWallet, postJournal } from '#store/ledger/index.ts';
+import { outboxItem } from '#store/outbox.ts';
+import { type LoginItem, loginEntity } from '#store/trading.ts';
+import { seedClient } from '../../test/support/clients.ts';
+import { apiEvent, claimsFor } from '../../test/support/events.ts';
+import { fund } from '../../test/support/ledger.ts';
 import { measure, printComparison, type Stats } from '../lib.ts';
 
 const ORDER = { symbol: 'EURUSD', side: 'buy' as const, volume: 100n };
@@ -60,7 +83,255 @@ async function throughProtocol(name: string, ops: number, concurrency: number, s
   }
 }
 
-export async function tradingSuite(input: { ops: number }) {
+// ---------------------------------------------------------------------------------------------- deal ingestion
+
+const LOGINS = 1_000;
+
+/** `n` deals over LOGINS logins, in pairs (open, close) like a busy server's history. */
+function syntheticDeals(n: number, t0: number): Deal[] {
+  return Array.from({ length: n }, (_, i) => {
+    const opening = i % 2 === 0;
+    return {
+      deal: i + 1,
+      login: 500_000 + (i % LOGINS),
+      order: i + 1,
+      action: opening ? 'buy' : 'sell',
+      entry: opening ? 'in' : 'out',
+      reason: 'client',
+      timeMsc: t0 + i,
+      symbol: 'EURUSD',
+      price: 108_500n + BigInt(i % 100),
+      volume: 1_000n,
+      profit: opening ? 0n : BigInt((i % 400) - 200),
+      commission: -35n,
+      storage: 0n,
+      positionId: i - (opening ? 0 : 1) + 1,
+      comment: '',
+      notional: 1_085_000n,
+      currency: 'USD',
+      digits: 5,
+    } satisfies Deal;
+  });
+}
+
+/** An in-process platform that serves `deals` by cursor (the deal id after which to read). */
+function dealSource(deals: Deal[], server: string): TradingPlatform {
+  const unsupported = () => Promise.reject(new Error('bench source: deals only'));
+  return {
+    platform: 'mt5',
+    server,
+    dealsSince: async (cursor: string, limit: number): Promise<DealPage> => {
+      const from = cursor ? Number(cursor) : 0;
+      const page = deals.slice(from, from + limit);
+      return { deals: page, cursor: page.length ? String(page.at(-1)!.deal) : cursor };
+    },
+    createAccount: unsupported,
+    setLeverage: unsupported,
+    setGroup: unsupported,
+    setAccess: unsupported,
+    resetPasswords: unsupported,
+    changeBalance: unsupported,
+    findBalanceOperation: unsupported,
+    accountState: unsupported,
+    positions: unsupported,
+    marketOrder: unsupported,
+    closePosition: unsupported,
+  };
+}
+
+async function batchWrite(items: readonly object[]): Promise<void> {
+  const table = env.tableName;
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = items
+      .slice(i, i + 25)
+      .map((Item) => ({ PutRequest: { Item: Item as Record<string, unknown> } }));
+    while (pending && pending.length > 0) {
+      const res = await ddb().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = res.UnprocessedItems?.[table] as typeof pending;
+    }
+  }
+}
+
+async function countWhere(filter: string, values: Record<string, unknown>): Promise<number> {
+  let n = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await ddb().send(
+      new ScanCommand({
+        TableName: env.tableName,
+        FilterExpression: filter,
+        ExpressionAttributeValues: values,
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
+      }),
+    );
+    n += res.Count ?? 0;
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return n;
+}
+
+export async function dealIngestion(
+  n = Number(process.env.BENCH_DEALS ?? 100_000),
+): Promise<{ subject: Stats; baseline: Stats }> {
+  const t0 = Date.now() - n;
+  const deals = syntheticDeals(n, t0);
+  const run = Date.now().toString(36);
+  const ownedLogins = Array.from({ length: LOGINS / 2 }, (_, i) => 500_000 + i * 2);
+  const at = new Date().toISOString();
+  const logins: LoginItem[] = ownedLogins.map((login) =>
+    loginEntity.item(
+      {
+        platform: 'mt5',
+        server: `ingest-${run}`,
+        login,
+        accountId: `ta_bench_${login}`,
+        clientId: `bench-${login}`,
+        currency: 'USD',
+      },
+      at,
+    ),
+  );
+  await batchWrite(logins);
+
+  // baseline: the same deal and event items, BatchWriteItem, 25 per call, one writer
+  const rawServer = `raw-${run}`;
+  const owners = new Map(logins.map((l) => [l.login, l]));
+  const started = performance.now();
+  for (let i = 0; i < n; i += 1000) {
+    const items: object[] = [];
+    for (const d of deals.slice(i, i + 1000)) {
+      const { item, event } = dealRecord('mt5', rawServer, d, owners.get(d.login) ?? null, at);
+      items.push(item, outboxItem(event, new Date()));
+    }
+    await batchWrite(items);
+  }
+  const rawSeconds = (performance.now() - started) / 1000;
+  const baseline: Stats = {
+    name: 'raw BatchWriteItem of the deal + event items',
+    ops: n,
+    concurrency: 1,
+    errors: 0,
+    seconds: rawSeconds,
+    perSecond: n / rawSeconds,
+    p50: Number.NaN,
+    p99: Number.NaN,
+  };
+
+  // subject: two ingesters racing over the same server (each deal must still be written once)
+  const server = `ingest-${run}`;
+  const source = dealSource(deals, server);
+  const ctx = { requestId: `bench-ingest-${run}`, locale: 'en' };
+  const t = performance.now();
+  const results = await Promise.all([
+    ingestDeals({ platform: 'mt5', adapter: source, maxDeals: n * 2 }, ctx),
+    ingestDeals({ platform: 'mt5', adapter: source, maxDeals: n * 2 }, ctx),
+  ]);
+  const seconds = (performance.now() - t) / 1000;
+  const written = results.reduce((s, r) => s + r.written, 0);
+  const subject: Stats = {
+    name: 'ingestDeals, 2 racing ingesters (deals/s)',
+    ops: n,
+    concurrency: 2,
+    errors: written === n ? 0 : Math.abs(written - n),
+    seconds,
+    perSecond: n / seconds,
+    p50: Number.NaN,
+    p99: Number.NaN,
+  };
+  const stored = await countWhere('begins_with(pk, :p)', { ':p': `TDEAL#mt5#${server}#` });
+  const events = await countWhere('begins_with(pk, :o) AND detail.server = :s', { ':o': 'OUTBOX#', ':s': server });
+  // a second pass from the start (the cursor lost) writes nothing: every deal is found stored
+  await ddb().send(new DeleteCommand({ TableName: env.tableName, Key: tradingKeys.cursor('mt5', server) }));
+  const again = (await ingestDeals({ platform: 'mt5', adapter: source, maxDeals: n * 2 }, ctx)).written;
+  console.log(
+    `\n## trading: deal ingestion, ${n} deals: written ${written} (${results.map((r) => r.written).join(' + ')} by two racing ingesters), deal items ${stored}, deal events ${events}, re-ingested from the start: ${again} written`,
+  );
+  return { subject, baseline };
+}
+
+// ---------------------------------------------------------------------------------------------- transfers
+
+interface Trader {
+  clientId: string;
+  claims: Record<string, string>;
+  accountId: string;
+  walletId: string;
+  ledgerAccountId: string;
+}
+
+async function traders(n: number): Promise<Trader[]> {
+  const out: Trader[] = [];
+  for (let i = 0; i < n; i++) {
+    const clientId = `bench-trader-${randomUUID().slice(0, 8)}`;
+    await seedClient({ clientId, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
+    const wallet = await ensureWallet(clientId, 'USD', { actor: systemActor('bench'), requestId: 'bench' });
+    await fund(wallet, 100_000_000n);
+    const claims = claimsFor(clientId, ['client']);
+    const res = (await invoke(
+      'api-trading-accounts',
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/trading-accounts',
+        claims,
+        headers: { 'Idempotency-Key': randomUUID(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 }),
+      }),
+    )) as { statusCode: number; body: string };
+    if (res.statusCode !== 201) throw new Error(`bench: opening an account failed: ${res.statusCode} ${res.body}`);
+    const { accountId } = JSON.parse(res.body) as { accountId: string };
+    out.push({ clientId, claims, accountId, walletId: wallet.accountId, ledgerAccountId: `tacc_${accountId}` });
+  }
+  return out;
+}
+
+export async function transfers(ops: number): Promise<{ subject: Stats; baseline: Stats }[]> {
+  const people = await traders(32);
+  // the first deposit clears the type's minimum; then every figure moves 1.00
+  for (const p of people) await transferOf(p, '100.00');
+  const rows: { subject: Stats; baseline: Stats }[] = [];
+  for (const c of [1, 8, 32]) {
+    const baseline = await measure('postJournal wallet -> account (no platform)', { ops, concurrency: c }, (i) => {
+      const p = people[Math.abs(i) % c]!;
+      return postJournal({
+        draft: {
+          journalId: `bench-${randomUUID()}`,
+          type: 'transfer',
+          postings: [
+            { accountId: p.walletId, amount: -100n, currency: 'USD' },
+            { accountId: p.ledgerAccountId, amount: 100n, currency: 'USD' },
+          ],
+          metadata: {},
+        },
+        idempotency: { scope: 'bench', key: randomUUID(), requestHash: 'h' },
+        actor: systemActor('bench'),
+        requestId: 'bench',
+      });
+    });
+    const subject = await measure('POST /v1/trading-accounts/{id}/transfers (saga)', { ops, concurrency: c }, (i) =>
+      transferOf(people[Math.abs(i) % c]!, '1.00'),
+    );
+    rows.push({ subject, baseline });
+  }
+  return rows;
+}
+
+async function transferOf(p: Trader, amount: string): Promise<void> {
+  const res = (await invoke(
+    'api-trading-accounts',
+    apiEvent({
+      method: 'POST',
+      resource: '/v1/trading-accounts/{accountId}/transfers',
+      pathParameters: { accountId: p.accountId },
+      claims: p.claims,
+      headers: { 'Idempotency-Key': randomUUID(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ direction: 'deposit', amount: { amount, currency: 'USD' } }),
+    }),
+  )) as { statusCode: number; body: string };
+  if (res.statusCode !== 201 || !res.body.includes('"completed"')) throw new Error(`transfer: ${res.statusCode} ${res.body}`);
+}
+
+export async function tradingSuite(input: { ops: number; parts?: readonly string[] }) {
   const ops = Number(process.env.BENCH_TRADING_OPS ?? Math.min(input.ops, 2000));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-trading-'));
   try {
@@ -73,6 +344,18 @@ export async function tradingSuite(input: { ops: number }) {
     });
     console.log('\n## trading: simulator fills through the MT5 Manager Web API vs the engine in process');
     printComparison(rows);
+    if (input.parts?.includes('transfers')) {
+      const t = await transfers(Number(process.env.BENCH_TRANSFER_OPS ?? Math.min(input.ops, 200)));
+      console.log('\n## trading: wallet -> account transfers (saga through the API handler) vs the journal alone');
+      printComparison(t);
+      rows.push(...t);
+    }
+    if (input.parts?.includes('ingestion')) {
+      const d = await dealIngestion();
+      console.log('\n## trading: deal ingestion vs a raw batch write of the same items');
+      printComparison([d]);
+      rows.push(d);
+    }
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -5,8 +5,8 @@
  *
  * Invariants:
  * - every definition follows domain/events/define.ts (versioning, money as strings, tolerant parsing)
- * - a deal event is published once per (platform, server, deal): `dealKey` is that triple, and the outbox id
- *   of the ingestion is derived from it, so a consumer de-duplicates by either
+ * - a deal event is written once per (platform, server, deal), in the transaction that stores the deal; `dealKey`
+ *   is that triple, so a consumer de-duplicates a redelivery by it (or by the outbox's eventId)
  * - amounts are decimal strings in the account currency (`currency`); profit, commission and swap are signed
  * - volume is in MT5 units (lots x 10,000) as an integer string; price a decimal string with the symbol's digits
  * - accountId and clientId are present when the login belongs to an account opened through the back office;

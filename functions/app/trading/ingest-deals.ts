@@ -101,7 +101,14 @@ export async function ingestDeals(
     result.read += page.deals.length;
     await resolveLogins(input.platform, server, page.deals, logins);
     result.written += await writePage(input.platform, server, page.deals, logins, ctx);
-    await moveCursor(input.platform, server, stored, page.cursor, page.deals.length);
+    try {
+      await moveCursor(input.platform, server, stored, page.cursor, page.deals.length);
+    } catch (err) {
+      // another run moved the cursor first (past this page or further): this page's deals are stored; read on
+      // from wherever it is now
+      if (!(isDomainError(err) && err.code === 'concurrent_modification')) throw err;
+      continue;
+    }
     result.cursor = page.cursor;
     if (page.cursor === from) {
       complete = true;
@@ -184,6 +191,62 @@ const turnoverBucket = (t: Staged) =>
     ? `${t.owner.clientId}\u0000${t.owner.currency}\u0000${turnoverHour(t.deal.timeMsc)}`
     : undefined;
 
+/** A deal's stored item and its event (what one ingested deal writes, besides its owner's turnover). */
+export function dealRecord(platform: Platform, server: string, d: Deal, owner: LoginItem | null, at: string) {
+  const digits = digitsOf(d);
+  const item = dealEntity.item(
+    {
+      platform,
+      server,
+      deal: d.deal,
+      login: d.login,
+      ...(owner ? { accountId: owner.accountId, clientId: owner.clientId } : {}),
+      currency: currencyOf(d, owner),
+      order: d.order,
+      action: d.action,
+      entry: d.entry,
+      reason: d.reason,
+      timeMsc: d.timeMsc,
+      symbol: d.symbol,
+      price: d.price.toString(),
+      volume: d.volume.toString(),
+      profit: d.profit.toString(),
+      commission: d.commission.toString(),
+      storage: d.storage.toString(),
+      ...(d.notional !== undefined ? { notional: d.notional.toString() } : {}),
+      positionId: d.positionId,
+      comment: d.comment,
+      ...(d.externalId ? { externalId: d.externalId } : {}),
+      digits,
+    },
+    at,
+  );
+  const currency = item.currency;
+  const event = dealEvent(dealKind(d), {
+    dealKey: `${platform}#${server}#${d.deal}`,
+    platform,
+    server,
+    deal: d.deal,
+    login: d.login,
+    ...(owner ? { accountId: owner.accountId, clientId: owner.clientId } : {}),
+    currency,
+    action: d.action,
+    entry: d.entry,
+    reason: d.reason,
+    symbol: d.symbol,
+    volume: d.volume.toString(),
+    price: price(d.price, digits),
+    profit: formatAmount(d.profit, currency),
+    commission: formatAmount(d.commission, currency),
+    swap: formatAmount(d.storage, currency),
+    positionId: d.positionId,
+    timeMsc: d.timeMsc,
+    ...(d.notional !== undefined ? { notional: formatAmount(d.notional, currency) } : {}),
+    ...(d.externalId ? { externalId: d.externalId } : {}),
+  });
+  return { item, event };
+}
+
 async function commitBatch(platform: Platform, server: string, batch: Staged[], ctx: CommandContext): Promise<void> {
   const at = new Date().toISOString();
   const exists = new DomainError('deal_exists', 'conflict', 'A deal of this batch is stored already');
@@ -191,60 +254,9 @@ async function commitBatch(platform: Platform, server: string, batch: Staged[], 
   const outbox: OutboxEvent[] = [];
   const turnover = new Map<string, { clientId: string; currency: string; hour: string; amount: bigint }>();
   for (const { deal: d, owner } of batch) {
-    const digits = digitsOf(d);
-    const item = dealEntity.item(
-      {
-        platform,
-        server,
-        deal: d.deal,
-        login: d.login,
-        ...(owner ? { accountId: owner.accountId, clientId: owner.clientId } : {}),
-        currency: currencyOf(d, owner),
-        order: d.order,
-        action: d.action,
-        entry: d.entry,
-        reason: d.reason,
-        timeMsc: d.timeMsc,
-        symbol: d.symbol,
-        price: d.price.toString(),
-        volume: d.volume.toString(),
-        profit: d.profit.toString(),
-        commission: d.commission.toString(),
-        storage: d.storage.toString(),
-        ...(d.notional !== undefined ? { notional: d.notional.toString() } : {}),
-        positionId: d.positionId,
-        comment: d.comment,
-        ...(d.externalId ? { externalId: d.externalId } : {}),
-        digits,
-      },
-      at,
-    );
+    const { item, event } = dealRecord(platform, server, d, owner, at);
     writes.push(dealEntity.putNew(item, exists));
-    const currency = item.currency;
-    outbox.push(
-      dealEvent(dealKind(d), {
-        dealKey: `${platform}#${server}#${d.deal}`,
-        platform,
-        server,
-        deal: d.deal,
-        login: d.login,
-        ...(owner ? { accountId: owner.accountId, clientId: owner.clientId } : {}),
-        currency,
-        action: d.action,
-        entry: d.entry,
-        reason: d.reason,
-        symbol: d.symbol,
-        volume: d.volume.toString(),
-        price: price(d.price, digits),
-        profit: formatAmount(d.profit, currency),
-        commission: formatAmount(d.commission, currency),
-        swap: formatAmount(d.storage, currency),
-        positionId: d.positionId,
-        timeMsc: d.timeMsc,
-        ...(d.notional !== undefined ? { notional: formatAmount(d.notional, currency) } : {}),
-        ...(d.externalId ? { externalId: d.externalId } : {}),
-      }),
-    );
+    outbox.push(event);
     const bucket = turnoverBucket({ key: item, deal: d, owner });
     if (bucket && owner) {
       const t = turnover.get(bucket) ?? {
