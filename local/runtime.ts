@@ -198,11 +198,14 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       tickMs: ephemeral ? 0 : 1000,
     });
     stops.push(() => mt5.stop());
+    // LOCAL_MT5_URL (+ _MANAGER_LOGIN, _MANAGER_PASSWORD, _SERVER) points the back office at a real MT5 server
+    // (a demo server, say) instead; the simulator still runs for its terminal API.
+    const external = process.env.LOCAL_MT5_URL;
     Object.assign(process.env, {
-      MT5_WEB_API_URL: mt5.url,
-      MT5_MANAGER_LOGIN: String(mt5Manager.login),
-      MT5_MANAGER_PASSWORD: mt5Manager.password,
-      MT5_SERVER: 'local-simulator',
+      MT5_WEB_API_URL: external || mt5.url,
+      MT5_MANAGER_LOGIN: external ? (process.env.LOCAL_MT5_MANAGER_LOGIN ?? '') : String(mt5Manager.login),
+      MT5_MANAGER_PASSWORD: external ? (process.env.LOCAL_MT5_MANAGER_PASSWORD ?? '') : mt5Manager.password,
+      MT5_SERVER: external ? (process.env.LOCAL_MT5_SERVER ?? 'mt5') : 'local-simulator',
     });
 
     // 3. The emulated AWS services, wired from the manifest.

@@ -455,6 +455,34 @@ describe('changing an account', () => {
   });
 });
 
+describe('retail protection through the platform', () => {
+  it('a price gap stops the account out at the 50 % close-out and negative balance protection leaves it at zero', async () => {
+    const c = await fundedClient();
+    const a = await liveAccount(c.claims);
+    expect(bodyOf<TransferBody>(await transfer(c.claims, a.accountId, 'deposit', '200.00')).status).toBe('completed');
+    await terminal('/terminal/quotes', { symbol: 'EURUSD', bid: '1.08500', ask: '1.08510' });
+    await terminal('/terminal/orders', { login: a.login, symbol: 'EURUSD', side: 'buy', lots: '0.05' });
+    // 850 points against a 0.05-lot buy: a 425.00 USD loss on 200.00 of equity
+    await terminal('/terminal/quotes', { symbol: 'EURUSD', bid: '1.00000', ask: '1.00010' });
+    await terminal('/terminal/quotes', { symbol: 'EURUSD', bid: '1.08500', ask: '1.08510' });
+    const view = bodyOf<AccountBody>(
+      await call(handler, 'GET', '/v1/trading-accounts/{accountId}', { claims: c.claims, params: { accountId: a.accountId } }),
+    );
+    expect(view.state!.balance.amount).toBe('0.00');
+    expect(view.state!.equity.amount).toBe('0.00');
+    await ingestDeals({ platform: 'mt5' }, { requestId: 'test', locale: 'en' });
+    const deals = bodyOf<{ items: { action: string; reason: string; profit: { amount: string } }[] }>(
+      await call(handler, 'GET', '/v1/trading-accounts/{accountId}/deals', {
+        claims: c.claims,
+        params: { accountId: a.accountId },
+      }),
+    );
+    expect(deals.items[0]).toMatchObject({ action: 'so_compensation' });
+    expect(deals.items[1]).toMatchObject({ action: 'sell', reason: 'stop_out' });
+    expect(Number(deals.items[0]!.profit.amount)).toBeGreaterThan(0);
+  });
+});
+
 describe('reconciliation', () => {
   it('a balance operation made on the platform outside the back office is reported with its amount', async () => {
     const c = await fundedClient();
