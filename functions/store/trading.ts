@@ -13,6 +13,8 @@
  * - a deal item is put-if-absent by (platform, server, deal) in the same transaction as the cursor that moves
  *   past it (conditioned on the cursor's version): ingestion writes each deal exactly once
  * - a transfer is on the sparse pending index exactly while its status is 'pending'
+ * - at most one process talks to the platform about a pending transfer at a time (its lease, claimTransfer): the
+ *   adapters' "already applied?" check by external id is a read before a write, safe only when serialised
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -187,6 +189,12 @@ export const TransferSchema = z.object({
   attempts: z.number().int().min(0),
   /** The platform did not answer: the resolver asks it again (by external id) from this time on. */
   uncertainSince: z.string().optional(),
+  /**
+   * Until when one process may talk to the platform about this transfer (claimTransfer): the request that created
+   * it holds it first; a replay or the resolver asks the platform only once it has expired. Operational: claimed
+   * without a version change.
+   */
+  leaseUntil: z.string().optional(),
   completedAt: z.string().optional(),
   idempotencyKey: z.string().min(1),
   requestHash: z.string().min(1),
@@ -230,6 +238,29 @@ export async function* accountTransfers(accountId: string): AsyncGenerator<Trans
     KeyConditionExpression: 'gsi1pk = :p',
     ExpressionAttributeValues: { ':p': tradingKeys.accountTransfersPartition(accountId) },
   });
+}
+
+/**
+ * Claims the right to talk to the platform about a pending transfer until `until` (module invariants): true when
+ * this caller holds it now, false when the transfer is settled or another process holds an unexpired lease.
+ */
+export async function claimTransfer(transferId: string, now: Date, until: Date): Promise<boolean> {
+  try {
+    await ddb().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: tradingKeys.transfer(transferId),
+        UpdateExpression: 'SET leaseUntil = :until',
+        ConditionExpression: '#s = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':until': until.toISOString() },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
 }
 
 /** Pending transfers created before `before`, oldest first (the resolver's work list). */

@@ -13,13 +13,14 @@ import { usePlatformForTests } from '#adapters/platforms/index.ts';
 import { Mt5Platform } from '#adapters/platforms/mt5.ts';
 import { ingestDeals } from '#app/trading/ingest-deals.ts';
 import { reconcileAccount } from '#app/trading/reconcile-accounts.ts';
-import { resolvePendingTransfers } from '#app/trading/transfers.ts';
+import { LEASE_MS, resolvePendingTransfers } from '#app/trading/transfers.ts';
+import { tradingTransferIdFor } from '#domain/trading/accounts.ts';
 import { TradingError } from '#domain/trading/errors.ts';
 import type { TradingPlatform } from '#domain/trading/port.ts';
 import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
 import { ddb } from '#shared/clients.ts';
 import { ensureWallet, getBalance } from '#store/ledger/index.ts';
-import { getTradingAccount } from '#store/trading.ts';
+import { getTradingAccount, getTransfer } from '#store/trading.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
@@ -348,6 +349,37 @@ describe('moving money between the wallet and the account', () => {
     expect(await platformBalance(a.login!)).toBe(250_00n);
     const ops = mt5.simulator.deals(a.login!).filter((d) => d.action === 'balance');
     expect(ops).toHaveLength(1);
+  });
+
+  it('a request that dies after the journal, before the platform answered, is completed once by the resolver after its lease', async () => {
+    const c = await fundedClient();
+    const a = await liveAccount(c.claims);
+    // the platform never answers this request: it is as if the process died mid-way
+    const hung: TradingPlatform = Object.assign(Object.create(adapter) as Mt5Platform, {
+      changeBalance: () => new Promise<never>(() => {}),
+    });
+    const restore = usePlatformForTests('mt5', hung);
+    const key = uid();
+    void transfer(c.claims, a.accountId, 'deposit', '300.00', key);
+    const transferId = tradingTransferIdFor(a.accountId, key);
+    for (let i = 0; i < 100 && !(await getTransfer(transferId, { consistent: true })); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    restore();
+    expect((await getTransfer(transferId, { consistent: true }))?.status).toBe('pending');
+    expect(await walletOf(c.id)).toBe(700_00n);
+    // within the lease, neither a replay nor the resolver talks to the platform
+    const ctx = { requestId: 'test', locale: 'en' };
+    expect((await resolvePendingTransfers({ minAgeMs: 0, max: 500 }, ctx)).completed).toBe(0);
+    expect(bodyOf<TransferBody>(await transfer(c.claims, a.accountId, 'deposit', '300.00', key)).status).toBe('pending');
+    expect(await platformBalance(a.login!)).toBe(0n);
+    // after it, the resolver asks the platform (nothing there), sends it once, and completes the transfer
+    const later = new Date(Date.now() + LEASE_MS + 1_000);
+    await resolvePendingTransfers({ minAgeMs: 0, max: 500 }, { ...ctx, now: later });
+    await resolvePendingTransfers({ minAgeMs: 0, max: 500 }, { ...ctx, now: later });
+    expect((await getTransfer(transferId, { consistent: true }))?.status).toBe('completed');
+    expect(await platformBalance(a.login!)).toBe(300_00n);
+    expect(mt5.simulator.deals(a.login!).filter((d) => d.action === 'balance')).toHaveLength(1);
+    expect(await walletOf(c.id)).toBe(700_00n);
   });
 
   it('six twins of one request move the money once', async () => {

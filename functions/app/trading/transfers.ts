@@ -21,6 +21,9 @@
  *   set) and the resolver (resolveTransfer) asks the platform for the operation by its external id; found, it is
  *   completed; not found, the operation is sent again under the same external id. A refusal that follows an
  *   uncertain attempt is checked against the platform's operations before the transfer is failed
+ * - one process at a time talks to the platform about a transfer: the request that created it holds its lease
+ *   (LEASE_MS); a replay or the resolver asks the platform only after claiming an expired lease, so two
+ *   changeBalance calls with one external id never run at once (the adapters' duplicate check is a read)
  * - a transfer request is checked completely before anything is written: the account (404, 409 not active,
  *   422 demo_account_transfer, 403 trading_account_disabled), the amount (parseMoney codes, 422 currency_mismatch),
  *   the first-deposit minimum, the wallet's funds, the free margin; any refusal changes nothing
@@ -48,6 +51,7 @@ import { getAccount, walletId } from '#store/ledger/index.ts';
 import { executeJournal } from '#store/ledger/journals.ts';
 import type { OutboxEvent } from '#store/outbox.ts';
 import {
+  claimTransfer,
   getTradingAccount,
   getTransfer,
   listAccountTransfers,
@@ -75,6 +79,8 @@ import {
 
 const MOVERS: readonly Role[] = ['client'];
 const JOURNAL_SCOPE = 'trading-transfer';
+/** How long one process may talk to the platform about a transfer: longer than an adapter's request timeout (10 s). */
+export const LEASE_MS = 30_000;
 const REVERSAL_SCOPE = 'trading-transfer-reversal';
 
 export interface TransferInput {
@@ -87,6 +93,8 @@ type Actor = ReturnType<typeof actorFrom>;
 interface SagaCtx {
   actor: Actor;
   requestId: string;
+  /** The clock leases are claimed against (tests, replays); default now. */
+  now?: Date | undefined;
 }
 
 export const transferJournalId = (transferId: string) => `tj_${transferId}`;
@@ -147,6 +155,8 @@ export async function createTransfer(
     amount: { amount: formatAmount(amount.amount, account.currency), currency: account.currency },
     status: 'pending' as const,
     attempts: 0,
+    // this request talks to the platform first; a twin or the resolver only after the lease expired
+    leaseUntil: new Date(Date.now() + LEASE_MS).toISOString(),
     idempotencyKey: key,
     requestHash,
   };
@@ -294,7 +304,9 @@ async function markUncertain(t: TransferItem, ctx: SagaCtx): Promise<TransferIte
   const current = (await getTransfer(t.transferId, { consistent: true })) ?? t;
   if (current.status !== 'pending') return current;
   const at = new Date().toISOString();
-  const next = { ...current, attempts: current.attempts + 1, uncertainSince: current.uncertainSince ?? at };
+  // done talking to the platform for now: the lease is released, so the resolver may ask at once
+  const { leaseUntil: _released, ...rest } = current;
+  const next = { ...rest, attempts: current.attempts + 1, uncertainSince: current.uncertainSince ?? at } as TransferItem;
   try {
     await commit({
       writes: [transferEntity.replace(current, next, at)],
@@ -425,6 +437,9 @@ function firstDepositWrite(accountId: string, at: string): CommitWrite {
  */
 export async function resolveTransfer(t: TransferItem, ctx: SagaCtx): Promise<TransferItem> {
   if (t.status !== 'pending') return t;
+  const now = ctx.now ?? new Date();
+  // another process (the request itself, a twin, the resolver) is talking to the platform about it: leave it
+  if (!(await claimTransfer(t.transferId, now, new Date(now.getTime() + LEASE_MS)))) return t;
   const platform = await platformOf(t);
   let found: BalanceResult | undefined;
   try {
@@ -465,8 +480,8 @@ export async function resolvePendingTransfers(
   input: { minAgeMs: number; max: number },
   ctx: CommandContext,
 ): Promise<{ checked: number; completed: number; failed: number; pending: number }> {
-  const list = await pendingTransfers(new Date(Date.now() - input.minAgeMs), input.max);
-  const sagaCtx: SagaCtx = { actor: systemActor(TRANSFER_RESOLVER_JOB), requestId: ctx.requestId };
+  const list = await pendingTransfers(new Date((ctx.now ?? new Date()).getTime() - input.minAgeMs), input.max);
+  const sagaCtx: SagaCtx = { actor: systemActor(TRANSFER_RESOLVER_JOB), requestId: ctx.requestId, now: ctx.now };
   const out = { checked: list.length, completed: 0, failed: 0, pending: 0 };
   for (const t of list) {
     let r: TransferItem = t;
