@@ -48,6 +48,11 @@ export interface BalanceChange {
   comment: string;
   /** Our id for the operation (a transfer id): applied once, however often it is sent. */
   externalId: string;
+  /**
+   * Epoch ms before which no operation with this externalId can exist (when the transfer was created): lets an
+   * adapter that looks the id up in the account's history read only the recent part. Optional; a hint only.
+   */
+  notBefore?: number;
 }
 
 export interface BalanceResult {
@@ -94,8 +99,8 @@ export interface TradingPlatform {
   resetPasswords(login: number, passwords: { main?: string; investor?: string }): Promise<void>;
 
   changeBalance(change: BalanceChange): Promise<BalanceResult>;
-  /** The balance operation with this externalId, if the platform applied it. */
-  findBalanceOperation(login: number, externalId: string): Promise<BalanceResult | undefined>;
+  /** The balance operation with this externalId, if the platform applied it (`notBefore`: as in BalanceChange). */
+  findBalanceOperation(login: number, externalId: string, notBefore?: number): Promise<BalanceResult | undefined>;
 
   accountState(login: number): Promise<AccountState>;
   positions(login: number): Promise<Position[]>;

@@ -446,7 +446,7 @@ export class Mt5Platform implements TradingPlatform {
         { field: 'amount', code: 'invalid_amount', message: 'Amount must not be zero' },
       ]);
     }
-    const seen = await this.findBalanceDeal(change.login, change.externalId);
+    const seen = await this.findBalanceDeal(change.login, change.externalId, change.notBefore);
     if (seen) {
       if (seen.action !== change.type || seen.profit !== change.amount) {
         throw new TradingError(
@@ -470,13 +470,18 @@ export class Mt5Platform implements TradingPlatform {
     return { ticket: String(int(res.answer?.Ticket, 'Ticket')), replayed: false };
   }
 
-  async findBalanceOperation(login: number, externalId: string): Promise<BalanceResult | undefined> {
-    const deal = await this.findBalanceDeal(login, externalId);
+  async findBalanceOperation(login: number, externalId: string, notBefore?: number): Promise<BalanceResult | undefined> {
+    const deal = await this.findBalanceDeal(login, externalId, notBefore);
     return deal ? { ticket: String(deal.deal), replayed: true } : undefined;
   }
 
-  private async findBalanceDeal(login: number, externalId: string): Promise<Deal | undefined> {
-    const deals = await this.dealsOf({ login });
+  /**
+   * The login's balance deal carrying `externalId`. With `notBefore`, only deals from a day before it are read: MT5
+   * deal times are the server's time zone, which may be up to 14 hours off UTC, so a day's margin never misses one.
+   */
+  private async findBalanceDeal(login: number, externalId: string, notBefore?: number): Promise<Deal | undefined> {
+    const from = notBefore === undefined ? 0 : Math.max(0, Math.floor(notBefore / 1000) - 86_400);
+    const deals = await this.dealsOf({ login }, from);
     return deals.find((d) => BALANCE_TYPE[d.action as BalanceOperation] !== undefined && d.externalId === externalId);
   }
 

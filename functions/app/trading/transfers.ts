@@ -279,12 +279,13 @@ async function applyOnPlatform(t: TransferItem, ctx: SagaCtx): Promise<TransferI
       type: 'balance',
       comment: t.direction === 'deposit' ? 'From wallet' : 'To wallet',
       externalId: t.transferId,
+      notBefore: Date.parse(t.createdAt),
     });
   } catch (err) {
     if (isTradingError(err) && !err.retryable) {
       // after an uncertain attempt, a refusal may be the platform refusing a second copy: ask before failing
       if (t.uncertainSince) {
-        const found = await platform.findBalanceOperation(t.login, t.transferId).catch(() => undefined);
+        const found = await platform.findBalanceOperation(t.login, t.transferId, Date.parse(t.createdAt)).catch(() => undefined);
         if (found) return settle(t, { ticket: found.ticket }, ctx);
       }
       return settle(t, { failed: err.code }, ctx);
@@ -443,7 +444,7 @@ export async function resolveTransfer(t: TransferItem, ctx: SagaCtx): Promise<Tr
   const platform = await platformOf(t);
   let found: BalanceResult | undefined;
   try {
-    found = await platform.findBalanceOperation(t.login, t.transferId);
+    found = await platform.findBalanceOperation(t.login, t.transferId, Date.parse(t.createdAt));
   } catch (err) {
     if (isTradingError(err) && !err.retryable) throw err;
     return t; // still unreachable: the next run asks again
