@@ -69,6 +69,7 @@ export async function seedDemo(runtime: Runtime): Promise<SeedResult> {
   }
   await seedDemoWallets();
   await seedDemoKyc();
+  await seedDemoTradingAccount();
   return result;
 }
 
@@ -178,6 +179,31 @@ async function seedDemoWallets(): Promise<void> {
       caller,
       { idempotencyKey: `seed-demo-funding-${currency}`, requestId: 'seed', locale: 'en' },
     );
+  }
+}
+
+/**
+ * A demo MT5 account (EUR, Standard, 1:30) for client@demo.test on the local simulator, opened through the
+ * product's own use case with a fixed Idempotency-Key, so a restart replays it instead of opening another. Its
+ * passwords are not shown anywhere: the client resets them (POST .../password-resets) to sign in to a terminal.
+ * A live account needs the approved KYC that the review state machine grants after the seed: the client opens
+ * one itself. A platform that does not answer leaves the demo without an account (logged), never a failed start.
+ */
+async function seedDemoTradingAccount(): Promise<void> {
+  const { findEmailOwner } = await import('#store/unique-email.ts');
+  const { openTradingAccount } = await import('#app/trading/open-account.ts');
+  const client = await findEmailOwner('client@demo.test');
+  if (!client) return;
+  const caller = { sub: client.ownerId, email: 'client@demo.test', roles: ['client'] as Role[], isStaff: false };
+  try {
+    const { account, replayed } = await openTradingAccount(
+      { typeId: 'standard', kind: 'demo', currency: 'EUR', leverage: 30 },
+      caller,
+      { idempotencyKey: 'seed-demo-trading-account', requestId: 'seed', locale: 'en' },
+    );
+    if (!replayed) console.log(`[local] demo MT5 account ${account.login} (demo, EUR) opened for client@demo.test`);
+  } catch (err) {
+    console.error(`[local] demo trading account not opened: ${(err as Error).message}`);
   }
 }
 

@@ -141,6 +141,11 @@ describe('the demo seed after an interrupted first start', () => {
       ['EUR', '2500.00'],
       ['USD', '5000.00'],
     ]);
+    const trading = await call('GET', '/v1/trading-accounts', { token: client.idToken });
+    expect(trading.status, JSON.stringify(trading.body)).toBe(200);
+    expect(trading.body.items.map((a: Json) => [a.kind, a.currency, a.status, a.state?.balance.amount])).toEqual([
+      ['demo', 'EUR', 'active', '10000.00'],
+    ]);
 
     await quiet();
     const before = await snapshot();
