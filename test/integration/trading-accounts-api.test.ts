@@ -20,7 +20,7 @@ import type { TradingPlatform } from '#domain/trading/port.ts';
 import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
 import { ddb } from '#shared/clients.ts';
 import { ensureWallet, getBalance } from '#store/ledger/index.ts';
-import { getTradingAccount, getTransfer } from '#store/trading.ts';
+import { getTradingAccount, getTransfer, turnoverBetween } from '#store/trading.ts';
 import { useHandlerEnv } from '../support/api-env.ts';
 import { seedClient } from '../support/clients.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
@@ -290,6 +290,15 @@ describe('moving money between the wallet and the account', () => {
     expect(deals.items[2]!.price).toMatch(/^1\.\d{5}$/);
     const again = await ingestDeals({ platform: 'mt5' }, { requestId: 'test', locale: 'en' });
     expect(again.written).toBe(0);
+    // the client's trading turnover (the AML round-trip rule reads it): both trade deals' notional, 0.10 lot each
+    const dealItems = (await ddb().send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+    const notional = dealItems
+      .filter((i) => i.type === 'trading-deal' && i.accountId === a.accountId && i.notional)
+      .reduce((n, i) => n + BigInt(i.notional as string), 0n);
+    expect(notional).toBeGreaterThan(2n * 10_000_00n);
+    const hour = new Date(Date.now() - 3_600_000);
+    expect(await turnoverBetween(c.id, 'USD', hour, new Date())).toBe(notional);
+    expect(await turnoverBetween(c.id, 'EUR', hour, new Date())).toBe(0n);
 
     const account = (await getTradingAccount(a.accountId))!;
     expect(await reconcileAccount(account)).toEqual([]);
