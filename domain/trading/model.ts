@@ -12,6 +12,7 @@
  * - balance = sum over the account's deals whose action is not 'credit' of (profit + commission + storage);
  *   credit = sum of the profit of its 'credit' deals (a balance operation's amount is its deal's profit, as in MT5)
  */
+import { roundHalfEven } from '../money/index.ts';
 import type { InstrumentClass } from '../onboarding/catalog.ts';
 
 /** MT5 volume units per lot. */
@@ -146,4 +147,13 @@ export interface AccountState {
   marginLevel: string | null;
   /** Floating: sum over open positions of profit + storage. */
   profit: bigint;
+}
+
+/** equity / margin x 100 with 2 decimals, half-even; null when there is no margin (AccountState.marginLevel). */
+export function marginLevel(equity: bigint, margin: bigint): string | null {
+  if (margin <= 0n) return null;
+  const hundredths = roundHalfEven(equity * 10_000n, margin);
+  const abs = hundredths < 0n ? -hundredths : hundredths;
+  const digits = abs.toString().padStart(3, '0');
+  return `${hundredths < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }

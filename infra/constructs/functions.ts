@@ -257,6 +257,31 @@ export class Functions extends Construct {
     }
   }
 
+  /**
+   * Read access to each secret, and its ARN as `<envPrefix><ID>`. Granted on the role only (not Secret.grantRead,
+   * which also writes the role into the data key's policy: a reference from the root stack to a context stack,
+   * i.e. a dependency cycle); decryption through Secrets Manager only.
+   */
+  private grantSecrets(role: Role, fn: NodejsFunction, secrets: ReadonlyMap<string, ISecret>, envPrefix: string, key: IKey) {
+    for (const [id, secret] of secrets) {
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [secret.secretArn],
+        }),
+      );
+      fn.addEnvironment(`${envPrefix}${toEnvSuffix(id)}`, secret.secretArn);
+    }
+    if (secrets.size === 0) return;
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+  }
+
   private grant(name: string, permission: Permission, role: Role, fn: NodejsFunction): void {
     const p = this.props;
     const tableIndexes = `Resource::${nagArnRef(p.table, this)}/index/*`;
@@ -331,48 +356,11 @@ export class Functions extends Construct {
       case 'psp:secrets':
         // Every provider's secret (a function may serve several providers), with PSP_SECRET_ARN_<PROVIDER>
         // (functions/adapters/psp/secrets.ts).
-        // Granted on the role only (not Secret.grantRead, which also writes the role into the data key's
-        // policy: a reference from the root stack to a context stack, i.e. a dependency cycle).
-        for (const [provider, secret] of p.pspSecrets) {
-          role.addToPolicy(
-            new PolicyStatement({
-              actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              resources: [secret.secretArn],
-            }),
-          );
-          fn.addEnvironment(`PSP_SECRET_ARN_${toEnvSuffix(provider)}`, secret.secretArn);
-        }
-        if (p.pspSecrets.size > 0) {
-          role.addToPolicy(
-            new PolicyStatement({
-              actions: ['kms:Decrypt'],
-              resources: [p.dataKey.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-            }),
-          );
-        }
+        this.grantSecrets(role, fn, p.pspSecrets, 'PSP_SECRET_ARN_', p.dataKey);
         return;
       case 'platform:secrets':
-        // Every offered platform's connection, with PLATFORM_SECRET_ARN_<PLATFORM> (functions/adapters/platforms/
-        // index.ts); on the role only, for the reason given for psp:secrets.
-        for (const [platform, secret] of p.platformSecrets) {
-          role.addToPolicy(
-            new PolicyStatement({
-              actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              resources: [secret.secretArn],
-            }),
-          );
-          fn.addEnvironment(`PLATFORM_SECRET_ARN_${toEnvSuffix(platform)}`, secret.secretArn);
-        }
-        if (p.platformSecrets.size > 0) {
-          role.addToPolicy(
-            new PolicyStatement({
-              actions: ['kms:Decrypt'],
-              resources: [p.dataKey.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-            }),
-          );
-        }
+        // Every offered platform's connection, with PLATFORM_SECRET_ARN_<PLATFORM> (functions/adapters/platforms/index.ts).
+        this.grantSecrets(role, fn, p.platformSecrets, 'PLATFORM_SECRET_ARN_', p.dataKey);
         return;
       case 'settlements:read':
         role.addToPolicy(

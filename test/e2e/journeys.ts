@@ -110,3 +110,18 @@ export async function approvedClient(e2e: E2E, prefix = 'client'): Promise<strin
   expect(view.status, JSON.stringify(view)).toBe('approved');
   return token;
 }
+
+/** Polls GET `path` (letting the stream, bus, queues and state machines settle in between) until `done` holds. */
+export async function until(e2e: E2E, token: string, path: string, done: (body: Json) => boolean, ms = 30_000): Promise<Json> {
+  const deadline = Date.now() + ms;
+  let last: Json;
+  for (;;) {
+    await e2e.rt.settle();
+    const res = await e2e.call('GET', path, { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    last = res.body;
+    if (done(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${path}: condition not reached; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -11,26 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sandboxChargeback } from '#app/payments/sandbox-provider.ts';
 import { useRuntime } from './harness.ts';
-import { approvedClient, type Json } from './journeys.ts';
+import { approvedClient, type Json, until as untilGet } from './journeys.ts';
 
 const e2e = useRuntime();
 
 const money = (amount: string, currency = 'EUR') => ({ amount, currency });
 
-/** Polls `path` (letting the stream, bus, queues and state machines settle in between) until `done` holds. */
-async function until(token: string, path: string, done: (body: Json) => boolean, ms = 30_000): Promise<Json> {
-  const deadline = Date.now() + ms;
-  let last: Json;
-  for (;;) {
-    await e2e.rt.settle();
-    const res = await e2e.call('GET', path, { token });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    last = res.body;
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${path}: condition not reached; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (token: string, path: string, done: (body: Json) => boolean, ms?: number) => untilGet(e2e, token, path, done, ms);
 
 async function eurWallet(token: string): Promise<Json> {
   const res = await e2e.call('GET', '/v1/wallets', { token });

@@ -85,14 +85,7 @@ export const closingPrice = (side: Side, quote: { bid: bigint; ask: bigint }) =>
 /** The price a new position opens at: the ask for a buy, the bid for a sell. */
 export const openingPrice = (side: Side, quote: { bid: bigint; ask: bigint }) => (side === 'buy' ? quote.ask : quote.bid);
 
-/** equity / margin x 100 with 2 decimals, half-even; null when margin is 0. */
-export function marginLevel(equity: bigint, margin: bigint): string | null {
-  if (margin <= 0n) return null;
-  const hundredths = roundHalfEven(equity * 10_000n, margin);
-  const abs = hundredths < 0n ? -hundredths : hundredths;
-  const digits = abs.toString().padStart(3, '0');
-  return `${hundredths < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
-}
+export { marginLevel } from '../model.ts';
 
 /** Exact: is equity / margin x 100 below `level` percent? Never with no margin. */
 export const belowLevel = (equity: bigint, margin: bigint, level: number): boolean =>

@@ -81,7 +81,14 @@
 import { createHash } from 'node:crypto';
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import { type AccountState, type BalanceOperation, type Deal, type Position, VOLUME_PER_LOT } from '#domain/trading/model.ts';
+import {
+  type AccountState,
+  type BalanceOperation,
+  type Deal,
+  marginLevel,
+  type Position,
+  VOLUME_PER_LOT,
+} from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -192,18 +199,7 @@ export function spotToPoints(spot: bigint, digits: number): bigint {
   return (spot + div / 2n) / div;
 }
 
-/** equity / margin x 100 with 2 decimals, half-even; null when margin is 0. */
-export function marginLevel(equity: bigint, margin: bigint): string | null {
-  if (margin === 0n) return null;
-  const num = equity * 10_000n;
-  let q = num / margin;
-  const r = num % margin;
-  const twice = (r < 0n ? -r : r) * 2n;
-  const m = margin < 0n ? -margin : margin;
-  if (twice > m || (twice === m && q % 2n !== 0n)) q += num < 0n !== margin < 0n ? -1n : 1n;
-  const neg = q < 0n;
-  return `${neg ? '-' : ''}${decimalText(neg ? -q : q, 2)}`;
-}
+export { marginLevel } from '#domain/trading/model.ts';
 
 export const md5Hex = (password: string): string => createHash('md5').update(password, 'utf8').digest('hex');
 

@@ -63,7 +63,7 @@
 import { randomUUID } from 'node:crypto';
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import { type AccountState, type Deal, type Position, VOLUME_PER_LOT } from '#domain/trading/model.ts';
+import { type AccountState, type Deal, marginLevel, type Position, VOLUME_PER_LOT } from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -73,7 +73,7 @@ import type {
   NewPlatformAccount,
   TradingPlatform,
 } from '#domain/trading/port.ts';
-import { exchange, fromScaled, type Json, Raw, safeInt, stableId, toScaled, unavailable } from './rest-json.ts';
+import { exchange, fromScaled, type Json, Raw, safeInt, sortKey, stableId, toScaled, unavailable } from './rest-json.ts';
 
 export interface DxInstrument {
   digits: number;
@@ -408,7 +408,7 @@ export class DxtradePlatform implements TradingPlatform {
       equity,
       margin,
       freeMargin: money('marginFree'),
-      marginLevel: margin === 0n ? null : level(equity, margin),
+      marginLevel: marginLevel(equity, margin),
       profit: money('openPL'),
     };
   }
@@ -634,23 +634,6 @@ export class DxtradePlatform implements TradingPlatform {
       volume: quantityToVolume(this.units(o.filledQuantity, 'filledQuantity'), contractSize),
     };
   }
-}
-
-/** `<15-digit ms>|<16-digit id>`: sorts by time, then id, as text. */
-function sortKey(timeMs: number, id: number): string {
-  return `${String(timeMs).padStart(15, '0')}|${String(id).padStart(16, '0')}`;
-}
-
-/** equity / margin x 100 with 2 decimals, half-even (the port's marginLevel). */
-function level(equity: bigint, margin: bigint): string {
-  const num = equity * 10_000n;
-  let q = num / margin;
-  const r = num % margin;
-  const twice = 2n * (r < 0n ? -r : r);
-  if (twice > margin || (twice === margin && q % 2n !== 0n)) q += num < 0n ? -1n : 1n;
-  const neg = q < 0n;
-  const s = (neg ? -q : q).toString().padStart(3, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -2)}.${s.slice(-2)}`;
 }
 
 export const dxtradePlatform = (options: DxtradeAdapterOptions): DxtradePlatform => new DxtradePlatform(options);

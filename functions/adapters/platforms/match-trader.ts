@@ -59,6 +59,7 @@
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
 import type { AccountState, Deal, Position } from '#domain/trading/model.ts';
+import { marginLevel } from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -68,7 +69,7 @@ import type {
   NewPlatformAccount,
   TradingPlatform,
 } from '#domain/trading/port.ts';
-import { exchange, fromScaled, type Json, Raw, safeInt, stableId, toScaled, unavailable } from './rest-json.ts';
+import { exchange, fromScaled, type Json, Raw, safeInt, sortKey, stableId, toScaled, unavailable } from './rest-json.ts';
 
 export interface MatchTraderAdapterOptions {
   /** Broker API base URL, e.g. https://broker-api.example.com. */
@@ -364,7 +365,7 @@ export class MatchTraderPlatform implements TradingPlatform {
       equity,
       margin,
       freeMargin: m('freeMargin'),
-      marginLevel: margin === 0n ? null : level(equity, margin),
+      marginLevel: marginLevel(equity, margin),
       profit: equity - balance - credit,
     };
   }
@@ -591,20 +592,5 @@ export class MatchTraderPlatform implements TradingPlatform {
 }
 
 const abs = (v: bigint) => (v < 0n ? -v : v);
-
-function sortKey(timeMs: number, id: number): string {
-  return `${String(timeMs).padStart(15, '0')}|${String(id).padStart(16, '0')}`;
-}
-
-function level(equity: bigint, margin: bigint): string {
-  const num = equity * 10_000n;
-  let q = num / margin;
-  const r = num % margin;
-  const twice = 2n * (r < 0n ? -r : r);
-  if (twice > margin || (twice === margin && q % 2n !== 0n)) q += num < 0n ? -1n : 1n;
-  const neg = q < 0n;
-  const s = (neg ? -q : q).toString().padStart(3, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -2)}.${s.slice(-2)}`;
-}
 
 export const matchTraderPlatform = (options: MatchTraderAdapterOptions): MatchTraderPlatform => new MatchTraderPlatform(options);

@@ -164,3 +164,8 @@ export async function exchange(
   }
   return { status: res.status, body, headers: res.headers };
 }
+
+/** `<15-digit ms>|<16-digit id>`: sorts deals by time, then id, as text (the DXtrade and Match-Trader cursors). */
+export function sortKey(timeMs: number, id: number): string {
+  return `${String(timeMs).padStart(15, '0')}|${String(id).padStart(16, '0')}`;
+}
