@@ -13,7 +13,9 @@
  *   systemUuid, paymentGatewayUuid, server, digits: { <symbol>: n } }). The README says how to fill them
  *
  * Invariants:
- * - one adapter instance per platform per container (an MT5 session is one authenticated connection)
+ * - one adapter instance per platform per container (an MT5 session is one authenticated connection); an adapter's
+ *   module is loaded when its platform is first used, so a tenant's functions never evaluate (or, for cTrader,
+ *   parse the protobuf schema of) a platform it does not offer
  * - a platform without a connection is platform_unavailable (503, retryable) and logged as a configuration
  *   error: a client is told to try later, never a 500, and nothing was changed on the platform
  * - a platform the tenant does not offer, or this module does not know, is a configuration error (thrown)
@@ -24,10 +26,6 @@ import { TradingError } from '#domain/trading/errors.ts';
 import type { Platform, TradingPlatform } from '#domain/trading/port.ts';
 import { toEnvSuffix } from '#shared/env.ts';
 import { logger } from '#shared/powertools.ts';
-import { CTraderPlatform } from './ctrader.ts';
-import { DxtradePlatform } from './dxtrade.ts';
-import { MatchTraderPlatform } from './match-trader.ts';
-import { Mt5Platform } from './mt5.ts';
 
 const CACHE_SECONDS = 300;
 
@@ -77,6 +75,7 @@ async function makeMt5(): Promise<TradingPlatform> {
   if (!c || !Number.isSafeInteger(c.managerLogin) || c.managerLogin <= 0 || !c.managerPassword) {
     throw notConfigured('mt5', 'baseUrl, managerLogin, managerPassword');
   }
+  const { Mt5Platform } = await import('./mt5.ts');
   return new Mt5Platform({
     baseUrl: c.baseUrl,
     manager: { login: c.managerLogin, password: c.managerPassword },
@@ -96,6 +95,7 @@ async function makeDxtrade(): Promise<TradingPlatform> {
       { digits: Number(v.digits), contractSize: BigInt(v.contractSize) },
     ]),
   );
+  const { DxtradePlatform } = await import('./dxtrade.ts');
   return new DxtradePlatform({ baseUrl, admin: { username, domain, password }, server: str(s.server) ?? 'dxtrade', instruments });
 }
 
@@ -105,6 +105,7 @@ async function makeMatchTrader(): Promise<TradingPlatform> {
   if (!s || !baseUrl || !apiKey || !systemUuid || !gateway) {
     throw notConfigured('match_trader', 'baseUrl, token, systemUuid, paymentGatewayUuid');
   }
+  const { MatchTraderPlatform } = await import('./match-trader.ts');
   return new MatchTraderPlatform({
     baseUrl,
     apiKey,
@@ -119,6 +120,7 @@ async function makeCTrader(): Promise<TradingPlatform> {
   const s = await secretOf('ctrader');
   const need = ['webservicesUrl', 'token', 'openApiHost', 'clientId', 'clientSecret', 'accessToken', 'brokerName'] as const;
   if (!s || need.some((k) => !str(s[k]))) throw notConfigured('ctrader', need.join(', '));
+  const { CTraderPlatform } = await import('./ctrader.ts');
   return new CTraderPlatform({
     webServices: { baseUrl: str(s.webservicesUrl)!, token: str(s.token)! },
     openApi: {
