@@ -24,6 +24,7 @@ import {
 import { feeMinor } from '../payments/fees.ts';
 import { offeredIn, regionsCover, resolveRegion } from '../payments/regions.ts';
 import { TradingConfigSchema } from '../trading/account-types.ts';
+import { ADAPTED_PLATFORMS } from '../trading/port.ts';
 
 const currencyCode = z.string().regex(/^[A-Z][A-Z0-9]{2,5}$/, 'ISO 4217-style currency code');
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code');
@@ -307,6 +308,15 @@ function checkTrading(
   ctx: z.RefinementCtx,
 ): void {
   const codes = cfg.jurisdictions.map((j) => j.code);
+  cfg.trading.platforms.forEach((p, i) => {
+    if (!ADAPTED_PLATFORMS.includes(p)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trading', 'platforms', i],
+        message: `no adapter for ${p} in this build (adapted: ${ADAPTED_PLATFORMS.join(', ')})`,
+      });
+    }
+  });
   cfg.trading.accountTypes.forEach((t, i) => {
     const at = (...p: (string | number)[]) => ['trading', 'accountTypes', i, ...p];
     if (!cfg.trading.platforms.includes(t.platform)) {

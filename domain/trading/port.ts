@@ -22,6 +22,13 @@ import type { AccountState, BalanceOperation, Deal, Position, Side } from './mod
 export const PLATFORMS = ['mt5', 'mt4', 'ctrader', 'dxtrade', 'match_trader'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/**
+ * The platforms this product has an adapter for (functions/adapters/platforms/index.ts): a tenant may offer only
+ * these. MetaTrader 4 has no web manager API of MetaQuotes' own (its Manager API is a Windows library), so it is
+ * named but not offered.
+ */
+export const ADAPTED_PLATFORMS: readonly Platform[] = ['mt5', 'ctrader', 'dxtrade', 'match_trader'];
+
 export interface NewPlatformAccount {
   /** The platform group (MT5 group path such as real\standard-usd, a cTrader group name, a Match-Trader offer). */
   group: string;

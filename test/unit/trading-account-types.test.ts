@@ -174,5 +174,18 @@ describe('the schema refuses', () => {
       'trading.accountTypes.0.platform: platform must be one of trading.platforms',
       'trading.accountTypes.0.jurisdictions.1: unknown jurisdiction',
     ]);
+    // MetaTrader 4 is a known platform without an adapter: a tenant cannot offer it
+    expect(
+      configProblems({
+        ...tenant,
+        trading: {
+          platforms: ['mt4'],
+          accountTypes: [type({ platform: 'mt4', currencies: ['USD'], minFirstDeposit: {}, demoStartingBalance: {} })],
+        },
+      }),
+    ).toEqual([
+      'trading.platforms.0: no adapter for mt4 in this build (adapted: mt5, ctrader, dxtrade, match_trader)',
+      'trading.accountTypes.0.jurisdictions.1: unknown jurisdiction',
+    ]);
   });
 });
