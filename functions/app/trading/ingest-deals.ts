@@ -9,7 +9,8 @@
  * - exactly once per (platform, server, deal): each deal item is put-if-absent in the SAME transaction as its
  *   outbox event, its turnover and an audit entry of the batch; deals already stored (a crashed run's, a
  *   concurrent run's) are filtered out before writing, and a batch that loses a race to another run is re-filtered
- *   and written again. The cursor moves past a page only after every deal of it is stored, conditioned on the
+ *   and written again. A page's batches commit up to CONCURRENT_BATCHES at a time, each with its own audit entity
+ *   (`trading-deal-batch`, first-last deal id). The cursor moves past a page only after every deal of it is stored, conditioned on the
  *   version read, so a crash mid-page re-reads the page and writes only what is missing
  * - a deal's account and client come from the login item (functions/store/trading.ts); a login that is not ours
  *   is stored and published without them (it may be an account opened outside the back office)
@@ -45,6 +46,8 @@ import type { CommandContext } from '../context.ts';
 export const DEAL_INGEST_JOB = 'trading-deal-ingest';
 /** Deals asked of the platform per page. */
 export const DEAL_PAGE = 1000;
+/** Transactions of one page in flight at once. */
+export const CONCURRENT_BATCHES = 4;
 const ACTOR = systemActor(DEAL_INGEST_JOB);
 
 export interface IngestResult {
@@ -152,15 +155,20 @@ async function writePage(
     const have = await storedDeals(todo.map((t) => t.key));
     todo = todo.filter((t) => !have.has(keyId(t.key)));
     const lost: Staged[] = [];
-    for (const batch of batches(todo)) {
-      try {
-        await commitBatch(platform, server, batch, ctx);
-        written += batch.length;
-      } catch (err) {
-        if (!(isDomainError(err) && err.code === 'deal_exists')) throw err;
-        lost.push(...batch); // another run wrote one of them: re-filter and write the rest
+    const queue = [...batches(todo)];
+    // a page's batches are independent transactions (each its own audit entity): a few at a time
+    const worker = async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        try {
+          await commitBatch(platform, server, batch, ctx);
+          written += batch.length;
+        } catch (err) {
+          if (!(isDomainError(err) && err.code === 'deal_exists')) throw err;
+          lost.push(...batch); // another run wrote one of them: re-filter and write the rest
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
     todo = lost;
     if (round > 5 && todo.length > 0)
       throw new DomainError('concurrent_modification', 'conflict', 'Deal ingestion kept racing; retry');
@@ -275,7 +283,9 @@ async function commitBatch(platform: Platform, server: string, batch: Staged[], 
   const audit: AuditInput = {
     actor: ACTOR,
     action: 'trading.deals.ingested',
-    entity: { type: tradingKeys.cursorType, id: `${platform}#${server}` },
+    // one audit entity per batch (a new chain): batches of a page commit in parallel without a shared head
+    entity: { type: 'trading-deal-batch', id: `${platform}#${server}#${first}-${last}` },
+    newEntity: true,
     before: null,
     after: { deals: batch.length, first, last },
     requestId: ctx.requestId,
