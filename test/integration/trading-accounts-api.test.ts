@@ -371,7 +371,7 @@ describe('moving money between the wallet and the account', () => {
     const key = uid();
     void transfer(c.claims, a.accountId, 'deposit', '300.00', key);
     const transferId = tradingTransferIdFor(a.accountId, key);
-    for (let i = 0; i < 100 && !(await getTransfer(transferId, { consistent: true })); i++)
+    for (let i = 0; i < 500 && !(await getTransfer(transferId, { consistent: true })); i++)
       await new Promise((r) => setTimeout(r, 20));
     restore();
     expect((await getTransfer(transferId, { consistent: true }))?.status).toBe('pending');

@@ -81,14 +81,7 @@
 import { createHash } from 'node:crypto';
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import {
-  type AccountState,
-  type BalanceOperation,
-  type Deal,
-  marginLevel,
-  type Position,
-  VOLUME_PER_LOT,
-} from '#domain/trading/model.ts';
+import { type AccountState, type BalanceOperation, type Deal, type Position, VOLUME_PER_LOT } from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -99,6 +92,7 @@ import type {
   TradingPlatform,
 } from '#domain/trading/port.ts';
 import { type Msg, OpenApiSession } from './ctrader-open-api.ts';
+import { accountStateOf, refuseZeroAmount, replayOf } from './platform-common.ts';
 
 export interface CTraderAdapterOptions {
   webServices: {
@@ -383,25 +377,17 @@ export class CTraderPlatform implements TradingPlatform {
     if (!EXTERNAL_ID.test(change.externalId)) {
       throw new RangeError('externalId must be 1 to 64 printable ASCII characters without spaces');
     }
-    if (change.amount === 0n) {
-      throw new TradingError('invalid_amount', 'Amount must not be zero', [
-        { field: 'amount', code: 'invalid_amount', message: 'Amount must not be zero' },
-      ]);
-    }
+    refuseZeroAmount(change.amount);
     const seen = (await this.history(change.login)).find((h) => h.externalId === change.externalId);
-    if (seen) {
-      if (seen.action !== change.type || seen.amount !== change.amount) {
-        throw new TradingError(
-          'duplicate_external_id',
-          `externalId ${change.externalId} was applied to a different operation`,
-          [],
-          {
-            balanceHistoryId: seen.id,
-          },
-        );
-      }
-      return { ticket: String(seen.id), replayed: true };
-    }
+    const replay = replayOf(
+      change.externalId,
+      seen && {
+        ticket: String(seen.id),
+        same: seen.action === change.type && seen.amount === change.amount,
+        meta: { balanceHistoryId: seen.id },
+      },
+    );
+    if (replay) return replay;
     const trader = await this.trader(change.login);
     const moneyDigits = int(trader.moneyDigits, 'moneyDigits');
     const exponent = currencyOf(String(trader.depositCurrency)).exponent;
@@ -485,21 +471,13 @@ export class CTraderPlatform implements TradingPlatform {
     const exponent = currencyOf(currency).exponent;
     const moneyDigits = int(t.moneyDigits, 'moneyDigits');
     const m = (field: string) => fromMoneyUnits(big(t[field], field), moneyDigits, exponent);
-    const balance = m('balance');
-    const credit = m('bonus') + m('nonWithdrawableBonus');
-    const equity = m('equity');
-    const margin = m('usedMargin');
-    return {
-      login,
-      currency,
-      balance,
-      credit,
-      equity,
-      margin,
+    return accountStateOf(login, currency, {
+      balance: m('balance'),
+      credit: m('bonus') + m('nonWithdrawableBonus'),
+      equity: m('equity'),
+      margin: m('usedMargin'),
       freeMargin: m('freeMargin'),
-      marginLevel: marginLevel(equity, margin),
-      profit: equity - balance - credit,
-    };
+    });
   }
 
   async positions(login: number): Promise<Position[]> {

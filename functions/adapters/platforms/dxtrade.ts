@@ -73,7 +73,20 @@ import type {
   NewPlatformAccount,
   TradingPlatform,
 } from '#domain/trading/port.ts';
-import { exchange, fromScaled, type Json, Raw, safeInt, sortKey, stableId, toScaled, unavailable } from './rest-json.ts';
+import { refuseZeroAmount, replayOf } from './platform-common.ts';
+import {
+  exchange,
+  fromScaled,
+  type Json,
+  pageAfter,
+  Raw,
+  readCursor,
+  safeInt,
+  sortKey,
+  stableId,
+  toScaled,
+  unavailable,
+} from './rest-json.ts';
 
 export interface DxInstrument {
   digits: number;
@@ -334,17 +347,14 @@ export class DxtradePlatform implements TradingPlatform {
 
   async changeBalance(change: BalanceChange): Promise<BalanceResult> {
     if (!EXTERNAL_ID.test(change.externalId)) throw new RangeError(`externalId must match ${EXTERNAL_ID}`);
-    if (change.amount === 0n)
-      throw new TradingError('invalid_amount', 'Amount must not be zero', [
-        { field: 'amount', code: 'invalid_amount', message: 'Amount must not be zero' },
-      ]);
+    refuseZeroAmount(change.amount);
     const kind = kindOf(change);
     const seen = await this.findTransfer(change.login, change.externalId);
-    if (seen) {
-      if (seen.kind !== kind || seen.amount !== change.amount)
-        throw new TradingError('duplicate_external_id', `externalId ${change.externalId} was applied to a different operation`);
-      return { ticket: change.externalId, replayed: true };
-    }
+    const replay = replayOf(
+      change.externalId,
+      seen && { ticket: change.externalId, same: seen.kind === kind && seen.amount === change.amount },
+    );
+    if (replay) return replay;
     const currency = await this.currencyOf(change.login);
     const abs = kind === 'withdrawal' ? -change.amount : change.amount;
     const amount = fromScaled(abs, currencyOf(currency).exponent);
@@ -461,11 +471,8 @@ export class DxtradePlatform implements TradingPlatform {
   }
 
   async dealsSince(cursor: string, limit: number): Promise<DealPage> {
-    if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
-    const after = cursor === '' ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
-    const m = /^(\d{15})\|(\d{16})$/.exec(after);
-    if (cursor !== '' && !m) throw new RangeError(`Not a DXtrade deal cursor: ${cursor}`);
-    const from = m ? new Date(Number(m[1])).toISOString() : new Date(0).toISOString();
+    const { after, fromMs } = readCursor('DXtrade', cursor, limit);
+    const from = new Date(fromMs).toISOString();
     const [orders, transfers] = await Promise.all([
       this.must('trading', 'GET', '/accounts/orders/history', undefined, { 'transaction-from': from }),
       this.allTransfers(from),
@@ -540,12 +547,7 @@ export class DxtradePlatform implements TradingPlatform {
         },
       });
     }
-    const page = keyed
-      .filter((k) => k.key > after)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .slice(0, limit);
-    const last = page.at(-1);
-    return { deals: page.map((k) => k.deal), cursor: last ? Buffer.from(last.key, 'utf8').toString('base64url') : cursor };
+    return pageAfter(keyed, after, limit, cursor);
   }
 
   private async allTransfers(from: string): Promise<Json[]> {

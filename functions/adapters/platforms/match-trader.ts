@@ -59,7 +59,6 @@
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
 import type { AccountState, Deal, Position } from '#domain/trading/model.ts';
-import { marginLevel } from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -69,7 +68,20 @@ import type {
   NewPlatformAccount,
   TradingPlatform,
 } from '#domain/trading/port.ts';
-import { exchange, fromScaled, type Json, Raw, safeInt, sortKey, stableId, toScaled, unavailable } from './rest-json.ts';
+import { accountStateOf, refuseZeroAmount, replayOf } from './platform-common.ts';
+import {
+  exchange,
+  fromScaled,
+  type Json,
+  pageAfter,
+  Raw,
+  readCursor,
+  safeInt,
+  sortKey,
+  stableId,
+  toScaled,
+  unavailable,
+} from './rest-json.ts';
 
 export interface MatchTraderAdapterOptions {
   /** Broker API base URL, e.g. https://broker-api.example.com. */
@@ -274,16 +286,10 @@ export class MatchTraderPlatform implements TradingPlatform {
 
   async changeBalance(change: BalanceChange): Promise<BalanceResult> {
     const comment = matchComment(change.comment, change.externalId, this.options.commentMax ?? 255);
-    if (change.amount === 0n)
-      throw new TradingError('invalid_amount', 'Amount must not be zero', [
-        { field: 'amount', code: 'invalid_amount', message: 'Amount must not be zero' },
-      ]);
+    refuseZeroAmount(change.amount);
     const seen = await this.findLedger(change.login, change.externalId);
-    if (seen) {
-      if (seen.amount !== change.amount)
-        throw new TradingError('duplicate_external_id', `externalId ${change.externalId} was applied to a different operation`);
-      return { ticket: String(seen.id), replayed: true };
-    }
+    const replay = replayOf(change.externalId, seen && { ticket: String(seen.id), same: seen.amount === change.amount });
+    if (replay) return replay;
     const currency = await this.currencyOf(change.login);
     const amount = new Raw(fromScaled(change.amount < 0n ? -change.amount : change.amount, currencyOf(currency).exponent));
     const base = { systemUuid: this.options.systemUuid, login: String(change.login), amount, comment };
@@ -353,21 +359,13 @@ export class MatchTraderPlatform implements TradingPlatform {
     const currency = String(f.currency);
     this.currencies.set(login, currency);
     const m = (field: string) => this.money(f[field] ?? '0', currency, field);
-    const balance = m('balance');
-    const credit = m('credit');
-    const equity = m('equity');
-    const margin = m('margin');
-    return {
-      login,
-      currency,
-      balance,
-      credit,
-      equity,
-      margin,
+    return accountStateOf(login, currency, {
+      balance: m('balance'),
+      credit: m('credit'),
+      equity: m('equity'),
+      margin: m('margin'),
       freeMargin: m('freeMargin'),
-      marginLevel: marginLevel(equity, margin),
-      profit: equity - balance - credit,
-    };
+    });
   }
 
   private async currencyOf(login: number): Promise<string> {
@@ -425,11 +423,8 @@ export class MatchTraderPlatform implements TradingPlatform {
   }
 
   async dealsSince(cursor: string, limit: number): Promise<DealPage> {
-    if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
-    const after = cursor === '' ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
-    const m = /^(\d{15})\|(\d{16})$/.exec(after);
-    if (cursor !== '' && !m) throw new RangeError(`Not a Match-Trader deal cursor: ${cursor}`);
-    const from = new Date(m ? Number(m[1]) : 0).toISOString();
+    const { after, fromMs } = readCursor('Match-Trader', cursor, limit);
+    const from = new Date(fromMs).toISOString();
     this.offers ??= (await this.call('GET', '/v1/offers')) as Json[];
     const groups = [...new Set(this.offers.map((o) => String(o.groupName)))];
     const [ledgers, closed, open] = await Promise.all([
@@ -518,12 +513,7 @@ export class MatchTraderPlatform implements TradingPlatform {
         },
       });
     }
-    const page = keyed
-      .filter((k) => k.key > after)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .slice(0, limit);
-    const last = page.at(-1);
-    return { deals: page.map((k) => k.deal), cursor: last ? Buffer.from(last.key, 'utf8').toString('base64url') : cursor };
+    return pageAfter(keyed, after, limit, cursor);
   }
 
   // --- trading ----------------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ import type {
   NewPlatformAccount,
   TradingPlatform,
 } from '#domain/trading/port.ts';
+import { refuseZeroAmount, replayOf } from './platform-common.ts';
 
 export interface Mt5AdapterOptions {
   /** The Web API endpoint, e.g. https://mt5.example.com:443 (http for the local server). */
@@ -441,25 +442,17 @@ export class Mt5Platform implements TradingPlatform {
 
   async changeBalance(change: BalanceChange): Promise<BalanceResult> {
     const comment = balanceComment(change.comment, change.externalId);
-    if (change.amount === 0n) {
-      throw new TradingError('invalid_amount', 'Amount must not be zero', [
-        { field: 'amount', code: 'invalid_amount', message: 'Amount must not be zero' },
-      ]);
-    }
+    refuseZeroAmount(change.amount);
     const seen = await this.findBalanceDeal(change.login, change.externalId, change.notBefore);
-    if (seen) {
-      if (seen.action !== change.type || seen.profit !== change.amount) {
-        throw new TradingError(
-          'duplicate_external_id',
-          `externalId ${change.externalId} was applied to a different operation`,
-          [],
-          {
-            deal: seen.deal,
-          },
-        );
-      }
-      return { ticket: String(seen.deal), replayed: true };
-    }
+    const replay = replayOf(
+      change.externalId,
+      seen && {
+        ticket: String(seen.deal),
+        same: seen.action === change.type && seen.profit === change.amount,
+        meta: { deal: seen.deal },
+      },
+    );
+    if (replay) return replay;
     const currency = await this.currencyOf(change.login);
     const res = await this.session.call(
       '/api/trade/balance',

@@ -1,7 +1,7 @@
 /**
  * Exact JSON-over-HTTP plumbing shared by the REST platform adapters (dxtrade.ts, match-trader.ts): a fetch
- * wrapper that maps transport failures to platform_unavailable, and decimal conversions that never go through a
- * binary double.
+ * wrapper that maps transport failures to platform_unavailable, decimal conversions that never go through a
+ * binary double, and the deal cursor (base64url of a time|id sort key) with its paging.
  *
  * Invariants:
  * - a number in an answer is read from its JSON source text (quoteNumbers turns every number token into a string
@@ -13,6 +13,8 @@
  *   body that is not JSON; every other HTTP answer is handed back to the adapter to map
  */
 import { TradingError } from '#domain/trading/errors.ts';
+import type { Deal } from '#domain/trading/model.ts';
+import type { DealPage } from '#domain/trading/port.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: vendor answers are untyped JSON, read field by field
 export type Json = any;
@@ -168,4 +170,26 @@ export async function exchange(
 /** `<15-digit ms>|<16-digit id>`: sorts deals by time, then id, as text (the DXtrade and Match-Trader cursors). */
 export function sortKey(timeMs: number, id: number): string {
   return `${String(timeMs).padStart(15, '0')}|${String(id).padStart(16, '0')}`;
+}
+
+/**
+ * Reads a DXtrade / Match-Trader deal cursor: '' (the beginning) or base64url(sortKey). Answers the key to read
+ * after and the millisecond to ask the server from (inclusive); a RangeError for a bad limit or anything else.
+ */
+export function readCursor(vendor: string, cursor: string, limit: number): { after: string; fromMs: number } {
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError('limit must be a positive integer');
+  const after = cursor === '' ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d{15})\|(\d{16})$/.exec(after);
+  if (cursor !== '' && !m) throw new RangeError(`Not a ${vendor} deal cursor: ${cursor}`);
+  return { after, fromMs: m ? Number(m[1]) : 0 };
+}
+
+/** The first `limit` deals sorting after `after`, by key; the cursor names the last one (unchanged when none). */
+export function pageAfter(keyed: readonly { key: string; deal: Deal }[], after: string, limit: number, cursor: string): DealPage {
+  const page = keyed
+    .filter((k) => k.key > after)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .slice(0, limit);
+  const last = page.at(-1);
+  return { deals: page.map((k) => k.deal), cursor: last ? Buffer.from(last.key, 'utf8').toString('base64url') : cursor };
 }
