@@ -58,6 +58,8 @@ export const TradingAccountSchema = z.object({
   /** Set by the first completed deposit (the type's minimum applies to it). */
   firstDepositAt: z.string().optional(),
   failureReason: z.string().optional(),
+  /** While 'opening': until when the request that put it may talk to the platform (claimOpening). */
+  leaseUntil: z.string().optional(),
   idempotencyKey: z.string().min(1),
   requestHash: z.string().min(1),
 });
@@ -240,20 +242,28 @@ export async function* accountTransfers(accountId: string): AsyncGenerator<Trans
   });
 }
 
+/** Claims an 'opening' account whose lease expired (a retry resuming it): false while another request holds it. */
+export const claimOpening = (accountId: string, now: Date, until: Date) =>
+  claimLease(tradingKeys.account(accountId), 'opening', now, until);
+
 /**
  * Claims the right to talk to the platform about a pending transfer until `until` (module invariants): true when
  * this caller holds it now, false when the transfer is settled or another process holds an unexpired lease.
  */
-export async function claimTransfer(transferId: string, now: Date, until: Date): Promise<boolean> {
+export const claimTransfer = (transferId: string, now: Date, until: Date) =>
+  claimLease(tradingKeys.transfer(transferId), 'pending', now, until);
+
+/** Sets leaseUntil on an item in `status` whose lease is absent or expired; false when it is not. */
+async function claimLease(key: Key, status: string, now: Date, until: Date): Promise<boolean> {
   try {
     await ddb().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: tradingKeys.transfer(transferId),
+        Key: key,
         UpdateExpression: 'SET leaseUntil = :until',
         ConditionExpression: '#s = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':until': until.toISOString() },
+        ExpressionAttributeValues: { ':pending': status, ':now': now.toISOString(), ':until': until.toISOString() },
       }),
     );
     return true;

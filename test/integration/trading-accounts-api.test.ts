@@ -180,6 +180,25 @@ describe('opening an account', () => {
     expect(JSON.stringify(items.Items)).not.toContain(a.passwords!.main);
   });
 
+  it('twins of one open request create one platform account: the others answer the replay or 409 in progress', async () => {
+    const c = await client();
+    const key = uid();
+    const body = { accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 };
+    const before = mt5.simulator.accounts().length;
+    const all = await Promise.all(Array.from({ length: 4 }, () => open(c.claims, body, key)));
+    const statuses = all.map((r) => r.statusCode).sort();
+    expect(
+      statuses.filter((s) => s === 201),
+      all.map((r) => r.body).join('\n'),
+    ).toHaveLength(1);
+    for (const r of all.filter((x) => x.statusCode !== 201)) {
+      if (r.statusCode === 409) expect(bodyOf<{ code: string }>(r).code).toBe('account_opening_in_progress');
+      else expect(r.statusCode).toBe(200);
+    }
+    expect(mt5.simulator.accounts().length).toBe(before + 1);
+    expect(bodyOf<AccountBody>(await open(c.claims, body, key)).status).toBe('active');
+  });
+
   it('bad input gets a specific problem and changes nothing', async () => {
     const c = await client();
     const pending = await client('DE', 'not_started');

@@ -11,6 +11,9 @@
  *   'opening' (put-if-absent) before the platform is asked, and a retry of the same request finds it: an active
  *   or failed account is answered as it is (without passwords), an opening one resumes. Another request under the
  *   same key is 422 idempotency_key_reused
+ * - one request at a time asks the platform to create an account: the request that put it 'opening' holds a lease
+ *   (OPENING_LEASE_MS); a twin or a retry while it holds it is 409 account_opening_in_progress, and after it
+ *   expired a retry claims it and asks the platform again
  * - the platform's answer is recorded in ONE transaction: the account 'active' with its login, the login item
  *   (put-if-absent: one login, one account), the audit entry and trading.account.opened; a refusal marks the
  *   account 'failed' with the platform's code, audited, and answers that code
@@ -38,6 +41,7 @@ import { openAccount } from '#store/ledger/index.ts';
 import {
   accountSnapshot,
   allClientTradingAccounts,
+  claimOpening,
   getTradingAccount,
   loginEntity,
   loginTaken,
@@ -49,6 +53,8 @@ import type { CommandContext } from '../context.ts';
 import { idempotencyKeyReused, newPlatformPassword, platformOf, requestHashOf, requireKey } from './shared.ts';
 
 const OPENERS: readonly Role[] = ['client'];
+/** How long the request that put an account 'opening' may talk to the platform before a retry may resume it. */
+export const OPENING_LEASE_MS = 60_000;
 
 export interface OpenAccountInput {
   typeId: string;
@@ -77,7 +83,19 @@ export async function openTradingAccount(input: OpenAccountInput, caller: Caller
   if (prior) {
     if (prior.requestHash !== requestHash) throw idempotencyKeyReused();
     if (prior.status !== 'opening') return { account: prior, replayed: true };
-    return createOnPlatform(prior, profile, { actor, requestId: ctx.requestId });
+    // resume an opening the earlier request left (it timed out or died), unless that request is still at it
+    const now = new Date();
+    if (!(await claimOpening(accountId, now, new Date(now.getTime() + OPENING_LEASE_MS)))) {
+      throw new DomainError(
+        'account_opening_in_progress',
+        'conflict',
+        'This account is being opened by an earlier request; retry in a minute with the same Idempotency-Key',
+      );
+    }
+    return createOnPlatform((await getTradingAccount(accountId, { consistent: true })) ?? prior, profile, {
+      actor,
+      requestId: ctx.requestId,
+    });
   }
 
   const req = requirementsFor(cfg, { country: profile.countryOfResidence, clientType: profile.clientType });
@@ -126,6 +144,7 @@ export async function openTradingAccount(input: OpenAccountInput, caller: Caller
       leverage,
       status: 'opening',
       access: 'full',
+      leaseUntil: new Date(Date.now() + OPENING_LEASE_MS).toISOString(),
       ...(input.kind === 'live' ? { ledgerAccountId: ledgerAccountIdOf(accountId) } : {}),
       idempotencyKey: key,
       requestHash,
@@ -195,10 +214,12 @@ async function createOnPlatform(
     );
   }
   const at = new Date().toISOString();
-  const next = tradingAccountEntity.replaced(account, { ...account, status: 'active', login }, at);
+  const { leaseUntil: _done, ...opened } = account;
+  const active = { ...opened, status: 'active' as const, login } as TradingAccountItem;
+  const next = tradingAccountEntity.replaced(account, active, at);
   await commit({
     writes: [
-      tradingAccountEntity.replace(account, { ...account, status: 'active', login }, at),
+      tradingAccountEntity.replace(account, active, at),
       loginEntity.putNew(
         loginEntity.item(
           {
@@ -272,7 +293,8 @@ async function markFailed(
   ctx: { actor: ReturnType<typeof actorFrom>; requestId: string },
 ): Promise<void> {
   const at = new Date().toISOString();
-  const failed = { ...account, status: 'failed' as const, failureReason: reason };
+  const { leaseUntil: _done, ...rest } = account;
+  const failed = { ...rest, status: 'failed' as const, failureReason: reason } as TradingAccountItem;
   await commit({
     writes: [tradingAccountEntity.replace(account, failed, at)],
     audit: {
