@@ -407,6 +407,19 @@ export const functions: readonly FunctionSpec[] = [
   ),
   api(
     'trading',
+    'api-strategies',
+    'strategies',
+    'Copy trading strategies: submission by providers, the marketplace, moderation',
+    [
+      { method: 'POST', path: '/v1/strategies', auth: ['client'] },
+      { method: 'GET', path: '/v1/strategies', auth: [...TRADING_READERS] },
+      { method: 'GET', path: '/v1/strategies/{strategyId}', auth: [...TRADING_READERS] },
+      { method: 'POST', path: '/v1/admin/strategies/{strategyId}/decision', auth: ['compliance', 'admin'] },
+    ],
+    ['table:write'],
+  ),
+  api(
+    'trading',
     'api-trading-admin',
     'trading-admin',
     "Staff views of a client's trading accounts (groups, state, balance discrepancies) and account restrictions",

@@ -20,6 +20,7 @@
  */
 import type * as z from 'zod';
 import { COMPLIANCE_EVENTS } from './compliance.ts';
+import { COPY_EVENTS } from './copy.ts';
 import { EventContractError, fieldErrorsOf } from './define.ts';
 import { IDENTITY_EVENTS } from './identity.ts';
 import { KYC_EVENTS } from './kyc.ts';
@@ -49,6 +50,7 @@ const DEFINITIONS = [
   ...LEDGER_EVENTS,
   ...PAYMENT_EVENTS,
   ...TRADING_EVENTS,
+  ...COPY_EVENTS,
   ...COMPLIANCE_EVENTS,
 ] as const;
 

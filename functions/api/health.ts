@@ -107,6 +107,7 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
     import('./security-events.ts'),
     import('./sessions.ts'),
     import('./staff.ts'),
+    import('./strategies.ts'),
     import('./trading-account-types.ts'),
     import('./trading-accounts.ts'),
     import('./trading-admin.ts'),

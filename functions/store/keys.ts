@@ -511,3 +511,27 @@ export const tradingKeys = {
     sk: hour,
   }),
 } as const;
+
+/**
+ * Copy trading (functions/store/copy.ts; issue 15):
+ * - strategy          pk STRATEGY#<strategyId>                        sk STRATEGY
+ *     gsi1 STRATEGIES#<status> / <createdAt>#<strategyId>            (the marketplace, the moderation queue)
+ *     gsi2 PROVIDERSTRATEGIES#<clientId> / <createdAt>#<strategyId>  (a provider's strategies)
+ * - strategy account  pk STRATEGYACCOUNT#<accountId>                  sk CLAIM   (one strategy per trading account)
+ */
+export const copyKeys = {
+  strategyType: 'strategy',
+  accountClaimType: 'strategy-account',
+  strategy: (strategyId: string): Key => ({ pk: `STRATEGY#${strategyId}`, sk: 'STRATEGY' }),
+  statusPartition: (status: string) => `STRATEGIES#${status}`,
+  statusIndex: (status: string, createdAt: string, strategyId: string) => ({
+    gsi1pk: copyKeys.statusPartition(status),
+    gsi1sk: `${createdAt}#${strategyId}`,
+  }),
+  providerPartition: (clientId: string) => `PROVIDERSTRATEGIES#${clientId}`,
+  providerIndex: (clientId: string, createdAt: string, strategyId: string) => ({
+    gsi2pk: copyKeys.providerPartition(clientId),
+    gsi2sk: `${createdAt}#${strategyId}`,
+  }),
+  accountClaim: (accountId: string): Key => ({ pk: `STRATEGYACCOUNT#${accountId}`, sk: 'CLAIM' }),
+} as const;

@@ -1,0 +1,55 @@
+/**
+ * Events of copy trading (issue 15): strategies and their moderation. Produced by the trading context's functions
+ * (copy trading runs in the trading nested stack until it needs its own).
+ *
+ * Invariants: every definition follows domain/events/define.ts; a decision event carries the reason and the
+ * staff member's id; fee rates are integer basis points, money decimal strings in `currency`.
+ */
+import * as z from 'zod';
+import { STRATEGY_STATUSES } from '../copy/strategies.ts';
+import { currencyCode, decimal, defineEvent, id } from './define.ts';
+
+const strategy = z.object({
+  strategyId: id,
+  providerClientId: id,
+  accountId: id,
+  name: z.string().min(1),
+  currency: currencyCode,
+  performanceBps: z.number().int().min(0),
+  managementBpsPerYear: z.number().int().min(0),
+  minInvestment: decimal,
+  status: z.enum(STRATEGY_STATUSES),
+});
+const example = {
+  strategyId: 'st_01J8Z3',
+  providerClientId: 'client-01J8Z3',
+  accountId: 'ta_01J8Z3',
+  name: 'Steady EURUSD',
+  currency: 'USD',
+  performanceBps: 2000,
+  managementBpsPerYear: 200,
+  minInvestment: '500.00',
+  status: 'pending_review' as const,
+};
+const decision = strategy.extend({ reason: z.string().min(1), decidedBy: id });
+
+export const COPY_EVENTS = [
+  defineEvent({
+    detailType: 'copy.strategy.submitted',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description: 'A client offered one of its live trading accounts as a strategy; it waits for moderation.',
+    schema: strategy,
+    example,
+  }),
+  defineEvent({
+    detailType: 'copy.strategy.decided',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description: 'Staff approved, rejected, hid or showed again a strategy; `status` is the new one, with the reason.',
+    schema: decision,
+    example: { ...example, status: 'approved' as const, reason: 'Track record and disclosures checked', decidedBy: 'staff-01' },
+  }),
+] as const;

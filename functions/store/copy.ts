@@ -1,0 +1,122 @@
+/**
+ * Copy trading's items (keys: functions/store/keys.ts copyKeys; rules: domain/copy/; issue 15): strategies and the
+ * claim that makes a trading account the source of one strategy at most.
+ *
+ * Invariants:
+ * - every item is declared once with defineEntity; reads parse; writes are CommitWrites for commit()
+ * - money is a decimal string with its currency; fee rates are integer basis points
+ * - a strategy is on the status index of its current status only (the marketplace reads 'approved')
+ * - a trading account backs at most one strategy: its claim item is put-if-absent with the strategy
+ *   (409 account_already_a_strategy)
+ */
+import * as z from 'zod';
+import { STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategies.ts';
+import { DomainError } from '#domain/errors.ts';
+import { defineEntity, type ItemOf } from './entity.ts';
+import type { CommitWrite } from './items.ts';
+import { copyKeys } from './keys.ts';
+import type { Page } from './pagination.ts';
+import { MoneyJsonSchema } from './payments/types.ts';
+
+const bps = z.number().int().min(0).max(10_000);
+
+export const StrategySchema = z.object({
+  strategyId: z.string().min(1),
+  providerClientId: z.string().min(1),
+  accountId: z.string().min(1),
+  platform: z.string().min(1),
+  server: z.string().min(1),
+  login: z.number().int().min(1),
+  currency: z.string().min(1),
+  name: z.string().min(1),
+  description: z.string(),
+  fees: z.object({
+    performanceBps: bps,
+    managementBpsPerYear: bps,
+    /** Per 1,000,000 of notional per side, in `currency`. */
+    volumePerMillion: MoneyJsonSchema,
+    subscriptionPerMonth: MoneyJsonSchema,
+  }),
+  minInvestment: MoneyJsonSchema,
+  visibility: z.enum(STRATEGY_VISIBILITIES),
+  status: z.enum(STRATEGY_STATUSES),
+  statusReason: z.string().optional(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  idempotencyKey: z.string().min(1),
+  requestHash: z.string().min(1),
+});
+
+export const strategyEntity = defineEntity({
+  type: copyKeys.strategyType,
+  schema: StrategySchema,
+  key: (s) => copyKeys.strategy(s.strategyId),
+  indexes: (s) => ({
+    ...copyKeys.statusIndex(s.status, s.createdAt, s.strategyId),
+    ...copyKeys.providerIndex(s.providerClientId, s.createdAt, s.strategyId),
+  }),
+  what: 'strategy',
+});
+export type StrategyItem = ItemOf<typeof strategyEntity>;
+export const STRATEGY_ENTITY = strategyEntity.type;
+
+export const accountClaimEntity = defineEntity({
+  type: copyKeys.accountClaimType,
+  schema: z.object({ accountId: z.string().min(1), strategyId: z.string().min(1) }),
+  key: (c) => copyKeys.accountClaim(c.accountId),
+});
+
+export const strategyNotFound = () =>
+  new DomainError('strategy_not_found', 'not_found', 'No strategy with this id', [
+    { field: 'strategyId', code: 'strategy_not_found', message: 'Unknown strategy' },
+  ]);
+
+export const getStrategy = (strategyId: string, opts: { consistent?: boolean } = {}) =>
+  strategyEntity.get(copyKeys.strategy(strategyId), opts);
+
+/** Strategies in `status`, newest first (the marketplace reads 'approved'; moderation 'pending_review'). */
+export const listStrategiesByStatus = (
+  status: string,
+  opts: { limit: number; cursor?: string | undefined },
+): Promise<Page<StrategyItem>> =>
+  strategyEntity.query({
+    index: 'gsi1',
+    partition: copyKeys.statusPartition(status),
+    limit: opts.limit,
+    cursor: opts.cursor,
+    forward: false,
+  });
+
+/** A provider's strategies, newest first. */
+export const listProviderStrategies = (clientId: string, opts: { limit: number; cursor?: string | undefined }) =>
+  strategyEntity.query({
+    index: 'gsi2',
+    partition: copyKeys.providerPartition(clientId),
+    limit: opts.limit,
+    cursor: opts.cursor,
+    forward: false,
+  });
+
+/** The new strategy and its account claim (409 account_already_a_strategy when the account backs one). */
+export function newStrategyWrites(strategy: StrategyItem, at: string): CommitWrite[] {
+  return [
+    strategyEntity.putNew(strategy, new DomainError('strategy_exists', 'conflict', 'The strategy exists')),
+    accountClaimEntity.putNew(
+      accountClaimEntity.item({ accountId: strategy.accountId, strategyId: strategy.strategyId }, at),
+      new DomainError('account_already_a_strategy', 'conflict', 'This trading account already backs a strategy', [
+        { field: 'accountId', code: 'account_already_a_strategy', message: 'Already a strategy' },
+      ]),
+    ),
+  ];
+}
+
+export const strategySnapshot = (s: StrategyItem) => ({
+  strategyId: s.strategyId,
+  accountId: s.accountId,
+  name: s.name,
+  fees: s.fees,
+  minInvestment: s.minInvestment,
+  visibility: s.visibility,
+  status: s.status,
+  ...(s.statusReason ? { statusReason: s.statusReason } : {}),
+});

@@ -1,0 +1,150 @@
+/**
+ * Copy-trading strategies over their routes against a real table, with live accounts opened on the local MT5 Web
+ * API server: a provider submits a live account (pending review, not listed, 404 to other clients), compliance
+ * approves it (listed), hides it (not listed) and shows it again; the refusals: fees over the caps, a demo
+ * account, an account that already backs a strategy, another client's account, a decision the status does not
+ * allow, a role that may not moderate, a missing reason.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
+import { seedClient } from '../support/clients.ts';
+import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
+
+type Res = { statusCode: number; body: string };
+type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
+let strategies: Handler;
+let trading: Handler;
+let mt5: Mt5Server;
+const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
+const uid = () => randomUUID().slice(0, 8);
+const usd = (amount: string) => ({ amount, currency: 'USD' });
+
+const call = (
+  h: Handler,
+  method: string,
+  resource: string,
+  o: { claims: Record<string, string>; params?: Record<string, string>; body?: unknown; query?: Record<string, string> },
+) =>
+  h(
+    apiEvent({
+      method,
+      resource,
+      claims: o.claims,
+      ...(o.params ? { pathParameters: o.params } : {}),
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.query ? { query: o.query } : {}),
+      headers: { 'Idempotency-Key': uid(), 'Content-Type': 'application/json' },
+    }),
+    lambdaContext(),
+  );
+
+async function provider() {
+  const id = `client-st-${uid()}`;
+  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
+  return { id, claims: claimsFor(id, ['client']) };
+}
+
+async function account(claims: Record<string, string>, kind: 'live' | 'demo' = 'live'): Promise<string> {
+  const res = await call(trading, 'POST', '/v1/trading-accounts', {
+    claims,
+    body: { accountType: 'standard', kind, currency: 'USD', leverage: 30 },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return bodyOf<{ accountId: string }>(res).accountId;
+}
+
+const strategyBody = (accountId: string, over: Record<string, unknown> = {}) => ({
+  accountId,
+  name: 'Steady EURUSD',
+  description: 'Intraday EURUSD, at most 1:10 effective',
+  fees: { performanceBps: 2000, managementBpsPerYear: 200, volumePerMillion: usd('5.00'), subscriptionPerMonth: usd('0.00') },
+  minInvestment: usd('500.00'),
+  ...over,
+});
+
+const listed = async (claims: Record<string, string>) =>
+  bodyOf<{ items: { strategyId: string }[] }>(
+    await call(strategies, 'GET', '/v1/strategies', { claims, query: { limit: '100' } }),
+  ).items.map((s) => s.strategyId);
+
+beforeAll(async () => {
+  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
+  await useHandlerEnv('strategies', {
+    MT5_WEB_API_URL: mt5.url,
+    MT5_MANAGER_LOGIN: String(MANAGER.login),
+    MT5_MANAGER_PASSWORD: MANAGER.password,
+    MT5_SERVER: 'test-mt5',
+  });
+  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
+  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
+});
+
+afterAll(async () => {
+  await mt5?.stop();
+});
+
+describe('strategies', () => {
+  it('submitted, moderated, listed, hidden and shown again', async () => {
+    const p = await provider();
+    const other = await provider();
+    const compliance = claimsFor(`staff-${uid()}`, ['compliance']);
+    const acc = await account(p.claims);
+    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    expect(res.statusCode, res.body).toBe(201);
+    const s = bodyOf<{ strategyId: string; status: string; isNew: boolean }>(res);
+    expect(s).toMatchObject({ status: 'pending_review', isNew: true });
+    expect(await listed(other.claims)).not.toContain(s.strategyId);
+    const params = { strategyId: s.strategyId };
+    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(404);
+    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: p.claims, params })).statusCode).toBe(200);
+
+    const decide = (decision: string, claims = compliance, reason: string | null = 'Track record and disclosures checked') =>
+      call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
+        claims,
+        params,
+        body: { decision, ...(reason !== null ? { reason } : {}) },
+      });
+    expect((await decide('approve', claimsFor(`staff-${uid()}`, ['sales']))).statusCode).toBe(403);
+    expect((await decide('approve', compliance, null)).statusCode).toBe(400);
+    const approved = await decide('approve');
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(await listed(other.claims)).toContain(s.strategyId);
+    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(200);
+    const reject = await decide('reject');
+    expect(reject.statusCode).toBe(409);
+    expect(bodyOf<{ code: string }>(reject).code).toBe('strategy_decision_not_allowed');
+    expect((await decide('hide')).statusCode).toBe(200);
+    expect(await listed(other.claims)).not.toContain(s.strategyId);
+    expect((await decide('show')).statusCode).toBe(200);
+    expect(await listed(other.claims)).toContain(s.strategyId);
+  });
+
+  it('refusals: fees over the caps, a demo account, an account already a strategy, another client’s account', async () => {
+    const p = await provider();
+    const other = await provider();
+    const live = await account(p.claims);
+    const demo = await account(p.claims, 'demo');
+    const submit = (claims: Record<string, string>, body: unknown) =>
+      call(strategies, 'POST', '/v1/strategies', { claims, body });
+    const code = async (r: Promise<Res>) => {
+      const res = await r;
+      return [res.statusCode, bodyOf<{ code: string }>(res).code];
+    };
+    expect(
+      await code(submit(p.claims, strategyBody(live, { fees: { ...strategyBody(live).fees, performanceBps: 6000 } }))),
+    ).toEqual([422, 'performance_fee_over_cap']);
+    expect(
+      await code(submit(p.claims, strategyBody(live, { fees: { ...strategyBody(live).fees, managementBpsPerYear: 1500 } }))),
+    ).toEqual([422, 'management_fee_over_cap']);
+    expect(await code(submit(p.claims, strategyBody(live, { minInvestment: { amount: '500.00', currency: 'EUR' } })))).toEqual([
+      422,
+      'currency_mismatch',
+    ]);
+    expect(await code(submit(p.claims, strategyBody(demo)))).toEqual([422, 'strategy_needs_live_account']);
+    expect(await code(submit(other.claims, strategyBody(live)))).toEqual([404, 'trading_account_not_found']);
+    expect((await submit(p.claims, strategyBody(live))).statusCode).toBe(201);
+    expect(await code(submit(p.claims, strategyBody(live, { name: 'Second try' })))).toEqual([409, 'account_already_a_strategy']);
+  });
+});
