@@ -409,14 +409,19 @@ export const functions: readonly FunctionSpec[] = [
     'trading',
     'api-strategies',
     'strategies',
-    'Copy trading strategies: submission by providers, the marketplace, moderation',
+    'Copy trading: strategies (submission, marketplace, moderation) and subscriptions',
     [
       { method: 'POST', path: '/v1/strategies', auth: ['client'] },
       { method: 'GET', path: '/v1/strategies', auth: [...TRADING_READERS] },
       { method: 'GET', path: '/v1/strategies/{strategyId}', auth: [...TRADING_READERS] },
       { method: 'POST', path: '/v1/admin/strategies/{strategyId}/decision', auth: ['compliance', 'admin'] },
+      { method: 'POST', path: '/v1/strategies/{strategyId}/subscriptions', auth: ['client'] },
+      { method: 'GET', path: '/v1/subscriptions', auth: ['client'] },
+      { method: 'GET', path: '/v1/subscriptions/{subscriptionId}', auth: ['client'] },
+      { method: 'POST', path: '/v1/subscriptions/{subscriptionId}/status', auth: ['client'] },
     ],
-    ['table:write'],
+    // platform:secrets: a follow checks the copy account's equity on the platform
+    ['table:write', 'platform:secrets'],
   ),
   api(
     'trading',

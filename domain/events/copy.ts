@@ -32,6 +32,25 @@ const example = {
   status: 'pending_review' as const,
 };
 const decision = strategy.extend({ reason: z.string().min(1), decidedBy: id });
+const subscription = z.object({
+  subscriptionId: id,
+  strategyId: id,
+  providerClientId: id,
+  followerClientId: id,
+  followerAccountId: id,
+  mode: z.string().min(1),
+  status: z.enum(['active', 'paused', 'stopped']),
+  reason: z.string().optional(),
+});
+const subscriptionExample = {
+  subscriptionId: 'sub_01J8Z3',
+  strategyId: 'st_01J8Z3',
+  providerClientId: 'client-01J8Z3',
+  followerClientId: 'client-01J8Z4',
+  followerAccountId: 'ta_01J8Z4',
+  mode: 'equity_proportional',
+  status: 'active' as const,
+};
 
 export const COPY_EVENTS = [
   defineEvent({
@@ -51,5 +70,23 @@ export const COPY_EVENTS = [
     description: 'Staff approved, rejected, hid or showed again a strategy; `status` is the new one, with the reason.',
     schema: decision,
     example: { ...example, status: 'approved' as const, reason: 'Track record and disclosures checked', decidedBy: 'staff-01' },
+  }),
+  defineEvent({
+    detailType: 'copy.subscription.started',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description: 'A client started following a strategy with one of its live accounts.',
+    schema: subscription,
+    example: subscriptionExample,
+  }),
+  defineEvent({
+    detailType: 'copy.subscription.changed',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description: 'A subscription was paused, resumed or stopped; `status` is the new one.',
+    schema: subscription,
+    example: { ...subscriptionExample, status: 'paused' as const },
   }),
 ] as const;

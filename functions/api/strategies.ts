@@ -16,6 +16,13 @@ import {
   type StrategyItem,
   submitStrategy,
 } from '#app/copy/strategies.ts';
+import {
+  changeSubscription,
+  follow,
+  listMySubscriptions,
+  readSubscription,
+  type SubscriptionItem,
+} from '#app/copy/subscriptions.ts';
 import { MoneyJson } from '#app/ledger/schemas.ts';
 import { TRADING_STAFF_READERS } from '#app/trading/shared.ts';
 import { STRATEGY_DECISIONS, STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategies.ts';
@@ -85,6 +92,69 @@ const view = (s: StrategyItem) => ({
   status: s.status,
   ...(s.statusReason ? { statusReason: s.statusReason } : {}),
   isNew: true,
+  createdAt: s.createdAt,
+});
+
+const SubscriptionParams = z.strictObject({ subscriptionId: Id });
+const volume = z
+  .string()
+  .regex(/^\d{1,12}$/)
+  .meta({ description: 'MT5 volume units (lots x 10,000)' });
+export const FollowBody = z.strictObject({
+  accountId: Id.meta({ description: 'A live trading account of yours, dedicated to this copy, in the strategy’s currency' }),
+  allocation: z.strictObject({
+    mode: z.enum([
+      'balance_proportional',
+      'equity_proportional',
+      'balance_ratio',
+      'equity_ratio',
+      'fixed_volume',
+      'volume_multiplier',
+    ]),
+    ratioBps: z.number().int().min(1).max(1_000_000).optional(),
+    volume: volume.optional(),
+    maxVolume: volume.optional(),
+  }),
+  protections: z
+    .strictObject({
+      equityStop: z
+        .strictObject({ kind: z.enum(['amount', 'percent']), value: z.string().regex(/^\d{1,15}(\.\d{1,4})?$/) })
+        .optional(),
+      maxDrawdownBps: z.number().int().min(1).max(10_000).optional(),
+      maxOpenPositions: z.number().int().min(1).max(1000).optional(),
+      maxOpenVolume: volume.optional(),
+      maxSlippagePoints: z.number().int().min(0).max(100_000).optional(),
+      copyStops: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+const StatusBody = z.strictObject({
+  action: z.enum(['pause', 'resume', 'stop']),
+  reason: z.string().trim().min(3).max(200).optional(),
+});
+export const SubscriptionView = z.object({
+  subscriptionId: z.string(),
+  strategyId: z.string(),
+  accountId: z.string(),
+  allocation: z.object({
+    mode: z.string(),
+    ratioBps: z.number().optional(),
+    volume: z.string().optional(),
+    maxVolume: z.string().optional(),
+  }),
+  protections: z.record(z.string(), z.unknown()),
+  status: z.enum(['active', 'paused', 'stopped']),
+  stopReason: z.string().optional(),
+  createdAt: z.string(),
+});
+const subscriptionView = (s: SubscriptionItem) => ({
+  subscriptionId: s.subscriptionId,
+  strategyId: s.strategyId,
+  accountId: s.followerAccountId,
+  allocation: s.allocation,
+  protections: s.protections,
+  status: s.status,
+  ...(s.stopReason ? { stopReason: s.stopReason } : {}),
   createdAt: s.createdAt,
 });
 
@@ -163,6 +233,92 @@ export const routes = [
     handler: async ({ caller, params, body, correlationId, locale }) => ({
       status: 200,
       body: view(await decideStrategy({ strategyId: params.strategyId, ...body }, caller!, { requestId: correlationId, locale })),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/strategies/{strategyId}/subscriptions',
+    operationId: 'followStrategy',
+    summary: 'Follow a strategy with a dedicated live copy account, an allocation and protections',
+    tags: ['copy'],
+    auth: CLIENT,
+    params: StrategyParams,
+    body: FollowBody,
+    idempotency: 'required',
+    responses: {
+      201: { description: 'Following (copies start with replication, issue 15 in progress)', schema: SubscriptionView },
+      403: { description: 'kyc_required, product_not_appropriate' },
+      404: { description: 'strategy_not_found, trading_account_not_found' },
+      409: { description: 'strategy_not_followable, account_already_copying, trading_account_not_active' },
+      422: {
+        description:
+          'cannot_follow_own_strategy, copy_account_must_be_live, copy_account_is_strategy, currency_mismatch, below_min_investment, allocation_parameter_required, idempotency_key_reused',
+      },
+      503: { description: 'platform_unavailable' },
+    },
+    handler: async ({ params, body, caller, idempotencyKey, correlationId, locale }) => {
+      const { subscription } = await follow({ strategyId: params.strategyId, ...body }, caller!, {
+        requestId: correlationId,
+        locale,
+        idempotencyKey: idempotencyKey!,
+      });
+      return { status: 201, body: subscriptionView(subscription) };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions',
+    operationId: 'listSubscriptions',
+    summary: "The caller's subscriptions, newest first",
+    tags: ['copy'],
+    auth: CLIENT,
+    query: z.strictObject({ limit: limitParam(100, 50), cursor: cursorParam.optional() }),
+    responses: { 200: { description: 'A page of subscriptions', schema: pageSchema(SubscriptionView) } },
+    handler: async ({ caller, query, correlationId, locale }) => ({
+      status: 200,
+      body: pageBody(await listMySubscriptions(query, caller!, { requestId: correlationId, locale }), subscriptionView),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions/{subscriptionId}',
+    operationId: 'getSubscription',
+    summary: 'One of the caller’s subscriptions',
+    tags: ['copy'],
+    auth: CLIENT,
+    params: SubscriptionParams,
+    responses: {
+      200: { description: 'The subscription', schema: SubscriptionView },
+      404: { description: 'subscription_not_found' },
+    },
+    handler: async ({ caller, params, correlationId, locale }) => ({
+      status: 200,
+      body: subscriptionView(await readSubscription(params, caller!, { requestId: correlationId, locale })),
+    }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/v1/subscriptions/{subscriptionId}/status',
+    operationId: 'changeSubscription',
+    summary: 'Pause, resume or stop a subscription (a stop detaches: copied positions stay on the account)',
+    tags: ['copy'],
+    auth: CLIENT,
+    params: SubscriptionParams,
+    body: StatusBody,
+    idempotency: 'optional',
+    responses: {
+      200: { description: 'Changed', schema: SubscriptionView },
+      404: { description: 'subscription_not_found' },
+      409: { description: 'subscription_change_not_allowed, conflict' },
+    },
+    handler: async ({ caller, params, body, correlationId, locale }) => ({
+      status: 200,
+      body: subscriptionView(
+        await changeSubscription({ subscriptionId: params.subscriptionId, change: body.action, reason: body.reason }, caller!, {
+          requestId: correlationId,
+          locale,
+        }),
+      ),
     }),
   }),
 ];

@@ -14,7 +14,7 @@ import { STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategie
 import { DomainError } from '#domain/errors.ts';
 import { defineEntity, type ItemOf } from './entity.ts';
 import type { CommitWrite } from './items.ts';
-import { copyKeys } from './keys.ts';
+import { copyKeys, subscriptionKeys } from './keys.ts';
 import type { Page } from './pagination.ts';
 import { MoneyJsonSchema } from './payments/types.ts';
 
@@ -119,4 +119,121 @@ export const strategySnapshot = (s: StrategyItem) => ({
   visibility: s.visibility,
   status: s.status,
   ...(s.statusReason ? { statusReason: s.statusReason } : {}),
+});
+
+// ------------------------------------------------------------------------------------------------ subscriptions
+
+export const SUBSCRIPTION_STATUSES = ['active', 'paused', 'stopped'] as const;
+export const ALLOCATION_MODES = [
+  'balance_proportional',
+  'equity_proportional',
+  'balance_ratio',
+  'equity_ratio',
+  'fixed_volume',
+  'volume_multiplier',
+] as const;
+
+export const SubscriptionSchema = z.object({
+  subscriptionId: z.string().min(1),
+  strategyId: z.string().min(1),
+  providerClientId: z.string().min(1),
+  followerClientId: z.string().min(1),
+  followerAccountId: z.string().min(1),
+  currency: z.string().min(1),
+  allocation: z.object({
+    mode: z.enum(ALLOCATION_MODES),
+    /** balance_ratio / equity_ratio: bps on top of the proportional size; volume_multiplier: bps of the provider's. */
+    ratioBps: z.number().int().min(1).max(1_000_000).optional(),
+    /** fixed_volume: MT5 volume units (integer string). */
+    volume: z.string().regex(/^\d+$/).optional(),
+    /** The largest volume one copy may have (MT5 units, integer string). */
+    maxVolume: z.string().regex(/^\d+$/).optional(),
+  }),
+  protections: z.object({
+    equityStop: z.object({ kind: z.enum(['amount', 'percent']), value: z.string() }).optional(),
+    maxDrawdownBps: z.number().int().min(1).max(10_000).optional(),
+    maxOpenPositions: z.number().int().min(1).optional(),
+    maxOpenVolume: z.string().regex(/^\d+$/).optional(),
+    maxSlippagePoints: z.number().int().min(0).optional(),
+    copyStops: z.boolean(),
+  }),
+  status: z.enum(SUBSCRIPTION_STATUSES),
+  stopReason: z.string().optional(),
+  stoppedAt: z.string().optional(),
+  idempotencyKey: z.string().min(1),
+  requestHash: z.string().min(1),
+});
+
+export const subscriptionEntity = defineEntity({
+  type: subscriptionKeys.type,
+  schema: SubscriptionSchema,
+  key: (s) => subscriptionKeys.key(s.subscriptionId),
+  indexes: (s) => ({
+    ...subscriptionKeys.strategyIndex(s.strategyId, s.status, s.createdAt, s.subscriptionId),
+    ...subscriptionKeys.followerIndex(s.followerClientId, s.createdAt, s.subscriptionId),
+  }),
+  what: 'subscription',
+});
+export type SubscriptionItem = ItemOf<typeof subscriptionEntity>;
+export const SUBSCRIPTION_ENTITY = subscriptionEntity.type;
+
+export const copyAccountClaimEntity = defineEntity({
+  type: subscriptionKeys.claimType,
+  schema: z.object({ accountId: z.string().min(1), subscriptionId: z.string().min(1) }),
+  key: (c) => subscriptionKeys.claim(c.accountId),
+});
+
+export const subscriptionNotFound = () =>
+  new DomainError('subscription_not_found', 'not_found', 'No subscription with this id', [
+    { field: 'subscriptionId', code: 'subscription_not_found', message: 'Unknown subscription' },
+  ]);
+
+export const getSubscription = (id: string, opts: { consistent?: boolean } = {}) =>
+  subscriptionEntity.get(subscriptionKeys.key(id), opts);
+
+/** A follower's subscriptions, newest first. */
+export const listFollowerSubscriptions = (clientId: string, opts: { limit: number; cursor?: string | undefined }) =>
+  subscriptionEntity.query({
+    index: 'gsi2',
+    partition: subscriptionKeys.followerPartition(clientId),
+    limit: opts.limit,
+    cursor: opts.cursor,
+    forward: false,
+  });
+
+/** Every subscription of a strategy in `status` (the fan-out reads 'active'). */
+export async function* strategySubscriptions(strategyId: string, status: string): AsyncGenerator<SubscriptionItem[]> {
+  yield* subscriptionEntity.queryPages({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :s)',
+    ExpressionAttributeValues: { ':p': subscriptionKeys.strategyPartition(strategyId), ':s': `${status}#` },
+  });
+}
+
+/** The new subscription and its copy-account claim (409 account_already_copying when the account follows one). */
+export function newSubscriptionWrites(s: SubscriptionItem, at: string): CommitWrite[] {
+  return [
+    subscriptionEntity.putNew(s, new DomainError('subscription_exists', 'conflict', 'The subscription exists')),
+    copyAccountClaimEntity.putNew(
+      copyAccountClaimEntity.item({ accountId: s.followerAccountId, subscriptionId: s.subscriptionId }, at),
+      new DomainError('account_already_copying', 'conflict', 'This trading account already follows a strategy', [
+        { field: 'accountId', code: 'account_already_copying', message: 'Already copying' },
+      ]),
+    ),
+  ];
+}
+
+/** Releases the copy account of a stopped subscription (another subscription may use it). */
+export const releaseCopyAccount = (accountId: string): CommitWrite => ({
+  Delete: { Key: subscriptionKeys.claim(accountId) },
+});
+
+export const subscriptionSnapshot = (s: SubscriptionItem) => ({
+  subscriptionId: s.subscriptionId,
+  strategyId: s.strategyId,
+  followerAccountId: s.followerAccountId,
+  allocation: s.allocation,
+  protections: s.protections,
+  status: s.status,
+  ...(s.stopReason ? { stopReason: s.stopReason } : {}),
 });

@@ -535,3 +535,27 @@ export const copyKeys = {
   }),
   accountClaim: (accountId: string): Key => ({ pk: `STRATEGYACCOUNT#${accountId}`, sk: 'CLAIM' }),
 } as const;
+
+/**
+ * Copy subscriptions (functions/store/copy.ts):
+ * - subscription      pk SUBSCRIPTION#<subscriptionId>                sk SUBSCRIPTION
+ *     gsi1 STRATEGYSUBS#<strategyId> / <status>#<createdAt>#<id>     (a strategy's followers by status: fan-out)
+ *     gsi2 FOLLOWERSUBS#<clientId> / <createdAt>#<id>                (a follower's subscriptions)
+ * - copy account      pk COPYACCOUNT#<accountId>                      sk CLAIM   (one live subscription per account)
+ */
+export const subscriptionKeys = {
+  type: 'copy-subscription',
+  claimType: 'copy-account',
+  key: (id: string): Key => ({ pk: `SUBSCRIPTION#${id}`, sk: 'SUBSCRIPTION' }),
+  strategyPartition: (strategyId: string) => `STRATEGYSUBS#${strategyId}`,
+  strategyIndex: (strategyId: string, status: string, createdAt: string, id: string) => ({
+    gsi1pk: subscriptionKeys.strategyPartition(strategyId),
+    gsi1sk: `${status}#${createdAt}#${id}`,
+  }),
+  followerPartition: (clientId: string) => `FOLLOWERSUBS#${clientId}`,
+  followerIndex: (clientId: string, createdAt: string, id: string) => ({
+    gsi2pk: subscriptionKeys.followerPartition(clientId),
+    gsi2sk: `${createdAt}#${id}`,
+  }),
+  claim: (accountId: string): Key => ({ pk: `COPYACCOUNT#${accountId}`, sk: 'CLAIM' }),
+} as const;

@@ -3,7 +3,8 @@
  * API server: a provider submits a live account (pending review, not listed, 404 to other clients), compliance
  * approves it (listed), hides it (not listed) and shows it again; the refusals: fees over the caps, a demo
  * account, an account that already backs a strategy, another client's account, a decision the status does not
- * allow, a role that may not moderate, a missing reason.
+ * allow, a role that may not moderate, a missing reason. Then following: a funded live copy account follows an
+ * approved strategy, pauses, resumes and stops (releasing the account), and the refusals of a follow.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +147,101 @@ describe('strategies', () => {
     expect(await code(submit(other.claims, strategyBody(live)))).toEqual([404, 'trading_account_not_found']);
     expect((await submit(p.claims, strategyBody(live))).statusCode).toBe(201);
     expect(await code(submit(p.claims, strategyBody(live, { name: 'Second try' })))).toEqual([409, 'account_already_a_strategy']);
+  });
+});
+
+describe('following', () => {
+  async function approvedStrategy(): Promise<{ strategyId: string; provider: Awaited<ReturnType<typeof provider>> }> {
+    const p = await provider();
+    const acc = await account(p.claims);
+    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    const { strategyId } = bodyOf<{ strategyId: string }>(res);
+    const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
+      claims: claimsFor(`staff-${uid()}`, ['compliance']),
+      params: { strategyId },
+      body: { decision: 'approve', reason: 'Checked' },
+    });
+    expect(decided.statusCode, decided.body).toBe(200);
+    return { strategyId, provider: p };
+  }
+
+  async function fundedCopyAccount(claims: Record<string, string>, amount: bigint): Promise<string> {
+    const accountId = await account(claims);
+    const { getTradingAccount } = await import('#store/trading.ts');
+    const login = (await getTradingAccount(accountId))!.login!;
+    const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
+    await new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' }).changeBalance({
+      login,
+      amount,
+      type: 'balance',
+      comment: 'test funds',
+      externalId: `t_${uid()}`,
+    });
+    return accountId;
+  }
+
+  const followBody = (accountId: string, allocation: Record<string, unknown> = { mode: 'equity_proportional' }) => ({
+    accountId,
+    allocation,
+    protections: { maxDrawdownBps: 3000, copyStops: true },
+  });
+
+  it('a funded copy account follows, pauses, resumes and stops; the account is free again after the stop', async () => {
+    const { strategyId } = await approvedStrategy();
+    const f = await provider();
+    const acc = await fundedCopyAccount(f.claims, 1_000_00n);
+    const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+      claims: f.claims,
+      params: { strategyId },
+      body: followBody(acc),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const sub = bodyOf<{ subscriptionId: string; status: string; protections: Record<string, unknown> }>(res);
+    expect(sub).toMatchObject({ status: 'active', protections: { maxDrawdownBps: 3000, copyStops: true } });
+    const params = { subscriptionId: sub.subscriptionId };
+    const act = (action: string, claims = f.claims) =>
+      call(strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', { claims, params, body: { action } });
+    expect(bodyOf<{ status: string }>(await act('pause')).status).toBe('paused');
+    expect(bodyOf<{ code: string }>(await act('pause')).code).toBe('subscription_change_not_allowed');
+    expect((await act('resume', (await provider()).claims)).statusCode).toBe(404);
+    expect(bodyOf<{ status: string }>(await act('resume')).status).toBe('active');
+    const second = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+      claims: f.claims,
+      params: { strategyId },
+      body: followBody(acc),
+    });
+    expect(bodyOf<{ code: string }>(second).code).toBe('account_already_copying');
+    expect(bodyOf<{ status: string }>(await act('stop')).status).toBe('stopped');
+    const again = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+      claims: f.claims,
+      params: { strategyId },
+      body: followBody(acc),
+    });
+    expect(again.statusCode, again.body).toBe(201);
+    const mine = bodyOf<{ items: { status: string }[] }>(
+      await call(strategies, 'GET', '/v1/subscriptions', { claims: f.claims }),
+    );
+    expect(mine.items.map((i) => i.status).sort()).toEqual(['active', 'stopped']);
+  });
+
+  it('refusals: own strategy, minimum investment, missing allocation parameter, an unknown strategy', async () => {
+    const { strategyId, provider: p } = await approvedStrategy();
+    const f = await provider();
+    const poor = await fundedCopyAccount(f.claims, 100_00n);
+    const rich = await fundedCopyAccount(f.claims, 1_000_00n);
+    const followWith = (claims: Record<string, string>, body: unknown, id = strategyId) =>
+      call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', { claims, params: { strategyId: id }, body });
+    const code = async (r: Promise<Res>) => {
+      const res = await r;
+      return [res.statusCode, bodyOf<{ code: string }>(res).code];
+    };
+    const ownAcc = await fundedCopyAccount(p.claims, 1_000_00n);
+    expect(await code(followWith(p.claims, followBody(ownAcc)))).toEqual([422, 'cannot_follow_own_strategy']);
+    expect(await code(followWith(f.claims, followBody(poor)))).toEqual([422, 'below_min_investment']);
+    expect(await code(followWith(f.claims, followBody(rich, { mode: 'fixed_volume' })))).toEqual([
+      422,
+      'allocation_parameter_required',
+    ]);
+    expect(await code(followWith(f.claims, followBody(rich), 'st_unknown'))).toEqual([404, 'strategy_not_found']);
   });
 });
