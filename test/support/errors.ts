@@ -12,3 +12,14 @@ export function thrown(fn: () => unknown): DomainError {
   }
   throw new Error('expected a DomainError');
 }
+
+/** The code of the DomainError `fn` throws, or undefined when it returns (anything else thrown fails the test). */
+export function refusalCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+  return undefined;
+}

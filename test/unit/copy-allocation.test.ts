@@ -16,7 +16,7 @@ import {
   floorToStep,
   type VolumeLimits,
 } from '#domain/copy/allocation.ts';
-import { DomainError } from '#domain/errors.ts';
+import { refusalCode } from '../support/errors.ts';
 
 /** EURUSD-like: 0.01 lot minimum and step, 100 lots maximum. */
 const FX: VolumeLimits = { volumeMin: 100n, volumeMax: 1_000_000n, volumeStep: 100n };
@@ -32,15 +32,7 @@ const input = (over: Partial<AllocationInput> = {}): AllocationInput => ({
   ...over,
 });
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-  return undefined;
-};
+const code = refusalCode;
 
 describe('sizing per mode (worked examples)', () => {
   it('balance proportional: M x Bal_f / Bal_p, rounded down to the step', () => {

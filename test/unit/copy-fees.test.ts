@@ -27,17 +27,9 @@ import {
   subscriptionCharge,
   volumeFee,
 } from '#domain/copy/fees.ts';
-import { DomainError } from '#domain/errors.ts';
+import { refusalCode } from '../support/errors.ts';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-  return undefined;
-};
+const code = refusalCode;
 
 const utc = (iso: string) => Date.parse(iso);
 

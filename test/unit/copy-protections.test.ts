@@ -23,17 +23,9 @@ import {
   type ProtectionSettings,
   peakAfterFlow,
 } from '#domain/copy/protections.ts';
-import { DomainError } from '#domain/errors.ts';
+import { refusalCode } from '../support/errors.ts';
 
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-  return undefined;
-};
+const code = refusalCode;
 
 describe('equity stop-loss', () => {
   it('an absolute level stops at equity <= level', () => {

@@ -6,7 +6,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isDomainError } from '#domain/errors.ts';
 import {
   assertFirstDeposit,
   assertWithdrawable,
@@ -18,18 +17,11 @@ import {
   turnoverHours,
 } from '#domain/trading/accounts.ts';
 import type { AccountState } from '#domain/trading/model.ts';
+import { refusalCode } from '../support/errors.ts';
 
 const EXTERNAL_ID = /^[A-Za-z0-9_-]{1,26}$/;
 
-const refusal = (f: () => void): string | undefined => {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    if (!isDomainError(e)) throw e;
-    return e.code;
-  }
-};
+const refusal = refusalCode;
 
 const state = (balance: bigint, freeMargin: bigint): AccountState => ({
   login: 1,
@@ -74,6 +66,7 @@ describe('money rules', () => {
     const minor = fc.bigInt({ min: -10_000_000n, max: 10_000_000n });
     fc.assert(
       fc.property(minor, minor, fc.bigInt({ min: 1n, max: 10_000_000n }), (balance, free, amount) => {
+        // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers)
         const limit = free < balance ? free : balance;
         expect(refusal(() => assertWithdrawable(state(balance, free), amount))).toBe(amount <= limit ? undefined : 'no_money');
       }),
