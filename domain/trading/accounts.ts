@@ -56,6 +56,7 @@ export const accessSwitches = (access: AccountAccess) => ({ readOnly: access !==
 
 /** 422 no_money unless `amount` <= free margin and <= balance (what a withdrawal from the account may take). */
 export function assertWithdrawable(state: AccountState, amount: bigint): void {
+  // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers)
   const limit = state.freeMargin < state.balance ? state.freeMargin : state.balance;
   if (amount <= limit) return;
   const free = formatAmount(state.freeMargin > 0n ? state.freeMargin : 0n, state.currency);

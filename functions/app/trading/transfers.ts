@@ -357,7 +357,7 @@ async function settle(t: TransferItem, outcome: { ticket: string } | { failed: s
   };
   const readPending = async () => {
     const current = await getTransfer(t.transferId, { consistent: true });
-    if (!current || current.status !== 'pending') throw new Settled();
+    if (current?.status !== 'pending') throw new Settled();
     return current;
   };
   const currency = t.amount.currency;
