@@ -157,3 +157,11 @@ export function marginLevel(equity: bigint, margin: bigint): string | null {
   const digits = abs.toString().padStart(3, '0');
   return `${hundredths < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
+
+/** A scaled integer as a decimal string with `digits` places (a price in points: 108512n, 5 -> "1.08512"). */
+export function formatPoints(points: bigint, digits: number): string {
+  if (digits === 0) return points.toString();
+  const neg = points < 0n;
+  const s = (neg ? -points : points).toString().padStart(digits + 1, '0');
+  return `${neg ? '-' : ''}${s.slice(0, -digits)}.${s.slice(-digits)}`;
+}

@@ -57,7 +57,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { formatAmount, isCurrency, toMinor } from '#domain/money/index.ts';
 import { isTradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import type { BalanceOperation, Deal, DealAction, Position, SymbolSpec } from '#domain/trading/model.ts';
+import {
+  type BalanceOperation,
+  type Deal,
+  type DealAction,
+  formatPoints,
+  type Position,
+  type SymbolSpec,
+} from '#domain/trading/model.ts';
 import { type Ratio, type SimulatorSnapshot, type SymbolConfig, TradingSimulator } from '#domain/trading/simulator/index.ts';
 
 export interface Mt5ServerOptions {
@@ -300,12 +307,7 @@ const strongPassword = (p: unknown): p is string =>
   typeof p === 'string' && p.length >= 8 && p.length <= 63 && /[a-z]/.test(p) && /[A-Z]/.test(p) && /\d/.test(p);
 
 /** Points -> decimal string with `digits` decimals. */
-function formatPrice(points: bigint, digits: number): string {
-  if (digits === 0) return points.toString();
-  const neg = points < 0n;
-  const s = (neg ? -points : points).toString().padStart(digits + 1, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -digits)}.${s.slice(-digits)}`;
-}
+const formatPrice = formatPoints;
 /** A decimal price -> points; null unless it has at most `digits` decimals. */
 function parsePrice(text: unknown, digits: number): bigint | null {
   const m = typeof text === 'string' ? /^(\d{1,15})(?:\.(\d+))?$/.exec(text) : null;

@@ -81,7 +81,14 @@
 import { createHash } from 'node:crypto';
 import { currency as currencyOf } from '#domain/money/index.ts';
 import { TradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
-import { type AccountState, type BalanceOperation, type Deal, type Position, VOLUME_PER_LOT } from '#domain/trading/model.ts';
+import {
+  type AccountState,
+  type BalanceOperation,
+  type Deal,
+  formatPoints,
+  type Position,
+  VOLUME_PER_LOT,
+} from '#domain/trading/model.ts';
 import type {
   BalanceChange,
   BalanceResult,
@@ -147,9 +154,7 @@ export function fromMoneyUnits(units: bigint, moneyDigits: number, exponent: num
 /** A non-negative scaled integer as its exact decimal text: (12345n, 2) -> "123.45", (5n, 0) -> "5". */
 export function decimalText(units: bigint, digits: number): string {
   if (units < 0n) throw new RangeError('decimalText takes a non-negative amount');
-  if (digits === 0) return units.toString();
-  const s = units.toString().padStart(digits + 1, '0');
-  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+  return formatPoints(units, digits);
 }
 
 /** MT5 volume units (lots x 10,000) -> Open API volume (0.01 units) for a symbol whose lotSize is in 0.01 units. */

@@ -11,7 +11,7 @@ import type { DealItem, TradingAccountItem, TransferItem } from '#app/trading/sh
 import { formatAmount } from '#domain/money/index.ts';
 import { ACCOUNT_KINDS } from '#domain/trading/account-types.ts';
 import { TRANSFER_DIRECTIONS } from '#domain/trading/accounts.ts';
-import type { AccountState, Position } from '#domain/trading/model.ts';
+import { type AccountState, formatPoints, type Position } from '#domain/trading/model.ts';
 import { REPLAYED_HEADER } from '#middleware/http.ts';
 
 const Id = z
@@ -100,11 +100,6 @@ const lots = (volume: bigint) => {
   const s = volume.toString().padStart(5, '0');
   return `${s.slice(0, -4)}.${s.slice(-4)}`.replace(/(\.\d\d)0+$/, '$1').replace(/(\.\d\d\d)0$/, '$1');
 };
-const decimal = (points: bigint, digits: number) => {
-  if (digits === 0) return points.toString();
-  const s = points.toString().padStart(digits + 1, '0');
-  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
-};
 /** The symbol's digits as the adapter reported them; without them a price is shown in points. */
 const digitsOfPrice = (p: Position) => p.digits ?? 0;
 
@@ -149,8 +144,8 @@ export const positionView = (p: Position, currency: string) => ({
   symbol: p.symbol,
   side: p.side,
   lots: lots(p.volume),
-  openPrice: decimal(p.openPrice, digitsOfPrice(p)),
-  currentPrice: decimal(p.priceCurrent, digitsOfPrice(p)),
+  openPrice: formatPoints(p.openPrice, digitsOfPrice(p)),
+  currentPrice: formatPoints(p.priceCurrent, digitsOfPrice(p)),
   openedAt: new Date(p.openTimeMsc).toISOString(),
   swap: money(p.storage, currency),
   profit: money(p.profit, currency),
@@ -164,7 +159,7 @@ export const dealView = (d: DealItem) => ({
   reason: d.reason,
   symbol: d.symbol,
   lots: lots(BigInt(d.volume)),
-  price: decimal(BigInt(d.price), d.digits),
+  price: formatPoints(BigInt(d.price), d.digits),
   positionId: d.positionId,
   profit: money(BigInt(d.profit), d.currency),
   commission: money(BigInt(d.commission), d.currency),

@@ -24,7 +24,7 @@ import { DomainError, isDomainError } from '#domain/errors.ts';
 import type { EventDetail } from '#domain/events/index.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import { type DealKind, dealKind, turnoverHour } from '#domain/trading/accounts.ts';
-import type { Deal } from '#domain/trading/model.ts';
+import { type Deal, formatPoints } from '#domain/trading/model.ts';
 import type { Platform, TradingPlatform } from '#domain/trading/port.ts';
 import { type AuditInput, commit, MAX_TRANSACTION_ITEMS, systemActor } from '#store/audit.ts';
 import type { CommitWrite } from '#store/items.ts';
@@ -72,12 +72,6 @@ function dealEvent(kind: DealKind, detail: DealDetail): OutboxEvent {
       return { detailType: 'trading.balance.changed', detail };
   }
 }
-
-const price = (points: bigint, digits: number) => {
-  if (digits === 0) return points.toString();
-  const s = points.toString().padStart(digits + 1, '0');
-  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
-};
 
 /** Ingests what the platform has after the stored cursor (module invariants). */
 export async function ingestDeals(
@@ -243,7 +237,7 @@ export function dealRecord(platform: Platform, server: string, d: Deal, owner: L
     reason: d.reason,
     symbol: d.symbol,
     volume: d.volume.toString(),
-    price: price(d.price, digits),
+    price: formatPoints(d.price, digits),
     profit: formatAmount(d.profit, currency),
     commission: formatAmount(d.commission, currency),
     swap: formatAmount(d.storage, currency),
