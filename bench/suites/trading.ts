@@ -138,6 +138,8 @@ function dealSource(deals: Deal[], server: string): TradingPlatform {
     positions: unsupported,
     marketOrder: unsupported,
     closePosition: unsupported,
+    findTrade: unsupported,
+    instrument: unsupported,
   };
 }
 

@@ -16,6 +16,9 @@
  *   id field) before it writes
  * - after a timeout the caller asks `findBalanceOperation` rather than guessing whether it was applied
  * - passwords go to the platform and are never returned, logged or stored by the adapter
+ * - an order's comment (our copy id, at most 31 characters) is kept on the platform's order and deal, so
+ *   `findTrade` can tell after a timeout or a crash whether an order was executed; it never sends anything
+ * - `instrument` answers the symbol's volume limits in MT5 units and its current quote in points, exactly
  */
 import type { AccountState, BalanceOperation, Deal, Position, Side } from './model.ts';
 
@@ -85,6 +88,23 @@ export interface Fill {
   /** Points. */
   price: bigint;
   volume: bigint;
+  /** The platform's time of the deal (ms since the epoch), where it reports one. */
+  timeMsc?: number;
+}
+
+/** A symbol as the platform trades it now: limits in MT5 volume units, the current quote in points. */
+export interface Instrument {
+  symbol: string;
+  digits: number;
+  /** Units of the base asset in one lot. */
+  contractSize: bigint;
+  volumeMin: bigint;
+  volumeMax: bigint;
+  volumeStep: bigint;
+  bid: bigint;
+  ask: bigint;
+  /** The quote's time, ms since the epoch. */
+  quoteTimeMsc: number;
 }
 
 export interface DealPage {
@@ -115,6 +135,20 @@ export interface TradingPlatform {
   dealsSince(cursor: string, limit: number): Promise<DealPage>;
 
   marketOrder(order: MarketOrder): Promise<Fill>;
-  /** Closes `volume` of the position (all of it when omitted). */
-  closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill>;
+  /**
+   * Closes `volume` of the position (all of it when omitted). `comment` is kept on the closing order/deal where the
+   * platform has a field for it (findTrade then finds the close too); a close is otherwise recognised by the
+   * position's volume, which the caller reads with positions().
+   */
+  closePosition(login: number, positionId: number, volume?: bigint, comment?: string): Promise<Fill>;
+  /**
+   * The trade (market order fill) of `login` whose order carries `comment`, executed at or after `notBefore` (ms;
+   * a hint to read less history), or undefined when there is none: how a caller that lost the answer to a
+   * marketOrder learns whether it was executed before it sends the order again. The comment is compared as the
+   * adapter sent it (cut to the platform's limit); the oldest match wins. An adapter may look further back than
+   * notBefore where the platform's deal times are not UTC (MT5: up to 14 hours), never less far.
+   */
+  findTrade(login: number, comment: string, notBefore?: number): Promise<Fill | undefined>;
+  /** The symbol's volume limits and current quote; symbol_not_found for a symbol the server does not have. */
+  instrument(symbol: string): Promise<Instrument>;
 }

@@ -21,9 +21,19 @@
  *   `{ Ticket }`; `position/get_batch?login=a,b`; `deal/get_batch?login=a,b|group=*&from=&to=` and
  *   `deal/get_page?login=&from=&to=&offset=&total=` (from / to in seconds, inclusive);
  *   `POST dealer/send_request` (Action 200 = TA_DEALER_POS_EXECUTE; Type 0 buy / 1 sell; `Position` set = close that
- *   much of the position, the Type being the opposite side) -> `{ ID }`; `dealer/get_request_result?id=` answers,
+ *   much of the position, the Type being the opposite side; `Comment` kept, cut to 31 characters, on the order's deal,
+ *   an opening or a closing one, and returned as the deal's Comment) -> `{ ID }`; `dealer/get_request_result?id=` answers,
  *   per the Get Request Result page, `{ retcode, "<id>": [ { result: IMTConfirm }, { answer: IMTRequest } ] }`
  *   with the confirm's Retcode, DealID, OrderID, Volume, Price; `test/access` keeps a session alive
+ * - symbols (webapi_symbol_get, webapi_symbol_data_structure): `symbol/get?symbol=<name>` -> one IMTConSymbol record
+ *   (Symbol, Path, CurrencyBase / Profit / Margin, Digits, Point, ContractSize, TradeMode 4 full / 0 disabled while
+ *   the market is closed, VolumeMin / VolumeMax / VolumeStep in 1/10,000 lot and their *Ext twins in 1/100,000,000
+ *   lot, SwapLong / SwapShort in points); an unknown name is "13 Not found"; `symbol/get?mask=` -> an array (always),
+ *   the mask being comma-separated names or full paths with `*` and `!` as the page describes
+ * - prices (webapi_tick_last, webapi_tick_data_structure): `tick/last?symbol=<names or masks>&trans_id=<id>` ->
+ *   `{ retcode, trans_id, answer: [{ Symbol, Digits, Datetime, DatetimeMsc, Bid, Ask, Last, Volume, VolumeReal }] }`;
+ *   trans_id 0 answers every matching symbol, another id only those whose quote changed after it (the id is the
+ *   time of the latest quote, ms, which never goes back); unknown names are left out
  * - retcodes (MT5APIConstants.h, EnMTAPIRetcode): 3 invalid params, 8 permissions, 13 not found, 3004 login exists,
  *   3006 invalid (weak or wrong) password, 3010 group of another currency, 10009 done, 10013 invalid request,
  *   10014 invalid volume, 10015 invalid price, 10017 trade disabled, 10018 market closed, 10019 no money,
@@ -56,6 +66,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAmount, isCurrency, toMinor } from '#domain/money/index.ts';
+import type { InstrumentClass } from '#domain/onboarding/catalog.ts';
 import { isTradingError, type TradingErrorCode } from '#domain/trading/errors.ts';
 import {
   type BalanceOperation,
@@ -198,7 +209,19 @@ export const USER_RIGHT_PASSWORD = 2;
 export const USER_RIGHT_TRADE_DISABLED = 4;
 const DEFAULT_RIGHTS = USER_RIGHT_ENABLED | USER_RIGHT_PASSWORD;
 
-/** Comment limit of a balance operation: 32 characters including the terminating NUL. */
+/** Where each instrument class sits in the symbol tree (IMTConSymbol Path), as brokers commonly arrange it. */
+const SYMBOL_FOLDERS: Readonly<Record<InstrumentClass, string>> = {
+  fx_major: 'Forex\\Major',
+  fx_minor: 'Forex\\Minor',
+  gold: 'Metals',
+  index_major: 'Indices\\Major',
+  index_minor: 'Indices\\Minor',
+  commodity: 'Commodities',
+  equity: 'Stocks',
+  crypto: 'Crypto',
+};
+
+/** Comment limit of a balance operation or an order: 32 characters including the terminating NUL. */
 const COMMENT_MAX = 31;
 
 interface UserRecord {
@@ -320,6 +343,15 @@ function parseLots(text: unknown): bigint | null {
   return m ? BigInt(m[1]!) * 10_000n + BigInt((m[2] ?? '').padEnd(4, '0')) : null;
 }
 const formatLots = (volume: bigint) => formatPrice(volume, 4);
+
+/** A symbol mask item (`*` = any characters, everything else literal) as an anchored RegExp. */
+const maskRegExp = (item: string) =>
+  new RegExp(
+    `^${item
+      .split('*')
+      .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 const currencyOfGroup = (group: string): string | null => {
   const m = /-([A-Za-z]{3,4})$/.exec(group);
@@ -503,6 +535,86 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
     return logins as number[];
   };
 
+  /** The symbol's path in the symbol tree, by its instrument class (Forex\\Major\\EURUSD, Metals\\XAUUSD, ...). */
+  const pathOf = (spec: SymbolSpec) => `${SYMBOL_FOLDERS[spec.instrumentClass]}\\${spec.symbol}`;
+
+  /** An IMTConSymbol record as symbol/get answers it (the fields the simulator has; numbers as strings). */
+  const symbolJson = (spec: SymbolSpec) => ({
+    Symbol: spec.symbol,
+    Path: pathOf(spec),
+    Description: `${spec.base} vs ${spec.quote}`,
+    CurrencyBase: spec.base,
+    CurrencyProfit: spec.quote,
+    CurrencyMargin: spec.base,
+    Digits: String(spec.digits),
+    Point: formatPrice(1n, spec.digits),
+    ContractSize: `${spec.contractSize}.00`,
+    // EnTradeMode: TRADE_DISABLED 0 .. TRADE_FULL 4
+    TradeMode: sim.isTradingOpen(spec.symbol) ? '4' : '0',
+    // EnCalcMode: TRADE_MODE_FOREX 0, TRADE_MODE_CFD 2
+    CalcMode: spec.instrumentClass.startsWith('fx_') ? '0' : '2',
+    VolumeMin: spec.volumeMin.toString(),
+    VolumeMinExt: (spec.volumeMin * 10_000n).toString(),
+    VolumeMax: spec.volumeMax.toString(),
+    VolumeMaxExt: (spec.volumeMax * 10_000n).toString(),
+    VolumeStep: spec.volumeStep.toString(),
+    VolumeStepExt: (spec.volumeStep * 10_000n).toString(),
+    // EnSwapMode: SWAP_BY_POINTS 1
+    SwapMode: '1',
+    SwapLong: spec.swapLongPoints.toString(),
+    SwapShort: spec.swapShortPoints.toString(),
+  });
+
+  /**
+   * The symbols a `symbol` / `mask` list names: comma-separated items, each a name, a full path, or a full path with
+   * `*` (any characters); an item starting with `!` takes its matches out again. Unknown names match nothing.
+   */
+  const symbolsMatching = (list: string): SymbolSpec[] => {
+    const items = list
+      .split(',')
+      .map((i) => i.trim())
+      .filter((i) => i !== '');
+    const matches = (spec: SymbolSpec, item: string) => {
+      if (!item.includes('*')) return item === spec.symbol || item === pathOf(spec);
+      // a mask works on the full path only ("USD*" matches nothing; "Forex\\Major\\USD*" does)
+      return maskRegExp(item).test(pathOf(spec));
+    };
+    return sim.symbols().filter((spec) => {
+      let included = false;
+      for (const item of items) {
+        if (item.startsWith('!')) {
+          if (matches(spec, item.slice(1))) included = false;
+        } else if (matches(spec, item)) included = true;
+      }
+      return included;
+    });
+  };
+
+  /** tick/last: the quotes of `symbol` changed after `trans_id` (every one for 0), and the new trans_id. */
+  const lastTicks = (q: URLSearchParams): Json => {
+    const list = q.get('symbol') ?? '';
+    const since = Number(q.get('trans_id') ?? '0');
+    if (list === '' || list.length > 4096 || !Number.isSafeInteger(since) || since < 0) throw RET.params();
+    const quotes = symbolsMatching(list).map((spec) => ({ spec, quote: sim.quote(spec.symbol) }));
+    const transId = Math.max(since, ...quotes.map((x) => x.quote.time));
+    return {
+      trans_id: String(transId),
+      answer: quotes
+        .filter((x) => since === 0 || x.quote.time > since)
+        .map(({ spec, quote }) => ({
+          Symbol: spec.symbol,
+          Digits: String(spec.digits),
+          Datetime: String(Math.floor(quote.time / 1000)),
+          DatetimeMsc: String(quote.time),
+          Bid: formatPrice(quote.bid, spec.digits),
+          Ask: formatPrice(quote.ask, spec.digits),
+          Last: formatPrice(0n, spec.digits),
+          Volume: '0',
+          VolumeReal: '0.00',
+        })),
+    };
+  };
+
   /** Runs a simulator call; TradingErrors become trade retcodes. */
   const trade = <T>(fn: () => T): T => {
     try {
@@ -541,7 +653,8 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
         const open = sim.positions(login).find((p) => p.positionId === positionId);
         if (!open) return { ...base, retcode: 10036, comment: 'Position doesn\u2019t exist' };
         if (open.side === side || (typeof body.Symbol === 'string' && body.Symbol !== open.symbol)) throw RET.params();
-        result = trade(() => sim.closePosition({ login, positionId, volume: BigInt(volume), now }));
+        const comment = typeof body.Comment === 'string' ? body.Comment.slice(0, COMMENT_MAX) : '';
+        result = trade(() => sim.closePosition({ login, positionId, volume: BigInt(volume), now, comment }));
       } else {
         if (typeof body.Symbol !== 'string') throw RET.params();
         const symbol = body.Symbol;
@@ -708,6 +821,17 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
         return dealsOf([u.login], q)
           .slice(offset, offset + total)
           .map(dealJson);
+      }
+      case '/api/symbol/get': {
+        const name = q.get('symbol');
+        if (name !== null && name !== '') {
+          const spec = sim.symbols().find((x) => x.symbol === name);
+          if (!spec) throw RET.notFound();
+          return symbolJson(spec);
+        }
+        const mask = q.get('mask');
+        if (mask === null || mask === '') throw RET.params();
+        return symbolsMatching(mask).map(symbolJson);
       }
       case '/api/dealer/send_request': {
         const r = dealerExecute(await readBody(req));
@@ -887,6 +1011,10 @@ export async function startMt5Server(options: Mt5ServerOptions): Promise<Mt5Serv
       if (sessions.get(req.socket)?.stage !== 'authed') throw RET.permissions();
       if (path === '/api/dealer/get_request_result') {
         send(res, 200, { retcode: '0 Done', ...dealerResults(url.searchParams) });
+        return;
+      }
+      if (path === '/api/tick/last') {
+        send(res, 200, { retcode: '0 Done', ...lastTicks(url.searchParams) });
         return;
       }
       const answer = await api(path, url.searchParams, req);

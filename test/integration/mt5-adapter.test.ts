@@ -4,9 +4,11 @@
  * access, passwords, exactly-once balance operations, trading, deal paging, availability) is
  * test/support/platform-contract.ts; this file adds what is MT5's own: the auth handshake (hash arithmetic against a
  * fixed vector, an unauthenticated socket), the user record and a group move across currencies, account_exists,
- * the externalId kept in the 31-character deal comment, the deal cursor and its window, a logins provider, and a
- * restart on the same state file (with the adapter's re-authentication on a new connection). One server per file;
- * quotes do not tick.
+ * the externalId kept in the 31-character deal comment, the order comment on the deal (cut to 31 characters) and
+ * findTrade's window around the server's time zone, the symbol record and last tick behind instrument (the *Ext
+ * volumes, symbol/get masks, tick/last trans_id), the deal cursor and its window, a logins provider, and a restart on
+ * the same state file (with the adapter's re-authentication on a new connection). One server per file; quotes do not
+ * tick.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TradingError } from '#domain/trading/errors.ts';
-import { authAnswer, balanceComment, externalIdOf, Mt5Platform } from '#functions/adapters/platforms/mt5.ts';
+import { authAnswer, balanceComment, externalIdOf, Mt5Platform, volumeLimits } from '#functions/adapters/platforms/mt5.ts';
 import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
 import { accountInput, describePlatformContract, PASSWORDS, readAllDeals, rejection } from '../support/platform-contract.ts';
 
@@ -175,6 +177,113 @@ describe('trading', () => {
     const e = await rejection(mt5.marketOrder({ login, symbol: 'GBPJPY', side: 'buy', volume: 100n }));
     expect(e).not.toBeInstanceOf(TradingError);
     expect(String(e)).toMatch(/10013/);
+  });
+});
+
+describe('copy orders: comments and findTrade', () => {
+  it('keeps the order comment, cut to 31 characters, on the opening and the closing deal; findTrade matches it the same way', async () => {
+    const login = await newAccount();
+    await mt5.changeBalance({ login, amount: 1_000_000n, type: 'balance', comment: 'dep', externalId: 'dep-cmt' });
+    const long = 'cp_0123456789abcdef0123456789abcdef'; // 35 characters: MT5 keeps 31
+    const open = await mt5.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n, comment: long });
+    expect(open.timeMsc).toBe(server.simulator.deals(login).at(-1)!.timeMsc);
+    const close = await mt5.closePosition(login, open.positionId, 400n, 'cx_close-1');
+    const deals = server.simulator.deals(login).filter((d) => d.symbol !== '');
+    expect(deals.map((d) => [d.entry, d.comment])).toEqual([
+      ['in', long.slice(0, 31)],
+      ['out', 'cx_close-1'],
+    ]);
+    expect(await mt5.findTrade(login, long)).toEqual(open);
+    expect(await mt5.findTrade(login, long.slice(0, 31))).toEqual(open);
+    expect(await mt5.findTrade(login, 'cx_close-1')).toEqual(close);
+    // a balance deal's comment is not a trade
+    expect(await mt5.findTrade(login, 'dep')).toBeUndefined();
+    expect(await mt5.findTrade(login, '')).toBeUndefined();
+  });
+
+  it('reads only, and allows for the server clock: a notBefore up to 14 hours after the deal still finds it, a day after does not', async () => {
+    const login = await newAccount();
+    await mt5.changeBalance({ login, amount: 100_000n, type: 'balance', comment: 'dep', externalId: 'dep-window' });
+    const fill = await mt5.marketOrder({ login, symbol: 'EURUSD', side: 'sell', volume: 100n, comment: 'cp_window' });
+    const deals = server.simulator.deals().length;
+    const at = fill.timeMsc!;
+    expect(await mt5.findTrade(login, 'cp_window', at)).toEqual(fill);
+    // MT5 deal times are the server's local time: a server behind UTC writes them earlier than the real instant
+    expect(await mt5.findTrade(login, 'cp_window', at + 13 * 3_600_000)).toEqual(fill);
+    expect(await mt5.findTrade(login, 'cp_window', at + 86_400_000)).toBeUndefined();
+    expect(await mt5.findTrade(login + 1_000, 'cp_window')).toBeUndefined();
+    expect(server.simulator.deals()).toHaveLength(deals);
+  });
+});
+
+describe('instrument', () => {
+  it('reads the symbol record and the last tick: digits, contract size, limits in MT5 units, the quote and its time', async () => {
+    await fetch(`${server.url}/terminal/quotes`, {
+      method: 'POST',
+      body: JSON.stringify({ symbol: 'XAUUSD', bid: '2351.20', ask: '2351.55' }),
+    });
+    const quote = server.simulator.quote('XAUUSD');
+    expect(await mt5.instrument('XAUUSD')).toEqual({
+      symbol: 'XAUUSD',
+      digits: 2,
+      contractSize: 100n,
+      volumeMin: 100n,
+      volumeMax: 1_000_000n,
+      volumeStep: 100n,
+      bid: 235_120n,
+      ask: 235_155n,
+      quoteTimeMsc: quote.time,
+    });
+    expect(await rejection(mt5.instrument('GBPJPY'))).toMatchObject({ code: 'symbol_not_found', retryable: false });
+  });
+
+  it('prefers the extended-accuracy volumes (1/100,000,000 lot), rounding inward and the step to an MT5-unit multiple', () => {
+    expect(volumeLimits({ VolumeMin: '100', VolumeMax: '1000000', VolumeStep: '100' })).toEqual({
+      volumeMin: 100n,
+      volumeMax: 1_000_000n,
+      volumeStep: 100n,
+    });
+    // a server on extended accuracy: 0.00015 lot minimum, 100.00009 lots maximum, a 0.00003-lot step
+    expect(
+      volumeLimits({
+        VolumeMin: '1',
+        VolumeMinExt: '15000',
+        VolumeMax: '1000000',
+        VolumeMaxExt: '10000009000',
+        VolumeStep: '0',
+        VolumeStepExt: '3000',
+      }),
+    ).toEqual({ volumeMin: 2n, volumeMax: 1_000_000n, volumeStep: 3n });
+  });
+
+  it('serves symbol/get by mask (always an array) and tick/last with trans_id (only what changed after it)', async () => {
+    const majors = await mt5.session.call('/api/symbol/get', { mask: 'Forex\\Major\\*,!Forex\\Major\\USDJPY' });
+    expect(majors.answer.map((s: { Symbol: string }) => s.Symbol)).toEqual(['EURUSD', 'GBPUSD']);
+    expect((await mt5.session.call('/api/symbol/get', { mask: 'EUR*' })).answer).toEqual([]);
+    expect((await mt5.session.call('/api/symbol/get', { symbol: 'EURUSD' })).answer).toMatchObject({
+      Symbol: 'EURUSD',
+      Path: 'Forex\\Major\\EURUSD',
+      Digits: '5',
+      ContractSize: '100000.00',
+      VolumeStep: '100',
+      VolumeStepExt: '1000000',
+    });
+
+    const first = await mt5.session.call('/api/tick/last', { symbol: 'EURUSD,GBPUSD,NOPE', trans_id: 0 });
+    expect(first.answer.map((t: { Symbol: string }) => t.Symbol)).toEqual(['EURUSD', 'GBPUSD']);
+    expect(Number(first.trans_id)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 5));
+    await fetch(`${server.url}/terminal/quotes`, {
+      method: 'POST',
+      body: JSON.stringify({ symbol: 'GBPUSD', bid: '1.27100', ask: '1.27115' }),
+    });
+    const next = await mt5.session.call('/api/tick/last', { symbol: 'EURUSD,GBPUSD', trans_id: first.trans_id });
+    expect(next.answer).toEqual([
+      expect.objectContaining({ Symbol: 'GBPUSD', Digits: '5', Bid: '1.27100', Ask: '1.27115', Last: '0.00000' }),
+    ]);
+    expect(Number(next.trans_id)).toBeGreaterThan(Number(first.trans_id));
+    const none = await mt5.session.call('/api/tick/last', { symbol: 'EURUSD,GBPUSD', trans_id: next.trans_id });
+    expect(none).toMatchObject({ trans_id: next.trans_id, answer: [] });
   });
 });
 

@@ -94,6 +94,7 @@ import type {
   BalanceResult,
   DealPage,
   Fill,
+  Instrument,
   MarketOrder,
   NewPlatformAccount,
   TradingPlatform,
@@ -682,6 +683,15 @@ export class CTraderPlatform implements TradingPlatform {
   }
 
   // --- trading ----------------------------------------------------------------------------------------
+
+  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
+  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
+    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  }
+
+  instrument(_symbol: string): Promise<Instrument> {
+    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
+  }
 
   async marketOrder(order: MarketOrder): Promise<Fill> {
     const ctid = await this.ctidOf(order.login);

@@ -69,6 +69,7 @@ import type {
   BalanceResult,
   DealPage,
   Fill,
+  Instrument,
   MarketOrder,
   NewPlatformAccount,
   TradingPlatform,
@@ -240,7 +241,7 @@ export class DxtradePlatform implements TradingPlatform {
     throw new Error(`DXtrade ${method} ${path}: HTTP ${res.status} ${String(res.body?.errorCode ?? '')} ${text}`.trim());
   }
 
-  private instrument(symbol: string): DxInstrument {
+  private instrumentSpec(symbol: string): DxInstrument {
     const i = this.options.instruments[symbol];
     if (!i) throw new TradingError('symbol_not_found', `No DXtrade instrument ${symbol} is configured`);
     return i;
@@ -256,7 +257,7 @@ export class DxtradePlatform implements TradingPlatform {
 
   private points(value: unknown, symbol: string, what: string): bigint {
     try {
-      return toScaled(value, this.instrument(symbol).digits);
+      return toScaled(value, this.instrumentSpec(symbol).digits);
     } catch (e) {
       if (e instanceof TradingError) throw e;
       throw unavailable(`DXtrade answered ${what} ${String(value)} with more than the instrument's digits`);
@@ -450,7 +451,7 @@ export class DxtradePlatform implements TradingPlatform {
     return rows.map((p) => {
       const code = String(p.positionCode);
       const symbol = String(p.symbol);
-      const { contractSize } = this.instrument(symbol);
+      const { contractSize } = this.instrumentSpec(symbol);
       const pm = metrics.get(code) ?? {};
       const open = opening.get(code);
       const volume = quantityToVolume(this.units(p.quantity, 'quantity'), contractSize);
@@ -494,7 +495,7 @@ export class DxtradePlatform implements TradingPlatform {
       const login = safeInt(String(o.account).split(':')[1]);
       if (login === undefined) continue;
       const symbol = String(o.instrument);
-      const { contractSize } = this.instrument(symbol);
+      const { contractSize } = this.instrumentSpec(symbol);
       const execution = String(o.executions?.[0]?.executionCode ?? o.orderId);
       const s = settlements.get(String(o.orderCode)) ?? { profit: 0n, commission: 0n };
       keyed.push({
@@ -566,8 +567,17 @@ export class DxtradePlatform implements TradingPlatform {
 
   // --- trading ----------------------------------------------------------------------------------------
 
+  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
+  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
+    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  }
+
+  instrument(_symbol: string): Promise<Instrument> {
+    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
+  }
+
   async marketOrder(order: MarketOrder): Promise<Fill> {
-    const { contractSize } = this.instrument(order.symbol);
+    const { contractSize } = this.instrumentSpec(order.symbol);
     return this.execute(order.login, {
       instrument: order.symbol,
       quantity: volumeToQuantity(order.volume, contractSize),
@@ -579,7 +589,7 @@ export class DxtradePlatform implements TradingPlatform {
   async closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill> {
     const open = (await this.positions(login)).find((p) => p.positionId === positionId);
     if (!open) throw new TradingError('position_not_found', `No open position ${positionId} on account ${login}`);
-    const { contractSize } = this.instrument(open.symbol);
+    const { contractSize } = this.instrumentSpec(open.symbol);
     return this.execute(login, {
       instrument: open.symbol,
       quantity: volumeToQuantity(volume ?? open.volume, contractSize),
@@ -625,7 +635,7 @@ export class DxtradePlatform implements TradingPlatform {
       throw new Error(`DXtrade rejected order ${orderCode}: ${reason}`);
     }
     if (o.status !== 'COMPLETED') throw unavailable(`DXtrade order ${orderCode} is ${String(o.status)}`, { orderCode });
-    const { contractSize } = this.instrument(req.instrument);
+    const { contractSize } = this.instrumentSpec(req.instrument);
     const execution = String(o.executions?.[0]?.executionCode ?? o.orderId);
     const position = String(o.positionCode ?? o.legs?.[0]?.positionCode ?? '');
     return {

@@ -64,6 +64,7 @@ import type {
   BalanceResult,
   DealPage,
   Fill,
+  Instrument,
   MarketOrder,
   NewPlatformAccount,
   TradingPlatform,
@@ -526,6 +527,15 @@ export class MatchTraderPlatform implements TradingPlatform {
     const code = reasonCode(reason);
     if (code) throw new TradingError(code, `Match-Trader ${path}: ${reason}`, [], { status });
     throw new Error(`Match-Trader ${path}: ${reason}`);
+  }
+
+  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
+  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
+    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  }
+
+  instrument(_symbol: string): Promise<Instrument> {
+    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
   }
 
   async marketOrder(order: MarketOrder): Promise<Fill> {

@@ -21,8 +21,19 @@
  *   the currency is read once per login from user/account/get and cached. Prices: decimal strings <-> points with
  *   the record's Digits. Volumes: MT5 units (Volume, 1/10,000 lot) as they are
  * - trading: `POST /api/dealer/send_request` with Action 200 (TA_DEALER_POS_EXECUTE), Type 0 buy / 1 sell, Volume,
- *   Symbol, Login and, to close, Position with the opposite Type; no PriceOrder (the dealer fills at market); then
- *   `/api/dealer/get_request_result?id=` until the confirm's Retcode is final (10009 / 10010 done)
+ *   Symbol, Login, Comment (our copy id, cut to 31 characters: the order's comment, which its deal inherits) and, to
+ *   close, Position with the opposite Type; no PriceOrder (the dealer fills at market); then
+ *   `/api/dealer/get_request_result?id=` until the confirm's Retcode is final (10009 / 10010 done). The confirm
+ *   (IMTConfirm) carries no time: a fill has timeMsc when the adapter read the deal for its Digits
+ * - findTrade: the login's deals (`/api/deal/get_batch?login=&from=&to=`, from a day before notBefore) whose Action
+ *   is 0 / 1 and whose Comment is the comment as marketOrder / closePosition sent it (cut to 31 characters); the
+ *   oldest such deal is the fill. MT5 deal times are the server's local time (up to 14 hours off UTC, either way),
+ *   so a deal counts when its time is at most 14 hours before notBefore: a trade is never missed for a time zone,
+ *   at the price of a window 14 hours wider than asked. Nothing is sent: it is a read
+ * - instrument: `/api/symbol/get?symbol=` (IMTConSymbol: Digits, ContractSize, VolumeMin / VolumeMax / VolumeStep in
+ *   1/10,000 lot, or their *Ext twins in 1/100,000,000 lot, which win when present: min rounded up, max down, the
+ *   step to the least MT5-unit multiple of it) and `/api/tick/last?symbol=&trans_id=0` (Bid, Ask, DatetimeMsc);
+ *   retcode 13 on either is symbol_not_found, a symbol with no tick yet is platform_unavailable
  * - deals: `/api/deal/get_batch` with from=0 and to = now + 1 day (seconds), over `login=a,b,...` when a `logins`
  *   provider is configured, else `group=*` (every account of the server)
  *
@@ -40,7 +51,7 @@
  *   3 invalid params, 3006 weak password, auth refused); retryable is true only for platform_unavailable: a
  *   timeout (default 10 s, the socket is destroyed), a connection error, an HTTP 5xx, an unreadable body, or a
  *   retcode that means "try later" (9, 10, 11, 12, 15, 1018, 10012, 10024, 10031)
- * - retcodes: 13 -> account_not_found, 3004 / 3013 -> account_exists, 4005 -> invalid_amount, 10014 / 10038 ->
+ * - retcodes: 13 -> account_not_found (symbol_not_found from symbol/get and tick/last), 3004 / 3013 -> account_exists, 4005 -> invalid_amount, 10014 / 10038 ->
  *   invalid_volume, 10015 / 10016 -> invalid_price, 10017 -> trade_disabled, 10018 -> market_closed, 10019 ->
  *   no_money, 10036 -> position_not_found
  * - deal actions: 0 buy, 1 sell, 2 balance, 3 credit, 4 charge, 5 correction, 6 bonus, 7..11 commission (daily /
@@ -69,6 +80,7 @@ import type {
   BalanceResult,
   DealPage,
   Fill,
+  Instrument,
   MarketOrder,
   NewPlatformAccount,
   TradingPlatform,
@@ -96,6 +108,10 @@ export const MT5_COMMENT_MAX = 31;
 /** The longest externalId that fits with a separator and some text (a ULID is 26). */
 export const MT5_EXTERNAL_ID_MAX = 26;
 const EXTERNAL_ID = /^[A-Za-z0-9_-]{1,26}$/;
+/** How far an MT5 server's local time (its deal times) can be behind UTC, and then some: findTrade's slack. */
+const SERVER_TIME_SLACK_MS = 14 * 3_600_000;
+/** IMTConSymbol volumes: VolumeMin etc. in 1/10,000 lot (MT5 units); the *Ext fields in 1/100,000,000 lot. */
+const EXT_PER_UNIT = 10_000n;
 
 const BALANCE_TYPE: Readonly<Record<BalanceOperation, number>> = { balance: 2, credit: 3, charge: 4, correction: 5, bonus: 6 };
 const BALANCE_ACTIONS: Readonly<Record<string, BalanceOperation>> = {
@@ -190,6 +206,8 @@ const READS = new Set([
   '/api/deal/get_batch',
   '/api/deal/get_page',
   '/api/dealer/get_request_result',
+  '/api/symbol/get',
+  '/api/tick/last',
 ]);
 
 /**
@@ -361,6 +379,27 @@ const int = (text: unknown, what: string): number => {
   return n;
 };
 const big = (text: unknown, what: string): bigint => BigInt(int(text, what));
+
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/**
+ * A symbol's volume limits in MT5 units from its IMTConSymbol record: the *Ext fields (1/100,000,000 lot) when the
+ * server sends them, exactly: the least MT5-unit volume >= VolumeMinExt, the greatest <= VolumeMaxExt, and the least
+ * MT5-unit multiple of VolumeStepExt (so every volume it allows is one MT5 allows); else VolumeMin / VolumeMax /
+ * VolumeStep as they are.
+ */
+export function volumeLimits(config: Json): { volumeMin: bigint; volumeMax: bigint; volumeStep: bigint } {
+  const ext = (field: string): bigint | undefined =>
+    config[`${field}Ext`] === undefined ? undefined : big(config[`${field}Ext`], `${field}Ext`);
+  const min = ext('VolumeMin');
+  const max = ext('VolumeMax');
+  const step = ext('VolumeStep');
+  return {
+    volumeMin: min === undefined ? big(config.VolumeMin, 'VolumeMin') : (min + EXT_PER_UNIT - 1n) / EXT_PER_UNIT,
+    volumeMax: max === undefined ? big(config.VolumeMax, 'VolumeMax') : max / EXT_PER_UNIT,
+    volumeStep: step === undefined || step === 0n ? big(config.VolumeStep, 'VolumeStep') : step / gcd(step, EXT_PER_UNIT),
+  };
+}
 
 function dealAction(code: number): DealAction {
   if (code === 0) return 'buy';
@@ -609,7 +648,7 @@ export class Mt5Platform implements TradingPlatform {
     });
   }
 
-  async closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill> {
+  async closePosition(login: number, positionId: number, volume?: bigint, comment?: string): Promise<Fill> {
     const open = (await this.positions(login)).find((p) => p.positionId === positionId);
     if (!open) throw new TradingError('position_not_found', `No open position ${positionId} on account ${login}`);
     const fill = await this.execute({
@@ -620,8 +659,57 @@ export class Mt5Platform implements TradingPlatform {
       Type: open.side === 'buy' ? '1' : '0',
       TypeFill: '0',
       Position: String(positionId),
+      ...(comment ? { Comment: comment.slice(0, MT5_COMMENT_MAX) } : {}),
     });
     return { ...fill, positionId };
+  }
+
+  async findTrade(login: number, comment: string, notBefore?: number): Promise<Fill | undefined> {
+    const wanted = comment.slice(0, MT5_COMMENT_MAX);
+    if (wanted === '') return undefined;
+    const from = notBefore === undefined ? 0 : Math.max(0, Math.floor(notBefore / 1000) - 86_400);
+    const earliest = notBefore === undefined ? Number.NEGATIVE_INFINITY : notBefore - SERVER_TIME_SLACK_MS;
+    const deal = (await this.dealsOf({ login }, from))
+      .filter((d) => (d.action === 'buy' || d.action === 'sell') && d.comment === wanted && d.timeMsc >= earliest)
+      .sort((a, b) => a.deal - b.deal)[0];
+    if (!deal) return undefined;
+    return {
+      order: deal.order,
+      deal: deal.deal,
+      positionId: deal.positionId,
+      price: deal.price,
+      volume: deal.volume,
+      timeMsc: deal.timeMsc,
+    };
+  }
+
+  async instrument(symbol: string): Promise<Instrument> {
+    const config = (await this.symbolCall('/api/symbol/get', { symbol }, symbol)).answer;
+    if (!config || String(config.Symbol) !== symbol) throw unavailable(`MT5 symbol/get answered no configuration of ${symbol}`);
+    const digits = int(config.Digits, 'Digits');
+    const res = await this.symbolCall('/api/tick/last', { symbol, trans_id: 0 }, symbol);
+    const tick = (Array.isArray(res.answer) ? res.answer : []).find((t: Json) => String(t?.Symbol) === symbol);
+    if (!tick) throw unavailable(`MT5 has no quote for ${symbol} yet`, { symbol });
+    return {
+      symbol,
+      digits,
+      contractSize: parseScaled(String(config.ContractSize), 0, 'ContractSize'),
+      ...volumeLimits(config),
+      bid: parseScaled(String(tick.Bid), digits, 'Bid'),
+      ask: parseScaled(String(tick.Ask), digits, 'Ask'),
+      quoteTimeMsc: int(tick.DatetimeMsc ?? String(int(tick.Datetime, 'Datetime') * 1000), 'DatetimeMsc'),
+    };
+  }
+
+  /** A symbol read: MT5's "13 Not found" there is about the symbol, not an account. */
+  private async symbolCall(path: string, query: Query, symbol: string): Promise<Json> {
+    try {
+      return await this.session.call(path, query, undefined, path.slice('/api/'.length));
+    } catch (e) {
+      if (e instanceof TradingError && e.code === 'account_not_found')
+        throw new TradingError('symbol_not_found', `MT5 has no symbol ${symbol}`, [], { symbol });
+      throw e;
+    }
   }
 
   private async execute(request: Record<string, string>): Promise<Fill> {
@@ -634,14 +722,15 @@ export class Mt5Platform implements TradingPlatform {
       const confirm = entry.find((e) => e?.result)?.result;
       const retcode = Number.parseInt(String(confirm?.Retcode ?? ''), 10);
       if (retcode === 10009 || retcode === 10010) {
-        const digits = await this.digitsFor(Number(request.Login), confirm);
         const order = int(confirm.OrderID, 'OrderID');
+        const { digits, timeMsc } = await this.dealFacts(Number(request.Login), confirm);
         return {
           order,
           deal: int(confirm.DealID, 'DealID'),
           positionId: request.Position ? Number(request.Position) : order,
           price: parseScaled(String(confirm.Price), digits, 'Price'),
           volume: big(confirm.Volume, 'Volume'),
+          ...(timeMsc === undefined ? {} : { timeMsc }),
         };
       }
       if (Number.isFinite(retcode) && ![10001, 10002, 10003, 10008].includes(retcode)) {
@@ -652,15 +741,19 @@ export class Mt5Platform implements TradingPlatform {
     throw unavailable(`MT5 dealer request ${id} has no result yet`, { requestId: id });
   }
 
-  /** Digits of the fill's price: from the confirm when present, else from the deal it created. */
-  private async digitsFor(login: number, confirm: Json): Promise<number> {
-    if (confirm?.Digits !== undefined) return int(confirm.Digits, 'Digits');
+  /**
+   * Digits of the fill's price: from the confirm when present, else from the deal it created, whose time the fill
+   * then carries too (IMTConfirm has none).
+   */
+  private async dealFacts(login: number, confirm: Json): Promise<{ digits: number; timeMsc?: number }> {
+    if (confirm?.Digits !== undefined) return { digits: int(confirm.Digits, 'Digits') };
     const deal = int(confirm.DealID, 'DealID');
     const to = Math.floor(Date.now() / 1000) + 86_400;
     const res = await this.session.call('/api/deal/get_batch', { login, from: 0, to }, undefined, 'deal/get_batch');
     const row = (Array.isArray(res.answer) ? res.answer : []).find((d: Json) => String(d.Deal) === String(deal));
     if (!row) throw unavailable(`MT5 deal ${deal} of the fill is not in the account's history yet`);
-    return int(row.Digits, 'Digits');
+    const time = row.TimeMsc ?? (row.Time === undefined ? undefined : String(int(row.Time, 'Time') * 1000));
+    return { digits: int(row.Digits, 'Digits'), ...(time === undefined ? {} : { timeMsc: int(time, 'TimeMsc') }) };
   }
 }
 
