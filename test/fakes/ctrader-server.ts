@@ -30,6 +30,11 @@
  * ?from=&to= -> {balanceHistory: [...]}, errors as {errorCode, description} (404 TRADER_NOT_FOUND, 400
  * NOT_ENOUGH_MONEY / INVALID_REQUEST, 401 for a bad token), no deduplication by externalId, DealListReq oldest first.
  *
+ * Orders and prices: a ProtoOANewOrderReq's comment is kept on its order (ProtoOAOrder.tradeData.comment, as the
+ * order reaches the execution events and ProtoOAOrderListReq, whose from / to filter the orders' utcLastUpdateTimestamp);
+ * ProtoOAClosePositionReq has no comment field, so a closing order carries none. A ProtoOASubscribeSpotsReq with
+ * subscribeToSpotTimestamp gets its first ProtoOASpotEvent with `timestamp` (when the quote was set, ms).
+ *
  * Model (small on purpose): hedged accounts; symbols quoted in the deposit currency only (an order on another is
  * refused with TRADING_DISABLED); margin = units x open price / leverage; no commission or swap; fills at the quote
  * (buy at ask, sell at bid). Faults for tests: failNextHttp(status), hangUpOn(payloadTypeName), setMarketOpen.
@@ -232,13 +237,15 @@ const WIRE_TEXT: Readonly<Record<string, string>> = {
   ProtoOAGetPositionUnrealizedPnLReq: 'ctidTraderAccountId:2:int64!',
   ProtoOAGetPositionUnrealizedPnLRes:
     'ctidTraderAccountId:2:int64! positionUnrealizedPnL:3:ProtoOAPositionUnrealizedPnL* moneyDigits:4:uint32!',
-  ProtoOASubscribeSpotsReq: 'ctidTraderAccountId:2:int64! symbolId:3:int64*',
+  ProtoOASubscribeSpotsReq: 'ctidTraderAccountId:2:int64! symbolId:3:int64* subscribeToSpotTimestamp:4:bool',
   ProtoOASubscribeSpotsRes: 'ctidTraderAccountId:2:int64!',
   ProtoOAUnsubscribeSpotsReq: 'ctidTraderAccountId:2:int64! symbolId:3:int64*',
   ProtoOAUnsubscribeSpotsRes: 'ctidTraderAccountId:2:int64!',
-  ProtoOASpotEvent: 'ctidTraderAccountId:2:int64! symbolId:3:int64! bid:4:uint64 ask:5:uint64',
+  ProtoOASpotEvent: 'ctidTraderAccountId:2:int64! symbolId:3:int64! bid:4:uint64 ask:5:uint64 timestamp:8:int64',
   ProtoOADealListReq: 'ctidTraderAccountId:2:int64! fromTimestamp:3:int64 toTimestamp:4:int64 maxRows:5:int32',
   ProtoOADealListRes: 'ctidTraderAccountId:2:int64! deal:3:ProtoOADeal* hasMore:4:bool!',
+  ProtoOAOrderListReq: 'ctidTraderAccountId:2:int64! fromTimestamp:3:int64 toTimestamp:4:int64',
+  ProtoOAOrderListRes: 'ctidTraderAccountId:2:int64! order:3:ProtoOAOrder* hasMore:4:bool!',
   ProtoOADealListByPositionIdReq: 'ctidTraderAccountId:2:int64! positionId:3:int64! fromTimestamp:4:int64 toTimestamp:5:int64',
   ProtoOADealListByPositionIdRes: 'ctidTraderAccountId:2:int64! deal:3:ProtoOADeal* hasMore:4:bool!',
   // Model Messages
@@ -247,10 +254,11 @@ const WIRE_TEXT: Readonly<Record<string, string>> = {
   ProtoOASymbol:
     'symbolId:1:int64! digits:2:int32! pipPosition:3:int32! maxVolume:9:int64 minVolume:10:int64 ' +
     'stepVolume:11:int64 lotSize:30:int64',
-  ProtoOATradeData: 'symbolId:1:int64! volume:2:int64! tradeSide:3:ProtoOATradeSide! openTimestamp:4:int64',
+  ProtoOATradeData:
+    'symbolId:1:int64! volume:2:int64! tradeSide:3:ProtoOATradeSide! openTimestamp:4:int64 label:5:string comment:7:string',
   ProtoOAOrder:
     'orderId:1:int64! tradeData:2:ProtoOATradeData! orderType:3:ProtoOAOrderType! orderStatus:4:ProtoOAOrderStatus! ' +
-    'executionPrice:7:double executedVolume:8:int64 closingOrder:12:bool positionId:19:int64',
+    'executionPrice:7:double executedVolume:8:int64 utcLastUpdateTimestamp:9:int64 closingOrder:12:bool positionId:19:int64',
   ProtoOAPosition:
     'positionId:1:int64! tradeData:2:ProtoOATradeData! positionStatus:3:ProtoOAPositionStatus! swap:4:int64! ' +
     'price:5:double commission:9:int64 usedMargin:13:uint64 moneyDigits:15:uint32',
@@ -301,6 +309,8 @@ export const OPEN_API_PAYLOADS: Readonly<Record<string, number>> = {
   ProtoOAOrderErrorEvent: 2132,
   ProtoOADealListReq: 2133,
   ProtoOADealListRes: 2134,
+  ProtoOAOrderListReq: 2175,
+  ProtoOAOrderListRes: 2176,
   ProtoOAErrorRes: 2142,
   ProtoOAGetAccountListByAccessTokenReq: 2149,
   ProtoOAGetAccountListByAccessTokenRes: 2150,
@@ -484,11 +494,16 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
   const balanceHistory: FakeBalanceEntry[] = [];
   const positions = new Map<number, FakePosition>();
   const deals: FakeDeal[] = [];
-  const quotes = new Map<number, { bid: bigint; ask: bigint }>();
+  const quotes = new Map<number, { bid: bigint; ask: bigint; time: number }>();
+  /** Every order the fake filled (ProtoOAOrder as ProtoOAOrderListReq answers it), with its account. */
+  const orders: { login: number; order: Msg }[] = [];
   const closed = new Set<number>();
   const received = new Map<string, number>();
   for (const s of FAKE_SYMBOLS) {
-    quotes.set(s.symbolId, s.digits === 5 ? { bid: 108_500n, ask: 108_510n } : { bid: 234_500n, ask: 234_550n });
+    quotes.set(
+      s.symbolId,
+      s.digits === 5 ? { bid: 108_500n, ask: 108_510n, time: Date.now() } : { bid: 234_500n, ask: 234_550n, time: Date.now() },
+    );
   }
   let nextLogin = 5_000_001;
   let nextOrder = 700_001;
@@ -866,14 +881,22 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
       price: bigint,
       closing: boolean,
       id?: string,
+      comment?: string,
     ) => {
       const orderId = nextOrder++;
       const timestamp = now();
       const order = {
         orderId,
-        tradeData: { symbolId: p.symbolId, volume: volume.toString(), tradeSide: side, openTimestamp: timestamp },
+        tradeData: {
+          symbolId: p.symbolId,
+          volume: volume.toString(),
+          tradeSide: side,
+          openTimestamp: timestamp,
+          ...(comment ? { comment } : {}),
+        },
         orderType: 'MARKET',
         orderStatus: 'ORDER_STATUS_ACCEPTED',
+        utcLastUpdateTimestamp: timestamp,
         positionId: p.positionId,
         ...(closing ? { closingOrder: true } : {}),
       };
@@ -903,17 +926,19 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
         deal.close = { entryPrice: p.price, grossProfit, balance: t.balance, closedVolume: volume };
       }
       deals.push(deal);
+      const filled = {
+        ...order,
+        orderStatus: 'ORDER_STATUS_FILLED',
+        executionPrice: toPrice(price, symbol(p.symbolId)!.digits),
+        executedVolume: volume.toString(),
+      };
+      orders.push({ login: t.login, order: filled });
       write(
         'ProtoOAExecutionEvent',
         {
           ctidTraderAccountId: t.ctid,
           executionType: 'ORDER_FILLED',
-          order: {
-            ...order,
-            orderStatus: 'ORDER_STATUS_FILLED',
-            executionPrice: toPrice(price, symbol(p.symbolId)!.digits),
-            executedVolume: volume.toString(),
-          },
+          order: filled,
           position: positionMsg(p, t),
           deal: dealMsg(deal, t),
         },
@@ -985,6 +1010,7 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
               symbolId: s.symbolId,
               bid: scale(q.bid).toString(),
               ask: scale(q.ask).toString(),
+              ...(msg.subscribeToSpotTimestamp ? { timestamp: q.time } : {}),
             });
           }
           return;
@@ -1030,6 +1056,18 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
             id,
           );
         }
+        case 'ProtoOAOrderListReq': {
+          const from = Number(msg.fromTimestamp ?? 0);
+          const to = Number(msg.toTimestamp ?? 2147483646000);
+          const list = orders.filter(
+            (o) => o.login === t.login && o.order.utcLastUpdateTimestamp >= from && o.order.utcLastUpdateTimestamp <= to,
+          );
+          return write(
+            'ProtoOAOrderListRes',
+            { ctidTraderAccountId: t.ctid, order: list.map((o) => o.order), hasMore: false },
+            id,
+          );
+        }
         case 'ProtoOANewOrderReq': {
           if (t.accessRights !== 'FULL_ACCESS') throw new ProtoError('TRADING_NOT_ALLOWED', true);
           const s = symbol(Number(msg.symbolId));
@@ -1054,7 +1092,7 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
           const before = figures(t);
           if (before.freeMargin - margin(p, t) < 0n) throw new ProtoError('NOT_ENOUGH_MONEY', true);
           positions.set(p.positionId, p);
-          return fill(t, p, p.side, volume, price, false, id);
+          return fill(t, p, p.side, volume, price, false, id, typeof msg.comment === 'string' ? msg.comment : undefined);
         }
         case 'ProtoOAClosePositionReq': {
           if (t.accessRights === 'NO_TRADING') throw new ProtoError('TRADING_NOT_ALLOWED', true);
@@ -1099,7 +1137,7 @@ export async function startCTraderFake(options: CTraderFakeOptions = {}): Promis
     setQuote(name, bid, ask) {
       const s = FAKE_SYMBOLS.find((x) => x.name === name);
       if (!s) throw new Error(`unknown symbol ${name}`);
-      quotes.set(s.symbolId, { bid: parseDecimal(bid, s.digits), ask: parseDecimal(ask, s.digits) });
+      quotes.set(s.symbolId, { bid: parseDecimal(bid, s.digits), ask: parseDecimal(ask, s.digits), time: now() });
     },
     setMarketOpen(name, open) {
       const s = FAKE_SYMBOLS.find((x) => x.name === name);

@@ -14,7 +14,13 @@
  *   finalStatus, filledQuantity, averagePrice, legs, executions with rejectReason), GET /accounts/{account}/transfers
  *   and /accounts/transfers (Cash Transfer: transferCode, comment, transactionTime, cashTransactions[{type, value,
  *   currency, orderCode}] with types DEPOSIT, WITHDRAWAL, ADJUSTMENT, SETTLEMENT, COMMISSION; paging limit /
- *   start-from, time-from inclusive); errors {errorCode, description}
+ *   start-from, time-from inclusive); errors {errorCode, description}. Reference data and prices (List Instruments,
+ *   List Instrument Details, Request Market Data): GET /instruments/{symbol} -> {instruments: [Instrument: type,
+ *   symbol, version, description, priceIncrement, pipSize, currency, lotSize, multiplier]}, GET
+ *   /accounts/{account}/instruments/{symbol} -> {instruments: [Instrument Details: account, type, symbol,
+ *   tradingStatus, minOrderSize, maxOrderSize, minOrderSizeIncrement]}, POST /marketdata {account, symbols,
+ *   eventTypes [{type: Quote, format: COMPACT}]} -> {events: [Quote: type, symbol, bid, ask, time]}; an unknown
+ *   instrument answers an empty list
  * - "dxRegister" / Back-office REST API (demo-xt.dx.trade/dxweb/specs/dxRegister.html; paths as in Devexperts'
  *   demo.dx.trade/developers/#/DXtrade-Register-API): POST /api/register/client (user with accounts), GET
  *   /api/register/account, GET|PUT /api/register/account/{clearingCode}/{accountCode} (status FULL_TRADING |
@@ -24,7 +30,10 @@
  *   again is the same transfer; a withdrawal above the withdrawable amount is rejected); errors {errorCode,
  *   errorMessage}
  *
- * Fake-only choices (not in the published documents, kept small): quantities are whole units; the Margining
+ * Fake-only choices (not in the published documents, kept small): quantities are whole units; the response keys of the
+ * two instrument lists (`instruments`) and of market data (`events`), and maxOrderSize as a Limit Value `{ value }`,
+ * are this fake's reading of the field tables (the stored pages did not print them); an order's orderCode is its
+ * comment (the Single Order Request has no other text field), kept on its book deal; the Margining
  * category value `N:1` sets leverage N; the Trading category value is the account's group; a user status other
  * than ONLINE blocks the session; the transferCode of an admin cash transfer is the client-side id; test hooks
  * `book`, `hang`, `failNext`.
@@ -37,6 +46,7 @@ import {
   BookError,
   type FakeHttp,
   Num,
+  orderLimitsOf,
   readBody,
   SYMBOLS,
   scaledToDecimal,
@@ -248,11 +258,11 @@ export async function startDxtradeServer(opts: { admin: { username: string; doma
     try {
       if (!SYMBOLS[o.instrument]) throw new BookError('symbol_not_found', 'Unknown instrument');
       if (o.positionEffect === 'OPEN') {
-        const { position, deal } = book.open(login, o.instrument, o.side === 'BUY' ? 'buy' : 'sell', o.quantity);
+        const { position, deal } = book.open(login, o.instrument, o.side === 'BUY' ? 'buy' : 'sell', o.quantity, o.orderCode);
         Object.assign(o, { positionCode: String(position.id), filled: deal.units, price: deal.price, time: deal.time });
         o.executionCode = String(deal.id);
       } else {
-        const { position, deal } = book.close(login, Number(body.positionCode), o.quantity);
+        const { position, deal } = book.close(login, Number(body.positionCode), o.quantity, o.orderCode);
         Object.assign(o, { positionCode: String(position.id), filled: deal.units, price: deal.price, time: deal.time });
         o.executionCode = String(deal.id);
       }
@@ -291,6 +301,8 @@ export async function startDxtradeServer(opts: { admin: { username: string; doma
       const userPut = /^\/api\/register\/client\/([^/]+)\/([^/]+)$/.exec(rest);
       const accountRe = /^\/api\/register\/account\/([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(rest);
       const tradingRe = /^\/accounts\/([^/]+)\/(metrics|positions|orders|orders\/history|transfers)$/.exec(rest);
+      const instrumentRe = /^\/instruments\/([^/]+)$/.exec(rest);
+      const detailsRe = /^\/accounts\/([^/]+)\/instruments\/([^/]+)$/.exec(rest);
       let m: RegExpExecArray | null = null;
       // --- back office ---------------------------------------------------------------------------------
       if (admin && req.method === 'POST' && rest === '/api/register/client') {
@@ -422,6 +434,60 @@ export async function startDxtradeServer(opts: { admin: { username: string; doma
           return send(res, 200, { currency: a.currency, amount: new Num(value), description: body.description ?? '' });
         }
       }
+      // --- reference data and prices ------------------------------------------------------------------
+      if (!admin && req.method === 'GET' && instrumentRe) {
+        const info = SYMBOLS[instrumentRe[1]!];
+        return send(res, 200, {
+          instruments: info
+            ? [
+                {
+                  type: 'FX',
+                  symbol: instrumentRe[1],
+                  version: 1,
+                  description: instrumentRe[1],
+                  priceIncrement: new Num(scaledToDecimal(1n, info.digits)),
+                  pipSize: new Num(scaledToDecimal(10n, info.digits)),
+                  currency: 'USD',
+                  lotSize: new Num(info.contractSize.toString()),
+                  multiplier: new Num('1'),
+                },
+              ]
+            : [],
+        });
+      }
+      if (!admin && req.method === 'GET' && detailsRe) {
+        loginOf(detailsRe[1]!);
+        const info = SYMBOLS[detailsRe[2]!];
+        const limits = info && orderLimitsOf(info);
+        return send(res, 200, {
+          instruments: limits
+            ? [
+                {
+                  account: detailsRe[1],
+                  type: 'FX',
+                  symbol: detailsRe[2],
+                  tradingStatus: book.closedMarkets.has(detailsRe[2]!) ? 'NO' : 'FULL',
+                  minOrderSize: new Num(limits.minOrderUnits.toString()),
+                  maxOrderSize: { value: new Num(limits.maxOrderUnits.toString()) },
+                  minOrderSizeIncrement: new Num(limits.orderStepUnits.toString()),
+                },
+              ]
+            : [],
+        });
+      }
+      if (!admin && req.method === 'POST' && rest === '/marketdata') {
+        loginOf(String(body.account));
+        const symbols = ((body.symbols ?? []) as unknown as string[]).filter((x) => SYMBOLS[x]);
+        const wantsQuotes = ((body.eventTypes ?? []) as unknown as { type: string }[]).some((e) => e.type === 'Quote');
+        return send(res, 200, {
+          events: wantsQuotes
+            ? symbols.map((x) => {
+                const q = book.quote(x);
+                return { type: 'Quote', symbol: x, bid: price(x, q.bid), ask: price(x, q.ask), time: iso(q.time) };
+              })
+            : [],
+        });
+      }
       // --- trading ------------------------------------------------------------------------------------
       if (!admin && req.method === 'GET' && (rest === '/accounts/orders/history' || rest === '/accounts/transfers')) {
         if (rest === '/accounts/transfers') {
@@ -501,8 +567,13 @@ export async function startDxtradeServer(opts: { admin: { username: string; doma
         }
         if (m[2] === 'orders/history' && req.method === 'GET') {
           const ids = url.searchParams.get('with-client-id')?.split(',');
+          const from = url.searchParams.get('transaction-from');
           return send(res, 200, {
-            orders: orders.filter((o) => o.account === account && (!ids || ids.includes(o.orderCode))).map(orderJson),
+            orders: orders
+              .filter(
+                (o) => o.account === account && (!ids || ids.includes(o.orderCode)) && (!from || o.time >= Date.parse(from)),
+              )
+              .map(orderJson),
           });
         }
         if (m[2] === 'transfers' && req.method === 'GET')

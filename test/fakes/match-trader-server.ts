@@ -21,8 +21,12 @@
  * - POST /v1/trading-accounts/positions/open {systemUuid, login, instrument, orderSide BUY|SELL, volume (lots)} and
  *   /positions/close-partially {systemUuid, login, positionId, instrument, volume} -> {status OK | REJECTED, orderId}
  * - REST errors {timestamp, status, error, message, path}; 404 for an unknown trading account
+ * - the Open Position / Close Position bodies have no comment or client order id: an order carries none
  *
- * Fake-only choices: a position's id is the id of the order that opened it; a REJECTED answer carries the reason in
+ * Fake-only choices: a position's id is the id of the order that opened it; GET /v1/symbols?systemUuid= -> [{symbol,
+ * pricePrecision, contractSize, minVolume, maxVolume, volumeStep (lots)}] and GET /v1/quotations?systemUuid=&symbols=
+ * -> [{symbol, bid, ask, timestamp}] are REST stand-ins for the Broker API's symbol and quotation services (documented
+ * as gRPC streams: SymbolsServiceExternal, QuotationsServiceExternal), with the adapter's field names; a REJECTED answer carries the reason in
  * `errorMessage`; ledger ids are numbers; the change-password body is {email, password}; the payment gateway must be
  * `gw-usd`; test hooks `book`, `hang`, `failNext`.
  */
@@ -34,6 +38,7 @@ import {
   BookError,
   type FakeHttp,
   Num,
+  orderLimitsOf,
   readBody,
   SYMBOLS,
   scaledToDecimal,
@@ -207,6 +212,33 @@ export async function startMatchTraderServer(opts: { apiKey: string }) {
             leverage: new Num(String(o.leverage)),
           })),
         );
+      if (req.method === 'GET' && path === '/v1/symbols')
+        return send(
+          res,
+          200,
+          Object.entries(SYMBOLS).map(([symbol, info]) => {
+            const l = orderLimitsOf(info);
+            return {
+              symbol,
+              pricePrecision: new Num(String(info.digits)),
+              contractSize: new Num(info.contractSize.toString()),
+              minVolume: lots(symbol, l.minOrderUnits),
+              maxVolume: lots(symbol, l.maxOrderUnits),
+              volumeStep: lots(symbol, l.orderStepUnits),
+            };
+          }),
+        );
+      if (req.method === 'GET' && path === '/v1/quotations') {
+        const wanted = (q.get('symbols') ?? '').split(',').filter((x) => SYMBOLS[x]);
+        return send(
+          res,
+          200,
+          wanted.map((symbol) => {
+            const quote = book.quote(symbol);
+            return { symbol, bid: px(symbol, quote.bid), ask: px(symbol, quote.ask), timestamp: iso(quote.time) };
+          }),
+        );
+      }
       if (req.method === 'POST' && path === '/v1/accounts') {
         const email = String(body.email);
         if (users.has(email)) return err(res, 409, `Account with email ${email} already exists`, path);

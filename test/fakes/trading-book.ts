@@ -6,7 +6,9 @@
  * Invariants:
  * - money is bigint cents of USD (accounts are USD; the symbols here are USD-quoted, so P/L needs no conversion)
  * - a quantity is bigint units of the base asset (EURUSD lot = 100,000 units, XAUUSD lot = 100 oz); a quantity
- *   must be a positive multiple of 0.01 lot
+ *   must be a positive multiple of 0.01 lot and at most MAX_LOTS lots (minOrderUnits / orderStepUnits / maxOrderUnits)
+ * - a quote carries the time it was set (ms); an order keeps the comment it was placed with, an opening and a closing
+ *   one alike
  * - a buy fills at the ask, a sell at the bid; a closed market refuses with market_closed
  * - P/L = (close - open) x units / 10^digits x 100 cents for a buy (opposite for a sell), truncated toward zero;
  *   margin = units x open price / 10^digits / leverage x 100 cents, truncated
@@ -20,6 +22,15 @@ export interface SymbolInfo {
   digits: number;
   contractSize: bigint;
 }
+
+/** The largest order, in lots. */
+export const MAX_LOTS = 100n;
+/** Order size limits of a symbol in units: 0.01 lot steps from 0.01 lot to MAX_LOTS lots. */
+export const orderLimitsOf = (s: SymbolInfo) => ({
+  minOrderUnits: s.contractSize / 100n,
+  orderStepUnits: s.contractSize / 100n,
+  maxOrderUnits: s.contractSize * MAX_LOTS,
+});
 
 export const SYMBOLS: Readonly<Record<string, SymbolInfo>> = {
   EURUSD: { digits: 5, contractSize: 100_000n },
@@ -98,7 +109,7 @@ export class TradingBook {
   readonly accounts = new Map<number, BookAccount>();
   readonly positions = new Map<number, BookPosition>();
   readonly deals: BookDeal[] = [];
-  private readonly quotes = new Map<string, { bid: bigint; ask: bigint }>();
+  private readonly quotes = new Map<string, { bid: bigint; ask: bigint; time: number }>();
   readonly closedMarkets = new Set<string>();
   private nextId = 1;
   private nextLogin: number;
@@ -128,10 +139,10 @@ export class TradingBook {
 
   setQuote(symbol: string, bid: string, ask: string): void {
     const { digits } = this.symbol(symbol);
-    this.quotes.set(symbol, { bid: decimalToScaled(bid, digits), ask: decimalToScaled(ask, digits) });
+    this.quotes.set(symbol, { bid: decimalToScaled(bid, digits), ask: decimalToScaled(ask, digits), time: this.now() });
   }
 
-  quote(symbol: string): { bid: bigint; ask: bigint } {
+  quote(symbol: string): { bid: bigint; ask: bigint; time: number } {
     this.symbol(symbol);
     return this.quotes.get(symbol)!;
   }
@@ -205,8 +216,9 @@ export class TradingBook {
   }
 
   private checkUnits(symbol: string, units: bigint): void {
-    const step = this.symbol(symbol).contractSize / 100n;
-    if (units <= 0n || units % step !== 0n) throw new BookError('invalid_volume', `Invalid quantity ${units}`);
+    const { minOrderUnits, orderStepUnits, maxOrderUnits } = orderLimitsOf(this.symbol(symbol));
+    if (units < minOrderUnits || units > maxOrderUnits || units % orderStepUnits !== 0n)
+      throw new BookError('invalid_volume', `Invalid quantity ${units}`);
   }
 
   open(login: number, symbol: string, side: 'buy' | 'sell', units: bigint, comment = '') {
@@ -249,7 +261,7 @@ export class TradingBook {
     return { position: p, deal };
   }
 
-  close(login: number, positionId: number, units?: bigint) {
+  close(login: number, positionId: number, units?: bigint, comment = '') {
     const a = this.account(login);
     const p = this.positions.get(positionId);
     if (!p || p.login !== login) throw new BookError('position_not_found', `No open position ${positionId}`);
@@ -276,7 +288,7 @@ export class TradingBook {
       amount: profit,
       positionId: p.id,
       orderId,
-      comment: '',
+      comment,
     };
     this.deals.push(deal);
     return { position: p, deal };

@@ -26,6 +26,7 @@ import {
   priceToPoints,
   spotToPoints,
   toMoneyUnits,
+  volumeLimitsOf,
   volumeToCents,
 } from '#functions/adapters/platforms/ctrader.ts';
 import { OPEN_API_SCHEMA, PAYLOAD_TYPES } from '#functions/adapters/platforms/ctrader-messages.ts';
@@ -95,7 +96,14 @@ describePlatformContract('cTrader', {
   failNextRequest: () => fake.failNextHttp(503),
   // WebServices (account state) and the Open API (positions)
   probes: [(p) => p.accountState(100_001), (p) => p.positions(100_001)],
-  capabilities: { credit: true, positionIdIsOrder: true, symbolNotFound: true },
+  capabilities: {
+    credit: true,
+    positionIdIsOrder: true,
+    symbolNotFound: true,
+    // ProtoOANewOrderReq.comment is kept on the order (tradeData.comment); ProtoOAClosePositionReq has no comment
+    orderComments: true,
+    closeComments: false,
+  },
 });
 
 describe('units', () => {
@@ -354,6 +362,35 @@ describe('trading', () => {
     expect(await rejection(ct.marketOrder({ login, symbol: 'XAUUSD', side: 'buy', volume: 1n }))).toMatchObject({
       code: 'invalid_volume',
     });
+  });
+});
+
+describe('copy orders and instruments', () => {
+  it('keeps the order comment on the order (tradeData.comment); a close carries none (ProtoOAClosePositionReq has no field)', async () => {
+    const login = await newAccount();
+    await deposit(login, 1_000_000n, 'dep-comment');
+    fake.setQuote('EURUSD', '1.08500', '1.08510');
+    const open = await ct.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n, comment: 'cp_ct_comment' });
+    await ct.closePosition(login, open.positionId, 400n, 'cx_ct_comment');
+    expect(await ct.findTrade(login, 'cp_ct_comment')).toMatchObject({ order: open.order, deal: open.deal, volume: 1_000n });
+    expect(await ct.findTrade(login, 'cx_ct_comment')).toBeUndefined();
+  });
+
+  it('converts Open API volume limits (0.01 units) to MT5 units: min up, max down, the step to whole steps', () => {
+    // EURUSD: lot 100,000.00 units, 0.01-lot min and step, 1,000 lots max
+    expect(volumeLimitsOf(EURUSD_LOT, 100_000n, 10_000_000_000n, 100_000n)).toEqual({
+      volumeMin: 100n,
+      volumeMax: 10_000_000n,
+      volumeStep: 100n,
+    });
+    // XAUUSD: lot 100.00 oz, 1.00 oz min and step
+    expect(volumeLimitsOf(10_000n, 100n, 10_000_000n, 100n)).toEqual({
+      volumeMin: 100n,
+      volumeMax: 10_000_000n,
+      volumeStep: 100n,
+    });
+    // a 0.5-unit minimum of a 3-unit lot rounds up; the step of 0.03 units is 100 MT5 units (0.01 lot)
+    expect(volumeLimitsOf(300n, 50n, 301n, 3n)).toEqual({ volumeMin: 1667n, volumeMax: 10_033n, volumeStep: 100n });
   });
 });
 

@@ -4,13 +4,20 @@
  * access, passwords, exactly-once balance operations, trading, deal paging, availability) is
  * test/support/platform-contract.ts; this file adds what is DXtrade's own: sequential account codes, leverage as a
  * margining category, the user password behind the trading API's login, the client-side transfer id as the ticket,
- * 'credit' refused (no exactly-once cash transfer), quantities in units of the instrument; plus property checks of
- * the exact conversions.
+ * 'credit' refused (no exactly-once cash transfer), quantities in units of the instrument, the comment as the order's
+ * orderCode (a resend under it trades once), instrument details in units; plus property checks of the exact
+ * conversions.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TradingError } from '#domain/trading/errors.ts';
-import { DxtradePlatform, quantityToVolume, rejectionCode, volumeToQuantity } from '#functions/adapters/platforms/dxtrade.ts';
+import {
+  DxtradePlatform,
+  quantityToVolume,
+  rejectionCode,
+  volumeLimitsOfUnits,
+  volumeToQuantity,
+} from '#functions/adapters/platforms/dxtrade.ts';
 import { fromScaled, parseExact, Raw, stringifyExact, toScaled } from '#functions/adapters/platforms/rest-json.ts';
 import { type DxtradeFake, startDxtradeServer } from '../fakes/dxtrade-server.ts';
 import { accountInput, describePlatformContract, rejection, tradingBookHooks } from '../support/platform-contract.ts';
@@ -64,6 +71,10 @@ describePlatformContract('DXtrade', {
     // a DXtrade position has its own positionCode, not the opening order's code
     positionIdIsOrder: false,
     symbolNotFound: true,
+    // the Single Order Request has no text field: the comment is the order's orderCode (client-originated id), opening
+    // or closing, and findTrade reads the order history by it
+    orderComments: true,
+    closeComments: true,
     // a bonus goes as an ADJUSTMENT transfer, which keeps no kind: it comes back as a correction
     bonusDealAction: 'correction',
   },
@@ -133,6 +144,32 @@ describe('trading', () => {
     expect(await rejection(dx.marketOrder({ login, symbol: 'XAUUSD', side: 'buy', volume: 1n }))).toMatchObject({
       code: 'invalid_volume',
     });
+  });
+});
+
+describe('copy orders', () => {
+  it("sends the comment as the order's orderCode; the same comment again trades nothing and answers the first fill", async () => {
+    const login = await newAccount();
+    await dx.changeBalance({ login, amount: 1_000_000n, type: 'balance', comment: 'dep', externalId: 'dx-code-dep' });
+    fake.setQuote('EURUSD', '1.08500', '1.08510');
+    const first = await dx.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n, comment: 'cp_dx_once' });
+    expect(fake.book.deals.find((d) => d.login === login && d.kind === 'open')?.comment).toBe('cp_dx_once');
+    fake.setQuote('EURUSD', '1.09000', '1.09010');
+    const again = await dx.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n, comment: 'cp_dx_once' });
+    expect(again).toEqual(first);
+    expect(fake.book.openPositions(login)).toHaveLength(1);
+  });
+
+  it('converts instrument details in units to MT5 volume limits: min up, max down, the step to whole increments', () => {
+    expect(volumeLimitsOfUnits(100_000n, 1_000n, 10_000_000n, 1_000n)).toEqual({
+      volumeMin: 100n,
+      volumeMax: 1_000_000n,
+      volumeStep: 100n,
+    });
+    // XAUUSD, 100 oz a lot: 0.5 oz minimum, 1 oz steps -> 1 oz = 0.01 lot = 100 MT5 units
+    expect(volumeLimitsOfUnits(100n, 1n, 1_000n, 1n)).toEqual({ volumeMin: 100n, volumeMax: 100_000n, volumeStep: 100n });
+    // 3-unit increments of a 100,000-unit lot: the least MT5 volume that is whole increments is 0.0003 lot
+    expect(volumeLimitsOfUnits(100_000n, 7n, 100n, 3n)).toEqual({ volumeMin: 1n, volumeMax: 10n, volumeStep: 3n });
   });
 });
 

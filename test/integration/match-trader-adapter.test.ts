@@ -69,6 +69,9 @@ describePlatformContract('Match-Trader', {
     credit: true,
     positionIdIsOrder: true,
     symbolNotFound: true,
+    // the Broker API's Open / Close Position take no comment or client id: findTrade refuses (a plain Error)
+    orderComments: false,
+    closeComments: false,
     // a bonus is a manual deposit, and the ledger keeps it as DEPOSIT: it comes back as a balance deal
     bonusDealAction: 'balance',
   },

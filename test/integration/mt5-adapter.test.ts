@@ -89,6 +89,9 @@ describePlatformContract('MT5', {
     // the Web API answers an order for an unknown symbol with 10013 "Invalid request", not a symbol retcode: the
     // adapter reports it as a plain Error (checked below)
     symbolNotFound: false,
+    // the dealer request's Comment is the order's and its deal's (opening or closing); deal/get_batch returns it
+    orderComments: true,
+    closeComments: true,
   },
 });
 

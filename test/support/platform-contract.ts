@@ -2,14 +2,17 @@
  * The TradingPlatform contract (domain/trading/port.ts) as one set of tests that every platform adapter's test file
  * registers against its own fake: accounts (create, leverage, group, access, passwords), exactly-once balance
  * operations by externalId with findBalanceOperation, no_money on an over-withdrawal, a market order with a partial
- * and a full close in exact units, refusals, deal paging by cursor, account_not_found, and platform_unavailable for a
- * server that is not there, one that never answers and (where the fake can) a 5xx; plus wrong credentials.
+ * and a full close in exact units, refusals, an order's comment found again by findTrade (the same fill; nothing for
+ * another comment or a later notBefore; a close's comment where the platform keeps one; a plain Error where orders
+ * carry none), instrument (digits, contract size, limits in MT5 units, the quote the test set; symbol_not_found),
+ * deal paging by cursor, account_not_found, and platform_unavailable for a server that is not there, one that never
+ * answers and (where the fake can) a 5xx; plus wrong credentials.
  *
  * Each file passes a setup (how to reach the adapter and look inside its fake) and keeps its own file for what only
  * that platform has: wire details, unit conversions, vendor error mapping, the auth handshake.
  *
  * Conventions the contract relies on (every fake keeps them): EURUSD has 5 digits and 100,000 units a lot and
- * accepts 0.01-lot steps; accounts are created in USD at 30:1; quotes move only when the test sets them; each file
+ * accepts 0.01-lot steps (volumeStep 100); GBPJPY does not exist; accounts are created in USD at 30:1; quotes move only when the test sets them; each file
  * starts one fake and the contract's tests run in the order registered (the deals test reads what the earlier ones
  * wrote). externalIds start with `ct-` (at most 26 characters, as MT5 allows) so a file's own tests cannot collide.
  */
@@ -68,6 +71,13 @@ export interface PlatformContractSetup {
     positionIdIsOrder: boolean;
     /** Whether an order for a symbol the server does not have is answered with symbol_not_found. */
     symbolNotFound: boolean;
+    /**
+     * Whether marketOrder's comment reaches the platform's order so findTrade finds the fill (false: the platform's
+     * order has no such field, and findTrade refuses with a plain Error rather than answer "not executed").
+     */
+    orderComments: boolean;
+    /** Whether closePosition's comment is kept on the closing order, so findTrade finds the close too. */
+    closeComments: boolean;
     /** The action a 'bonus' balance operation comes back with in the deals (default 'bonus'), where the platform keeps no such kind. */
     bonusDealAction?: DealAction;
   };
@@ -442,6 +452,110 @@ export function describePlatformContract(name: string, setup: PlatformContractSe
           });
         },
       );
+    });
+
+    describe('copy orders: comments and findTrade', () => {
+      it.skipIf(!caps.orderComments)(
+        'finds a market order by its comment with the same fill; nothing for another comment, account or a later notBefore; reads only',
+        async () => {
+          const p = setup.platform();
+          const login = await newAccount();
+          const other = await newAccount();
+          await deposit(login, 1_000_000n, 'ct-copy-dep');
+          await setup.setQuote('EURUSD', '1.08500', '1.08510');
+          const started = Date.now();
+          const fill = await p.marketOrder({
+            login,
+            symbol: 'EURUSD',
+            side: 'buy',
+            volume: 1_000n,
+            comment: 'cp_contract_open_1',
+          });
+          const deals = setup.dealCount();
+
+          const found = await p.findTrade(login, 'cp_contract_open_1');
+          expect(found).toMatchObject({
+            order: fill.order,
+            deal: fill.deal,
+            positionId: fill.positionId,
+            price: fill.price,
+            volume: fill.volume,
+          });
+          expect(found).toMatchObject({ price: 108_510n, volume: 1_000n });
+          if (found?.timeMsc !== undefined && fill.timeMsc !== undefined) expect(found.timeMsc).toBe(fill.timeMsc);
+          expect(await p.findTrade(login, 'cp_contract_open_1', started - 1_000)).toMatchObject({ deal: fill.deal });
+          expect(await p.findTrade(login, 'cp_contract_unknown')).toBeUndefined();
+          expect(await p.findTrade(login, 'cp_contract_open_1', Date.now() + 86_400_000)).toBeUndefined();
+          expect(await p.findTrade(other, 'cp_contract_open_1')).toBeUndefined();
+          expect(setup.dealCount()).toBe(deals);
+        },
+      );
+
+      it.skipIf(!caps.orderComments || !caps.closeComments)(
+        "finds a close by its comment: the closing order's fill, on the position it closed",
+        async () => {
+          const p = setup.platform();
+          const login = await newAccount();
+          await deposit(login, 1_000_000n, 'ct-copy-close-dep');
+          await setup.setQuote('EURUSD', '1.08500', '1.08510');
+          const open = await p.marketOrder({
+            login,
+            symbol: 'EURUSD',
+            side: 'sell',
+            volume: 1_000n,
+            comment: 'cp_contract_open_2',
+          });
+          await setup.setQuote('EURUSD', '1.08400', '1.08410');
+          const close = await p.closePosition(login, open.positionId, 400n, 'cx_contract_close_2');
+          expect(await p.findTrade(login, 'cx_contract_close_2')).toMatchObject({
+            order: close.order,
+            deal: close.deal,
+            positionId: open.positionId,
+            price: 108_410n,
+            volume: 400n,
+          });
+          expect(await p.findTrade(login, 'cp_contract_open_2')).toMatchObject({ deal: open.deal, volume: 1_000n });
+        },
+      );
+
+      it.skipIf(caps.orderComments)(
+        'refuses findTrade with a plain, non-retryable Error where orders carry no comment (never "not executed")',
+        async () => {
+          const e = await rejection(setup.platform().findTrade(100_001, 'cp_contract_open_1'));
+          expect(e).toBeInstanceOf(Error);
+          expect(e).not.toBeInstanceOf(TradingError);
+        },
+      );
+    });
+
+    describe('instrument', () => {
+      it('answers digits, contract size, volume limits in MT5 units and the quote the test set', async () => {
+        const p = setup.platform();
+        const before = Date.now();
+        await setup.setQuote('EURUSD', '1.09120', '1.09135');
+        const i = await p.instrument('EURUSD');
+        expect(i).toMatchObject({
+          symbol: 'EURUSD',
+          digits: 5,
+          contractSize: 100_000n,
+          volumeStep: 100n,
+          bid: 109_120n,
+          ask: 109_135n,
+        });
+        expect(i.volumeMin).toBeGreaterThan(0n);
+        expect(i.volumeMin % i.volumeStep).toBe(0n);
+        expect(i.volumeMax).toBeGreaterThanOrEqual(1_000_000n); // 100 lots at least: the no_money test orders that much
+        expect(i.quoteTimeMsc).toBeGreaterThanOrEqual(before - 1);
+        expect(i.quoteTimeMsc).toBeLessThanOrEqual(Date.now() + 1_000);
+        await setup.setQuote('EURUSD', '1.08500', '1.08510');
+      });
+
+      it('answers symbol_not_found (not retryable) for a symbol the server does not have', async () => {
+        expect(await rejection(setup.platform().instrument('GBPJPY'))).toMatchObject({
+          code: 'symbol_not_found',
+          retryable: false,
+        });
+      });
     });
 
     describe('deals', () => {

@@ -67,6 +67,8 @@ export const PAYLOAD_TYPES: Readonly<Record<string, number>> = {
   ProtoOAGetAccountListByAccessTokenReq: 2149,
   ProtoOAGetAccountListByAccessTokenRes: 2150,
   ProtoOAAccountDisconnectEvent: 2164,
+  ProtoOAOrderListReq: 2175,
+  ProtoOAOrderListRes: 2176,
   ProtoOADealListByPositionIdReq: 2179,
   ProtoOADealListByPositionIdRes: 2180,
   ProtoOAGetPositionUnrealizedPnLReq: 2187,
@@ -164,18 +166,29 @@ export const OPEN_API_SCHEMA: protobuf.INamespace = {
     },
 
     // --- prices --------------------------------------------------------------------------------------------
-    ProtoOASubscribeSpotsReq: { fields: { ...account, symbolId: int64s(3) } },
+    ProtoOASubscribeSpotsReq: { fields: { ...account, symbolId: int64s(3), subscribeToSpotTimestamp: opt(4, 'bool') } },
     ProtoOASubscribeSpotsRes: { fields: { ...account } },
     ProtoOAUnsubscribeSpotsReq: { fields: { ...account, symbolId: int64s(3) } },
     ProtoOAUnsubscribeSpotsRes: { fields: { ...account } },
-    /** bid / ask in 1/100,000 of a unit; either may be absent when unchanged. */
-    ProtoOASpotEvent: { fields: { ...account, symbolId: req(3, 'int64'), bid: opt(4, 'uint64'), ask: opt(5, 'uint64') } },
+    /** bid / ask in 1/100,000 of a unit; either may be absent when unchanged; timestamp (ms) when subscribed with it. */
+    ProtoOASpotEvent: {
+      fields: {
+        ...account,
+        symbolId: req(3, 'int64'),
+        bid: opt(4, 'uint64'),
+        ask: opt(5, 'uint64'),
+        timestamp: opt(8, 'int64'),
+      },
+    },
 
     // --- history -------------------------------------------------------------------------------------------
     ProtoOADealListReq: {
       fields: { ...account, fromTimestamp: opt(3, 'int64'), toTimestamp: opt(4, 'int64'), maxRows: opt(5, 'int32') },
     },
     ProtoOADealListRes: { fields: { ...account, deal: list(3, 'ProtoOADeal'), hasMore: req(4, 'bool') } },
+    /** The account's orders whose last update falls in [fromTimestamp, toTimestamp] (ms). */
+    ProtoOAOrderListReq: { fields: { ...account, fromTimestamp: opt(3, 'int64'), toTimestamp: opt(4, 'int64') } },
+    ProtoOAOrderListRes: { fields: { ...account, order: list(3, 'ProtoOAOrder'), hasMore: req(4, 'bool') } },
     ProtoOADealListByPositionIdReq: {
       fields: {
         ...account,
@@ -208,6 +221,8 @@ export const OPEN_API_SCHEMA: protobuf.INamespace = {
         volume: req(2, 'int64'),
         tradeSide: req(3, 'ProtoOATradeSide'),
         openTimestamp: opt(4, 'int64'),
+        label: opt(5, 'string'),
+        comment: opt(7, 'string'), // the order's comment (ProtoOANewOrderReq.comment)
       },
     },
     ProtoOAOrder: {
@@ -218,6 +233,7 @@ export const OPEN_API_SCHEMA: protobuf.INamespace = {
         orderStatus: req(4, 'ProtoOAOrderStatus'),
         executionPrice: opt(7, 'double'),
         executedVolume: opt(8, 'int64'),
+        utcLastUpdateTimestamp: opt(9, 'int64'),
         closingOrder: opt(12, 'bool'),
         positionId: opt(19, 'int64'),
       },

@@ -20,7 +20,21 @@
  * ProtoOASymbolsListReq / ProtoOASymbolByIdReq (symbolId, digits, lotSize), ProtoOANewOrderReq (MARKET) and
  * ProtoOAClosePositionReq answered by ProtoOAExecutionEvent ORDER_ACCEPTED then ORDER_FILLED, ProtoOAReconcileReq,
  * ProtoOAGetPositionUnrealizedPnLReq, ProtoOASubscribeSpotsReq (one ProtoOASpotEvent for the current price, then
- * unsubscribed), ProtoOADealListByPositionIdReq and ProtoOADealListReq.
+ * unsubscribed), ProtoOADealListByPositionIdReq, ProtoOADealListReq and ProtoOAOrderListReq.
+ *
+ * Copy orders and instruments:
+ * - marketOrder sends the comment as ProtoOANewOrderReq.comment (at most 512 characters); cTrader keeps it on the
+ *   order (ProtoOAOrder.tradeData.comment). ProtoOAClosePositionReq has no comment field, so a close carries none
+ *   (closePosition's `comment` is not sent) and findTrade cannot find a close
+ * - findTrade: ProtoOAOrderListReq from notBefore (0 when absent) to a day from now, paged like the deal list; the
+ *   oldest FILLED order whose tradeData.comment is the comment; its fill is the FILLED deal of that order among
+ *   ProtoOADealListByPositionIdReq of the order's position (dealId, executionPrice, filledVolume, executionTimestamp).
+ *   Reads only
+ * - instrument: through the first account the access token grants (symbols are per account on the Open API):
+ *   ProtoOASymbolsListReq (the name) and ProtoOASymbolByIdReq (digits, lotSize, minVolume / maxVolume / stepVolume
+ *   in 0.01 units: min rounded up to MT5 units, max down, the step to the least MT5 volume that is a whole number of
+ *   steps) and the first ProtoOASpotEvent of a ProtoOASubscribeSpotsReq with subscribeToSpotTimestamp (bid, ask,
+ *   timestamp; the time of receipt when the server sends no timestamp). contractSize = lotSize / 100
  *
  * Assumptions where the documents found are silent (each one is what the fake implements; check them against the
  * broker's onboarding pack before going live):
@@ -176,6 +190,23 @@ export function centsToVolume(cents: bigint, lotSize: bigint): bigint {
   return scaled / lotSize;
 }
 
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/**
+ * A symbol's Open API volume limits (0.01 units) in MT5 volume units, exactly: the least MT5 volume at or above the
+ * minimum, the greatest at or below the maximum, and the least MT5 volume that is a whole number of steps (so every
+ * volume it allows is one cTrader takes).
+ */
+export function volumeLimitsOf(lotSize: bigint, min: bigint, max: bigint, step: bigint) {
+  const ceil = (n: bigint, d: bigint) => (n + d - 1n) / d;
+  const grid = VOLUME_PER_LOT * step;
+  return {
+    volumeMin: ceil(min * VOLUME_PER_LOT, lotSize),
+    volumeMax: (max * VOLUME_PER_LOT) / lotSize,
+    volumeStep: grid / gcd(lotSize, grid),
+  };
+}
+
 export const leverageToCents = (leverage: number): number => {
   if (!Number.isSafeInteger(leverage) || leverage <= 0) throw new RangeError(`Leverage ${leverage} is not a positive integer`);
   return leverage * 100;
@@ -221,12 +252,18 @@ type Json = any;
 const BALANCE_TYPES = new Set(['DEPOSIT', 'WITHDRAW', 'DEPOSIT_NONWITHDRAWABLE_BONUS', 'WITHDRAW_NONWITHDRAWABLE_BONUS']);
 const SOURCES = new Set<BalanceOperation>(['balance', 'bonus', 'charge', 'correction']);
 const EXTERNAL_ID = /^[\x21-\x7e]{1,64}$/;
+/** ProtoOANewOrderReq.comment: MaxLength = 512. */
+const COMMENT_MAX = 512;
 
 interface SymbolInfo {
   symbolId: string;
   name: string;
   digits: number;
   lotSize: bigint;
+  /** 0.01 units; undefined where the server sends none. */
+  minVolume?: bigint;
+  maxVolume?: bigint;
+  stepVolume?: bigint;
 }
 
 interface HistoryEntry {
@@ -543,10 +580,13 @@ export class CTraderPlatform implements TradingPlatform {
     return out;
   }
 
-  /** Current bid/ask in points per symbol: subscribe, take the first ProtoOASpotEvent, unsubscribe. */
-  private async spots(ctid: string, symbols: SymbolInfo[]): Promise<Map<string, { bid: bigint; ask: bigint }>> {
+  /**
+   * Current bid/ask in points per symbol and the quote's time: subscribe (with subscribeToSpotTimestamp), take the
+   * first ProtoOASpotEvent, unsubscribe. The time is the event's timestamp, else when it was received.
+   */
+  private async spots(ctid: string, symbols: SymbolInfo[]): Promise<Map<string, { bid: bigint; ask: bigint; timeMsc: number }>> {
     const ids = [...new Set(symbols.map((s) => s.symbolId))];
-    const out = new Map<string, { bid: bigint; ask: bigint }>();
+    const out = new Map<string, { bid: bigint; ask: bigint; timeMsc: number }>();
     const waits = ids.map((id) =>
       this.openApi.waitForEvent(
         (name, msg) => name === 'ProtoOASpotEvent' && String(msg.ctidTraderAccountId) === ctid && String(msg.symbolId) === id,
@@ -556,13 +596,18 @@ export class CTraderPlatform implements TradingPlatform {
     try {
       await this.openApi.request(
         'ProtoOASubscribeSpotsReq',
-        { ctidTraderAccountId: ctid, symbolId: ids },
+        { ctidTraderAccountId: ctid, symbolId: ids, subscribeToSpotTimestamp: true },
         { account: ctid, what: 'subscribe spots' },
       );
       const events = await Promise.all(waits.map((w) => w.promise));
+      const received = Date.now();
       for (const [i, e] of events.entries()) {
         const sym = symbols.find((s) => s.symbolId === ids[i])!;
-        out.set(ids[i]!, { bid: spotToPoints(big(e.bid, 'bid'), sym.digits), ask: spotToPoints(big(e.ask, 'ask'), sym.digits) });
+        out.set(ids[i]!, {
+          bid: spotToPoints(big(e.bid, 'bid'), sym.digits),
+          ask: spotToPoints(big(e.ask, 'ask'), sym.digits),
+          timeMsc: e.timestamp === undefined ? received : int(e.timestamp, 'timestamp'),
+        });
       }
     } finally {
       for (const w of waits) w.cancel();
@@ -684,13 +729,77 @@ export class CTraderPlatform implements TradingPlatform {
 
   // --- trading ----------------------------------------------------------------------------------------
 
-  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
-  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
-    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  async findTrade(login: number, comment: string, notBefore?: number): Promise<Fill | undefined> {
+    const wanted = comment.slice(0, COMMENT_MAX);
+    if (wanted === '') return undefined;
+    const ctid = await this.ctidOf(login);
+    const seen = new Set<string>();
+    const matches: Msg[] = [];
+    let from = notBefore === undefined ? 0 : Math.max(0, Math.floor(notBefore));
+    for (;;) {
+      const res = await this.openApi.request(
+        'ProtoOAOrderListReq',
+        { ctidTraderAccountId: ctid, fromTimestamp: from, toTimestamp: Date.now() + 86_400_000 },
+        { account: ctid, what: 'order list' },
+      );
+      const chunk: Msg[] = res.order ?? [];
+      let latest = from;
+      for (const o of chunk) {
+        const id = String(o.orderId);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (o.tradeData?.comment === wanted && o.orderStatus === 'ORDER_STATUS_FILLED') matches.push(o);
+        if (o.utcLastUpdateTimestamp !== undefined)
+          latest = Math.max(latest, int(o.utcLastUpdateTimestamp, 'utcLastUpdateTimestamp'));
+      }
+      if (!res.hasMore) break;
+      if (latest === from) throw new Error(`cTrader order list: too many orders at ${from} on account ${login}`);
+      from = latest;
+    }
+    const order = matches.sort((a, b) => int(a.orderId, 'orderId') - int(b.orderId, 'orderId'))[0];
+    if (!order) return undefined;
+    const positionId = String(order.positionId ?? '');
+    if (positionId === '') throw unavailable(`cTrader order ${String(order.orderId)} names no position`);
+    const res = await this.openApi.request(
+      'ProtoOADealListByPositionIdReq',
+      { ctidTraderAccountId: ctid, positionId, fromTimestamp: 0, toTimestamp: Date.now() + 86_400_000 },
+      { account: ctid, what: 'deals of position' },
+    );
+    const deal = ((res.deal ?? []) as Msg[])
+      .filter(
+        (d) => String(d.orderId) === String(order.orderId) && (d.dealStatus === 'FILLED' || d.dealStatus === 'PARTIALLY_FILLED'),
+      )
+      .sort((a, b) => int(b.dealId, 'dealId') - int(a.dealId, 'dealId'))[0];
+    if (!deal) throw unavailable(`cTrader order ${String(order.orderId)} is filled but its deal is not listed yet`);
+    const sym = (await this.symbolsFor(ctid, [String(deal.symbolId)])).get(String(deal.symbolId))!;
+    return {
+      order: int(order.orderId, 'orderId'),
+      deal: int(deal.dealId, 'dealId'),
+      positionId: int(deal.positionId, 'positionId'),
+      price: priceToPoints(Number(deal.executionPrice), sym.digits),
+      volume: centsToVolume(big(deal.filledVolume, 'filledVolume'), sym.lotSize),
+      timeMsc: int(deal.executionTimestamp, 'executionTimestamp'),
+    };
   }
 
-  instrument(_symbol: string): Promise<Instrument> {
-    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
+  async instrument(symbol: string): Promise<Instrument> {
+    const granted = [...(await this.accountList()).entries()].sort((a, b) => a[0] - b[0]);
+    const ctid = granted[0]?.[1];
+    if (!ctid) throw new Error('cTrader: the access token grants no account to read symbols through');
+    const sym = await this.symbolByName(ctid, symbol);
+    if (sym.minVolume === undefined || sym.maxVolume === undefined || sym.stepVolume === undefined || sym.stepVolume <= 0n)
+      throw unavailable(`cTrader symbol ${symbol} came without its volume limits`);
+    const quote = (await this.spots(ctid, [sym])).get(sym.symbolId)!;
+    if (sym.lotSize % 100n !== 0n) throw new Error(`cTrader symbol ${symbol}: lotSize ${sym.lotSize} is not whole units`);
+    return {
+      symbol,
+      digits: sym.digits,
+      contractSize: sym.lotSize / 100n,
+      ...volumeLimitsOf(sym.lotSize, sym.minVolume, sym.maxVolume, sym.stepVolume),
+      bid: quote.bid,
+      ask: quote.ask,
+      quoteTimeMsc: quote.timeMsc,
+    };
   }
 
   async marketOrder(order: MarketOrder): Promise<Fill> {
@@ -707,13 +816,14 @@ export class CTraderPlatform implements TradingPlatform {
         orderType: 'MARKET',
         tradeSide: order.side === 'buy' ? 'BUY' : 'SELL',
         volume: volume.toString(),
-        ...(order.comment ? { comment: order.comment.slice(0, 512) } : {}),
+        ...(order.comment ? { comment: order.comment.slice(0, COMMENT_MAX) } : {}),
       },
       'new order',
     );
   }
 
-  async closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill> {
+  /** ProtoOAClosePositionReq has no comment field: `comment` cannot be carried (see the docblock). */
+  async closePosition(login: number, positionId: number, volume?: bigint, _comment?: string): Promise<Fill> {
     const ctid = await this.ctidOf(login);
     const rec = await this.openApi.request(
       'ProtoOAReconcileReq',
@@ -823,7 +933,16 @@ export class CTraderPlatform implements TradingPlatform {
         const id = String(s.symbolId);
         const lotSize = big(s.lotSize, 'lotSize');
         if (lotSize <= 0n) throw new Error(`cTrader symbol ${id} has no lotSize`);
-        this.symbolsById.set(id, { symbolId: id, name: names.get(id) ?? id, digits: int(s.digits, 'digits'), lotSize });
+        const volume = (v: unknown) => (v === undefined ? undefined : big(v, 'volume limit'));
+        this.symbolsById.set(id, {
+          symbolId: id,
+          name: names.get(id) ?? id,
+          digits: int(s.digits, 'digits'),
+          lotSize,
+          ...(s.minVolume === undefined ? {} : { minVolume: volume(s.minVolume) }),
+          ...(s.maxVolume === undefined ? {} : { maxVolume: volume(s.maxVolume) }),
+          ...(s.stepVolume === undefined ? {} : { stepVolume: volume(s.stepVolume) }),
+        });
       }
     }
     const out = new Map<string, SymbolInfo>();

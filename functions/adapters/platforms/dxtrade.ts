@@ -40,8 +40,21 @@
  * - trading: POST /accounts/{account}/orders {orderCode, type MARKET, instrument, quantity, side, positionEffect
  *   OPEN | CLOSE (+ positionCode), tif GTC}; then GET /accounts/{account}/orders/history?with-client-id=<orderCode>
  *   for the fill (COMPLETED: averagePrice, filledQuantity, positionCode, executions[0].executionCode) or the
- *   rejection (REJECTED: rejectReason). orderCode is random per call (a duplicate would be refused, so a resend
- *   after a timeout is safe to look up by it)
+ *   rejection (REJECTED: rejectReason). The Single Order Request has no free-text comment: the order's comment IS its
+ *   orderCode, the client-originated id DXtrade keeps on the order (unique per account); without a comment the
+ *   orderCode is random. A second order with the same orderCode is refused by DXtrade (409): the adapter then reads
+ *   the first one's outcome by that orderCode, so a resend never trades twice
+ * - findTrade: GET /accounts/{account}/orders/history?with-client-id=<comment>&transaction-from=<notBefore> -> the
+ *   COMPLETED order with that orderCode (its executionCode, positionCode, averagePrice, filledQuantity,
+ *   transactionTime); a REJECTED one is no trade. Opening and closing orders alike. Reads only
+ * - instrument: reference data through one account (DXtrade answers instrument details and prices per account:
+ *   `referenceLogin`, else the lowest account code of the clearing): GET /instruments/{symbol} (Instrument:
+ *   priceIncrement -> digits, lotSize = contract size; it must agree with the configured instrument, else a plain
+ *   Error), GET /accounts/{account}/instruments/{symbol} (Instrument Details: minOrderSize, maxOrderSize (a Limit
+ *   Value, read as `{ value }` or a number), minOrderSizeIncrement, in units -> MT5 volume: min rounded up, max down,
+ *   the step to the least MT5 volume that is a whole number of increments) and POST /marketdata {account, symbols,
+ *   eventTypes [{type Quote, format COMPACT}]} -> events [Quote {symbol, bid, ask, time}]. An instrument the server
+ *   does not list (an empty list or 404) is symbol_not_found
  * - deals: the completed orders of /accounts/orders/history (one deal per order: side, OPEN -> in, CLOSE -> out,
  *   realised P/L = the SETTLEMENT cash transactions with that orderCode, commission = its COMMISSION ones) and the
  *   DEPOSIT / WITHDRAWAL / ADJUSTMENT transfers of /accounts/transfers. DXtrade has no numeric deal id: `deal` is the
@@ -109,6 +122,8 @@ export interface DxtradeAdapterOptions {
   groupCategory?: string;
   leverageCategory?: (leverage: number) => string;
   disabledStatus?: string;
+  /** The account instrument details and quotes are read through; default the lowest account code of the clearing. */
+  referenceLogin?: number;
   /** Per request; default 10,000 ms. */
   timeoutMs?: number;
 }
@@ -150,6 +165,18 @@ export function volumeToQuantity(volume: bigint, contractSize: bigint): bigint {
   return scaled / VOLUME_PER_LOT;
 }
 
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/** Order size limits in units -> MT5 volume: min rounded up, max down, the step to a whole number of increments. */
+export function volumeLimitsOfUnits(contractSize: bigint, min: bigint, max: bigint, increment: bigint) {
+  const grid = VOLUME_PER_LOT * increment;
+  return {
+    volumeMin: (min * VOLUME_PER_LOT + contractSize - 1n) / contractSize,
+    volumeMax: (max * VOLUME_PER_LOT) / contractSize,
+    volumeStep: grid / gcd(contractSize, grid),
+  };
+}
+
 /** DXtrade quantity in units -> MT5 volume; a quantity that is not a whole MT5 volume unit is refused. */
 export function quantityToVolume(quantity: bigint, contractSize: bigint): bigint {
   const scaled = quantity * VOLUME_PER_LOT;
@@ -170,6 +197,7 @@ export class DxtradePlatform implements TradingPlatform {
   private readonly clearing: string;
   private readonly sessions: Record<'admin' | 'trading', Session> = { admin: {}, trading: {} };
   private readonly currencies = new Map<number, string>();
+  private referenceAccount: string | undefined;
 
   constructor(private readonly options: DxtradeAdapterOptions) {
     this.server = options.server;
@@ -567,13 +595,101 @@ export class DxtradePlatform implements TradingPlatform {
 
   // --- trading ----------------------------------------------------------------------------------------
 
-  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
-  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
-    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  async findTrade(login: number, comment: string, notBefore?: number): Promise<Fill | undefined> {
+    if (comment === '') return undefined;
+    const account = encodeURIComponent(this.account(login));
+    const body = await this.must('trading', 'GET', `/accounts/${account}/orders/history`, undefined, {
+      'with-client-id': comment,
+      ...(notBefore === undefined ? {} : { 'transaction-from': new Date(notBefore).toISOString() }),
+    });
+    const o = ((body?.orders ?? []) as Json[]).find(
+      (x) =>
+        String(x.orderCode) === comment &&
+        x.status === 'COMPLETED' &&
+        (notBefore === undefined || Date.parse(String(x.transactionTime)) >= notBefore),
+    );
+    return o ? this.fillOf(o, String(o.instrument)) : undefined;
   }
 
-  instrument(_symbol: string): Promise<Instrument> {
-    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
+  async instrument(symbol: string): Promise<Instrument> {
+    const found = await this.must(
+      'trading',
+      'GET',
+      `/instruments/${encodeURIComponent(symbol)}`,
+      undefined,
+      {},
+      'symbol_not_found',
+    );
+    const i = ((found?.instruments ?? []) as Json[]).find((x) => String(x.symbol) === symbol);
+    if (!i) throw new TradingError('symbol_not_found', `DXtrade has no instrument ${symbol}`);
+    const digits = decimalsOf(String(i.priceIncrement));
+    const contractSize = this.units(i.lotSize, 'lotSize');
+    const configured = this.options.instruments[symbol];
+    if (configured && (configured.digits !== digits || configured.contractSize !== contractSize))
+      throw new Error(
+        `DXtrade instrument ${symbol} has ${digits} digits and lot size ${contractSize}; the configuration says ${configured.digits} and ${configured.contractSize}`,
+      );
+    const account = await this.referenceAccountCode();
+    const details = await this.must(
+      'trading',
+      'GET',
+      `/accounts/${encodeURIComponent(account)}/instruments/${encodeURIComponent(symbol)}`,
+      undefined,
+      {},
+      'symbol_not_found',
+    );
+    const d = ((details?.instruments ?? []) as Json[]).find((x) => String(x.symbol) === symbol);
+    if (!d) throw new TradingError('symbol_not_found', `DXtrade lists no ${symbol} for account ${account}`);
+    const max = typeof d.maxOrderSize === 'object' && d.maxOrderSize !== null ? d.maxOrderSize.value : d.maxOrderSize;
+    if (max === undefined) throw unavailable(`DXtrade answered no maximum order size for ${symbol}`);
+    const md = await this.must('trading', 'POST', '/marketdata', {
+      account,
+      symbols: [symbol],
+      eventTypes: [{ type: 'Quote', format: 'COMPACT' }],
+    });
+    const q = ((md?.events ?? []) as Json[]).find((e) => e.type === 'Quote' && String(e.symbol) === symbol);
+    if (!q) throw unavailable(`DXtrade has no quote for ${symbol}`, { symbol });
+    const price = (v: unknown, what: string) => {
+      try {
+        return toScaled(v, digits);
+      } catch {
+        throw unavailable(`DXtrade answered ${what} ${String(v)} with more than ${digits} decimals`);
+      }
+    };
+    const time = typeof q.time === 'string' && !/^\d+$/.test(q.time) ? Date.parse(q.time) : Number(q.time);
+    if (!Number.isFinite(time)) throw unavailable(`DXtrade answered a quote time ${String(q.time)}`);
+    return {
+      symbol,
+      digits,
+      contractSize,
+      ...volumeLimitsOfUnits(
+        contractSize,
+        this.units(d.minOrderSize, 'minOrderSize'),
+        this.units(max, 'maxOrderSize'),
+        this.units(d.minOrderSizeIncrement, 'minOrderSizeIncrement'),
+      ),
+      bid: price(q.bid, 'bid'),
+      ask: price(q.ask, 'ask'),
+      quoteTimeMsc: time,
+    };
+  }
+
+  /** `clearing:code` of the account reference data is read through (see the docblock). */
+  private async referenceAccountCode(): Promise<string> {
+    if (this.referenceAccount) return this.referenceAccount;
+    let login = this.options.referenceLogin;
+    if (login === undefined) {
+      const all = (await this.must('admin', 'GET', '/api/register/account')) as Json[];
+      const codes = (Array.isArray(all) ? all : [])
+        .filter((a) => String(a?.clearingCode) === this.clearing)
+        .map((a) => safeInt(a?.accountCode))
+        .filter((n): n is number => n !== undefined)
+        .sort((a, b) => a - b);
+      login = codes[0];
+      if (login === undefined) throw new Error(`DXtrade: clearing ${this.clearing} has no account to read instruments through`);
+    }
+    this.referenceAccount = this.account(login);
+    return this.referenceAccount;
   }
 
   async marketOrder(order: MarketOrder): Promise<Fill> {
@@ -583,10 +699,11 @@ export class DxtradePlatform implements TradingPlatform {
       quantity: volumeToQuantity(order.volume, contractSize),
       side: order.side === 'buy' ? 'BUY' : 'SELL',
       positionEffect: 'OPEN',
+      ...(order.comment ? { orderCode: order.comment } : {}),
     });
   }
 
-  async closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill> {
+  async closePosition(login: number, positionId: number, volume?: bigint, comment?: string): Promise<Fill> {
     const open = (await this.positions(login)).find((p) => p.positionId === positionId);
     if (!open) throw new TradingError('position_not_found', `No open position ${positionId} on account ${login}`);
     const { contractSize } = this.instrumentSpec(open.symbol);
@@ -596,33 +713,42 @@ export class DxtradePlatform implements TradingPlatform {
       side: open.side === 'buy' ? 'SELL' : 'BUY',
       positionEffect: 'CLOSE',
       positionCode: String(positionId),
+      ...(comment ? { orderCode: comment } : {}),
     });
   }
 
   private async execute(
     login: number,
-    req: { instrument: string; quantity: bigint; side: string; positionEffect: string; positionCode?: string },
+    req: {
+      instrument: string;
+      quantity: bigint;
+      side: string;
+      positionEffect: string;
+      positionCode?: string;
+      orderCode?: string;
+    },
   ): Promise<Fill> {
     const account = encodeURIComponent(this.account(login));
-    const orderCode = randomUUID();
-    await this.must(
-      'trading',
-      'POST',
-      `/accounts/${account}/orders`,
-      {
-        account: this.account(login),
-        orderCode,
-        type: 'MARKET',
-        instrument: req.instrument,
-        quantity: new Raw(req.quantity.toString()),
-        side: req.side,
-        positionEffect: req.positionEffect,
-        ...(req.positionCode ? { positionCode: req.positionCode } : {}),
-        tif: 'GTC',
-      },
-      {},
-      req.positionEffect === 'CLOSE' ? 'position_not_found' : 'account_not_found',
-    );
+    const orderCode = req.orderCode ?? randomUUID();
+    const path = `/accounts/${account}/orders`;
+    const res = await this.call('trading', 'POST', path, {
+      account: this.account(login),
+      orderCode,
+      type: 'MARKET',
+      instrument: req.instrument,
+      quantity: new Raw(req.quantity.toString()),
+      side: req.side,
+      positionEffect: req.positionEffect,
+      ...(req.positionCode ? { positionCode: req.positionCode } : {}),
+      tif: 'GTC',
+    });
+    // 409: an order with this orderCode exists already (a resend): its outcome is the answer, read below
+    if (res.status !== 409 && (res.status < 200 || res.status >= 300)) {
+      const text = String(res.body?.errorMessage ?? res.body?.description ?? '');
+      const notFound = req.positionEffect === 'CLOSE' ? 'position_not_found' : 'account_not_found';
+      if (res.status === 404) throw new TradingError(notFound, `DXtrade POST ${path}: ${text}`, [], { status: 404 });
+      throw new Error(`DXtrade POST ${path}: HTTP ${res.status} ${String(res.body?.errorCode ?? '')} ${text}`.trim());
+    }
     const body = await this.must('trading', 'GET', `/accounts/${account}/orders/history`, undefined, {
       'with-client-id': orderCode,
     });
@@ -635,17 +761,31 @@ export class DxtradePlatform implements TradingPlatform {
       throw new Error(`DXtrade rejected order ${orderCode}: ${reason}`);
     }
     if (o.status !== 'COMPLETED') throw unavailable(`DXtrade order ${orderCode} is ${String(o.status)}`, { orderCode });
-    const { contractSize } = this.instrumentSpec(req.instrument);
+    return this.fillOf(o, req.instrument);
+  }
+
+  /** The fill of a COMPLETED order (Order: orderId, executions[0].executionCode, positionCode, averagePrice, ...). */
+  private fillOf(o: Json, instrument: string): Fill {
+    const { contractSize } = this.instrumentSpec(instrument);
     const execution = String(o.executions?.[0]?.executionCode ?? o.orderId);
     const position = String(o.positionCode ?? o.legs?.[0]?.positionCode ?? '');
+    const time = Date.parse(String(o.transactionTime ?? o.executions?.[0]?.transactionTime));
     return {
       order: safeInt(o.orderId) ?? stableId(String(o.orderId)),
       deal: safeInt(execution) ?? stableId(execution),
       positionId: safeInt(position) ?? stableId(position),
-      price: this.points(o.averagePrice, req.instrument, 'averagePrice'),
+      price: this.points(o.averagePrice, instrument, 'averagePrice'),
       volume: quantityToVolume(this.units(o.filledQuantity, 'filledQuantity'), contractSize),
+      ...(Number.isFinite(time) ? { timeMsc: time } : {}),
     };
   }
+}
+
+/** Decimals of a price increment ("0.00001" -> 5, "0.01" -> 2, "1" -> 0). */
+function decimalsOf(increment: string): number {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(increment);
+  if (!m) throw unavailable(`DXtrade answered a priceIncrement ${increment}`);
+  return (m[2] ?? '').replace(/0+$/, '').length;
 }
 
 export const dxtradePlatform = (options: DxtradeAdapterOptions): DxtradePlatform => new DxtradePlatform(options);

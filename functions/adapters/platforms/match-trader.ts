@@ -45,6 +45,17 @@
  *   <id>`); reads ask `from` that millisecond (inclusive) and drop what sorts at or before the cursor. The accounts
  *   read are the groups of every offer (the POST "by logins or groups" variants)
  *
+ * - order comments: the Broker API's Open Position and Close Position take no comment (nor a client order id), so
+ *   neither marketOrder's nor closePosition's comment reaches Match-Trader, and findTrade cannot tell whether an
+ *   order was executed: it answers a plain Error (a capability the platform lacks) rather than undefined, which
+ *   would let a caller send the order twice
+ * - instrument: GET /v1/symbols?systemUuid= (the symbol's pricePrecision, contractSize, minVolume / maxVolume /
+ *   volumeStep in lots) and GET /v1/quotations?systemUuid=&symbols= (bid, ask, timestamp). Both paths and their
+ *   field names are this adapter's reading of the Broker API's symbol and quotation services (documented as gRPC
+ *   streams, SymbolsServiceExternal / QuotationsServiceExternal; the REST pages could not be read): check them
+ *   against the broker's API before going live. Lots -> MT5 units exactly (a limit finer than 0.0001 lot is not
+ *   representable: platform_unavailable); a symbol the server does not list is symbol_not_found
+ *
  * Invariants:
  * - every refusal is a TradingError with a stable code, or a plain Error for configuration faults (401 / 403, an
  *   unknown offer, a missing email); retryable only for platform_unavailable: a timeout (default 10 s), a
@@ -529,13 +540,52 @@ export class MatchTraderPlatform implements TradingPlatform {
     throw new Error(`Match-Trader ${path}: ${reason}`);
   }
 
-  // findTrade and instrument follow in the next commit (MT5 first: copy trading is built on it)
-  findTrade(_login: number, _comment: string, _notBefore?: number): Promise<Fill | undefined> {
-    return Promise.reject(new Error(`${this.platform}: findTrade is not implemented yet`));
+  /** Match-Trader keeps no order comment: it cannot tell (see the docblock). Sends nothing. */
+  findTrade(login: number, comment: string, _notBefore?: number): Promise<Fill | undefined> {
+    return Promise.reject(
+      new Error(
+        `Match-Trader keeps no comment or client id on orders: whether an order "${comment}" of ${login} was executed cannot be looked up`,
+      ),
+    );
   }
 
-  instrument(_symbol: string): Promise<Instrument> {
-    return Promise.reject(new Error(`${this.platform}: instrument is not implemented yet`));
+  async instrument(symbol: string): Promise<Instrument> {
+    const [symbols, quotes] = await Promise.all([
+      this.call('GET', '/v1/symbols', undefined, { systemUuid: this.options.systemUuid }),
+      this.call('GET', '/v1/quotations', undefined, { systemUuid: this.options.systemUuid, symbols: symbol }),
+    ]);
+    const s = ((Array.isArray(symbols) ? symbols : (symbols?.symbols ?? [])) as Json[]).find((x) => String(x.symbol) === symbol);
+    if (!s) throw new TradingError('symbol_not_found', `Match-Trader has no symbol ${symbol}`);
+    const digits = safeInt(s.pricePrecision);
+    if (digits === undefined && String(s.pricePrecision) !== '0')
+      throw unavailable(`Match-Trader answered a pricePrecision ${s.pricePrecision}`);
+    const q = ((Array.isArray(quotes) ? quotes : (quotes?.quotations ?? [])) as Json[]).find((x) => String(x.symbol) === symbol);
+    if (!q) throw unavailable(`Match-Trader has no quotation for ${symbol}`, { symbol });
+    const d = digits ?? 0;
+    const scaled = (v: unknown, scale: number, what: string) => {
+      try {
+        return toScaled(v, scale);
+      } catch {
+        throw unavailable(`Match-Trader answered ${what} ${String(v)}: not representable`);
+      }
+    };
+    const time = Date.parse(String(q.timestamp));
+    if (!Number.isFinite(time)) throw unavailable(`Match-Trader answered a quotation time ${String(q.timestamp)}`);
+    const minUnits = scaled(s.minVolume, 4, 'minVolume');
+    const maxUnits = scaled(s.maxVolume, 4, 'maxVolume');
+    const stepUnits = scaled(s.volumeStep, 4, 'volumeStep');
+    if (stepUnits <= 0n) throw unavailable(`Match-Trader answered a volumeStep ${String(s.volumeStep)}`);
+    return {
+      symbol,
+      digits: d,
+      contractSize: scaled(s.contractSize, 0, 'contractSize'),
+      volumeMin: minUnits,
+      volumeMax: maxUnits,
+      volumeStep: stepUnits,
+      bid: scaled(q.bid, d, 'bid'),
+      ask: scaled(q.ask, d, 'ask'),
+      quoteTimeMsc: time,
+    };
   }
 
   async marketOrder(order: MarketOrder): Promise<Fill> {
@@ -568,7 +618,8 @@ export class MatchTraderPlatform implements TradingPlatform {
     };
   }
 
-  async closePosition(login: number, positionId: number, volume?: bigint): Promise<Fill> {
+  /** The Broker API's close takes no comment: `comment` is not sent (see the docblock). */
+  async closePosition(login: number, positionId: number, volume?: bigint, _comment?: string): Promise<Fill> {
     const open = (await this.openRows(login)).find((r) => (safeInt(r.id) ?? stableId(String(r.id))) === positionId);
     if (!open) throw new TradingError('position_not_found', `No open position ${positionId} on account ${login}`);
     const symbol = String(open.symbol);
