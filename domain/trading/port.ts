@@ -17,7 +17,9 @@
  * - after a timeout the caller asks `findBalanceOperation` rather than guessing whether it was applied
  * - passwords go to the platform and are never returned, logged or stored by the adapter
  * - an order's comment (our copy id, at most 31 characters) is kept on the platform's order and deal, so
- *   `findTrade` can tell after a timeout or a crash whether an order was executed; it never sends anything
+ *   `findTrade` can tell after a timeout or a crash whether an order was executed; it never sends anything. A
+ *   platform whose orders have no field for it (Match-Trader's Broker API) makes `findTrade` refuse with a plain
+ *   Error, never answer undefined (which would let the caller send the order twice)
  * - `instrument` answers the symbol's volume limits in MT5 units and its current quote in points, exactly
  */
 import type { AccountState, BalanceOperation, Deal, Position, Side } from './model.ts';
