@@ -419,10 +419,29 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'GET', path: '/v1/subscriptions', auth: ['client'] },
       { method: 'GET', path: '/v1/subscriptions/{subscriptionId}', auth: ['client'] },
       { method: 'POST', path: '/v1/subscriptions/{subscriptionId}/status', auth: ['client'] },
+      { method: 'GET', path: '/v1/subscriptions/{subscriptionId}/copies', auth: ['client'] },
     ],
     // platform:secrets: a follow checks the copy account's equity on the platform
     ['table:write', 'platform:secrets'],
   ),
+  {
+    name: 'copy-fanout',
+    context: 'trading',
+    entry: 'functions/workers/copy-fanout.ts',
+    description: "Turns a strategy provider's deal (or a stop) into one replication message per follower on the FIFO queue",
+    // platform:secrets: the provider's balance and equity, read once per opening deal for the proportional modes
+    permissions: ['table:read', 'platform:secrets', 'queue:send:copy-replication'],
+    memoryMb: 512,
+    timeoutSeconds: 60,
+  },
+  {
+    name: 'copy-executor',
+    context: 'trading',
+    entry: 'functions/workers/copy-executor.ts',
+    description: "Copies one provider deal to one follower's copy account (or closes its copies on a stop), exactly once",
+    permissions: ['table:write', 'platform:secrets'],
+    timeoutSeconds: 30,
+  },
   api(
     'trading',
     'api-trading-admin',
@@ -684,6 +703,20 @@ export const functions: readonly FunctionSpec[] = [
 
 export const queues: readonly QueueSpec[] = [
   {
+    // Copy-trade replication (ADR 0017): one message per follower and provider deal; MessageGroupId = the follower's
+    // copy account, so one follower's opens, closes and stop apply in order while followers run in parallel.
+    name: 'copy-replication',
+    fifo: true,
+    consumer: 'copy-executor',
+    batchSize: 10,
+    // At least 6x the executor's 30 s timeout; a copy's lease (60 s) is shorter, so a redelivery may recover it.
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 10,
+    // Followers run in parallel up to here (one batch per group at a time on a FIFO queue); bounded so a burst of
+    // copies never takes the account's whole Lambda concurrency.
+    maxConcurrency: 50,
+  },
+  {
     // The sandbox provider's inbox: each message is one request it answers with a signed webhook.
     // Two batches at once: a provider paces its webhooks rather than flooding the merchant's API (a
     // burst of deposits otherwise turns into webhooks that time out and wait for redelivery).
@@ -744,6 +777,12 @@ export const rules: readonly EventRuleSpec[] = [
       'payment.chargeback.received',
     ),
     target: { queue: 'notifications' },
+  },
+  {
+    // A provider's deals and the stops that close copied positions become replication messages (ADR 0017).
+    name: 'copy-signals-to-fanout',
+    pattern: onEvents('trading.position.opened', 'trading.deal.closed', 'copy.subscription.changed'),
+    target: { function: 'copy-fanout' },
   },
   {
     name: 'kyc-submission-created-to-start',

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { STRATEGY_STATUSES } from '../copy/strategies.ts';
-import { currencyCode, decimal, defineEvent, id } from './define.ts';
+import { currencyCode, decimal, defineEvent, id, minorUnits } from './define.ts';
 
 const strategy = z.object({
   strategyId: id,
@@ -41,6 +41,8 @@ const subscription = z.object({
   mode: z.string().min(1),
   status: z.enum(['active', 'paused', 'stopped']),
   reason: z.string().optional(),
+  /** A stop: whether the copied positions are closed (true) or kept and detached. */
+  closePositions: z.boolean().optional(),
 });
 const subscriptionExample = {
   subscriptionId: 'sub_01J8Z3',
@@ -88,5 +90,52 @@ export const COPY_EVENTS = [
     description: 'A subscription was paused, resumed or stopped; `status` is the new one.',
     schema: subscription,
     example: { ...subscriptionExample, status: 'paused' as const },
+  }),
+  defineEvent({
+    detailType: 'copy.trade.executed',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description:
+      "A provider's deal was copied to one follower, or skipped or failed with a reason: the follower's fill, latency and slippage.",
+    schema: z.object({
+      copyId: id,
+      subscriptionId: id,
+      strategyId: id,
+      followerClientId: id,
+      followerAccountId: id,
+      kind: z.enum(['open', 'close', 'stop_close']),
+      status: z.enum(['filled', 'skipped', 'failed']),
+      reason: z.string().optional(),
+      providerDealKey: id.optional(),
+      symbol: z.string().min(1),
+      side: z.enum(['buy', 'sell']),
+      /** Integer string, MT5 volume units. */
+      volume: minorUnits.optional(),
+      price: decimal.optional(),
+      latencyMs: z.number().int().min(0).optional(),
+      slippagePoints: z
+        .string()
+        .regex(/^-?\d+$/)
+        .optional(),
+      currency: currencyCode,
+    }),
+    example: {
+      copyId: 'cp_3f2a9c',
+      subscriptionId: 'sub_01J8Z3',
+      strategyId: 'st_01J8Z3',
+      followerClientId: 'client-01J8Z4',
+      followerAccountId: 'ta_01J8Z4',
+      kind: 'open' as const,
+      status: 'filled' as const,
+      providerDealKey: 'mt5#local-simulator#42',
+      symbol: 'EURUSD',
+      side: 'buy' as const,
+      volume: '2000',
+      price: '1.08514',
+      latencyMs: 180,
+      slippagePoints: '2',
+      currency: 'USD',
+    },
   }),
 ] as const;

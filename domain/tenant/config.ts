@@ -4,6 +4,7 @@
  * reads the same file. Business rules that vary per tenant live here as data, not code branches.
  */
 import * as z from 'zod';
+import { CopyConfigSchema } from '../copy/config.ts';
 import { isCurrency, toMinor } from '../money/index.ts';
 import {
   DOCUMENT_SIDES,
@@ -465,6 +466,8 @@ export const TenantConfigSchema = z
     email: EmailConfigSchema.prefault({}),
     /** Trading platforms and account types (domain/trading/account-types.ts). */
     trading: TradingConfigSchema.prefault({}),
+    /** Copy trading: sizing policy, signal age, fee caps and split, exposure alert (domain/copy/config.ts). */
+    copy: CopyConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkProduction(cfg, ctx);

@@ -5,7 +5,8 @@
  * Invariants: the marketplace lists approved public strategies; a strategy nobody may follow yet is 404 to
  * everyone but its provider and staff; a decision needs a reason (3-500 characters); fees are integer basis
  * points and money objects in the account's currency; statistics are not served yet (issue 15 in progress), so
- * every strategy is shown as new.
+ * every strategy is shown as new. A follower reads each copy of its subscription: the provider's and its own fill,
+ * latency and slippage, or why it was skipped.
  */
 import * as z from 'zod';
 import {
@@ -17,8 +18,10 @@ import {
   submitStrategy,
 } from '#app/copy/strategies.ts';
 import {
+  type CopyTradeItem,
   changeSubscription,
   follow,
+  listCopies,
   listMySubscriptions,
   readSubscription,
   type SubscriptionItem,
@@ -27,6 +30,7 @@ import { MoneyJson } from '#app/ledger/schemas.ts';
 import { TRADING_STAFF_READERS } from '#app/trading/shared.ts';
 import { STRATEGY_DECISIONS, STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategies.ts';
 import type { Role } from '#domain/identity/roles.ts';
+import { formatPoints } from '#domain/trading/model.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
 
@@ -131,6 +135,64 @@ export const FollowBody = z.strictObject({
 const StatusBody = z.strictObject({
   action: z.enum(['pause', 'resume', 'stop']),
   reason: z.string().trim().min(3).max(200).optional(),
+  closePositions: z
+    .boolean()
+    .optional()
+    .meta({ description: 'A stop: close the copied positions (default true) or keep them open and detached' }),
+});
+const CopiesQuery = z.strictObject({ limit: limitParam(100, 50), cursor: cursorParam.optional() });
+const price = (points: string, digits: number) => formatPoints(BigInt(points), digits);
+export const CopyView = z.object({
+  copyId: z.string(),
+  kind: z.enum(['open', 'close', 'stop_close']),
+  status: z.enum(['executing', 'filled', 'skipped', 'failed']),
+  reason: z.string().optional().meta({ description: 'Why it was skipped, reduced, failed or closed' }),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  provider: z
+    .object({ deal: z.number(), volume: z.string(), price: z.string(), time: z.string() })
+    .optional()
+    .meta({ description: 'The provider deal copied (volume in lots x 10,000)' }),
+  fill: z
+    .object({ positionId: z.number(), volume: z.string(), price: z.string(), time: z.string() })
+    .optional()
+    .meta({ description: 'The follower’s fill' }),
+  latencyMs: z.number().optional().meta({ description: 'From the signal (the provider deal recorded) to the fill' }),
+  slippagePoints: z.string().optional().meta({ description: 'Points worse than the provider (negative: better)' }),
+  slippage: MoneyJson.optional(),
+  createdAt: z.string(),
+});
+const copyView = (c: CopyTradeItem) => ({
+  copyId: c.copyId,
+  kind: c.kind,
+  status: c.status,
+  ...(c.reason ? { reason: c.reason } : {}),
+  symbol: c.symbol,
+  side: c.side,
+  ...(c.providerDeal !== undefined && c.providerVolume && c.providerPrice
+    ? {
+        provider: {
+          deal: c.providerDeal,
+          volume: c.providerVolume,
+          price: price(c.providerPrice, c.digits),
+          time: new Date(c.providerTimeMsc ?? 0).toISOString(),
+        },
+      }
+    : {}),
+  ...(c.fill
+    ? {
+        fill: {
+          positionId: c.fill.positionId,
+          volume: c.fill.volume,
+          price: price(c.fill.price, c.digits),
+          time: new Date(c.fill.timeMsc).toISOString(),
+        },
+      }
+    : {}),
+  ...(c.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
+  ...(c.slippagePoints !== undefined ? { slippagePoints: c.slippagePoints } : {}),
+  ...(c.slippageMoney !== undefined ? { slippage: { amount: c.slippageMoney, currency: c.currency } } : {}),
+  createdAt: c.createdAt,
 });
 export const SubscriptionView = z.object({
   subscriptionId: z.string(),
@@ -300,7 +362,7 @@ export const routes = [
     method: 'POST',
     path: '/v1/subscriptions/{subscriptionId}/status',
     operationId: 'changeSubscription',
-    summary: 'Pause, resume or stop a subscription (a stop detaches: copied positions stay on the account)',
+    summary: 'Pause, resume or stop a subscription (a stop closes the copied positions unless closePositions is false)',
     tags: ['copy'],
     auth: CLIENT,
     params: SubscriptionParams,
@@ -314,12 +376,36 @@ export const routes = [
     handler: async ({ caller, params, body, correlationId, locale }) => ({
       status: 200,
       body: subscriptionView(
-        await changeSubscription({ subscriptionId: params.subscriptionId, change: body.action, reason: body.reason }, caller!, {
-          requestId: correlationId,
-          locale,
-        }),
+        await changeSubscription(
+          {
+            subscriptionId: params.subscriptionId,
+            change: body.action,
+            reason: body.reason,
+            closePositions: body.closePositions,
+          },
+          caller!,
+          { requestId: correlationId, locale },
+        ),
       ),
     }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/subscriptions/{subscriptionId}/copies',
+    operationId: 'listSubscriptionCopies',
+    summary: 'Each copy of a subscription, newest first: the provider’s and your fill, latency, slippage, or why it was skipped',
+    tags: ['copy'],
+    auth: CLIENT,
+    params: SubscriptionParams,
+    query: CopiesQuery,
+    responses: {
+      200: { description: 'A page of copies', schema: pageSchema(CopyView) },
+      404: { description: 'subscription_not_found' },
+    },
+    handler: async ({ caller, params, query, correlationId, locale }) => {
+      const page = await listCopies({ ...params, ...query }, caller!, { requestId: correlationId, locale });
+      return { status: 200, body: pageBody(page, copyView) };
+    },
   }),
 ];
 

@@ -559,3 +559,29 @@ export const subscriptionKeys = {
   }),
   claim: (accountId: string): Key => ({ pk: `COPYACCOUNT#${accountId}`, sk: 'CLAIM' }),
 } as const;
+
+/**
+ * Copy trades (functions/store/copy-trades.ts):
+ * - copy trade     pk COPYTRADE#<copyId>                      sk COPYTRADE
+ *     gsi1 SUBCOPIES#<subscriptionId> / <createdAt>#<copyId>    (a follower's copies, newest first)
+ * - position link  pk COPYLINKS#<subscriptionId>               sk POS#<providerPositionId padded>
+ *     (one partition per subscription: every link of a follower in one query, for a stop that closes them all)
+ * - copy state     pk SUBSCRIPTION#<subscriptionId>            sk STATE   (peak equity, money invested, fee marks)
+ */
+export const copyTradeKeys = {
+  type: 'copy-trade',
+  linkType: 'copy-link',
+  stateType: 'copy-state',
+  key: (copyId: string): Key => ({ pk: `COPYTRADE#${copyId}`, sk: 'COPYTRADE' }),
+  subscriptionPartition: (subscriptionId: string) => `SUBCOPIES#${subscriptionId}`,
+  subscriptionIndex: (subscriptionId: string, createdAt: string, copyId: string) => ({
+    gsi1pk: copyTradeKeys.subscriptionPartition(subscriptionId),
+    gsi1sk: `${createdAt}#${copyId}`,
+  }),
+  linkPartition: (subscriptionId: string) => `COPYLINKS#${subscriptionId}`,
+  link: (subscriptionId: string, providerPositionId: number): Key => ({
+    pk: copyTradeKeys.linkPartition(subscriptionId),
+    sk: `POS#${String(providerPositionId).padStart(16, '0')}`,
+  }),
+  state: (subscriptionId: string): Key => ({ pk: `SUBSCRIPTION#${subscriptionId}`, sk: 'STATE' }),
+} as const;

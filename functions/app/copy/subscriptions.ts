@@ -1,8 +1,8 @@
 /**
  * Following a strategy (issue 15): POST /v1/strategies/{id}/subscriptions starts a subscription with a dedicated
  * live copy account; POST /v1/subscriptions/{id}/{pause|resume|stop} changes it; the follower lists and reads its
- * own. Replication (the copies themselves) is not built yet (ADR 0017): a subscription records who follows what,
- * how (allocation) and within which limits (protections).
+ * own. A subscription records who follows what, how (allocation) and within which limits (protections); the copies
+ * themselves are made by replication (fan-out.ts, replicate.ts; ADR 0017).
  *
  * Invariants:
  * - a follow is checked whole before anything is written: the strategy is followable (approved, public; else 404
@@ -15,8 +15,10 @@
  * - exactly once per Idempotency-Key; the subscription, the copy account's claim (one live subscription per
  *   account: 409 account_already_copying), the audit entry and copy.subscription.started are one transaction
  * - pause / resume / stop follow active <-> paused -> stopped (409 subscription_change_not_allowed); a stop
- *   releases the copy account; each change is audited with copy.subscription.changed. A stop detaches: copied
- *   positions stay open on the account (closing them on stop comes with replication)
+ *   releases the copy account; each change is audited with copy.subscription.changed. A stop closes the copied
+ *   positions (closePositions, the default: the replication executor closes them in the follower's queue group,
+ *   after every copy already queued) or keeps them open and detached
+ * - the subscription's copy state (start equity, peak, money invested: the protections' bases) is written with it
  * - a follower reads and changes its own subscriptions only (404 subscription_not_found otherwise)
  */
 
@@ -43,6 +45,7 @@ import {
   subscriptionNotFound,
   subscriptionSnapshot,
 } from '#store/copy.ts';
+import { copyStateEntity, listSubscriptionCopies } from '#store/copy-trades.ts';
 import type { CommandContext } from '../context.ts';
 import { accountState, activeLogin, idempotencyKeyReused, ownAccount, requestHashOf, requireKey } from '../trading/shared.ts';
 
@@ -149,9 +152,19 @@ export async function follow(
     },
     at,
   );
+  const copyState = copyStateEntity.item(
+    {
+      subscriptionId,
+      currency: strategy.currency,
+      startEquity: state.equity.toString(),
+      peakEquity: state.equity.toString(),
+      invested: state.equity.toString(),
+    },
+    at,
+  );
   try {
     await commit({
-      writes: newSubscriptionWrites(subscription, at),
+      writes: [...newSubscriptionWrites(subscription, at), copyStateEntity.putNew(copyState)],
       audit: {
         actor,
         action: 'copy.subscription.started',
@@ -186,7 +199,13 @@ async function own(id: string, caller: Caller): Promise<SubscriptionItem> {
 }
 
 export async function changeSubscription(
-  input: { subscriptionId: string; change: SubscriptionChange; reason?: string | undefined },
+  input: {
+    subscriptionId: string;
+    change: SubscriptionChange;
+    reason?: string | undefined;
+    /** A stop: close the copied positions (default) or keep them and detach. */
+    closePositions?: boolean | undefined;
+  },
   caller: Caller,
   ctx: CommandContext,
 ): Promise<SubscriptionItem> {
@@ -218,7 +237,15 @@ export async function changeSubscription(
       after: subscriptionSnapshot(after),
       requestId: ctx.requestId,
     },
-    outbox: [{ detailType: 'copy.subscription.changed', detail: eventDetail(after, reason) }],
+    outbox: [
+      {
+        detailType: 'copy.subscription.changed',
+        detail: {
+          ...eventDetail(after, reason),
+          ...(input.change === 'stop' ? { closePositions: input.closePositions ?? true } : {}),
+        },
+      },
+    ],
   });
   return after;
 }
@@ -231,3 +258,15 @@ export const listMySubscriptions = (
   caller: Caller,
   _ctx: CommandContext,
 ) => listFollowerSubscriptions(caller.sub, input);
+
+export type { CopyTradeItem } from '#store/copy-trades.ts';
+
+/** The copies of one of the caller's subscriptions, newest first: fills, latency, slippage, skips with reasons. */
+export async function listCopies(
+  input: { subscriptionId: string; limit: number; cursor?: string | undefined },
+  caller: Caller,
+  _ctx: CommandContext,
+) {
+  await own(input.subscriptionId, caller);
+  return listSubscriptionCopies(input.subscriptionId, input);
+}

@@ -1,0 +1,347 @@
+/**
+ * Copy-trade replication against a real table and the local MT5 Web API server (ADR 0017): the provider trades on
+ * the platform, the deal stream ingests its deals (trading.position.opened / trading.deal.closed in the outbox), the
+ * fan-out turns each into one message per follower, and the executor applies them. The bus and the FIFO queue are
+ * played by the test (every message is delivered, in order per follower, and then delivered again).
+ *
+ * What it proves: two allocation modes size the same deal differently; partial closes follow each follower's
+ * initial ratio; a redelivery is a no-op; a crash between the platform's fill and the commit is recovered from the
+ * platform (findTrade) without a second order; a held lease makes a twin wait; an equity stop stops the follower
+ * and its stop message closes its copies; a close that overtakes its open leaves the open uncopied.
+ */
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Mt5Platform } from '#adapters/platforms/mt5.ts';
+import type { DealSignal, QueuedSignal, SignalQueue } from '#app/copy/messages.ts';
+import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
+import { useHandlerEnv } from '../support/api-env.ts';
+import { seedClient } from '../support/clients.ts';
+import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
+
+type Res = { statusCode: number; body: string };
+type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
+let strategies: Handler;
+let trading: Handler;
+let mt5: Mt5Server;
+let platform: Mt5Platform;
+const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
+const uid = () => randomUUID().slice(0, 8);
+const usd = (amount: string) => ({ amount, currency: 'USD' });
+const ctx = { requestId: 'test', locale: 'en' };
+
+const call = (
+  h: Handler,
+  method: string,
+  resource: string,
+  o: { claims: Record<string, string>; params?: Record<string, string>; body?: unknown; query?: Record<string, string> },
+) =>
+  h(
+    apiEvent({
+      method,
+      resource,
+      claims: o.claims,
+      ...(o.params ? { pathParameters: o.params } : {}),
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.query ? { query: o.query } : {}),
+      headers: { 'Idempotency-Key': uid(), 'Content-Type': 'application/json' },
+    }),
+    lambdaContext(),
+  );
+
+async function client() {
+  const id = `client-cp-${uid()}`;
+  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
+  return { id, claims: claimsFor(id, ['client']) };
+}
+
+async function fundedAccount(claims: Record<string, string>, amount: bigint): Promise<{ accountId: string; login: number }> {
+  const res = await call(trading, 'POST', '/v1/trading-accounts', {
+    claims,
+    body: { accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  const accountId = bodyOf<{ accountId: string }>(res).accountId;
+  const { getTradingAccount } = await import('#store/trading.ts');
+  const login = (await getTradingAccount(accountId))!.login!;
+  await platform.changeBalance({ login, amount, type: 'balance', comment: 'test funds', externalId: `t_${uid()}` });
+  return { accountId, login };
+}
+
+async function approvedStrategy() {
+  const p = await client();
+  const acc = await fundedAccount(p.claims, 10_000_00n);
+  const res = await call(strategies, 'POST', '/v1/strategies', {
+    claims: p.claims,
+    body: {
+      accountId: acc.accountId,
+      name: 'Copy test',
+      fees: { performanceBps: 2000, managementBpsPerYear: 0, volumePerMillion: usd('0.00'), subscriptionPerMonth: usd('0.00') },
+      minInvestment: usd('100.00'),
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  const strategyId = bodyOf<{ strategyId: string }>(res).strategyId;
+  const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
+    claims: claimsFor(`staff-${uid()}`, ['compliance']),
+    params: { strategyId },
+    body: { decision: 'approve', reason: 'Checked' },
+  });
+  expect(decided.statusCode, decided.body).toBe(200);
+  return { strategyId, provider: p, login: acc.login };
+}
+
+async function follower(
+  strategyId: string,
+  amount: bigint,
+  allocation: Record<string, unknown>,
+  protections: Record<string, unknown> = {},
+) {
+  const f = await client();
+  const acc = await fundedAccount(f.claims, amount);
+  const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+    claims: f.claims,
+    params: { strategyId },
+    body: { accountId: acc.accountId, allocation, protections: { copyStops: false, ...protections } },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return { ...f, ...acc, subscriptionId: bodyOf<{ subscriptionId: string }>(res).subscriptionId };
+}
+
+/** A queue that keeps what the fan-out sends. */
+const capture = (): SignalQueue & { sent: QueuedSignal[] } => {
+  const sent: QueuedSignal[] = [];
+  return { sent, send: async (s) => void sent.push(...s) };
+};
+
+/** Ingests the platform's new deals and returns the outbox events of `login`'s trades, oldest first. */
+async function providerEvents(login: number) {
+  const { ingestDeals } = await import('#app/trading/ingest-deals.ts');
+  const { pendingOutboxItems, markPublished } = await import('#store/outbox.ts');
+  await ingestDeals({ platform: 'mt5' }, ctx);
+  const out: { detailType: string; detail: Record<string, unknown> }[] = [];
+  for await (const page of pendingOutboxItems(new Date(Date.now() + 1000))) {
+    for (const item of page) {
+      if (item.detailType !== 'trading.position.opened' && item.detailType !== 'trading.deal.closed') continue;
+      await markPublished(item.eventId);
+      if (item.detail.login !== login) continue;
+      out.push({ detailType: item.detailType, detail: { ...item.detail, eventId: item.eventId } });
+    }
+  }
+  return out.sort((a, b) => Number(a.detail.deal) - Number(b.detail.deal));
+}
+
+/** The provider's new deals, fanned out and applied in order; every message delivered twice. */
+async function replicateNew(login: number) {
+  const { fanOutDeal } = await import('#app/copy/fan-out.ts');
+  const { replicate } = await import('#app/copy/replicate.ts');
+  const { CopySignalSchema } = await import('#app/copy/messages.ts');
+  const results = [];
+  for (const e of await providerEvents(login)) {
+    const q = capture();
+    const kind = e.detailType === 'trading.position.opened' ? 'open' : 'close';
+    await fanOutDeal({ kind, deal: e.detail as never }, ctx, q);
+    for (const m of q.sent) results.push(...(await replicate(CopySignalSchema.parse(JSON.parse(m.body)), ctx)));
+    for (const m of q.sent) {
+      for (const again of await replicate(CopySignalSchema.parse(JSON.parse(m.body)), ctx)) expect(again.replayed).toBe(true);
+    }
+  }
+  return results;
+}
+
+const positionsOf = (login: number) => platform.positions(login);
+
+beforeAll(async () => {
+  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
+  await useHandlerEnv('copyrep', {
+    MT5_WEB_API_URL: mt5.url,
+    MT5_MANAGER_LOGIN: String(MANAGER.login),
+    MT5_MANAGER_PASSWORD: MANAGER.password,
+    MT5_SERVER: 'test-mt5',
+  });
+  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
+  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
+  const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
+  platform = new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' });
+});
+
+afterAll(async () => {
+  await mt5?.stop();
+});
+
+describe('replication', () => {
+  it('copies an open, a partial close and a close to two followers by their own allocation, once each', async () => {
+    const s = await approvedStrategy();
+    const a = await follower(s.strategyId, 5_000_00n, { mode: 'equity_proportional' });
+    const b = await follower(s.strategyId, 2_000_00n, { mode: 'fixed_volume', volume: '2000' });
+
+    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
+    const opened = await replicateNew(s.login);
+    expect(opened.map((r) => r.status)).toEqual(['filled', 'filled']);
+    const [pa] = await positionsOf(a.login);
+    const [pb] = await positionsOf(b.login);
+    expect(pa).toMatchObject({ symbol: 'EURUSD', side: 'buy', volume: 5_000n });
+    expect(pb).toMatchObject({ symbol: 'EURUSD', side: 'buy', volume: 2_000n });
+
+    await platform.closePosition(s.login, open.positionId, 4_000n);
+    await replicateNew(s.login);
+    expect((await positionsOf(a.login))[0]!.volume).toBe(3_000n);
+    expect((await positionsOf(b.login))[0]!.volume).toBe(1_200n);
+
+    await platform.closePosition(s.login, open.positionId);
+    await replicateNew(s.login);
+    expect(await positionsOf(a.login)).toEqual([]);
+    expect(await positionsOf(b.login)).toEqual([]);
+
+    // What the follower sees, per trade.
+    const res = await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
+      claims: a.claims,
+      params: { subscriptionId: a.subscriptionId },
+      query: { limit: '10' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const copies = bodyOf<{ items: Record<string, unknown>[] }>(res).items;
+    expect(copies.map((c) => [c.kind, c.status])).toEqual([
+      ['close', 'filled'],
+      ['close', 'filled'],
+      ['open', 'filled'],
+    ]);
+    const first = copies[2]!;
+    expect(first).toMatchObject({ symbol: 'EURUSD', side: 'buy', provider: { volume: '10000' }, fill: { volume: '5000' } });
+    expect(typeof first.latencyMs).toBe('number');
+    expect(first.slippagePoints).toMatch(/^-?\d+$/);
+    expect(first.slippage).toMatchObject({ currency: 'USD' });
+    // Another client cannot read them.
+    const other = await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
+      claims: b.claims,
+      params: { subscriptionId: a.subscriptionId },
+    });
+    expect(other.statusCode).toBe(404);
+  });
+
+  it('recovers a copy whose executor crashed after the fill: one follower position, found by its comment', async () => {
+    const s = await approvedStrategy();
+    const a = await follower(s.strategyId, 3_000_00n, { mode: 'fixed_volume', volume: '1000' });
+    await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'sell', volume: 3_000n });
+    const { fanOutDeal } = await import('#app/copy/fan-out.ts');
+    const { replicate, faults, CopyBusyError } = await import('#app/copy/replicate.ts');
+    const { CopySignalSchema } = await import('#app/copy/messages.ts');
+    const [event] = await providerEvents(s.login);
+    const q = capture();
+    await fanOutDeal({ kind: 'open', deal: event!.detail as never }, ctx, q);
+    const signal = CopySignalSchema.parse(JSON.parse(q.sent[0]!.body)) as DealSignal;
+
+    faults.afterFill = () => {
+      throw new Error('crash after the fill');
+    };
+    await expect(replicate(signal, ctx)).rejects.toThrow('crash after the fill');
+    faults.afterFill = undefined;
+    expect(await positionsOf(a.login)).toHaveLength(1);
+    // Its lease is held: a twin waits rather than ordering again.
+    await expect(replicate(signal, ctx)).rejects.toBeInstanceOf(CopyBusyError);
+    // The lease expires (the crashed executor is gone); the redelivery finds the order on the platform.
+    const { ddb } = await import('#shared/clients.ts');
+    const { copyTradeKeys } = await import('#store/keys.ts');
+    const { copyIdFor } = await import('#domain/copy/replication.ts');
+    await ddb().send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: copyTradeKeys.key(copyIdFor(signal.dealKey, a.subscriptionId)),
+        UpdateExpression: 'SET leaseUntil = :z',
+        ExpressionAttributeValues: { ':z': 0 },
+      }),
+    );
+    const [recovered] = await replicate(signal, ctx);
+    expect(recovered).toMatchObject({ status: 'filled', replayed: false });
+    const positions = await positionsOf(a.login);
+    expect(positions).toHaveLength(1);
+    expect(positions[0]).toMatchObject({ side: 'sell', volume: 1_000n });
+    const { getCopyTrade } = await import('#store/copy-trades.ts');
+    const record = await getCopyTrade(recovered!.copyId);
+    expect(record).toMatchObject({ status: 'filled', recovered: true, fill: { positionId: positions[0]!.positionId } });
+  });
+
+  it('an equity stop stops the follower and its stop closes the copies; the stop is audited and published', async () => {
+    const s = await approvedStrategy();
+    const a = await follower(s.strategyId, 1_000_00n, { mode: 'fixed_volume', volume: '1000' });
+    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
+    expect((await replicateNew(s.login)).map((r) => r.status)).toEqual(['filled']);
+    // The follower's equity falls below its stop: its position loses (the quote moves 300 points down).
+    const q = mt5.simulator.quote('EURUSD');
+    mt5.simulator.setQuote('EURUSD', q.bid - 3_000n, q.ask - 3_000n);
+    const { subscriptionEntity } = await import('#store/copy.ts');
+    const { subscriptionKeys } = await import('#store/keys.ts');
+    const sub = (await subscriptionEntity.get(subscriptionKeys.key(a.subscriptionId), { consistent: true }))!;
+    const { commit, systemActor } = await import('#store/audit.ts');
+    const at = new Date().toISOString();
+    const withStop = { ...sub, protections: { ...sub.protections, equityStop: { kind: 'amount' as const, value: '990.00' } } };
+    await commit({
+      writes: [subscriptionEntity.replace(sub, withStop, at)],
+      audit: {
+        actor: systemActor('test'),
+        action: 'test.protections',
+        entity: { type: 'copy-subscription', id: sub.subscriptionId },
+        requestId: 'test',
+        before: null,
+        after: null,
+      },
+    });
+
+    await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
+    const events = await providerEvents(s.login);
+    const { fanOutDeal, fanOutStop } = await import('#app/copy/fan-out.ts');
+    const { replicate } = await import('#app/copy/replicate.ts');
+    const { CopySignalSchema } = await import('#app/copy/messages.ts');
+    const fan = capture();
+    await fanOutDeal({ kind: 'open', deal: events[0]!.detail as never }, ctx, fan);
+    const [skipped] = await replicate(CopySignalSchema.parse(JSON.parse(fan.sent[0]!.body)), ctx);
+    expect(skipped).toMatchObject({ status: 'skipped', reason: 'equity_stop_loss' });
+    const stopped = (await subscriptionEntity.get(subscriptionKeys.key(a.subscriptionId), { consistent: true }))!;
+    expect(stopped).toMatchObject({ status: 'stopped', stopReason: 'equity_stop_loss' });
+
+    const { pendingOutboxItems } = await import('#store/outbox.ts');
+    let change: Record<string, unknown> | undefined;
+    for await (const page of pendingOutboxItems(new Date(Date.now() + 1000))) {
+      for (const item of page) {
+        if (item.detailType === 'copy.subscription.changed' && item.detail.subscriptionId === a.subscriptionId)
+          change = item.detail;
+      }
+    }
+    expect(change).toMatchObject({ status: 'stopped', reason: 'equity_stop_loss', closePositions: true });
+    const stopQueue = capture();
+    await fanOutStop(
+      { subscriptionId: a.subscriptionId, followerAccountId: a.accountId, reason: 'equity_stop_loss' },
+      ctx,
+      stopQueue,
+    );
+    expect(stopQueue.sent[0]!.groupId).toBe(a.accountId);
+    const closed = await replicate(CopySignalSchema.parse(JSON.parse(stopQueue.sent[0]!.body)), ctx);
+    expect(closed).toMatchObject([{ status: 'filled' }]);
+    expect(await positionsOf(a.login)).toEqual([]);
+    expect(open.positionId).toBeGreaterThan(0);
+    // The stop message again: nothing left to close.
+    expect(await replicate(CopySignalSchema.parse(JSON.parse(stopQueue.sent[0]!.body)), ctx)).toEqual([]);
+    mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
+  });
+
+  it('a close that overtakes its open leaves the open uncopied (provider_closed_first)', async () => {
+    const s = await approvedStrategy();
+    const a = await follower(s.strategyId, 2_000_00n, { mode: 'fixed_volume', volume: '1000' });
+    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 2_000n });
+    await platform.closePosition(s.login, open.positionId);
+    const [opened, closed] = await providerEvents(s.login);
+    const { fanOutDeal } = await import('#app/copy/fan-out.ts');
+    const { replicate } = await import('#app/copy/replicate.ts');
+    const { CopySignalSchema } = await import('#app/copy/messages.ts');
+    const q = capture();
+    await fanOutDeal({ kind: 'close', deal: closed!.detail as never }, ctx, q);
+    await fanOutDeal({ kind: 'open', deal: opened!.detail as never }, ctx, q);
+    const results = [];
+    for (const m of q.sent) results.push(...(await replicate(CopySignalSchema.parse(JSON.parse(m.body)), ctx)));
+    expect(results.map((r) => [r.status, r.reason])).toEqual([
+      ['skipped', 'not_copied'],
+      ['skipped', 'provider_closed_first'],
+    ]);
+    expect(await positionsOf(a.login)).toEqual([]);
+  });
+});
