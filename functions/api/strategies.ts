@@ -148,6 +148,7 @@ export const CopyView = z.object({
   status: z.enum(['executing', 'filled', 'skipped', 'failed']),
   reason: z.string().optional().meta({ description: 'Why it was skipped, reduced, failed or closed' }),
   symbol: z.string(),
+  volume: z.string().optional().meta({ description: 'The volume asked of the platform (lots x 10,000)' }),
   side: z.enum(['buy', 'sell']),
   provider: z
     .object({ deal: z.number(), volume: z.string(), price: z.string(), time: z.string() })
@@ -169,6 +170,7 @@ const copyView = (c: CopyTradeItem) => ({
   ...(c.reason ? { reason: c.reason } : {}),
   symbol: c.symbol,
   side: c.side,
+  ...(c.volume ? { volume: c.volume } : {}),
   ...(c.providerDeal !== undefined && c.providerVolume && c.providerPrice
     ? {
         provider: {

@@ -111,6 +111,28 @@ export async function approvedClient(e2e: E2E, prefix = 'client'): Promise<strin
   return token;
 }
 
+/**
+ * Like approvedClient, for a journey with several clients: the same fixture person again is a possible duplicate,
+ * which the automatic checks send to manual review; a compliance officer then approves it through the review API.
+ */
+export async function verifiedClient(e2e: E2E, prefix = 'client'): Promise<string> {
+  const token = await onboardedClient(e2e, prefix);
+  const passport = await upload(e2e, token, PASSPORT, fixture('passport-valid.json'));
+  const bill = await upload(e2e, token, BILL, recentBill());
+  const submissionId = await submit(e2e, token, [passport, bill]);
+  const view = await kycUntil(e2e, token, (b) => b.status === 'approved' || b.submission?.status === 'in_review');
+  if (view.status !== 'approved') {
+    const officer = await e2e.signIn('compliance@demo.test');
+    const decision = await e2e.call('POST', `/v1/admin/kyc/reviews/${submissionId}/decision`, {
+      token: officer,
+      body: { decision: 'approve', reasons: [], note: 'Same person as an existing client checked: separate accounts allowed' },
+    });
+    expect(decision.status, JSON.stringify(decision.body)).toBe(200);
+    await kycUntil(e2e, token, (b) => b.status === 'approved');
+  }
+  return token;
+}
+
 /** Polls GET `path` (letting the stream, bus, queues and state machines settle in between) until `done` holds. */
 export async function until(e2e: E2E, token: string, path: string, done: (body: Json) => boolean, ms = 30_000): Promise<Json> {
   const deadline = Date.now() + ms;

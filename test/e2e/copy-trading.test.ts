@@ -1,0 +1,147 @@
+/**
+ * The copy-trading journey of issue 15 over HTTP against the whole local runtime (same code as `npm start`):
+ * a provider applies with a live MT5 account and compliance approves it; two followers subscribe with different
+ * allocation methods (equity-proportional, and a fixed volume with an equity stop); the provider trades through the
+ * simulator's terminal API; the deal stream (its job run on demand through the bus) publishes the deals, the
+ * fan-out rule queues one message per follower on the FIFO queue, and the executor mirrors them: the followers see
+ * each copy with its latency and slippage. Then the market moves against the followers and the provider's next
+ * trade stops the one whose equity stop was hit, and its stop closes its copies.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { useRuntime } from './harness.ts';
+import { type Json, until as untilGet, verifiedClient } from './journeys.ts';
+
+const e2e = useRuntime();
+const eur = (amount: string) => ({ amount, currency: 'EUR' });
+const until = (token: string, path: string, done: (body: Json) => boolean, ms?: number) => untilGet(e2e, token, path, done, ms);
+const key = () => ({ 'idempotency-key': randomUUID() });
+
+async function terminal(path: string, body: unknown): Promise<Json> {
+  const r = await fetch(`${e2e.rt.mt5.url}/terminal${path}`, { method: 'POST', body: JSON.stringify(body) });
+  const json = await r.json();
+  expect(r.status, JSON.stringify(json)).toBe(200);
+  return json;
+}
+
+const platformAccount = async (login: number): Promise<Json> => (await fetch(`${e2e.rt.mt5.url}/terminal/accounts/${login}`)).json();
+
+/** A KYC-approved client with a live EUR account funded from its wallet (card deposit first). */
+async function traderWithAccount(prefix: string, amount: string): Promise<{ token: string; accountId: string; login: number }> {
+  const token = await verifiedClient(e2e, prefix);
+  const wallets = await e2e.call('GET', '/v1/wallets', { token });
+  const wallet = wallets.body.items.find((w: Json) => w.currency === 'EUR');
+  const dep = await e2e.call('POST', '/v1/deposits', {
+    token,
+    headers: key(),
+    body: { walletId: wallet.walletId, methodId: 'card', amount: eur('2500.00') },
+  });
+  expect(dep.status, JSON.stringify(dep.body)).toBe(201);
+  await until(token, `/v1/deposits/${dep.body.depositId}`, (d) => d.status === 'completed');
+  const opened = await e2e.call('POST', '/v1/trading-accounts', {
+    token,
+    headers: key(),
+    body: { accountType: 'standard', kind: 'live', currency: 'EUR', leverage: 30 },
+  });
+  expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+  const fund = await e2e.call('POST', `/v1/trading-accounts/${opened.body.accountId}/transfers`, {
+    token,
+    headers: key(),
+    body: { direction: 'deposit', amount: eur(amount) },
+  });
+  expect(fund.status, JSON.stringify(fund.body)).toBe(201);
+  expect(fund.body.status).toBe('completed');
+  return { token, accountId: opened.body.accountId, login: opened.body.login };
+}
+
+describe('copy-trading journey', () => {
+  it('a provider is approved, two followers copy its trades with latency and slippage, a protection stops one', async () => {
+    const admin = await e2e.signIn('admin@demo.test');
+    const compliance = await e2e.signIn('compliance@demo.test');
+    const ingest = async () => {
+      const run = await e2e.call('POST', '/v1/admin/jobs/trading-deal-ingest/runs', { token: admin });
+      expect(run.status, JSON.stringify(run.body)).toBe(202);
+    };
+
+    // 1. A provider applies and is approved.
+    const provider = await traderWithAccount('provider', '2000.00');
+    const submitted = await e2e.call('POST', '/v1/strategies', {
+      token: provider.token,
+      headers: key(),
+      body: {
+        accountId: provider.accountId,
+        name: 'Calm EURUSD',
+        description: 'Intraday EURUSD',
+        fees: { performanceBps: 2000, managementBpsPerYear: 0, volumePerMillion: eur('0.00'), subscriptionPerMonth: eur('0.00') },
+        minInvestment: eur('100.00'),
+      },
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    const strategyId = submitted.body.strategyId;
+    const decided = await e2e.call('POST', `/v1/admin/strategies/${strategyId}/decision`, {
+      token: compliance,
+      body: { decision: 'approve', reason: 'Track record and disclosures checked' },
+    });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+
+    // 2. Two followers subscribe with different allocation methods.
+    const a = await traderWithAccount('follower-a', '1000.00');
+    const b = await traderWithAccount('follower-b', '500.00');
+    const follow = async (f: typeof a, allocation: Json, protections: Json = {}) => {
+      const res = await e2e.call('POST', `/v1/strategies/${strategyId}/subscriptions`, {
+        token: f.token,
+        headers: key(),
+        body: { accountId: f.accountId, allocation, protections: { copyStops: false, ...protections } },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.subscriptionId as string;
+    };
+    const subA = await follow(a, { mode: 'equity_proportional' });
+    const subB = await follow(b, { mode: 'fixed_volume', volume: '1000' }, { equityStop: { kind: 'amount', value: '480.00' } });
+
+    // 3. The provider trades through the simulator's terminal API.
+    const buy = await terminal('/orders', { login: provider.login, symbol: 'EURUSD', side: 'buy', lots: '0.20' });
+    await ingest();
+
+    // 4. The followers' accounts mirror it, with recorded latency and slippage.
+    const copiesA = await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.some((i: Json) => i.status === 'filled'));
+    const copyA = copiesA.items[0];
+    expect(copyA).toMatchObject({ kind: 'open', status: 'filled', symbol: 'EURUSD', side: 'buy', provider: { volume: '2000' } });
+    expect(copyA.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(copyA.slippagePoints).toMatch(/^-?\d+$/);
+    expect(copyA.slippage.currency).toBe('EUR');
+    // equity-proportional: 0.20 lot x (1000 / ~2000) = 0.09 or 0.10 lot after the provider's spread, on the 0.01 step
+    expect(['900', '1000']).toContain(copyA.fill.volume);
+    const copiesB = await until(b.token, `/v1/subscriptions/${subB}/copies`, (c) => c.items.some((i: Json) => i.status === 'filled'));
+    expect(copiesB.items[0]).toMatchObject({ kind: 'open', status: 'filled', fill: { volume: '1000' } });
+    expect((await platformAccount(a.login)).positions).toHaveLength(1);
+    expect((await platformAccount(b.login)).positions).toEqual([expect.objectContaining({ lots: '0.1000', side: 'buy' })]);
+
+    // 5. A protection stops one follower: the market falls, B's equity goes below its stop of 480.00, and the
+    // provider's next trade finds it there: B is stopped and its copies are closed; A goes on copying.
+    const quote = await terminal('/quotes', { symbol: 'EURUSD', bid: '1.07900', ask: '1.07902' });
+    expect(quote.symbol).toBe('EURUSD');
+    await terminal('/orders', { login: provider.login, symbol: 'EURUSD', side: 'sell', lots: '0.10' });
+    await ingest();
+    const stopped = await until(b.token, `/v1/subscriptions/${subB}`, (s) => s.status === 'stopped');
+    expect(stopped.stopReason).toBe('equity_stop_loss');
+    const bCopies = await until(b.token, `/v1/subscriptions/${subB}/copies`, (c) =>
+      c.items.some((i: Json) => i.kind === 'stop_close' && i.status === 'filled'),
+    );
+    expect(bCopies.items.map((i: Json) => [i.kind, i.status, i.reason ?? null])).toEqual(
+      expect.arrayContaining([
+        ['open', 'skipped', 'equity_stop_loss'],
+        ['stop_close', 'filled', 'equity_stop_loss'],
+      ]),
+    );
+    expect((await platformAccount(b.login)).positions).toEqual([]);
+    await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.filter((i: Json) => i.status === 'filled').length === 2);
+    expect((await platformAccount(a.login)).positions).toHaveLength(2);
+
+    // The provider closes its first position; A's copy of it is closed too.
+    await terminal(`/positions/${buy.positionId}/close`, { login: provider.login });
+    await ingest();
+    await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.some((i: Json) => i.kind === 'close' && i.status === 'filled'));
+    expect((await platformAccount(a.login)).positions).toHaveLength(1);
+  });
+});
