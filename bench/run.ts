@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, size, synth (default: all but synth, which times `cdk synth` against a
+ * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, copy, size, synth (default: all but synth, which times `cdk synth` against a
  * baseline commit). Set BENCH_OPS to change the operations per figure; trading: BENCH_TRADING_PARTS (fills,transfers,ingestion),
- * BENCH_DEALS (100000), BENCH_TRANSFER_OPS.
+ * BENCH_DEALS (100000), BENCH_TRANSFER_OPS; copy: BENCH_COPY_FOLLOWERS (2000), BENCH_COPY_POSITIONS (15),
+ * BENCH_COPY_FANOUT_RUNS (5). With the copy suite the local queues run at timeScale 0.01 (see bench/suites/copy.ts).
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -12,7 +13,7 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'size', 'synth'];
+const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'copy', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -22,7 +23,9 @@ const concurrencies = [1, 8, 32];
 console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${process.version} | ${new Date().toISOString()}`);
 
 const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth');
-const rt = needsRuntime ? await startRuntime({ seed: false, schedules: false }) : undefined;
+const rt = needsRuntime
+  ? await startRuntime({ seed: false, schedules: false, ...(suites.includes('copy') ? { timeScale: 0.01 } : {}) })
+  : undefined;
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
   if (rt && suites.includes('audit')) await auditSuite({ ops, concurrencies });
@@ -39,6 +42,7 @@ try {
       ops,
       parts: (process.env.BENCH_TRADING_PARTS ?? 'fills,transfers,ingestion').split(','),
     });
+  if (rt && suites.includes('copy')) await (await import('./suites/copy.ts')).copySuite({ rt });
   if (suites.includes('size')) printSizes(await bundleSizes());
   if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {

@@ -206,6 +206,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       MT5_MANAGER_LOGIN: external ? (process.env.LOCAL_MT5_MANAGER_LOGIN ?? '') : String(mt5Manager.login),
       MT5_MANAGER_PASSWORD: external ? (process.env.LOCAL_MT5_MANAGER_PASSWORD ?? '') : mt5Manager.password,
       MT5_SERVER: external ? (process.env.LOCAL_MT5_SERVER ?? 'mt5') : 'local-simulator',
+      // Every function shares one adapter in this process, as if one container ran them all: several Web API
+      // sessions let concurrent invocations (the copy executor's followers) go on side by side.
+      MT5_SESSIONS: process.env.LOCAL_MT5_SESSIONS ?? '8',
     });
 
     // 3. The emulated AWS services, wired from the manifest.

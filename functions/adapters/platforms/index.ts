@@ -4,10 +4,10 @@
  *
  * Where a connection comes from:
  * - local runtime and tests: environment variables (MT5_WEB_API_URL, MT5_MANAGER_LOGIN, MT5_MANAGER_PASSWORD,
- *   MT5_SERVER), which local/runtime.ts sets to its simulator
+ *   MT5_SERVER, MT5_SESSIONS), which local/runtime.ts sets to its simulator
  * - AWS: the Secrets Manager secret named by PLATFORM_SECRET_ARN_<PLATFORM> (infra/constructs/platform-secrets.ts),
  *   a JSON object per platform, read through Powertools Parameters with a 5-minute cache (shapes: infra/constructs/
- *   platform-secrets.ts; mt5 { baseUrl, managerLogin, managerPassword, server }; ctrader { webservicesUrl, token,
+ *   platform-secrets.ts; mt5 { baseUrl, managerLogin, managerPassword, server, sessions? }; ctrader { webservicesUrl, token,
  *   openApiHost, openApiPort (5035), clientId, clientSecret, accessToken, brokerName, server }; dxtrade { baseUrl, username,
  *   domain, password, server, instruments: { <symbol>: { digits, contractSize } } }; match_trader { baseUrl, token,
  *   systemUuid, paymentGatewayUuid, server, digits: { <symbol>: n } }). The README says how to fill them
@@ -34,6 +34,8 @@ interface Mt5Connection {
   managerLogin: number;
   managerPassword: string;
   server: string;
+  /** Web API sessions per container (mt5.ts Mt5AdapterOptions.sessions); default 1. */
+  sessions?: number;
 }
 
 function mt5FromEnv(): Mt5Connection | undefined {
@@ -44,6 +46,7 @@ function mt5FromEnv(): Mt5Connection | undefined {
     managerLogin: Number(process.env.MT5_MANAGER_LOGIN),
     managerPassword: process.env.MT5_MANAGER_PASSWORD ?? '',
     server: process.env.MT5_SERVER ?? 'mt5',
+    ...(process.env.MT5_SESSIONS ? { sessions: Number(process.env.MT5_SESSIONS) } : {}),
   };
 }
 
@@ -69,6 +72,7 @@ async function makeMt5(): Promise<TradingPlatform> {
         managerLogin: Number(s.managerLogin),
         managerPassword: s.managerPassword,
         server: typeof s.server === 'string' ? s.server : 'mt5',
+        ...(typeof s.sessions === 'number' ? { sessions: s.sessions } : {}),
       };
     }
   }
@@ -80,6 +84,7 @@ async function makeMt5(): Promise<TradingPlatform> {
     baseUrl: c.baseUrl,
     manager: { login: c.managerLogin, password: c.managerPassword },
     server: c.server,
+    ...(c.sessions ? { sessions: c.sessions } : {}),
   });
 }
 

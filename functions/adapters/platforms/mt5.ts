@@ -101,6 +101,13 @@ export interface Mt5AdapterOptions {
   agent?: string;
   /** Sent as auth/start `version` (the client build); default 1985. */
   version?: number;
+  /**
+   * Web API sessions (each its own authenticated connection) the adapter spreads calls over; default 1. An order's
+   * send_request and its get_request_result polls stay on one session. More than one lets concurrent callers in one
+   * process (a copy executor's followers in parallel; the local runtime, where every function shares one adapter)
+   * avoid waiting on each other's requests.
+   */
+  sessions?: number;
 }
 
 /** The MT5 comment limit: 32 characters including the terminating NUL. */
@@ -420,16 +427,25 @@ function dealReason(code: number): DealReason {
 export class Mt5Platform implements TradingPlatform {
   readonly platform = 'mt5' as const;
   readonly server: string;
-  readonly session: Mt5Session;
+  private readonly sessions: Mt5Session[];
+  private nextSession = 0;
   private readonly currencies = new Map<number, string>();
 
   constructor(private readonly options: Mt5AdapterOptions) {
     this.server = options.server;
-    this.session = new Mt5Session(options);
+    const n = Math.max(1, Math.min(32, Math.floor(options.sessions ?? 1)));
+    this.sessions = Array.from({ length: n }, () => new Mt5Session(options));
+  }
+
+  /** The next session, round robin (one call, or one order's send and polls). */
+  get session(): Mt5Session {
+    const s = this.sessions[this.nextSession]!;
+    this.nextSession = (this.nextSession + 1) % this.sessions.length;
+    return s;
   }
 
   close(): void {
-    this.session.close();
+    for (const s of this.sessions) s.close();
   }
 
   // --- accounts ---------------------------------------------------------------------------------------
@@ -713,11 +729,12 @@ export class Mt5Platform implements TradingPlatform {
   }
 
   private async execute(request: Record<string, string>): Promise<Fill> {
-    const sent = await this.session.call('/api/dealer/send_request', {}, request, 'dealer/send_request');
+    const session = this.session;
+    const sent = await session.call('/api/dealer/send_request', {}, request, 'dealer/send_request');
     const id = String(sent.answer?.ID ?? sent.answer?.id ?? '');
     if (!/^\d+$/.test(id)) throw unavailable(`MT5 dealer/send_request answered no request id`);
     for (let attempt = 0; attempt < 50; attempt++) {
-      const res = await this.session.call('/api/dealer/get_request_result', { id }, undefined, 'dealer/get_request_result');
+      const res = await session.call('/api/dealer/get_request_result', { id }, undefined, 'dealer/get_request_result');
       const entry: Json[] = res[id] ?? res.answer?.[id] ?? [];
       const confirm = entry.find((e) => e?.result)?.result;
       const retcode = Number.parseInt(String(confirm?.Retcode ?? ''), 10);

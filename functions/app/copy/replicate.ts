@@ -33,7 +33,7 @@ import { DomainError } from '#domain/errors.ts';
 import { formatAmount, toMinor } from '#domain/money/index.ts';
 import { isTradingError } from '#domain/trading/errors.ts';
 import { formatPoints } from '#domain/trading/model.ts';
-import type { Fill, Platform, TradingPlatform } from '#domain/trading/port.ts';
+import type { Fill, Instrument, Platform, TradingPlatform } from '#domain/trading/port.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { type AuditInput, commit, systemActor } from '#store/audit.ts';
 import {
@@ -68,8 +68,11 @@ import { getTradingAccount, type TradingAccountItem } from '#store/trading.ts';
 import type { CommandContext } from '../context.ts';
 import type { CopySignal, DealSignal, StopSignal } from './messages.ts';
 
-/** Longer than the executor's 30 s timeout: an expired lease's executor is gone. */
-export const COPY_LEASE_MS = 60_000;
+/**
+ * The lease, longer than the executor's 30 s timeout: an expired lease's executor is gone. COPY_LEASE_MS shortens it where no
+ * executor is ever cut off mid-call (the benchmark, whose local queue runs at a hundredth of real time).
+ */
+export const copyLeaseMs = (): number => Number(process.env.COPY_LEASE_MS ?? 60_000);
 const ACTOR = systemActor('copy-executor');
 
 /** The copy is being executed by another executor (its lease is held): the message is retried later. */
@@ -95,6 +98,30 @@ interface Follower {
   account: TradingAccountItem;
   login: number;
   adapter: TradingPlatform;
+}
+
+/** Per container: a strategy's status for a few seconds (a hide stops new copies within them), symbol limits for a minute. */
+const STRATEGY_TTL_MS = 5_000;
+const LIMITS_TTL_MS = 60_000;
+const strategies = new Map<string, { at: number; status: string | undefined }>();
+const limits = new Map<string, { at: number; instrument: Instrument }>();
+
+async function strategyStatus(strategyId: string): Promise<string | undefined> {
+  const hit = strategies.get(strategyId);
+  if (hit && Date.now() - hit.at < STRATEGY_TTL_MS) return hit.status;
+  const status = (await getStrategy(strategyId))?.status;
+  strategies.set(strategyId, { at: Date.now(), status });
+  return status;
+}
+
+/** The symbol's volume limits (cached); `fresh` also reads its current quote from the platform. */
+async function instrumentOf(adapter: TradingPlatform, symbol: string, fresh: boolean): Promise<Instrument> {
+  const key = `${adapter.platform}#${adapter.server}#${symbol}`;
+  const hit = limits.get(key);
+  if (!fresh && hit && Date.now() - hit.at < LIMITS_TTL_MS) return hit.instrument;
+  const instrument = await adapter.instrument(symbol);
+  limits.set(key, { at: Date.now(), instrument });
+  return instrument;
 }
 
 const ended = (c: CopyTradeItem): ReplicateResult => ({
@@ -147,7 +174,7 @@ function newRecord(signal: DealSignal, f: Follower, at: string, nowMs: number): 
       signalAtMsc: signal.signalAtMsc,
       status: 'executing',
       currency: s.currency,
-      leaseUntil: nowMs + COPY_LEASE_MS,
+      leaseUntil: nowMs + copyLeaseMs(),
       attempts: 1,
     },
     at,
@@ -163,7 +190,7 @@ async function own(record: CopyTradeItem): Promise<{ record: CopyTradeItem; ende
   const existing = await getCopyTrade(record.copyId);
   if (!existing) throw new Error(`copy ${record.copyId} vanished`);
   if (existing.status !== 'executing') return { record: existing, ended: true };
-  if (!(await claimCopyTrade(record.copyId, Date.now(), COPY_LEASE_MS))) throw new CopyBusyError(record.copyId);
+  if (!(await claimCopyTrade(record.copyId, Date.now(), copyLeaseMs()))) throw new CopyBusyError(record.copyId);
   return { record: existing, recovering: true };
 }
 
@@ -316,6 +343,8 @@ function modeOf(s: SubscriptionItem): CopyMode {
   }
 }
 
+const needsEquity = (p: ProtectionSettings) => p.equityStop !== undefined || p.maxDrawdownBps !== undefined;
+
 function protectionsOf(s: SubscriptionItem): ProtectionSettings {
   const p = s.protections;
   let equityStop: EquityStop | undefined;
@@ -352,38 +381,42 @@ async function copyOpen(
   const decided = await beforeSending(async () => {
     const skip = (reason: string) => ({ skip: reason }) as const;
     if (s.status !== 'active') return skip(s.status === 'paused' ? 'subscription_paused' : 'subscription_stopped');
-    const strategy = await getStrategy(s.strategyId);
-    if (strategy?.status !== 'approved') return skip('strategy_not_followable');
+    if ((await strategyStatus(s.strategyId)) !== 'approved') return skip('strategy_not_followable');
     const link = await getPositionLink(s.subscriptionId, signal.providerPositionId);
     if (link?.closedFirst) return skip('provider_closed_first');
     if (Date.now() - signal.signalAtMsc > tenantConfig().copy.maxSignalAgeSeconds * 1000) return skip('signal_expired');
     const settings = protectionsOf(s);
+    const mode = modeOf(s);
+    // Only what this follower's mode and protections use is read: the quote (slippage limit), the account's funds
+    // (proportional modes, equity stop, drawdown), its positions (position and volume limits), its copy state.
+    const needsFunds = !(mode.kind === 'fixed_lot' || mode.kind === 'lot_multiplier') || needsEquity(settings);
     const needsPositions = settings.maxOpenPositions !== undefined || settings.maxOpenVolume !== undefined;
     const [instrument, state, copyState, positions] = await Promise.all([
-      adapter.instrument(signal.symbol),
-      adapter.accountState(login),
-      getCopyState(s.subscriptionId),
+      instrumentOf(adapter, signal.symbol, settings.maxSlippagePoints !== undefined),
+      needsFunds ? adapter.accountState(login) : Promise.resolve(undefined),
+      needsEquity(settings) ? getCopyState(s.subscriptionId) : Promise.resolve(undefined),
       needsPositions ? adapter.positions(login) : Promise.resolve([]),
     ]);
+    const funds = { balance: state?.balance ?? 0n, equity: state?.equity ?? 0n };
     const allocation = allocate({
-      mode: modeOf(s),
+      mode,
       providerVolume: BigInt(signal.volume),
       provider: {
         balance: BigInt(signal.provider?.balance ?? '0'),
         equity: BigInt(signal.provider?.equity ?? '0'),
       },
-      follower: { balance: state.balance, equity: state.equity },
+      follower: funds,
       symbol: instrument,
       ...(s.allocation.maxVolume ? { maxVolume: BigInt(s.allocation.maxVolume) } : {}),
       belowMinimum: tenantConfig().copy.belowMinimum,
     });
-    const peak = nextPeak(BigInt(copyState?.peakEquity ?? '0'), state.equity);
+    const peak = nextPeak(BigInt(copyState?.peakEquity ?? '0'), funds.equity);
     if (allocation.skipped) return { ...skip(allocation.skipped), copyState, peak };
     const side = signal.side;
     const decision = beforeCopy(settings, {
-      equity: state.equity,
-      invested: BigInt(copyState?.invested ?? state.equity.toString()),
-      peak: BigInt(copyState?.peakEquity ?? state.equity.toString()),
+      equity: funds.equity,
+      invested: BigInt(copyState?.invested ?? funds.equity.toString()),
+      peak: BigInt(copyState?.peakEquity ?? funds.equity.toString()),
       side,
       providerPrice: BigInt(signal.price),
       followerPrice: side === 'buy' ? instrument.ask : instrument.bid,
@@ -580,7 +613,7 @@ async function copyClose(
     return finish(record, { status: 'skipped', reason: 'position_already_closed' }, { writes: [linkAfter(0n)] }, ctx);
   }
   const open = position.volume < recordedOpen ? position.volume : recordedOpen;
-  const instrument = await beforeSending(() => adapter.instrument(signal.symbol));
+  const instrument = await beforeSending(() => instrumentOf(adapter, signal.symbol, false));
   const close = allocateClose({
     follower: { initialVolume: BigInt(link.followerInitialVolume ?? '0'), openVolume: open },
     providerInitialVolume: BigInt(link.providerInitialVolume ?? '0'),
@@ -667,7 +700,7 @@ async function closeOne(
       signalAtMsc: signal.signalAtMsc,
       status: 'executing',
       currency: s.currency,
-      leaseUntil: Date.now() + COPY_LEASE_MS,
+      leaseUntil: Date.now() + copyLeaseMs(),
       attempts: 1,
       reason: signal.reason,
     },
