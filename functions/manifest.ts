@@ -414,6 +414,8 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'POST', path: '/v1/strategies', auth: ['client'] },
       { method: 'GET', path: '/v1/strategies', auth: [...TRADING_READERS] },
       { method: 'GET', path: '/v1/strategies/{strategyId}', auth: [...TRADING_READERS] },
+      // its provider and staff only (the use case); others 404
+      { method: 'GET', path: '/v1/strategies/{strategyId}/followers', auth: [...TRADING_READERS] },
       { method: 'POST', path: '/v1/admin/strategies/{strategyId}/decision', auth: ['compliance', 'admin'] },
       { method: 'POST', path: '/v1/strategies/{strategyId}/subscriptions', auth: ['client'] },
       { method: 'GET', path: '/v1/subscriptions', auth: ['client'] },
@@ -682,6 +684,16 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 300,
   },
   {
+    name: 'job-copy-equity-snapshot',
+    context: 'trading',
+    entry: 'functions/jobs/copy-equity-snapshot.ts',
+    description:
+      "Writes each strategy account's and copy account's closing equity and net external flows once per day, then refreshes the strategies' statistics",
+    permissions: ['table:write', 'platform:secrets'],
+    memoryMb: 512,
+    timeoutSeconds: 900,
+  },
+  {
     name: 'job-trading-reconciliation',
     context: 'trading',
     entry: 'functions/jobs/trading-reconciliation.ts',
@@ -873,6 +885,14 @@ export const schedules: readonly ScheduleSpec[] = [
     timezone: 'UTC',
     function: 'job-trading-transfer-resolver',
     description: 'Settles pending wallet/trading-account transfers by asking the platform',
+  },
+  {
+    // Just after midnight in the tenant's time zone: the day that ended gets its closing equity (copy statistics).
+    name: 'copy-equity-snapshot',
+    cron: 'cron(5 0 * * ? *)',
+    timezone: 'tenant',
+    function: 'job-copy-equity-snapshot',
+    description: "Daily equity snapshot of strategy and copy accounts, and the strategies' statistics",
   },
   {
     // Daily, after the platforms' end-of-day rollover.

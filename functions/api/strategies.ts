@@ -4,17 +4,22 @@
  *
  * Invariants: the marketplace lists approved public strategies; a strategy nobody may follow yet is 404 to
  * everyone but its provider and staff; a decision needs a reason (3-500 characters); fees are integer basis
- * points and money objects in the account's currency; statistics are not served yet (issue 15 in progress), so
- * every strategy is shown as new. A follower reads each copy of its subscription: the provider's and its own fill,
- * latency and slippage, or why it was skipped.
+ * points and money objects in the account's currency. Every strategy is shown with its statistics (the daily
+ * summary of functions/app/copy/statistics-refresh.ts) and whether it is new (not ranked); the marketplace sorts,
+ * filters and ranks, one strategy adds its daily equity curve, and its provider (and staff) read its followers.
+ * Numbers on the wire: ratios are decimal strings with RATIO_DECIMALS decimals or null (undefined), never NaN;
+ * money is a money object; counts are integers. A follower reads each copy of its subscription: the provider's and
+ * its own fill, latency and slippage, or why it was skipped.
  */
 import * as z from 'zod';
+import { listFollowers, type ProviderFollowers } from '#app/copy/provider-followers.ts';
 import {
+  type CurvePoint,
   decideStrategy,
   listStrategies,
   readStrategy,
   STRATEGY_MODERATORS,
-  type StrategyItem,
+  type StrategyListing,
   submitStrategy,
 } from '#app/copy/strategies.ts';
 import {
@@ -28,8 +33,10 @@ import {
 } from '#app/copy/subscriptions.ts';
 import { MoneyJson } from '#app/ledger/schemas.ts';
 import { TRADING_STAFF_READERS } from '#app/trading/shared.ts';
+import { MARKETPLACE_SORTS } from '#domain/copy/marketplace.ts';
 import { STRATEGY_DECISIONS, STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategies.ts';
 import type { Role } from '#domain/identity/roles.ts';
+import { formatAmount } from '#domain/money/index.ts';
 import { formatPoints } from '#domain/trading/model.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
 import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
@@ -63,9 +70,69 @@ const ListQuery = z.strictObject({
   status: z.enum(STRATEGY_STATUSES).optional().meta({ description: 'Moderators only; others always get approved' }),
   limit: limitParam(100, 50),
   cursor: cursorParam.optional(),
+  sort: z.enum(MARKETPLACE_SORTS).default('newest').meta({
+    description:
+      'Ranked strategies first, then new ones, each in this order (unknown values last). Natural direction: descending for newest, return, annual_return, sharpe, sortino, calmar, win_rate, followers, aum (assets under copy) and age; ascending for max_drawdown, volatility and risk',
+  }),
+  order: z.enum(['asc', 'desc']).optional().meta({ description: 'Overrides the sort’s natural direction' }),
+  riskScoreMax: z.coerce.number().int().min(1).max(10).optional().meta({ description: 'Risk score at most this (1-10)' }),
+  ageDaysMin: z.coerce.number().int().min(0).max(36_500).optional().meta({ description: 'Days of history at least this' }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
+  maxDrawdownMax: z
+    .string()
+    .regex(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/)
+    .transform(Number)
+    .optional()
+    .meta({ description: 'Maximum drawdown at most this fraction (0.25 = 25 %)' }),
+  ranked: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .meta({ description: 'true: ranked strategies only; false: new ones only' }),
 });
 
 const Money = z.object({ amount: z.string(), currency: z.string() });
+/** Decimals of every ratio on the wire. */
+export const RATIO_DECIMALS = 6;
+const Ratio = (description: string) =>
+  z
+    .string()
+    .nullable()
+    .meta({ description: `${description}; null when undefined` });
+export const StrategyStatisticsView = z
+  .object({
+    asOf: z.string().nullable().meta({ description: 'The last day of the equity series (tenant time zone)' }),
+    firstDate: z.string().nullable().meta({ description: 'The first day of the equity series' }),
+    computedAt: z.string().nullable().meta({ description: 'When the summary was computed; null: no daily snapshot yet' }),
+    days: z.number().int().meta({ description: 'Days in the equity series' }),
+    equity: Money.nullable().meta({ description: 'The last daily closing equity' }),
+    totalReturn: Ratio('Time-weighted return over the series, a fraction'),
+    annualReturn: Ratio('Compound annual growth rate on 252 periods a year'),
+    annualVolatility: Ratio('Sample standard deviation of the daily returns x sqrt(252)'),
+    sharpeRatio: Ratio('Annualised, over the tenant’s risk-free rate (riskFreeRateBps)'),
+    sortinoRatio: Ratio('Annualised, minimum acceptable return 0; null without a losing day'),
+    calmarRatio: Ratio('annualReturn / maxDrawdown; null without a drawdown'),
+    maxDrawdown: Ratio('Largest fall from a peak, a positive fraction, measured from the starting equity'),
+    currentDrawdown: Ratio('Fall from the peak on the last day'),
+    riskScore: z.number().int().nullable().meta({
+      description: '1-10: the volatility class of max(annualVolatility, maxDrawdown); null with fewer than two returns',
+    }),
+    trades: z.number().int().meta({ description: 'Closed trades in the period of the equity series' }),
+    winRate: Ratio('Trades with a profit / trades'),
+    profitFactor: Ratio('Gross profit / gross loss; null without a losing trade'),
+    averageTradeDurationSeconds: z.string().nullable().meta({ description: 'Whole seconds; null without trades' }),
+    netProfit: Money.meta({ description: 'Of the closed trades, commission and swap included' }),
+    followers: z.number().int().meta({ description: 'Active and paused subscriptions' }),
+    assetsUnderCopy: Money.meta({ description: 'Sum of the followers’ copy-account equity (latest daily snapshot)' }),
+    riskFreeRateBps: z.number().int().nullable(),
+  })
+  .meta({
+    description:
+      'On empyrical’s convention: daily time-weighted returns (deposits and withdrawals neutralised), 252 periods a year, sample standard deviation, risk-free rate 0 unless the tenant sets one, drawdown from the starting equity. As of the daily snapshot (computedAt)',
+  });
 export const StrategyView = z.object({
   strategyId: z.string(),
   name: z.string(),
@@ -81,22 +148,137 @@ export const StrategyView = z.object({
   visibility: z.enum(STRATEGY_VISIBILITIES),
   status: z.enum(STRATEGY_STATUSES),
   statusReason: z.string().optional(),
-  isNew: z.boolean().meta({ description: 'Too young to be ranked; statistics follow (issue 15 in progress)' }),
+  isNew: z.boolean().meta({
+    description: 'Younger than the tenant’s minimum (days from its first daily snapshot), or no history yet: shown, not ranked',
+  }),
+  rank: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .meta({ description: 'Lists only: 1..n among the ranked strategies in this order; null for a new one' }),
+  ageDays: z.number().int().meta({ description: 'Days from its first daily snapshot to today' }),
+  statistics: StrategyStatisticsView,
   createdAt: z.string(),
 });
+export const StrategyDetailView = StrategyView.extend({
+  equityCurve: z
+    .array(
+      z.object({
+        date: z.string(),
+        equity: z.string().meta({ description: 'Closing equity, in the strategy’s currency' }),
+        netFlow: z.string().meta({ description: 'Deposits less withdrawals since the previous day (not a return)' }),
+        return: Ratio('The day’s time-weighted return, (equity - netFlow) / previous equity - 1'),
+      }),
+    )
+    .meta({ description: 'One point per daily snapshot, oldest first' }),
+});
 
-const view = (s: StrategyItem) => ({
-  strategyId: s.strategyId,
-  name: s.name,
-  description: s.description,
-  currency: s.currency,
-  fees: s.fees,
-  minInvestment: s.minInvestment,
-  visibility: s.visibility,
-  status: s.status,
-  ...(s.statusReason ? { statusReason: s.statusReason } : {}),
-  isNew: true,
-  createdAt: s.createdAt,
+/** A ratio on the wire: RATIO_DECIMALS decimals, or null when undefined (never NaN, never an exponent). */
+const ratio = (x: number | null | undefined): string | null => {
+  if (x === null || x === undefined || !Number.isFinite(x) || Math.abs(x) >= 1e21) return null;
+  const text = x.toFixed(RATIO_DECIMALS);
+  return /^-0\.0+$/.test(text) ? text.slice(1) : text;
+};
+const moneyOf = (minor: string | bigint, currency: string) => ({ amount: formatAmount(BigInt(minor), currency), currency });
+
+const statisticsView = ({ strategy, stats: st }: StrategyListing) => ({
+  asOf: st?.lastDate ?? null,
+  firstDate: st?.firstDate ?? null,
+  computedAt: st?.computedAt ?? null,
+  days: st?.days ?? 0,
+  equity: st?.equity != null ? moneyOf(st.equity, strategy.currency) : null,
+  totalReturn: ratio(st?.totalReturn),
+  annualReturn: ratio(st?.annualReturn),
+  annualVolatility: ratio(st?.annualVolatility),
+  sharpeRatio: ratio(st?.sharpeRatio),
+  sortinoRatio: ratio(st?.sortinoRatio),
+  calmarRatio: ratio(st?.calmarRatio),
+  maxDrawdown: ratio(st?.maxDrawdown),
+  currentDrawdown: ratio(st?.currentDrawdown),
+  riskScore: st?.riskScore ?? null,
+  trades: st?.trades ?? 0,
+  winRate: ratio(st?.winRate),
+  profitFactor: ratio(st?.profitFactor),
+  averageTradeDurationSeconds:
+    st?.averageTradeDurationMs == null || !Number.isFinite(st.averageTradeDurationMs)
+      ? null
+      : Math.round(st.averageTradeDurationMs / 1000).toFixed(0),
+  netProfit: moneyOf(st?.netProfit ?? '0', strategy.currency),
+  followers: st?.followers ?? 0,
+  assetsUnderCopy: moneyOf(st?.assetsUnderCopy ?? '0', strategy.currency),
+  riskFreeRateBps: st?.riskFreeRateBps ?? null,
+});
+
+const view = (l: StrategyListing) => {
+  const s = l.strategy;
+  return {
+    strategyId: s.strategyId,
+    name: s.name,
+    description: s.description,
+    currency: s.currency,
+    fees: s.fees,
+    minInvestment: s.minInvestment,
+    visibility: s.visibility,
+    status: s.status,
+    ...(s.statusReason ? { statusReason: s.statusReason } : {}),
+    isNew: l.isNew,
+    ...(l.rank !== undefined ? { rank: l.rank } : {}),
+    ageDays: l.ageDays,
+    statistics: statisticsView(l),
+    createdAt: s.createdAt,
+  };
+};
+const detailView = (l: StrategyListing & { curve: CurvePoint[] }) => ({
+  ...view(l),
+  equityCurve: l.curve.map((p) => ({
+    date: p.date,
+    equity: formatAmount(p.equity, l.strategy.currency),
+    netFlow: formatAmount(p.netFlow, l.strategy.currency),
+    return: ratio(p.return),
+  })),
+});
+
+const FollowersQuery = z.strictObject({
+  status: z.enum(['active', 'paused', 'stopped']).optional(),
+  limit: limitParam(100, 50),
+  cursor: cursorParam.optional(),
+});
+export const FollowersView = z.object({
+  strategyId: z.string(),
+  followers: z.number().int().meta({ description: 'Active and paused subscriptions, now' }),
+  assetsUnderCopy: Money.meta({ description: 'Sum of their copy-account equity (latest daily snapshot, else at their start)' }),
+  feeIncome: Money.nullable().meta({
+    description: 'The provider’s fee income from this strategy; null until fee settlement is built',
+  }),
+  items: z.array(
+    z.object({
+      followerId: z.string().meta({ description: 'Anonymised: stable per follower and strategy, nothing else about them' }),
+      status: z.enum(['active', 'paused', 'stopped']),
+      startedAt: z.string(),
+      stoppedAt: z.string().optional(),
+      equity: Money.nullable().meta({ description: 'Copy-account equity on equityAsOf' }),
+      equityAsOf: z.string().nullable(),
+    }),
+  ),
+  nextCursor: z.string().optional(),
+  hasMore: z.boolean(),
+});
+const followersView = (f: ProviderFollowers) => ({
+  strategyId: f.strategyId,
+  followers: f.followers,
+  assetsUnderCopy: moneyOf(f.assetsUnderCopy, f.currency),
+  feeIncome: f.feeIncome,
+  items: f.items.map((i) => ({
+    followerId: i.followerId,
+    status: i.status,
+    startedAt: i.startedAt,
+    ...(i.stoppedAt ? { stoppedAt: i.stoppedAt } : {}),
+    equity: i.equity.equity === null ? null : moneyOf(i.equity.equity, f.currency),
+    equityAsOf: i.equity.asOf,
+  })),
+  hasMore: f.hasMore,
+  ...(f.nextCursor ? { nextCursor: f.nextCursor } : {}),
 });
 
 const SubscriptionParams = z.strictObject({ subscriptionId: Id });
@@ -243,23 +425,26 @@ export const routes = [
       },
     },
     handler: async ({ body, caller, idempotencyKey, correlationId, locale }) => {
-      const { strategy } = await submitStrategy(body, caller!, {
+      const { listing } = await submitStrategy(body, caller!, {
         requestId: correlationId,
         locale,
         idempotencyKey: idempotencyKey!,
       });
-      return { status: 201, body: view(strategy) };
+      return { status: 201, body: view(listing) };
     },
   }),
   defineRoute({
     method: 'GET',
     path: '/v1/strategies',
     operationId: 'listStrategies',
-    summary: 'The strategy marketplace: approved public strategies, newest first',
+    summary: 'The strategy marketplace: approved public strategies with their statistics, ranked ones first, sorted and filtered',
     tags: ['copy'],
     auth: READERS,
     query: ListQuery,
-    responses: { 200: { description: 'A page of strategies', schema: pageSchema(StrategyView) } },
+    responses: {
+      200: { description: 'A page of strategies', schema: pageSchema(StrategyView) },
+      400: { description: 'validation_failed, invalid_cursor (a cursor of another query)' },
+    },
     handler: async ({ caller, query, correlationId, locale }) => {
       const page = await listStrategies(query, caller!, { requestId: correlationId, locale });
       return { status: 200, body: pageBody(page, view) };
@@ -269,14 +454,35 @@ export const routes = [
     method: 'GET',
     path: '/v1/strategies/{strategyId}',
     operationId: 'getStrategy',
-    summary: 'One strategy',
+    summary: 'One strategy, with its statistics and its daily equity curve',
     tags: ['copy'],
     auth: READERS,
     params: StrategyParams,
-    responses: { 200: { description: 'The strategy', schema: StrategyView }, 404: { description: 'strategy_not_found' } },
+    responses: {
+      200: { description: 'The strategy', schema: StrategyDetailView },
+      404: { description: 'strategy_not_found' },
+    },
     handler: async ({ caller, params, correlationId, locale }) => ({
       status: 200,
-      body: view(await readStrategy(params, caller!, { requestId: correlationId, locale })),
+      body: detailView(await readStrategy(params, caller!, { requestId: correlationId, locale })),
+    }),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/v1/strategies/{strategyId}/followers',
+    operationId: 'listStrategyFollowers',
+    summary: 'The provider’s view: followers, assets under copy and each follower (anonymised), for its provider and staff',
+    tags: ['copy'],
+    auth: READERS,
+    params: StrategyParams,
+    query: FollowersQuery,
+    responses: {
+      200: { description: 'The followers', schema: FollowersView },
+      404: { description: 'strategy_not_found (also for anyone but its provider and staff)' },
+    },
+    handler: async ({ caller, params, query, correlationId, locale }) => ({
+      status: 200,
+      body: followersView(await listFollowers({ ...params, ...query }, caller!, { requestId: correlationId, locale })),
     }),
   }),
   defineRoute({

@@ -87,6 +87,15 @@ export const listStrategiesByStatus = (
     forward: false,
   });
 
+/** Every strategy in `status`, page by page (the daily equity snapshot, the marketplace's ranking). */
+export async function* strategiesInStatus(status: string): AsyncGenerator<StrategyItem[]> {
+  yield* strategyEntity.queryPages({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p',
+    ExpressionAttributeValues: { ':p': copyKeys.statusPartition(status) },
+  });
+}
+
 /** A provider's strategies, newest first. */
 export const listProviderStrategies = (clientId: string, opts: { limit: number; cursor?: string | undefined }) =>
   strategyEntity.query({
@@ -209,6 +218,19 @@ export async function* strategySubscriptions(strategyId: string, status: string)
     ExpressionAttributeValues: { ':p': subscriptionKeys.strategyPartition(strategyId), ':s': `${status}#` },
   });
 }
+
+/** A page of a strategy's subscriptions in `status` (every status when absent), by status then oldest first. */
+export const listStrategySubscriptions = (
+  strategyId: string,
+  opts: { status?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<Page<SubscriptionItem>> =>
+  subscriptionEntity.query({
+    index: 'gsi1',
+    partition: subscriptionKeys.strategyPartition(strategyId),
+    ...(opts.status ? { sortPrefix: `${opts.status}#` } : {}),
+    limit: opts.limit,
+    cursor: opts.cursor,
+  });
 
 /** The new subscription and its copy-account claim (409 account_already_copying when the account follows one). */
 export function newSubscriptionWrites(s: SubscriptionItem, at: string): CommitWrite[] {

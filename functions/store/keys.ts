@@ -585,3 +585,19 @@ export const copyTradeKeys = {
   }),
   state: (subscriptionId: string): Key => ({ pk: `SUBSCRIPTION#${subscriptionId}`, sk: 'STATE' }),
 } as const;
+
+/**
+ * Copy-trading statistics (functions/store/copy-stats.ts; issue 15, ADR 0017):
+ * - equity snapshot  pk EQUITY#<accountId>                           sk DAY#<yyyy-mm-dd>  (a trading account's closing
+ *     equity and net external flows of one tenant day; put-if-absent, never changed; oldest first in its partition)
+ * - strategy stats   pk STRATEGY#<strategyId>                        sk STATS   (the precomputed summary the
+ *     marketplace sorts and filters; rewritten whole by each refresh)
+ */
+export const copyStatsKeys = {
+  snapshotType: 'equity-snapshot',
+  statsType: 'strategy-stats',
+  snapshotPartition: (accountId: string) => `EQUITY#${accountId}`,
+  dayPrefix: 'DAY#',
+  snapshot: (accountId: string, date: string): Key => ({ pk: copyStatsKeys.snapshotPartition(accountId), sk: `DAY#${date}` }),
+  stats: (strategyId: string): Key => ({ pk: `STRATEGY#${strategyId}`, sk: 'STATS' }),
+} as const;

@@ -129,6 +129,18 @@ export async function* accountDeals(accountId: string): AsyncGenerator<DealItem[
   });
 }
 
+/** An account's deals from `fromMs` (deal time, as the platform stamps it) on, oldest first (copy statistics' flows). */
+export async function* accountDealsFrom(accountId: string, fromMs: number): AsyncGenerator<DealItem[]> {
+  yield* dealEntity.queryPages({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p AND gsi1sk >= :from',
+    ExpressionAttributeValues: {
+      ':p': tradingKeys.accountDealsPartition(accountId),
+      ':from': tradingKeys.accountDealsIndex(accountId, Math.max(0, Math.floor(fromMs)), 0).gsi1sk,
+    },
+  });
+}
+
 export const accountSnapshot = (a: TradingAccountItem) => ({
   accountId: a.accountId,
   kind: a.kind,
