@@ -422,6 +422,8 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'GET', path: '/v1/subscriptions/{subscriptionId}', auth: ['client'] },
       { method: 'POST', path: '/v1/subscriptions/{subscriptionId}/status', auth: ['client'] },
       { method: 'GET', path: '/v1/subscriptions/{subscriptionId}/copies', auth: ['client'] },
+      { method: 'GET', path: '/v1/subscriptions/{subscriptionId}/charges', auth: ['client'] },
+      { method: 'GET', path: '/v1/strategies/{strategyId}/fees', auth: [...TRADING_READERS] },
     ],
     // platform:secrets: a follow checks the copy account's equity on the platform
     ['table:write', 'platform:secrets'],
@@ -443,6 +445,14 @@ export const functions: readonly FunctionSpec[] = [
     description: "Copies one provider deal to one follower's copy account (or closes its copies on a stop), exactly once",
     permissions: ['table:write', 'platform:secrets'],
     timeoutSeconds: 30,
+  },
+  {
+    name: 'copy-fees',
+    context: 'trading',
+    entry: 'functions/workers/copy-fees.ts',
+    description: "Makes a stopped copy's final fee charge (platform balance operation, ledger journal to provider and broker)",
+    permissions: ['table:write', 'platform:secrets'],
+    timeoutSeconds: 60,
   },
   api(
     'trading',
@@ -703,6 +713,15 @@ export const functions: readonly FunctionSpec[] = [
     timeoutSeconds: 900,
   },
   {
+    name: 'job-copy-fee-settlement',
+    context: 'trading',
+    entry: 'functions/jobs/copy-fee-settlement.ts',
+    description: 'Accrues copy management fees daily and charges the fees due (anniversaries, subscription periods, stops)',
+    permissions: ['table:write', 'platform:secrets'],
+    memoryMb: 512,
+    timeoutSeconds: 900,
+  },
+  {
     name: 'job-ledger-reconciliation',
     context: 'ledger',
     entry: 'functions/jobs/ledger-reconciliation.ts',
@@ -795,6 +814,12 @@ export const rules: readonly EventRuleSpec[] = [
     name: 'copy-signals-to-fanout',
     pattern: onEvents('trading.position.opened', 'trading.deal.closed', 'copy.subscription.changed'),
     target: { function: 'copy-fanout' },
+  },
+  {
+    // A stopped copy's final fee charge (ADR 0017 "Settlement"); the daily job makes it when this one cannot.
+    name: 'copy-stops-to-fee-settlement',
+    pattern: onEvents('copy.subscription.changed'),
+    target: { function: 'copy-fees' },
   },
   {
     name: 'kyc-submission-created-to-start',
@@ -901,6 +926,15 @@ export const schedules: readonly ScheduleSpec[] = [
     timezone: 'UTC',
     function: 'job-trading-reconciliation',
     description: 'Daily trading account reconciliation against the ledger',
+  },
+  {
+    // 00:15 in the tenant's time zone: copy fees accrue one day and the day's anniversaries are charged, on the
+    // broker's business day (ADR 0017 "Settlement").
+    name: 'copy-fee-settlement',
+    cron: 'cron(15 0 * * ? *)',
+    timezone: 'tenant',
+    function: 'job-copy-fee-settlement',
+    description: 'Daily copy-fee accrual and settlement (performance, management, volume, subscription)',
   },
 ];
 

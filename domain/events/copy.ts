@@ -1,5 +1,6 @@
 /**
- * Events of copy trading (issue 15): strategies and their moderation. Produced by the trading context's functions
+ * Events of copy trading (issue 15): strategies and their moderation, subscriptions, copied trades and fee charges.
+ * Produced by the trading context's functions
  * (copy trading runs in the trading nested stack until it needs its own).
  *
  * Invariants: every definition follows domain/events/define.ts; a decision event carries the reason and the
@@ -7,7 +8,7 @@
  */
 import * as z from 'zod';
 import { STRATEGY_STATUSES } from '../copy/strategies.ts';
-import { currencyCode, decimal, defineEvent, id, minorUnits } from './define.ts';
+import { currencyCode, decimal, defineEvent, id, instant, minorUnits } from './define.ts';
 
 const strategy = z.object({
   strategyId: id,
@@ -136,6 +137,55 @@ export const COPY_EVENTS = [
       latencyMs: 180,
       slippagePoints: '2',
       currency: 'USD',
+    },
+  }),
+  defineEvent({
+    detailType: 'copy.fee.charged',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description:
+      "A follower's copy fees were charged: taken from its copy account on the platform and posted to the provider's wallet and the broker's fee income (one ledger journal).",
+    schema: z.object({
+      chargeId: id,
+      subscriptionId: id,
+      strategyId: id,
+      providerClientId: id,
+      followerClientId: id,
+      followerAccountId: id,
+      /** anniversary | withdrawal | stop | daily */
+      point: z.enum(['anniversary', 'withdrawal', 'stop', 'daily']),
+      currency: currencyCode,
+      total: decimal,
+      management: decimal,
+      performance: decimal,
+      volume: decimal,
+      subscription: decimal,
+      providerShare: decimal,
+      brokerShare: decimal,
+      periodStart: instant,
+      periodEnd: instant,
+      journalId: id,
+    }),
+    example: {
+      chargeId: 'cf_3f2a9c0d1e2f3a4b5c6d7e8',
+      subscriptionId: 'sub_01J8Z3',
+      strategyId: 'st_01J8Z3',
+      providerClientId: 'client-01J8Z3',
+      followerClientId: 'client-01J8Z4',
+      followerAccountId: 'ta_01J8Z4',
+      point: 'anniversary' as const,
+      currency: 'USD',
+      total: '20.00',
+      management: '0.00',
+      performance: '20.00',
+      volume: '0.00',
+      subscription: '0.00',
+      providerShare: '16.00',
+      brokerShare: '4.00',
+      periodStart: '2026-01-15T10:00:00.000Z',
+      periodEnd: '2026-02-15T10:00:00.000Z',
+      journalId: 'cfj_cf_3f2a9c0d1e2f3a4b5c6d7e8',
     },
   }),
 ] as const;

@@ -39,6 +39,7 @@ import type { Role } from '#domain/identity/roles.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import { formatPoints } from '#domain/trading/model.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { copyFeeRoutes } from './shared/copy-fee-routes.ts';
 import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
 
 const CLIENT: readonly Role[] = ['client'];
@@ -615,6 +616,8 @@ export const routes = [
       return { status: 200, body: pageBody(page, copyView) };
     },
   }),
+  // a follower's charges and a strategy's fee income (copy-fee settlement)
+  ...copyFeeRoutes(READERS),
 ];
 
 export const handler = httpHandler(...routes);

@@ -560,6 +560,53 @@ export const subscriptionKeys = {
   claim: (accountId: string): Key => ({ pk: `COPYACCOUNT#${accountId}`, sk: 'CLAIM' }),
 } as const;
 
+export const COPY_FEE_OPEN_SHARDS = 8;
+
+/**
+ * Copy fees (functions/store/copy-fees.ts; ADR 0017 "Settlement"):
+ * - fee state   pk SUBSCRIPTION#<subscriptionId>              sk FEES  (high-water mark, accruals, periods, the lock)
+ *     gsi1 COPYFEES#OPEN#<n> / <createdAt>#<subscriptionId>     (sparse: fees not yet finally settled; the daily job's
+ *     work list, over COPY_FEE_OPEN_SHARDS partitions)
+ * - fee pair    pk COPYFEEPAIR#<strategyId>#<followerClientId> sk MARK  (what a stopped copy leaves to a restart)
+ * - charge      pk COPYCHARGE#<chargeId>                      sk COPYCHARGE
+ *     gsi1 SUBCHARGES#<subscriptionId> / <createdAt>#<chargeId>  (a follower's charges, newest first)
+ *     gsi2 STRATEGYFEES#<strategyId> / <createdAt>#<chargeId>    (a provider's fee income, newest first)
+ *     gsi3 ACCOUNTCHARGES#<accountId> / <createdAt>#<chargeId>   (a copy account's charges: reconciliation)
+ */
+export const copyFeeKeys = {
+  stateType: 'copy-fee-state',
+  pairType: 'copy-fee-pair',
+  chargeType: 'copy-fee-charge',
+  state: (subscriptionId: string): Key => ({ pk: `SUBSCRIPTION#${subscriptionId}`, sk: 'FEES' }),
+  openPartition: (shard: number) => `COPYFEES#OPEN#${shard}`,
+  openIndex: (subscriptionId: string, createdAt: string) => ({
+    gsi1pk: copyFeeKeys.openPartition(shardOf(subscriptionId, COPY_FEE_OPEN_SHARDS)),
+    gsi1sk: `${createdAt}#${subscriptionId}`,
+  }),
+  pair: (strategyId: string, followerClientId: string): Key => ({
+    pk: `COPYFEEPAIR#${strategyId}#${followerClientId}`,
+    sk: 'MARK',
+  }),
+  charge: (chargeId: string): Key => ({ pk: `COPYCHARGE#${chargeId}`, sk: 'COPYCHARGE' }),
+  subscriptionPartition: (subscriptionId: string) => `SUBCHARGES#${subscriptionId}`,
+  strategyPartition: (strategyId: string) => `STRATEGYFEES#${strategyId}`,
+  accountPartition: (accountId: string) => `ACCOUNTCHARGES#${accountId}`,
+  chargeIndexes: (c: {
+    subscriptionId: string;
+    strategyId: string;
+    followerAccountId: string;
+    createdAt: string;
+    chargeId: string;
+  }) => ({
+    gsi1pk: copyFeeKeys.subscriptionPartition(c.subscriptionId),
+    gsi1sk: `${c.createdAt}#${c.chargeId}`,
+    gsi2pk: copyFeeKeys.strategyPartition(c.strategyId),
+    gsi2sk: `${c.createdAt}#${c.chargeId}`,
+    gsi3pk: copyFeeKeys.accountPartition(c.followerAccountId),
+    gsi3sk: `${c.createdAt}#${c.chargeId}`,
+  }),
+} as const;
+
 /**
  * Copy trades (functions/store/copy-trades.ts):
  * - copy trade     pk COPYTRADE#<copyId>                      sk COPYTRADE

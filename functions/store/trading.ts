@@ -210,6 +210,11 @@ export const TransferSchema = z.object({
    */
   leaseUntil: z.string().optional(),
   completedAt: z.string().optional(),
+  /**
+   * A transfer on a copy account: the subscription whose copy-fee state it locks from its creation to its end (the
+   * high-water mark moves by the amount when it completes; functions/app/copy/settle-fees.ts).
+   */
+  copySubscriptionId: z.string().optional(),
   idempotencyKey: z.string().min(1),
   requestHash: z.string().min(1),
 });

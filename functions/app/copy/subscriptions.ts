@@ -18,7 +18,13 @@
  *   releases the copy account; each change is audited with copy.subscription.changed. A stop closes the copied
  *   positions (closePositions, the default: the replication executor closes them in the follower's queue group,
  *   after every copy already queued) or keeps them open and detached
- * - the subscription's copy state (start equity, peak, money invested: the protections' bases) is written with it
+ * - the subscription's copy state (start equity, peak, money invested: the protections' bases) is written with it,
+ *   and so is its fee state (functions/app/copy/settle-fees.ts): the high-water mark starts at the start equity plus
+ *   what an earlier stopped copy of the same follower and strategy left above its equity (the fee pair's carry, taken
+ *   over in the same transaction); an earlier copy of the account or the strategy that stopped without its final
+ *   charge yet is charged first (409 copy_fees_in_progress / 422 copy_fee_charge_failed when it cannot be now)
+ * - a stop's final fee charge is made by the consumer of copy.subscription.changed (functions/workers/copy-fees.ts),
+ *   after the stop is committed, and by the daily job until it succeeds
  * - a follower reads and changes its own subscriptions only (404 subscription_not_found otherwise)
  */
 
@@ -48,6 +54,7 @@ import {
 import { copyStateEntity, listSubscriptionCopies } from '#store/copy-trades.ts';
 import type { CommandContext } from '../context.ts';
 import { accountState, activeLogin, idempotencyKeyReused, ownAccount, requestHashOf, requireKey } from '../trading/shared.ts';
+import { feeWritesForFollow, settlePreviousCopies } from './settle-fees.ts';
 
 export type { SubscriptionItem } from '#store/copy.ts';
 
@@ -125,6 +132,9 @@ export async function follow(
     refuse('currency_mismatch', 'unprocessable', `This strategy is copied into ${strategy.currency} accounts`, 'accountId');
   }
   checkAllocation(input.allocation);
+  // an earlier copy on this account or of this strategy, stopped but not finally charged yet, is charged first: its
+  // equity is this account's, and what it leaves (the carry) becomes part of this copy's high-water mark
+  await settlePreviousCopies({ clientId: caller.sub, accountId: account.accountId, strategyId: strategy.strategyId }, ctx);
   const minimum = toMinor(strategy.minInvestment.amount, strategy.currency);
   const state = await accountState(account, { fresh: true });
   if (state.equity < minimum) {
@@ -162,9 +172,10 @@ export async function follow(
     },
     at,
   );
+  const feeWrites = await feeWritesForFollow(subscription, state.equity, at);
   try {
     await commit({
-      writes: [...newSubscriptionWrites(subscription, at), copyStateEntity.putNew(copyState)],
+      writes: [...newSubscriptionWrites(subscription, at), copyStateEntity.putNew(copyState), ...feeWrites],
       audit: {
         actor,
         action: 'copy.subscription.started',
@@ -179,6 +190,8 @@ export async function follow(
     });
   } catch (err) {
     if (isDomainError(err) && err.code === 'subscription_exists') return follow(input, caller, ctx);
+    // the fee pair's carry was taken by a concurrent follow of the same pair: read it again
+    if (isDomainError(err) && err.code === 'concurrent_modification') return follow(input, caller, ctx);
     throw err;
   }
   return { subscription, replayed: false };

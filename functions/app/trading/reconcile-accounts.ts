@@ -10,6 +10,10 @@
  *   dealer's manual deposit, say); a failed transfer has none (`failed_transfer_applied`)
  * - the ledger account's balance equals the net of the completed transfers (`ledger_differs`), and the sum of the
  *   platform's 'balance' operations equals it too (`platform_differs`)
+ * - a copy account's fee charges (functions/app/copy/settle-fees.ts) count like withdrawals: each completed charge
+ *   has one platform 'charge' operation with the charge id as external id and minus its total (the same codes, the
+ *   charge id as subject), debits the ledger account by its total, and a failed one has none; a platform 'charge'
+ *   operation without one of our charge ids is the platform's own (a dealer's fee) and is not compared
  * Pending transfers are skipped (the resolver settles them), and so, on the platform side, are transfers completed
  * after the deal stream's last complete read (not in the stream yet); a run ingests the deal stream first, so it
  * compares against what the platform has now.
@@ -23,6 +27,7 @@ import type { Platform } from '#domain/trading/port.ts';
 import { PLATFORMS } from '#domain/trading/port.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
+import { accountCharges } from '#store/copy-fees.ts';
 import { getBalance } from '#store/ledger/index.ts';
 import { accountDeals, accountTransfers, getCursor, liveAccounts, type TradingAccountItem } from '#store/trading.ts';
 import type { CommandContext } from '../context.ts';
@@ -67,7 +72,8 @@ export async function reconcileAccount(account: TradingAccountItem): Promise<Tra
   let platformNet = 0n;
   for await (const page of accountDeals(account.accountId)) {
     for (const d of page) {
-      if (d.action !== 'balance') continue;
+      const ourCharge = d.action === 'charge' && d.externalId?.startsWith('cf_') === true;
+      if (d.action !== 'balance' && !ourCharge) continue;
       const amount = BigInt(d.profit);
       platformNet += amount;
       const key = d.externalId ?? `deal:${d.deal}`;
@@ -77,33 +83,34 @@ export async function reconcileAccount(account: TradingAccountItem): Promise<Tra
   let ledgerExpected = 0n;
   let platformExpected = 0n;
   const ours = new Set<string>();
+  const compare = (id: string, status: string, signed: bigint, completedAt: string | undefined) => {
+    ours.add(id);
+    const applied = ops.get(id) ?? [];
+    if (status === 'completed') {
+      ledgerExpected += signed;
+      if (!completedAt || completedAt >= asOf) {
+        // not in the stream yet: its platform operation (if already ingested) is left out of the platform side
+        platformNet -= applied.reduce((s, o) => s + o.amount, 0n);
+        platformExpected -= signed;
+        return;
+      }
+      if (applied.length === 0) finding({ code: 'transfer_missing_on_platform', subject: id, expected: fmt(signed) });
+      else {
+        const total = applied.reduce((s, o) => s + o.amount, 0n);
+        if (applied.length > 1 || total !== signed)
+          finding({ code: 'amount_differs', subject: id, expected: fmt(signed), actual: fmt(total) });
+      }
+    } else if (status === 'failed' && applied.length > 0) {
+      finding({ code: 'failed_transfer_applied', subject: id, actual: fmt(applied.reduce((s, o) => s + o.amount, 0n)) });
+    }
+  };
   for await (const page of accountTransfers(account.accountId)) {
     for (const t of page) {
-      ours.add(t.transferId);
-      const signed = (t.direction === 'deposit' ? 1n : -1n) * toMinor(t.amount.amount, cur);
-      const applied = ops.get(t.transferId) ?? [];
-      if (t.status === 'completed') {
-        ledgerExpected += signed;
-        if (!t.completedAt || t.completedAt >= asOf) {
-          // not in the stream yet: its platform operation (if already ingested) is left out of the platform side
-          platformNet -= applied.reduce((s, o) => s + o.amount, 0n);
-          platformExpected -= signed;
-          continue;
-        }
-        if (applied.length === 0) finding({ code: 'transfer_missing_on_platform', subject: t.transferId, expected: fmt(signed) });
-        else {
-          const total = applied.reduce((s, o) => s + o.amount, 0n);
-          if (applied.length > 1 || total !== signed)
-            finding({ code: 'amount_differs', subject: t.transferId, expected: fmt(signed), actual: fmt(total) });
-        }
-      } else if (t.status === 'failed' && applied.length > 0) {
-        finding({
-          code: 'failed_transfer_applied',
-          subject: t.transferId,
-          actual: fmt(applied.reduce((s, o) => s + o.amount, 0n)),
-        });
-      }
+      compare(t.transferId, t.status, (t.direction === 'deposit' ? 1n : -1n) * toMinor(t.amount.amount, cur), t.completedAt);
     }
+  }
+  for await (const page of accountCharges(account.accountId)) {
+    for (const c of page) compare(c.chargeId, c.status, -BigInt(c.fees.total), c.completedAt);
   }
   for (const [key, list] of ops) {
     if (ours.has(key)) continue;

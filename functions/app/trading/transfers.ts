@@ -29,6 +29,14 @@
  *   the first-deposit minimum, the wallet's funds, the free margin; any refusal changes nothing
  * - exactly once per Idempotency-Key: the transfer id is derived from (account, key); a retry answers the same
  *   transfer (resolved first if it is pending), another request under the key is 422 idempotency_key_reused
+ * - a copy account (functions/app/copy/settle-fees.ts): before a new transfer, a stopped copy of the account whose
+ *   final fees are not charged yet is charged, and a withdrawal from a live copy first takes the fees due ('withdrawal'
+ *   charge: 422 withdrawal_exceeds_equity when the amount is more than the equity after them, 422 no_money when it
+ *   no longer fits the free margin, 422 copy_fee_charge_failed, 409 copy_fees_in_progress), before anything of the
+ *   transfer moves. The transfer then locks the copy's fee state in the transaction that creates it and releases it in
+ *   the one that ends it, where a completed transfer moves the high-water mark by its amount (up for a deposit, down
+ *   for a withdrawal): no charge reads the account's equity while a transfer is in flight, and a refused transfer
+ *   never moves the mark
  */
 import { DomainError, isDomainError } from '#domain/errors.ts';
 import type { Caller, Role } from '#domain/identity/roles.ts';
@@ -64,6 +72,7 @@ import {
   transferSnapshot,
 } from '#store/trading.ts';
 import type { CommandContext } from '../context.ts';
+import { copyFeesBeforeTransfer, lockCopyFees, unlockCopyFees } from '../copy/settle-fees.ts';
 import {
   accountState,
   activeLogin,
@@ -174,6 +183,10 @@ export async function createTransfer(
     if (!(await getAccount(wallet))) {
       throw new DomainError('insufficient_funds', 'unprocessable', `You have no ${account.currency} wallet balance to move`);
     }
+    const copy = await copyFeesBeforeTransfer(
+      { accountId: account.accountId, clientId: account.clientId, direction: 'deposit', amount: amount.amount, transferId },
+      ctx,
+    );
     const draft = journal(transferJournalId(transferId), wallet, account.ledgerAccountId, amount.amount, account.currency, {
       transferId,
       tradingAccountId: account.accountId,
@@ -195,10 +208,21 @@ export async function createTransfer(
           prepare: async ({ at }) => {
             // a twin of this request (same key) posted it while this one was reading: answer as its replay
             if (await getTransfer(transferId, { consistent: true })) throw twinWon;
-            created = transferEntity.item({ ...base, journalId: draft.journalId }, at);
+            created = transferEntity.item(
+              {
+                ...base,
+                journalId: draft.journalId,
+                ...(copy.subscriptionId ? { copySubscriptionId: copy.subscriptionId } : {}),
+              },
+              at,
+            );
+            const lock = copy.subscriptionId ? await lockCopyFees(copy.subscriptionId, transferId, at) : undefined;
             return {
               adjusted: new Set(),
-              writes: [transferEntity.putNew(created, new DomainError('transfer_exists', 'conflict', 'The transfer exists'))],
+              writes: [
+                transferEntity.putNew(created, new DomainError('transfer_exists', 'conflict', 'The transfer exists')),
+                ...(lock ? [lock] : []),
+              ],
               audit: [requestedAudit(created, sagaCtx)],
               outbox: [],
             };
@@ -214,16 +238,28 @@ export async function createTransfer(
     if (replayed || !created) return createTransfer(input, caller, ctx);
     transfer = created;
   } else {
+    // fees owed on a copy account are taken first; the free margin is then read after them
+    const copy = await copyFeesBeforeTransfer(
+      { accountId: account.accountId, clientId: account.clientId, direction: 'withdrawal', amount: amount.amount, transferId },
+      ctx,
+    );
     assertWithdrawable(await accountState(account, { fresh: true }), amount.amount);
     const at = new Date().toISOString();
-    transfer = transferEntity.item(base, at);
+    transfer = transferEntity.item({ ...base, ...(copy.subscriptionId ? { copySubscriptionId: copy.subscriptionId } : {}) }, at);
+    const lock = copy.subscriptionId ? await lockCopyFees(copy.subscriptionId, transferId, at) : undefined;
     try {
       await commit({
-        writes: [transferEntity.putNew(transfer, new DomainError('transfer_exists', 'conflict', 'The transfer exists'))],
+        writes: [
+          transferEntity.putNew(transfer, new DomainError('transfer_exists', 'conflict', 'The transfer exists')),
+          ...(lock ? [lock] : []),
+        ],
         audit: requestedAudit(transfer, sagaCtx),
       });
     } catch (err) {
-      if (isDomainError(err) && err.code === 'transfer_exists') return createTransfer(input, caller, ctx);
+      // a twin created it, or the copy's fee state moved since it was read: start over (the fee charge replays)
+      if (isDomainError(err) && (err.code === 'transfer_exists' || err.code === 'concurrent_modification')) {
+        return createTransfer(input, caller, ctx);
+      }
       throw err;
     }
   }
@@ -355,6 +391,15 @@ async function settle(t: TransferItem, outcome: { ticket: string } | { failed: s
         : ({ detailType: 'trading.transfer.failed', detail: transferEventDetail(after) } satisfies OutboxEvent),
     };
   };
+  // a transfer on a copy account releases the fee state it locked; completed, the mark moves by the amount
+  const copyUnlock = async (current: TransferItem, at: string, onRace: DomainError): Promise<CommitWrite[]> => {
+    if (!current.copySubscriptionId) return [];
+    const flow = completed
+      ? { kind: current.direction, amount: toMinor(current.amount.amount, current.amount.currency) }
+      : undefined;
+    const w = await unlockCopyFees(current.copySubscriptionId, current.transferId, flow, at, onRace);
+    return w ? [w] : [];
+  };
   const readPending = async () => {
     const current = await getTransfer(t.transferId, { consistent: true });
     if (current?.status !== 'pending') throw new Settled();
@@ -402,17 +447,28 @@ async function settle(t: TransferItem, outcome: { ticket: string } | { failed: s
               { ...current, ...(completed ? { journalId: j.draft.journalId } : { reversalJournalId: j.draft.journalId }) },
               at,
             );
-            return { adjusted: new Set(), writes: [s.write], audit: [s.audit], outbox: [s.outbox] };
+            const unlock = await copyUnlock(current, at, raced);
+            return { adjusted: new Set(), writes: [s.write, ...unlock], audit: [s.audit], outbox: [s.outbox] };
           },
         },
       );
     } else {
-      const current = await readPending();
-      const at = new Date().toISOString();
-      const s = transition(current, at);
-      const writes: CommitWrite[] = [s.write];
-      if (completed && t.direction === 'deposit') writes.push(firstDepositWrite(t.accountId, at));
-      await commit({ writes, audit: s.audit, outbox: [s.outbox] });
+      // the copy fee state's write may lose a race with the daily accrual: read both again
+      const feeRaced = new DomainError('concurrent_modification', 'conflict', 'The copy fee state changed concurrently');
+      for (let round = 0; ; round++) {
+        const current = await readPending();
+        const at = new Date().toISOString();
+        const s = transition(current, at);
+        const writes: CommitWrite[] = [s.write];
+        if (completed && t.direction === 'deposit') writes.push(firstDepositWrite(t.accountId, at));
+        writes.push(...(await copyUnlock(current, at, feeRaced)));
+        try {
+          await commit({ writes, audit: s.audit, outbox: [s.outbox] });
+          break;
+        } catch (err) {
+          if (err !== feeRaced || round >= 4) throw err;
+        }
+      }
     }
   } catch (err) {
     if (!(err instanceof Settled || err === raced)) throw err;
