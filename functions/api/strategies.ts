@@ -520,10 +520,13 @@ export const routes = [
       201: { description: 'Following (copies start with replication, issue 15 in progress)', schema: SubscriptionView },
       403: { description: 'kyc_required, product_not_appropriate' },
       404: { description: 'strategy_not_found, trading_account_not_found' },
-      409: { description: 'strategy_not_followable, account_already_copying, trading_account_not_active' },
+      409: {
+        description:
+          'strategy_not_followable, account_already_copying, trading_account_not_active, copy_fees_in_progress (an earlier copy of the account or strategy is being charged its final fees: retry)',
+      },
       422: {
         description:
-          'cannot_follow_own_strategy, copy_account_must_be_live, copy_account_is_strategy, currency_mismatch, below_min_investment, allocation_parameter_required, idempotency_key_reused',
+          'cannot_follow_own_strategy, copy_account_must_be_live, copy_account_is_strategy, currency_mismatch, below_min_investment, allocation_parameter_required, idempotency_key_reused, copy_fee_charge_failed (the final fees of an earlier copy could not be taken)',
       },
       503: { description: 'platform_unavailable' },
     },

@@ -200,10 +200,13 @@ export const routes = [
       200: { description: 'A replay: the transfer as it is now', schema: TransferView },
       403: { description: 'trading_account_disabled' },
       404: { description: 'trading_account_not_found' },
-      409: { description: 'trading_account_not_active' },
+      409: {
+        description:
+          'trading_account_not_active; copy_fees_in_progress (a copy account whose fees are being charged, or another transfer on it: retry)',
+      },
       422: {
         description:
-          'no_money (meta.freeMargin), insufficient_funds, amount_below_first_deposit_minimum (meta.minimum), currency_mismatch, demo_account_transfer, invalid_amount, amount_too_precise, amount_not_positive, idempotency_key_reused',
+          'no_money (meta.freeMargin), insufficient_funds, amount_below_first_deposit_minimum (meta.minimum), currency_mismatch, demo_account_transfer, invalid_amount, amount_too_precise, amount_not_positive, idempotency_key_reused; from a copy account: withdrawal_exceeds_equity (more than the equity after the copy fees due), copy_fee_charge_failed (meta.reason: the platform refused the fees due)',
       },
       503: { description: 'platform_unavailable (nothing moved)' },
     },
