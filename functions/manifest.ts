@@ -428,6 +428,22 @@ export const functions: readonly FunctionSpec[] = [
     // platform:secrets: a follow checks the copy account's equity on the platform
     ['table:write', 'platform:secrets'],
   ),
+  api(
+    'trading',
+    'api-copy-admin',
+    'copy-admin',
+    "The dealing desk's copy-trading view: social exposure per symbol and direction",
+    [{ method: 'GET', path: '/v1/admin/copy/exposure', auth: ['finance', 'compliance', 'admin'] }],
+    ['table:write'],
+  ),
+  {
+    name: 'job-copy-exposure-alerts',
+    context: 'trading',
+    entry: 'functions/jobs/copy-exposure-alerts.ts',
+    description: "Raises (and clears) the dealing desk's alert when copied exposure on a symbol reaches the tenant threshold",
+    permissions: ['table:write'],
+    timeoutSeconds: 60,
+  },
   {
     name: 'copy-fanout',
     context: 'trading',
@@ -829,6 +845,13 @@ export const rules: readonly EventRuleSpec[] = [
 ];
 
 export const schedules: readonly ScheduleSpec[] = [
+  {
+    name: 'copy-exposure-alerts',
+    cron: 'cron(* * * * ? *)',
+    timezone: 'UTC',
+    function: 'job-copy-exposure-alerts',
+    description: 'Compares copied exposure per symbol and direction with the tenant thresholds, every minute',
+  },
   {
     name: 'audit-verify',
     cron: 'cron(30 2 * * ? *)',

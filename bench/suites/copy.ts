@@ -59,6 +59,7 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (t: T) =>
 }
 
 const fmt = (n: number) => n.toFixed(1);
+const HOUR = 3_600_000;
 
 export async function copySuite(opts: { rt: Runtime }): Promise<void> {
   const followers = Number(process.env.BENCH_COPY_FOLLOWERS ?? 2_000);
@@ -74,6 +75,16 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
     COPY_LEASE_MS: '3000',
   });
   const platform = mt5Platform({ baseUrl: server.url, manager, server: SERVER });
+  /**
+   * The bus and the replication queue idle (rt.settle waits 30 s at most, and also for the outbox relay, which here
+   * only publishes copy.trade.executed events nobody in this suite waits for).
+   */
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      await opts.rt.bus.drain();
+      await opts.rt.sqs.drain(HOUR);
+    }
+  };
   const at = new Date().toISOString();
   const newAccount = async (name: string) => {
     const { login } = await platform.createAccount({
@@ -233,7 +244,7 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
     signal = detailOf(open, 'buy', 'in');
     const started = performance.now();
     publish(signal);
-    await opts.rt.settle();
+    await settle();
     const wall = performance.now() - started;
     const done = await records(signal.dealKey);
     const latencies = done
@@ -246,11 +257,13 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
     if (process.env.BENCH_COPY_DEBUG) {
       const queued = done.map((r) => Date.parse(r.createdAt) - r.signalAtMsc).sort((a, b) => a - b);
       const exec = done.map((r) => (r.fill?.timeMsc ?? 0) - Date.parse(r.createdAt)).sort((a, b) => a - b);
-      console.log(`  signal -> executor start: min ${queued[0]} p50 ${percentile(queued, 50)} max ${queued.at(-1)} ms; executor start -> fill: p50 ${percentile(exec, 50)} max ${exec.at(-1)} ms`);
+      console.log(
+        `  signal -> executor start: min ${queued[0]} p50 ${percentile(queued, 50)} max ${queued.at(-1)} ms; executor start -> fill: p50 ${percentile(exec, 50)} max ${exec.at(-1)} ms`,
+      );
     }
     const close = await platform.closePosition(providerLogin, open.positionId);
     publish(detailOf({ ...close, positionId: open.positionId }, 'sell', 'out'));
-    await opts.rt.settle();
+    await settle();
   }
 
   // --- fan-out against a raw SendMessageBatch of the same messages ------------------------------------------
@@ -304,14 +317,14 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
     publish(d);
     publish(d);
   }
-  await opts.rt.settle();
+  await settle();
   for (const o of opened) {
     const fill = await platform.closePosition(providerLogin, o.positionId);
     const d = detailOf({ ...fill, positionId: o.positionId }, 'sell', 'out');
     publish(d);
     publish(d);
   }
-  await opts.rt.settle();
+  await settle();
   faults.afterFill = undefined;
   const seconds = (performance.now() - t1) / 1000;
 

@@ -6,8 +6,8 @@
  * - maxSignalAgeSeconds: an opening signal older than this when its copy would be placed is skipped
  *   (signal_expired): a follower never enters a provider's trade long after the price it was taken at
  * - fee caps and the broker's share of every fee charge follow domain/copy/fees.ts CopyFeePolicy
- * - exposureAlertNotional: copied notional on one symbol and direction above which the dealing desk is alerted,
- *   in the tenant's base currency (decimal string); unset: no alert
+ * - exposureAlerts: per account currency, the copied (followers') notional on one symbol and direction at or above
+ *   which the dealing desk is alerted (decimal string of that currency); a currency without an entry: no alert
  * - minRankedDays: a strategy younger than this is shown as new, not ranked; riskFreeRateBps a year for Sharpe
  */
 import * as z from 'zod';
@@ -26,10 +26,7 @@ export const CopyConfigSchema = z.object({
   maxVolumePerMillion: minorAmounts.optional(),
   maxSubscriptionPerMonth: minorAmounts.optional(),
   brokerShareBps: bps.default(0),
-  exposureAlertNotional: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .optional(),
+  exposureAlerts: z.record(z.string().regex(/^[A-Z]{3}$/), z.string().regex(/^\d+(\.\d+)?$/)).default({}),
   minRankedDays: z.number().int().min(0).max(3_650).default(DEFAULT_MIN_RANKED_DAYS),
   riskFreeRateBps: bps.default(0),
 });

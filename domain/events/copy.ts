@@ -188,4 +188,31 @@ export const COPY_EVENTS = [
       journalId: 'cfj_cf_3f2a9c0d1e2f3a4b5c6d7e8',
     },
   }),
+  defineEvent({
+    detailType: 'copy.exposure.alert',
+    version: 1,
+    context: 'trading',
+    external: true,
+    description:
+      "Copied exposure on one symbol and direction reached the tenant's threshold (raised), or fell below it again (cleared).",
+    schema: z.object({
+      symbol: z.string().min(1),
+      side: z.enum(['buy', 'sell']),
+      currency: currencyCode,
+      state: z.enum(['raised', 'cleared']),
+      /** Lots x 10,000, integer string. */
+      followerVolume: minorUnits,
+      followerNotional: decimal,
+      threshold: decimal,
+    }),
+    example: {
+      symbol: 'EURUSD',
+      side: 'buy' as const,
+      currency: 'USD',
+      state: 'raised' as const,
+      followerVolume: '2500000',
+      followerNotional: '27128000.00',
+      threshold: '25000000.00',
+    },
+  }),
 ] as const;

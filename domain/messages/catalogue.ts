@@ -1,6 +1,6 @@
 /**
  * THE message catalogue: every localized text the product shows a person (HTTP problem details, payment
- * reasons and hints, e-mails, KYC issues, review reasons and next steps), in en, de and es, looked up by one
+ * reasons and hints, e-mails, KYC issues, review reasons and next steps, copy-trading disclosures), in en, de and es, looked up by one
  * key and one locale rule. An area's messages live in their own file (http.ts, payments.ts, email.ts, kyc.ts:
  * `defineMessages({...})`) and are
  * registered here under the area's name, so a key reads `<area>.<message>` ('http.malformed_json',
@@ -18,6 +18,7 @@
  * sentence); only their texts are here (`textsOf('kyc.review.<code>')`).
  */
 
+import { COPY_MESSAGES } from './copy.ts';
 import {
   DEFAULT_MESSAGE_LOCALE,
   type MessageEntry,
@@ -50,6 +51,7 @@ export const MESSAGE_AREAS = {
   payments: PAYMENT_MESSAGES,
   email: EMAIL_MESSAGES,
   kyc: KYC_MESSAGES,
+  copy: COPY_MESSAGES,
 } as const;
 
 type Areas = typeof MESSAGE_AREAS;

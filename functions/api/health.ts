@@ -91,6 +91,7 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
   return Promise.all([
     import('./adjustments.ts'),
     import('./audit.ts'),
+    import('./copy-admin.ts'),
     import('./deposits.ts'),
     { routes },
     import('./jobs.ts'),

@@ -36,9 +36,11 @@ import { TRADING_STAFF_READERS } from '#app/trading/shared.ts';
 import { MARKETPLACE_SORTS } from '#domain/copy/marketplace.ts';
 import { STRATEGY_DECISIONS, STRATEGY_STATUSES, STRATEGY_VISIBILITIES } from '#domain/copy/strategies.ts';
 import type { Role } from '#domain/identity/roles.ts';
+import { text } from '#domain/messages/catalogue.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import { formatPoints } from '#domain/trading/model.ts';
 import { defineRoute, httpHandler } from '#middleware/http.ts';
+import { tenantConfig } from '#shared/tenant.ts';
 import { copyFeeRoutes } from './shared/copy-fee-routes.ts';
 import { cursorParam, limitParam, pageBody, pageSchema } from './shared/pages.ts';
 
@@ -160,6 +162,14 @@ export const StrategyView = z.object({
     .meta({ description: 'Lists only: 1..n among the ranked strategies in this order; null for a new one' }),
   ageDays: z.number().int().meta({ description: 'Days from its first daily snapshot to today' }),
   statistics: StrategyStatisticsView,
+  disclosures: z
+    .object({
+      pastPerformance: z.string(),
+      risk: z.string(),
+      fees: z.string(),
+      newStrategy: z.string().optional(),
+    })
+    .meta({ description: 'The regulatory texts shown before following, in the client’s language (Accept-Language)' }),
   createdAt: z.string(),
 });
 export const StrategyDetailView = StrategyView.extend({
@@ -211,7 +221,35 @@ const statisticsView = ({ strategy, stats: st }: StrategyListing) => ({
   riskFreeRateBps: st?.riskFreeRateBps ?? null,
 });
 
-const view = (l: StrategyListing) => {
+/** Basis points as a percentage with two decimals (2,000 -> "20.00"). */
+const percent = (bps: number) => `${Math.trunc(bps / 100)}.${String(bps % 100).padStart(2, '0')}`;
+
+/** The past-performance and risk warnings and the fee disclosure (domain/messages/copy.ts) in `locale`. */
+const disclosures = (l: StrategyListing, locale: string) => {
+  const s = l.strategy;
+  const fallback = tenantConfig().defaultLocale;
+  return {
+    pastPerformance: text('copy.disclosure.past_performance', locale, undefined, fallback),
+    risk: text('copy.disclosure.copy_risk', locale, undefined, fallback),
+    fees: text(
+      'copy.disclosure.fees',
+      locale,
+      {
+        performance: percent(s.fees.performanceBps),
+        management: percent(s.fees.managementBpsPerYear),
+        volume: s.fees.volumePerMillion.amount,
+        subscription: s.fees.subscriptionPerMonth.amount,
+        currency: s.currency,
+      },
+      fallback,
+    ),
+    ...(l.isNew
+      ? { newStrategy: text('copy.disclosure.new_strategy', locale, { days: tenantConfig().copy.minRankedDays }, fallback) }
+      : {}),
+  };
+};
+
+const view = (l: StrategyListing, locale: string) => {
   const s = l.strategy;
   return {
     strategyId: s.strategyId,
@@ -227,11 +265,12 @@ const view = (l: StrategyListing) => {
     ...(l.rank !== undefined ? { rank: l.rank } : {}),
     ageDays: l.ageDays,
     statistics: statisticsView(l),
+    disclosures: disclosures(l, locale),
     createdAt: s.createdAt,
   };
 };
-const detailView = (l: StrategyListing & { curve: CurvePoint[] }) => ({
-  ...view(l),
+const detailView = (l: StrategyListing & { curve: CurvePoint[] }, locale: string) => ({
+  ...view(l, locale),
   equityCurve: l.curve.map((p) => ({
     date: p.date,
     equity: formatAmount(p.equity, l.strategy.currency),
@@ -431,7 +470,7 @@ export const routes = [
         locale,
         idempotencyKey: idempotencyKey!,
       });
-      return { status: 201, body: view(listing) };
+      return { status: 201, body: view(listing, locale) };
     },
   }),
   defineRoute({
@@ -448,7 +487,7 @@ export const routes = [
     },
     handler: async ({ caller, query, correlationId, locale }) => {
       const page = await listStrategies(query, caller!, { requestId: correlationId, locale });
-      return { status: 200, body: pageBody(page, view) };
+      return { status: 200, body: pageBody(page, (l) => view(l, locale)) };
     },
   }),
   defineRoute({
@@ -465,7 +504,7 @@ export const routes = [
     },
     handler: async ({ caller, params, correlationId, locale }) => ({
       status: 200,
-      body: detailView(await readStrategy(params, caller!, { requestId: correlationId, locale })),
+      body: detailView(await readStrategy(params, caller!, { requestId: correlationId, locale }), locale),
     }),
   }),
   defineRoute({
@@ -503,7 +542,10 @@ export const routes = [
     },
     handler: async ({ caller, params, body, correlationId, locale }) => ({
       status: 200,
-      body: view(await decideStrategy({ strategyId: params.strategyId, ...body }, caller!, { requestId: correlationId, locale })),
+      body: view(
+        await decideStrategy({ strategyId: params.strategyId, ...body }, caller!, { requestId: correlationId, locale }),
+        locale,
+      ),
     }),
   }),
   defineRoute({

@@ -182,6 +182,8 @@ export const PositionLinkSchema = z.object({
   side: z.enum(['buy', 'sell']).optional(),
   followerInitialVolume: int.optional(),
   followerOpenVolume: int.optional(),
+  /** The share of the opening notional still open (minor units; exposure, functions/store/copy-exposure.ts). */
+  followerOpenNotional: int.optional(),
   providerInitialVolume: int.optional(),
   providerOpenVolume: int.optional(),
   open: z.boolean(),

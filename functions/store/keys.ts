@@ -634,6 +634,18 @@ export const copyTradeKeys = {
 } as const;
 
 /**
+ * Social exposure (functions/store/copy-exposure.ts):
+ * - exposure     pk COPYEXPOSURE  sk <symbol>#<side>#<currency>   (one partition: the dealing desk reads it whole)
+ * - counted deal pk COPYEXPOSUREDEAL#<dealKey>  sk DEAL            (a provider deal counted once)
+ */
+export const exposureKeys = {
+  type: 'copy-exposure',
+  partition: 'COPYEXPOSURE',
+  key: (symbol: string, side: string, currency: string): Key => ({ pk: 'COPYEXPOSURE', sk: `${symbol}#${side}#${currency}` }),
+  countedDeal: (dealKey: string): Key => ({ pk: `COPYEXPOSUREDEAL#${dealKey}`, sk: 'DEAL' }),
+} as const;
+
+/**
  * Copy-trading statistics (functions/store/copy-stats.ts; issue 15, ADR 0017):
  * - equity snapshot  pk EQUITY#<accountId>                           sk DAY#<yyyy-mm-dd>  (a trading account's closing
  *     equity and net external flows of one tenant day; put-if-absent, never changed; oldest first in its partition)

@@ -24,7 +24,8 @@ async function terminal(path: string, body: unknown): Promise<Json> {
   return json;
 }
 
-const platformAccount = async (login: number): Promise<Json> => (await fetch(`${e2e.rt.mt5.url}/terminal/accounts/${login}`)).json();
+const platformAccount = async (login: number): Promise<Json> =>
+  (await fetch(`${e2e.rt.mt5.url}/terminal/accounts/${login}`)).json();
 
 /** A KYC-approved client with a live EUR account funded from its wallet (card deposit first). */
 async function traderWithAccount(prefix: string, amount: string): Promise<{ token: string; accountId: string; login: number }> {
@@ -104,7 +105,9 @@ describe('copy-trading journey', () => {
     await ingest();
 
     // 4. The followers' accounts mirror it, with recorded latency and slippage.
-    const copiesA = await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.some((i: Json) => i.status === 'filled'));
+    const copiesA = await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) =>
+      c.items.some((i: Json) => i.status === 'filled'),
+    );
     const copyA = copiesA.items[0];
     expect(copyA).toMatchObject({ kind: 'open', status: 'filled', symbol: 'EURUSD', side: 'buy', provider: { volume: '2000' } });
     expect(copyA.latencyMs).toBeGreaterThanOrEqual(0);
@@ -112,7 +115,9 @@ describe('copy-trading journey', () => {
     expect(copyA.slippage.currency).toBe('EUR');
     // equity-proportional: 0.20 lot x (1000 / ~2000) = 0.09 or 0.10 lot after the provider's spread, on the 0.01 step
     expect(['900', '1000']).toContain(copyA.fill.volume);
-    const copiesB = await until(b.token, `/v1/subscriptions/${subB}/copies`, (c) => c.items.some((i: Json) => i.status === 'filled'));
+    const copiesB = await until(b.token, `/v1/subscriptions/${subB}/copies`, (c) =>
+      c.items.some((i: Json) => i.status === 'filled'),
+    );
     expect(copiesB.items[0]).toMatchObject({ kind: 'open', status: 'filled', fill: { volume: '1000' } });
     expect((await platformAccount(a.login)).positions).toHaveLength(1);
     expect((await platformAccount(b.login)).positions).toEqual([expect.objectContaining({ lots: '0.1000', side: 'buy' })]);
@@ -135,13 +140,19 @@ describe('copy-trading journey', () => {
       ]),
     );
     expect((await platformAccount(b.login)).positions).toEqual([]);
-    await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.filter((i: Json) => i.status === 'filled').length === 2);
+    await until(
+      a.token,
+      `/v1/subscriptions/${subA}/copies`,
+      (c) => c.items.filter((i: Json) => i.status === 'filled').length === 2,
+    );
     expect((await platformAccount(a.login)).positions).toHaveLength(2);
 
     // The provider closes its first position; A's copy of it is closed too.
     await terminal(`/positions/${buy.positionId}/close`, { login: provider.login });
     await ingest();
-    await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) => c.items.some((i: Json) => i.kind === 'close' && i.status === 'filled'));
+    await until(a.token, `/v1/subscriptions/${subA}/copies`, (c) =>
+      c.items.some((i: Json) => i.kind === 'close' && i.status === 'filled'),
+    );
     expect((await platformAccount(a.login)).positions).toHaveLength(1);
   });
 });

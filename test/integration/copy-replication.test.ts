@@ -345,3 +345,68 @@ describe('replication', () => {
     expect(await positionsOf(a.login)).toEqual([]);
   });
 });
+
+describe('social exposure', () => {
+  it('counts the provider once per deal and each copy once, nets to zero on close, and alerts once per crossing', async () => {
+    const { setTenantConfig, tenantConfig } = await import('#shared/tenant.ts');
+    const { parseTenantConfig } = await import('#domain/tenant/config.ts');
+    const before = tenantConfig();
+    setTenantConfig(parseTenantConfig({ ...before, copy: { ...before.copy, exposureAlerts: { USD: '15000.00' } } }));
+    try {
+      const s = await approvedStrategy();
+      const a = await follower(s.strategyId, 5_000_00n, { mode: 'fixed_volume', volume: '1000' });
+      const b = await follower(s.strategyId, 5_000_00n, { mode: 'fixed_volume', volume: '1000' });
+      const symbol = 'GBPUSD';
+      const open = await platform.marketOrder({ login: s.login, symbol, side: 'sell', volume: 3_000n });
+      await replicateNew(s.login);
+      expect((await positionsOf(a.login)).length + (await positionsOf(b.login)).length).toBe(2);
+
+      const { readExposure, checkExposureAlerts } = await import('#app/copy/exposure.ts');
+      const caller = { sub: 'staff-desk', roles: ['finance'] } as never;
+      const rowOf = async () => (await readExposure({}, caller, ctx)).find((r) => r.symbol === symbol && r.side === 'sell');
+      const row = (await rowOf())!;
+      expect(row).toMatchObject({
+        currency: 'USD',
+        provider: { volume: '3000' },
+        followers: { volume: '2000' },
+        threshold: '15000.00',
+      });
+      // the followers' notional is their share of the provider's: 2/3 of it, to the cent (rounded down per copy)
+      const providerNotional = Number(row.provider.notional);
+      expect(Number(row.followers.notional)).toBeCloseTo((providerNotional * 2) / 3, 0);
+      expect(Number(row.followers.notional)).toBeGreaterThan(15_000);
+
+      const first = await checkExposureAlerts({}, ctx);
+      expect(first.raised).toBeGreaterThanOrEqual(1);
+      expect((await rowOf())!.alerted).toBe(true);
+      const again = await checkExposureAlerts({}, ctx);
+      expect(again.raised).toBe(0);
+
+      // a re-delivered provider deal adds nothing
+      const { addProviderExposure } = await import('#store/copy-exposure.ts');
+      expect(
+        await addProviderExposure(`mt5#test-mt5#${open.deal}`, `mt5#test-mt5#${open.positionId}`, {
+          kind: 'open',
+          symbol,
+          side: 'sell',
+          currency: 'USD',
+          volume: 3_000n,
+          notional: 1n,
+        }),
+      ).toBe(false);
+
+      await platform.closePosition(s.login, open.positionId);
+      await replicateNew(s.login);
+      // nothing open: the desk's view leaves the row out, and its counters are exactly zero
+      expect(await rowOf()).toBeUndefined();
+      const { allExposure } = await import('#store/copy-exposure.ts');
+      const stored = (await allExposure()).find((e) => e.symbol === symbol && e.side === 'sell')!;
+      expect(stored).toMatchObject({ providerVolume: '0', providerNotional: '0', followerVolume: '0', followerNotional: '0' });
+      const cleared = await checkExposureAlerts({}, ctx);
+      expect(cleared.cleared).toBeGreaterThanOrEqual(1);
+      expect((await allExposure()).find((e) => e.symbol === symbol && e.side === 'sell')!.alerted).toBe(false);
+    } finally {
+      setTenantConfig(before);
+    }
+  });
+});

@@ -245,3 +245,38 @@ describe('following', () => {
     expect(await code(followWith(f.claims, followBody(rich), 'st_unknown'))).toEqual([404, 'strategy_not_found']);
   });
 });
+
+describe('disclosures', () => {
+  it('shows the fees and the past-performance and risk warnings in the client’s language', async () => {
+    const p = await provider();
+    const acc = await account(p.claims);
+    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    expect(res.statusCode, res.body).toBe(201);
+    const { strategyId } = bodyOf<{ strategyId: string }>(res);
+    const read = async (language: string) => {
+      const r = await strategies(
+        apiEvent({
+          method: 'GET',
+          resource: '/v1/strategies/{strategyId}',
+          claims: p.claims,
+          pathParameters: { strategyId },
+          headers: { 'Accept-Language': language },
+        }),
+        lambdaContext(),
+      );
+      expect(r.statusCode, r.body).toBe(200);
+      return bodyOf<{ disclosures: Record<string, string> }>(r).disclosures;
+    };
+    const en = await read('en');
+    expect(en.pastPerformance).toMatch(/^Past performance is not a reliable indicator of future results/);
+    expect(en.fees).toContain('20.00 % of new profit above your high-water mark');
+    expect(en.fees).toContain('2.00 % a year');
+    expect(en.fees).toContain('5.00 USD per million');
+    expect(en.newStrategy).toMatch(/fewer than 30 days/);
+    const de = await read('de-DE');
+    expect(de.pastPerformance).toMatch(/^Die frühere Wertentwicklung ist kein verlässlicher Indikator/);
+    expect(de.fees).toContain('20.00 % des neuen Gewinns');
+    const es = await read('es');
+    expect(es.risk).toMatch(/^El copy trading es un servicio de inversión/);
+  });
+});

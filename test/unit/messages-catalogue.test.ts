@@ -38,7 +38,7 @@ function paramsRead(entry: MessageEntry, locale: MessageLocale): { names: string
 
 describe('the catalogue is complete', () => {
   it('registers every area under its name, and holds every message once', () => {
-    expect(Object.keys(MESSAGE_AREAS).sort()).toEqual(['email', 'http', 'kyc', 'payments']);
+    expect(Object.keys(MESSAGE_AREAS).sort()).toEqual(['copy', 'email', 'http', 'kyc', 'payments']);
     const count = Object.values(MESSAGE_AREAS).reduce((n, m) => n + Object.keys(m).length, 0);
     expect(KEYS).toHaveLength(count);
     expect(KEYS.length).toBeGreaterThan(80);

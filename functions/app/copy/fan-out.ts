@@ -9,6 +9,8 @@
  *   disconnected provider starts no new copies; a closing deal fans out to active and paused subscriptions of any
  *   strategy, so copied positions stay manageable
  * - the provider's balance and equity are read once per opening deal (not once per follower) and sent along
+ * - the provider's deal moves the social exposure once (functions/store/copy-exposure.ts), whatever the strategy's
+ *   status: the dealing desk sees providers' positions beside their followers'
  * - the signal time is when the back office recorded the deal: its outbox event id's (ULID) time
  * - a re-delivered event re-sends the same messages with the same deduplication ids: the queue drops them within
  *   five minutes, the executor's copy record after that
@@ -18,6 +20,7 @@ import { copyIdFor, ulidTime } from '#domain/copy/replication.ts';
 import type { EventDetail } from '#domain/events/index.ts';
 import { toMinor } from '#domain/money/index.ts';
 import { accountClaimEntity, getStrategy, type SubscriptionItem, strategySubscriptions } from '#store/copy.ts';
+import { addProviderExposure } from '#store/copy-exposure.ts';
 import { copyKeys } from '#store/keys.ts';
 import type { CommandContext } from '../context.ts';
 import { platformOf } from '../trading/shared.ts';
@@ -56,6 +59,15 @@ export async function fanOutDeal(
   if (!claim) return { sent: 0, reason: 'not_a_strategy' };
   const strategy = await getStrategy(claim.strategyId, { consistent: true });
   if (!strategy) return { sent: 0, reason: 'not_a_strategy' };
+  // The provider's own exposure, whatever the strategy's status (counted once per deal).
+  await addProviderExposure(d.dealKey, `${d.platform}#${d.server}#${d.positionId}`, {
+    kind: input.kind,
+    symbol: d.symbol,
+    side: input.kind === 'open' ? d.action : d.action === 'buy' ? 'sell' : 'buy',
+    currency: d.currency,
+    volume: BigInt(d.volume),
+    notional: d.notional ? toMinor(d.notional, d.currency) : 0n,
+  });
   if (input.kind === 'open' && strategy.status !== 'approved') return { sent: 0, reason: 'strategy_not_followable' };
 
   const subscriptions: SubscriptionItem[] = [];

@@ -45,6 +45,7 @@ import {
   subscriptionEntity,
   subscriptionSnapshot,
 } from '#store/copy.ts';
+import { followerExposure } from '#store/copy-exposure.ts';
 import {
   type CopyStateItem,
   type CopyTradeItem,
@@ -474,6 +475,14 @@ async function finishOpen(
     providerVolume: BigInt(signal.volume),
     providerPrice: BigInt(signal.price),
   });
+  const notional = signal.notional ? (BigInt(signal.notional) * fill.volume) / BigInt(signal.volume) : 0n;
+  const exposure = followerExposure({
+    symbol: signal.symbol,
+    side: signal.side,
+    currency: f.subscription.currency,
+    volume: fill.volume,
+    notional,
+  });
   const link = positionLinkEntity.item(
     {
       subscriptionId: f.subscription.subscriptionId,
@@ -484,6 +493,7 @@ async function finishOpen(
       side: signal.side,
       followerInitialVolume: fill.volume.toString(),
       followerOpenVolume: fill.volume.toString(),
+      followerOpenNotional: notional.toString(),
       providerInitialVolume: signal.volume,
       providerOpenVolume: signal.volume,
       open: true,
@@ -500,7 +510,7 @@ async function finishOpen(
       slippage: { points, ...(money !== undefined ? { money } : {}) },
       ...opts,
     },
-    { writes: [...writes, newLinkWrite(link)] },
+    { writes: [...writes, newLinkWrite(link), exposure] },
     ctx,
   );
 }
@@ -581,17 +591,24 @@ async function copyClose(
   const position = await beforeSending(async () =>
     (await adapter.positions(login)).find((p) => p.positionId === link.followerPositionId),
   );
-  const linkAfter = (followerOpen: bigint): CommitWrite =>
-    positionLinkEntity.patch(
-      link,
-      {
-        ...link,
-        providerOpenVolume: providerAfter.toString(),
-        followerOpenVolume: followerOpen.toString(),
-        open: followerOpen > 0n && providerAfter > 0n,
-      },
-      at,
-    );
+  /** The link after this close, and the exposure it takes off (the share of the open notional closed). */
+  const linkAfter = (followerOpen: bigint): CommitWrite[] => {
+    const { notional, writes } = closedShare(link, followerOpen, f.subscription.currency);
+    return [
+      positionLinkEntity.patch(
+        link,
+        {
+          ...link,
+          providerOpenVolume: providerAfter.toString(),
+          followerOpenVolume: followerOpen.toString(),
+          followerOpenNotional: notional.toString(),
+          open: followerOpen > 0n && providerAfter > 0n,
+        },
+        at,
+      ),
+      ...writes,
+    ];
+  };
   const recordedOpen = BigInt(link.followerOpenVolume ?? '0');
   if (recovering && record.volumeBefore !== undefined && (!position || position.volume < BigInt(record.volumeBefore))) {
     // The crashed attempt's close was executed: record it (its price when the platform kept our comment).
@@ -605,12 +622,12 @@ async function copyClose(
         recovered: true,
         ...(found ? { fill: withTime(found) } : {}),
       },
-      { writes: [linkAfter(remaining)] },
+      { writes: linkAfter(remaining) },
       ctx,
     );
   }
   if (!position) {
-    return finish(record, { status: 'skipped', reason: 'position_already_closed' }, { writes: [linkAfter(0n)] }, ctx);
+    return finish(record, { status: 'skipped', reason: 'position_already_closed' }, { writes: linkAfter(0n) }, ctx);
   }
   const open = position.volume < recordedOpen ? position.volume : recordedOpen;
   const instrument = await beforeSending(() => instrumentOf(adapter, signal.symbol, false));
@@ -621,7 +638,7 @@ async function copyClose(
     symbol: instrument,
   });
   if (close.volume === 0n) {
-    return finish(record, { status: 'skipped', reason: close.skipped ?? 'nothing_to_close' }, { writes: [linkAfter(open)] }, ctx);
+    return finish(record, { status: 'skipped', reason: close.skipped ?? 'nothing_to_close' }, { writes: linkAfter(open) }, ctx);
   }
   await beforeSending(() => claimWithVolume(record, open, close.volume));
   let fill: Fill;
@@ -651,9 +668,26 @@ async function copyClose(
       slippage: { points },
       ...(close.raised ? { reason: close.raised } : {}),
     },
-    { writes: [linkAfter(position.volume - close.volume)] },
+    { writes: linkAfter(position.volume - close.volume) },
     ctx,
   );
+}
+
+/** The open notional left on a link whose follower position goes to `followerOpen`, and the exposure change. */
+function closedShare(
+  link: PositionLinkItem,
+  followerOpen: bigint,
+  currency: string,
+): { notional: bigint; writes: CommitWrite[] } {
+  const before = BigInt(link.followerOpenVolume ?? '0');
+  const notionalBefore = BigInt(link.followerOpenNotional ?? '0');
+  const closed = before > followerOpen ? before - followerOpen : 0n;
+  if (closed === 0n || !link.symbol || !link.side) return { notional: notionalBefore, writes: [] };
+  const share = before > 0n ? (notionalBefore * closed) / before : 0n;
+  return {
+    notional: notionalBefore - share,
+    writes: [followerExposure({ symbol: link.symbol, side: link.side, currency, volume: -closed, notional: -share })],
+  };
 }
 
 /** Records on the executing copy what a close is about to do, so a crash after it can be recognised. */
@@ -708,7 +742,10 @@ async function closeOne(
   );
   const owned = await own(record);
   if (owned.ended) return ended(owned.record);
-  const closed = positionLinkEntity.patch(link, { ...link, open: false, followerOpenVolume: '0' }, at);
+  const closed = [
+    positionLinkEntity.patch(link, { ...link, open: false, followerOpenVolume: '0', followerOpenNotional: '0' }, at),
+    ...closedShare(link, 0n, s.currency).writes,
+  ];
   const position = positions.find((p) => p.positionId === followerPositionId);
   if (!position && owned.recovering) {
     // The crashed attempt may have closed it: its fill, when the platform kept our comment on the close.
@@ -717,13 +754,13 @@ async function closeOne(
       return finish(
         owned.record,
         { status: 'filled', reason: signal.reason, volume: found.volume, fill: withTime(found), recovered: true },
-        { writes: [closed] },
+        { writes: closed },
         ctx,
       );
     }
   }
   if (!position) {
-    return finish(owned.record, { status: 'skipped', reason: 'position_already_closed' }, { writes: [closed] }, ctx);
+    return finish(owned.record, { status: 'skipped', reason: 'position_already_closed' }, { writes: closed }, ctx);
   }
   try {
     const fill = await f.adapter.closePosition(f.login, followerPositionId, undefined, owned.record.copyId);
@@ -731,12 +768,12 @@ async function closeOne(
     return finish(
       owned.record,
       { status: 'filled', reason: signal.reason, volume: fill.volume, fill: withTime(fill) },
-      { writes: [closed] },
+      { writes: closed },
       ctx,
     );
   } catch (err) {
     if (isTradingError(err) && err.code === 'position_not_found') {
-      return finish(owned.record, { status: 'skipped', reason: 'position_already_closed' }, { writes: [closed] }, ctx);
+      return finish(owned.record, { status: 'skipped', reason: 'position_already_closed' }, { writes: closed }, ctx);
     }
     const failure = platformFailure(err);
     if (failure) return finish(owned.record, { status: 'failed', reason: failure }, {}, ctx);
