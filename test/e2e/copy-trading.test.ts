@@ -5,10 +5,15 @@
  * simulator's terminal API; the deal stream (its job run on demand through the bus) publishes the deals, the
  * fan-out rule queues one message per follower on the FIFO queue, and the executor mirrors them: the followers see
  * each copy with its latency and slippage. Then the market moves against the followers and the provider's next
- * trade stops the one whose equity stop was hit, and its stop closes its copies.
+ * trade stops the one whose equity stop was hit, and its stop closes its copies. Then the market moves in the
+ * remaining follower's favour, a month passes (its fee calendar is moved back, the one thing the test does to the
+ * data) and the fee job charges the performance fee exactly on the high-water mark; and a withdrawal from the copy
+ * account after new profit charges the fee first.
  */
 import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { ddb } from '#shared/clients.ts';
 import { useRuntime } from './harness.ts';
 import { type Json, until as untilGet, verifiedClient } from './journeys.ts';
 
@@ -56,7 +61,7 @@ async function traderWithAccount(prefix: string, amount: string): Promise<{ toke
 }
 
 describe('copy-trading journey', () => {
-  it('a provider is approved, two followers copy its trades with latency and slippage, a protection stops one', async () => {
+  it('a provider is approved, two followers copy its trades with latency and slippage, a protection stops one, fees are charged on the mark and before a withdrawal', async () => {
     const admin = await e2e.signIn('admin@demo.test');
     const compliance = await e2e.signIn('compliance@demo.test');
     const ingest = async () => {
@@ -154,5 +159,66 @@ describe('copy-trading journey', () => {
       c.items.some((i: Json) => i.kind === 'close' && i.status === 'filled'),
     );
     expect((await platformAccount(a.login)).positions).toHaveLength(1);
+
+    // 6. A monthly settlement charges a performance fee exactly on the high-water mark. The provider buys again,
+    // A copies it, the market rises 600 pips: A is well above its mark (its start equity, 1,000.00).
+    await terminal('/orders', { login: provider.login, symbol: 'EURUSD', side: 'buy', lots: '0.20' });
+    await ingest();
+    await until(
+      a.token,
+      `/v1/subscriptions/${subA}/copies`,
+      (c) => c.items.filter((i: Json) => i.kind === 'open' && i.status === 'filled').length === 3,
+    );
+    await terminal('/quotes', { symbol: 'EURUSD', bid: '1.13900', ask: '1.13902' });
+    // A month passes: the subscription's fee calendar says its first anniversary is now.
+    await ddb().send(
+      new UpdateCommand({
+        TableName: e2e.rt.tableName,
+        Key: { pk: `SUBSCRIPTION#${subA}`, sk: 'FEES' },
+        UpdateExpression: 'SET nextAnniversaryAt = :past',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString() },
+      }),
+    );
+    const feeRun = await e2e.call('POST', '/v1/admin/jobs/copy-fee-settlement/runs', { token: admin });
+    expect(feeRun.status, JSON.stringify(feeRun.body)).toBe(202);
+    const monthly = (
+      await until(a.token, `/v1/subscriptions/${subA}/charges`, (c) =>
+        c.items.some((i: Json) => i.point === 'anniversary' && i.status === 'completed'),
+      )
+    ).items.find((i: Json) => i.point === 'anniversary');
+    const cents = (m: Json) => BigInt(String(m.amount).replace('.', ''));
+    const gain = cents(monthly.equity.before) - cents(monthly.highWaterMark.before);
+    expect(gain).toBeGreaterThan(0n);
+    expect(monthly.highWaterMark.before).toEqual(eur('1000.00'));
+    // 20 % of the gain above the mark, half-even to the cent; the mark moves to the equity after the fee
+    const fee = (gain * 2_000n + 5_000n) / 10_000n;
+    expect(cents(monthly.fees.performance)).toBe(fee);
+    expect(cents(monthly.fees.total)).toBe(fee);
+    expect(cents(monthly.highWaterMark.after)).toBe(cents(monthly.equity.before) - fee);
+    const income = await e2e.call('GET', `/v1/strategies/${strategyId}/fees`, { token: provider.token });
+    expect(income.status, JSON.stringify(income.body)).toBe(200);
+    expect(income.body.items[0]).toMatchObject({ subscriptionId: subA, total: monthly.fees.total });
+
+    // 7. A withdrawal triggers the early charge: new profit (the market rises again), then 100.00 leaves the copy
+    // account: the fee on the profit above the new mark is taken first.
+    await terminal('/quotes', { symbol: 'EURUSD', bid: '1.14900', ask: '1.14902' });
+    const out = await e2e.call('POST', `/v1/trading-accounts/${a.accountId}/transfers`, {
+      token: a.token,
+      headers: key(),
+      body: { direction: 'withdrawal', amount: eur('100.00') },
+    });
+    expect(out.status, JSON.stringify(out.body)).toBe(201);
+    expect(out.body.status).toBe('completed');
+    const charges = await e2e.call('GET', `/v1/subscriptions/${subA}/charges`, { token: a.token });
+    const early = charges.body.items.find((i: Json) => i.point === 'withdrawal');
+    expect(early).toMatchObject({
+      status: 'completed',
+      withdrawal: eur('100.00'),
+      highWaterMark: { before: monthly.highWaterMark.after },
+    });
+    const newGain = cents(early.equity.before) - cents(early.highWaterMark.before);
+    expect(newGain).toBeGreaterThan(0n);
+    expect(cents(early.fees.performance)).toBe((newGain * 2_000n + 5_000n) / 10_000n);
   });
 });
