@@ -288,8 +288,8 @@ export const FollowersView = z.object({
   strategyId: z.string(),
   followers: z.number().int().meta({ description: 'Active and paused subscriptions, now' }),
   assetsUnderCopy: Money.meta({ description: 'Sum of their copy-account equity (latest daily snapshot, else at their start)' }),
-  feeIncome: Money.nullable().meta({
-    description: 'The provider’s fee income from this strategy; null until fee settlement is built',
+  feeIncome: Money.meta({
+    description: 'The provider’s fee income from this strategy: its share of every completed fee charge',
   }),
   items: z.array(
     z.object({

@@ -219,6 +219,19 @@ export const listStrategyCharges = (
     forward: false,
   });
 
+/** The provider's share of a strategy's completed charges, summed (minor units of the strategy's currency). */
+export async function strategyFeeIncome(strategyId: string): Promise<bigint> {
+  let total = 0n;
+  for await (const page of chargeEntity.queryPages({
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :p',
+    ExpressionAttributeValues: { ':p': copyFeeKeys.strategyPartition(strategyId) },
+  })) {
+    for (const c of page) if (c.status === 'completed') total += BigInt(c.split.provider);
+  }
+  return total;
+}
+
 /** Every charge of a copy account, oldest first (reconciliation). */
 export async function* accountCharges(accountId: string): AsyncGenerator<ChargeItem[]> {
   yield* chargeEntity.queryPages({

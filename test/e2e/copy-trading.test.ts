@@ -199,6 +199,10 @@ describe('copy-trading journey', () => {
     const income = await e2e.call('GET', `/v1/strategies/${strategyId}/fees`, { token: provider.token });
     expect(income.status, JSON.stringify(income.body)).toBe(200);
     expect(income.body.items[0]).toMatchObject({ subscriptionId: subA, total: monthly.fees.total });
+    const providerView = await e2e.call('GET', `/v1/strategies/${strategyId}/followers`, { token: provider.token });
+    expect(providerView.status, JSON.stringify(providerView.body)).toBe(200);
+    // the demo tenant keeps no broker share: the provider's income is the whole fee
+    expect(providerView.body).toMatchObject({ followers: 1, feeIncome: monthly.fees.total });
 
     // 7. A withdrawal triggers the early charge: new profit (the market rises again), then 100.00 leaves the copy
     // account: the fee on the profit above the new mark is taken first.

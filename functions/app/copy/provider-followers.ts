@@ -12,14 +12,15 @@
  * - followers and assets under copy are statistics-shared.ts's (active and paused subscriptions; each copy account's
  *   latest daily snapshot, else the equity read when it started), evaluated when asked; a page item's equity is
  *   the same reading, with its day
- * - fee income is not built here: fee settlement (another change) owns the provider's charges; until it lands the
- *   field is null (feeIncomeOf below is where it plugs in)
+ * - fee income is the provider's share of the strategy's completed fee charges (functions/store/copy-fees.ts),
+ *   summed when asked (one query over the strategy's charges)
  */
 import { createHash } from 'node:crypto';
 import type { Caller } from '#domain/identity/roles.ts';
-import type { MoneyJson } from '#domain/money/index.ts';
+import { formatAmount, type MoneyJson } from '#domain/money/index.ts';
 import { crossClientProbe } from '#domain/security/probes.ts';
 import { getStrategy, listStrategySubscriptions, type StrategyItem, strategyNotFound } from '#store/copy.ts';
+import { strategyFeeIncome } from '#store/copy-fees.ts';
 import type { CommandContext } from '../context.ts';
 import { TRADING_STAFF_READERS } from '../trading/shared.ts';
 import { type FollowerEquity, followerEquity, followersAndAssets, mapLimit } from './statistics-shared.ts';
@@ -37,8 +38,8 @@ export interface ProviderFollowers {
   currency: string;
   followers: number;
   assetsUnderCopy: bigint;
-  /** The provider's fee income from this strategy; null until fee settlement is built (module invariants). */
-  feeIncome: MoneyJson | null;
+  /** The provider's fee income from this strategy: its share of every completed charge. */
+  feeIncome: MoneyJson;
   items: FollowerRow[];
   hasMore: boolean;
   nextCursor?: string | undefined;
@@ -47,11 +48,11 @@ export interface ProviderFollowers {
 export const anonymisedFollowerId = (strategyId: string, followerClientId: string) =>
   `f_${createHash('sha256').update(`${strategyId}\u0000${followerClientId}`, 'utf8').digest('hex').slice(0, 16)}`;
 
-/**
- * The provider's fee income from a strategy. Fee settlement (settle-fees.ts and its charges, built separately) will
- * answer it from the provider's share of the strategy's settled charges; nothing is settled before it exists.
- */
-const feeIncomeOf = async (_strategy: StrategyItem): Promise<MoneyJson | null> => null;
+/** The provider's fee income from a strategy: its share of the strategy's completed charges. */
+const feeIncomeOf = async (strategy: StrategyItem): Promise<MoneyJson> => ({
+  amount: formatAmount(await strategyFeeIncome(strategy.strategyId), strategy.currency),
+  currency: strategy.currency,
+});
 
 export async function listFollowers(
   input: { strategyId: string; status?: 'active' | 'paused' | 'stopped' | undefined; limit: number; cursor?: string | undefined },
