@@ -15,6 +15,7 @@
  * - every skipped or reduced copy carries one reason from COPY_REASONS, shown to the follower
  */
 import { createHash } from 'node:crypto';
+import { decodeTime } from 'ulid';
 import { roundHalfEven } from '../money/index.ts';
 import type { Side } from '../trading/model.ts';
 import type { AllocationReduction, AllocationSkip, CloseSkip } from './allocation.ts';
@@ -72,14 +73,14 @@ export function slippageMoney(input: {
 /** The follower-facing latency: fill - signal, ms, never negative. */
 export const latencyMs = (signalAtMs: number, fillAtMs: number): number => Math.max(0, fillAtMs - signalAtMs);
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** The time (ms) a ULID was minted at (its first 10 characters), or undefined for a string that is not one. */
+/** The time (ms) a ULID was minted at, or undefined for a string that is not one. */
 export function ulidTime(id: string): number | undefined {
   if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(id)) return undefined;
-  let t = 0;
-  for (const c of id.slice(0, 10).toUpperCase()) t = t * 32 + CROCKFORD.indexOf(c);
-  return t;
+  try {
+    return decodeTime(id.toUpperCase());
+  } catch {
+    return undefined;
+  }
 }
 
 /** The order side that closes a position of `side`. */
