@@ -259,3 +259,15 @@ export const subscriptionSnapshot = (s: SubscriptionItem) => ({
   status: s.status,
   ...(s.stopReason ? { stopReason: s.stopReason } : {}),
 });
+
+/** The detail of copy.subscription.* events (the status is the subscription's now). */
+export const subscriptionEventDetail = (s: SubscriptionItem, reason?: string) => ({
+  subscriptionId: s.subscriptionId,
+  strategyId: s.strategyId,
+  providerClientId: s.providerClientId,
+  followerClientId: s.followerClientId,
+  followerAccountId: s.followerAccountId,
+  mode: s.allocation.mode,
+  status: s.status,
+  ...(reason ? { reason } : {}),
+});

@@ -43,6 +43,7 @@ import {
   SUBSCRIPTION_ENTITY,
   type SubscriptionItem,
   subscriptionEntity,
+  subscriptionEventDetail,
   subscriptionSnapshot,
 } from '#store/copy.ts';
 import { followerExposure } from '#store/copy-exposure.ts';
@@ -545,17 +546,7 @@ async function stopByProtection(
       outbox: [
         {
           detailType: 'copy.subscription.changed',
-          detail: {
-            subscriptionId: s.subscriptionId,
-            strategyId: s.strategyId,
-            providerClientId: s.providerClientId,
-            followerClientId: s.followerClientId,
-            followerAccountId: s.followerAccountId,
-            mode: s.allocation.mode,
-            status: 'stopped',
-            reason,
-            closePositions: true,
-          },
+          detail: { ...subscriptionEventDetail(after, reason), closePositions: true },
         },
       ],
     },

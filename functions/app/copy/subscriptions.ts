@@ -48,6 +48,7 @@ import {
   type SubscriptionItem,
   strategyNotFound,
   subscriptionEntity,
+  subscriptionEventDetail,
   subscriptionNotFound,
   subscriptionSnapshot,
 } from '#store/copy.ts';
@@ -73,17 +74,6 @@ const subscriptionIdFor = (clientId: string, key: string) =>
 const refuse = (code: string, kind: 'unprocessable' | 'conflict' | 'forbidden', message: string, field?: string): never => {
   throw new DomainError(code, kind, message, field ? [{ field, code, message }] : []);
 };
-
-const eventDetail = (s: SubscriptionItem, reason?: string) => ({
-  subscriptionId: s.subscriptionId,
-  strategyId: s.strategyId,
-  providerClientId: s.providerClientId,
-  followerClientId: s.followerClientId,
-  followerAccountId: s.followerAccountId,
-  mode: s.allocation.mode,
-  status: s.status,
-  ...(reason ? { reason } : {}),
-});
 
 function checkAllocation(a: FollowInput['allocation']): void {
   const needsRatio = a.mode === 'balance_ratio' || a.mode === 'equity_ratio' || a.mode === 'volume_multiplier';
@@ -186,7 +176,7 @@ export async function follow(
         after: subscriptionSnapshot(subscription),
         requestId: ctx.requestId,
       },
-      outbox: [{ detailType: 'copy.subscription.started', detail: eventDetail(subscription) }],
+      outbox: [{ detailType: 'copy.subscription.started', detail: subscriptionEventDetail(subscription) }],
     });
   } catch (err) {
     if (isDomainError(err) && err.code === 'subscription_exists') return follow(input, caller, ctx);
@@ -254,7 +244,7 @@ export async function changeSubscription(
       {
         detailType: 'copy.subscription.changed',
         detail: {
-          ...eventDetail(after, reason),
+          ...subscriptionEventDetail(after, reason),
           ...(input.change === 'stop' ? { closePositions: input.closePositions ?? true } : {}),
         },
       },
