@@ -1,8 +1,8 @@
 /**
  * Copy-fee settlement against a real table and the local MT5 Web API server (ADR 0017 "Settlement";
- * functions/app/copy/settle-fees.ts). A provider's strategy and followers as in copy-replication.test.ts; the
- * follower's trading result is made on its copy account on the simulator (a 0.1-lot EURUSD buy closed N points up:
- * N x 0.10 USD, exactly), so every fee is known to the cent.
+ * functions/app/copy/settle-fees.ts). A provider's strategy and followers as in copy-replication.test.ts (both set
+ * up by test/support/copy.ts); the follower's trading result is made on its copy account on the simulator (a
+ * 0.1-lot EURUSD buy closed N points up: N x 0.10 USD, exactly), so every fee is known to the cent.
  *
  * What it proves: a monthly settlement charges the performance fee exactly on the high-water mark (1,000.00 ->
  * 1,100.00 at 20 %: 20.00, mark 1,080.00) and a second one without new profit charges nothing; the money moved on the
@@ -14,137 +14,39 @@
  * (findBalanceOperation by the charge id) without a second operation; the tenant's caps hold; a stop makes the final
  * charge and a restarted copy keeps the mark; the daily job accrues management and charges volume on copied deals.
  */
-import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mt5Platform } from '#adapters/platforms/mt5.ts';
+import { describe, expect, it } from 'vitest';
 import type { QueuedSignal, SignalQueue } from '#app/copy/messages.ts';
 import { parseTenantConfig } from '#domain/tenant/config.ts';
-import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
 import { setTenantConfig } from '#shared/tenant.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
-import { useHandlerEnv } from '../support/api-env.ts';
-import { seedClient } from '../support/clients.ts';
-import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
+import { type Claims, call, ctx, FEES_20, type StrategyFees, uid, usd, useCopyEnv } from '../support/copy.ts';
+import { bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
-type Res = { statusCode: number; body: string };
-type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
-let strategies: Handler;
-let trading: Handler;
-let mt5: Mt5Server;
-let platform: Mt5Platform;
-const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
-const uid = () => randomUUID().slice(0, 8);
-const usd = (amount: string) => ({ amount, currency: 'USD' });
-const ctx = { requestId: 'test', locale: 'en' };
 const MONTH = 31 * 86_400_000;
 
-const call = (
-  h: Handler,
-  method: string,
-  resource: string,
-  o: {
-    claims: Record<string, string>;
-    params?: Record<string, string>;
-    body?: unknown;
-    query?: Record<string, string>;
-    key?: string;
-  },
-) =>
-  h(
-    apiEvent({
-      method,
-      resource,
-      claims: o.claims,
-      ...(o.params ? { pathParameters: o.params } : {}),
-      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      ...(o.query ? { query: o.query } : {}),
-      headers: { 'Idempotency-Key': o.key ?? uid(), 'Content-Type': 'application/json' },
-    }),
-    lambdaContext(),
-  );
-
 /** The tenant's copy settings (fee caps, broker share) for what follows. */
-function copySettings(copy: Record<string, unknown>) {
-  setTenantConfig(parseTenantConfig({ ...demo, copy }));
+function copySettings(settings: Record<string, unknown>) {
+  setTenantConfig(parseTenantConfig({ ...demo, copy: settings }));
 }
 
-async function client() {
-  const id = `client-cf-${uid()}`;
-  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
-  return { id, claims: claimsFor(id, ['client']) };
-}
-
-async function fundedAccount(claims: Record<string, string>, amount: bigint): Promise<{ accountId: string; login: number }> {
-  const res = await call(trading, 'POST', '/v1/trading-accounts', {
-    claims,
-    body: { accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const accountId = bodyOf<{ accountId: string }>(res).accountId;
-  const { getTradingAccount } = await import('#store/trading.ts');
-  const login = (await getTradingAccount(accountId))!.login!;
-  await platform.changeBalance({ login, amount, type: 'balance', comment: 'test funds', externalId: `t_${uid()}` });
-  return { accountId, login };
-}
-
-type Fees = { performanceBps: number; managementBpsPerYear: number; volumePerMillion: string; subscriptionPerMonth: string };
-const FEES_20 = { performanceBps: 2000, managementBpsPerYear: 0, volumePerMillion: '0.00', subscriptionPerMonth: '0.00' };
-
-async function approvedStrategy(fees: Fees = FEES_20) {
-  const p = await client();
-  const acc = await fundedAccount(p.claims, 10_000_00n);
-  const res = await call(strategies, 'POST', '/v1/strategies', {
-    claims: p.claims,
-    body: {
-      accountId: acc.accountId,
-      name: 'Fee test',
-      fees: {
-        performanceBps: fees.performanceBps,
-        managementBpsPerYear: fees.managementBpsPerYear,
-        volumePerMillion: usd(fees.volumePerMillion),
-        subscriptionPerMonth: usd(fees.subscriptionPerMonth),
-      },
-      minInvestment: usd('100.00'),
-    },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const strategyId = bodyOf<{ strategyId: string }>(res).strategyId;
-  const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
-    claims: claimsFor(`staff-${uid()}`, ['compliance']),
-    params: { strategyId },
-    body: { decision: 'approve', reason: 'Checked' },
-  });
-  expect(decided.statusCode, decided.body).toBe(200);
-  return { strategyId, provider: p, login: acc.login, accountId: acc.accountId };
-}
-
-async function subscribe(f: { claims: Record<string, string> }, strategyId: string, accountId: string, volume = '1000') {
-  const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
-    claims: f.claims,
-    params: { strategyId },
-    body: { accountId, allocation: { mode: 'fixed_volume', volume }, protections: { copyStops: false } },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return bodyOf<{ subscriptionId: string }>(res).subscriptionId;
-}
-
-async function follower(strategyId: string, amount: bigint, volume = '1000') {
-  const f = await client();
-  const acc = await fundedAccount(f.claims, amount);
-  return { ...f, ...acc, subscriptionId: await subscribe(f, strategyId, acc.accountId, volume) };
-}
+const copy = useCopyEnv({ table: 'copyfees', clientPrefix: 'cf', configure: () => copySettings({ brokerShareBps: 2000 }) });
+const approvedStrategy = (fees: StrategyFees = FEES_20) => copy.approvedStrategy({ name: 'Fee test', fees }, 10_000_00n);
+const subscribe = (f: { claims: Claims }, strategyId: string, accountId: string, volume = '1000') =>
+  copy.subscribe(f, strategyId, accountId, { mode: 'fixed_volume', volume });
+const follower = (strategyId: string, amount: bigint, volume = '1000') =>
+  copy.follower(strategyId, amount, { mode: 'fixed_volume', volume });
 
 /** A trading result on the account: a 0.1-lot EURUSD buy closed `points` away (points x 0.10 USD, exactly). */
 async function tradeResult(login: number, points: bigint) {
-  const q = mt5.simulator.quote('EURUSD');
-  const fill = await platform.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
-  mt5.simulator.setQuote('EURUSD', fill.price + points, fill.price + points + (q.ask - q.bid));
-  await platform.closePosition(login, fill.positionId);
-  mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
+  const q = copy.mt5.simulator.quote('EURUSD');
+  const fill = await copy.platform.marketOrder({ login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
+  copy.mt5.simulator.setQuote('EURUSD', fill.price + points, fill.price + points + (q.ask - q.bid));
+  await copy.platform.closePosition(login, fill.positionId);
+  copy.mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
 }
 
-const state = (login: number) => platform.accountState(login);
+const state = (login: number) => copy.platform.accountState(login);
 const feeState = async (subscriptionId: string) => (await import('#store/copy-fees.ts')).getFeeState(subscriptionId);
 const settle = async (input: Parameters<typeof import('#app/copy/settle-fees.ts').settleFees>[0], now?: Date) =>
   (await import('#app/copy/settle-fees.ts')).settleFees(input, { ...ctx, ...(now ? { now } : {}) });
@@ -158,32 +60,13 @@ async function chargesOf(subscriptionId: string) {
 }
 
 /** The platform's 'charge' operations of a login (the deal stream is not needed: the simulator's own deals). */
-const chargeOps = (login: number) => mt5.simulator.deals(login).filter((d) => d.action === 'charge');
+const chargeOps = (login: number) => copy.mt5.simulator.deals(login).filter((d) => d.action === 'charge');
 
 async function ledgerBalance(accountId: string): Promise<bigint> {
   const { getBalance, getAccount } = await import('#store/ledger/index.ts');
   if (!(await getAccount(accountId))) return 0n;
   return (await getBalance(accountId)).ledger;
 }
-
-beforeAll(async () => {
-  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
-  await useHandlerEnv('copyfees', {
-    MT5_WEB_API_URL: mt5.url,
-    MT5_MANAGER_LOGIN: String(MANAGER.login),
-    MT5_MANAGER_PASSWORD: MANAGER.password,
-    MT5_SERVER: 'test-mt5',
-  });
-  copySettings({ brokerShareBps: 2000 });
-  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
-  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
-  const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
-  platform = new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' });
-});
-
-afterAll(async () => {
-  await mt5?.stop();
-});
 
 describe('the monthly settlement', () => {
   it('charges 20 % of the gain over the high-water mark, moves the money on the platform and in the ledger, and once only', async () => {
@@ -219,7 +102,7 @@ describe('the monthly settlement', () => {
     // the platform: one charge operation with the charge id, the follower's balance down by 20.00
     expect((await state(f.login)).balance).toBe(1_080_00n);
     expect(chargeOps(f.login)).toMatchObject([{ profit: -2000n }]);
-    expect(await platform.findBalanceOperation(f.login, charge!.chargeId)).toMatchObject({ ticket: charge!.ticket });
+    expect(await copy.platform.findBalanceOperation(f.login, charge!.chargeId)).toMatchObject({ ticket: charge!.ticket });
 
     // the ledger: one balanced journal, tacc_ -20.00, provider +16.00, broker +4.00
     const { getJournal } = await import('#store/ledger/index.ts');
@@ -258,7 +141,7 @@ describe('the monthly settlement', () => {
     expect((await feeState(f.subscriptionId))!.mark).toBe('108000');
 
     // what the follower and the provider read
-    const mine = await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/charges', {
+    const mine = await call(copy.strategies, 'GET', '/v1/subscriptions/{subscriptionId}/charges', {
       claims: f.claims,
       params: { subscriptionId: f.subscriptionId },
     });
@@ -273,7 +156,7 @@ describe('the monthly settlement', () => {
         highWaterMark: { before: usd('1000.00'), after: usd('1080.00') },
       },
     ]);
-    const income2 = await call(strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
+    const income2 = await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
       claims: s.provider.claims,
       params: { strategyId: s.strategyId },
     });
@@ -281,7 +164,7 @@ describe('the monthly settlement', () => {
     expect(bodyOf<{ items: unknown[] }>(income2).items).toMatchObject([
       { chargeId: charge!.chargeId, total: usd('20.00'), providerShare: usd('16.00'), brokerShare: usd('4.00') },
     ]);
-    const staff = await call(strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
+    const staff = await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
       claims: claimsFor(`staff-${uid()}`, ['finance']),
       params: { strategyId: s.strategyId },
     });
@@ -289,7 +172,7 @@ describe('the monthly settlement', () => {
     // nobody else
     expect(
       (
-        await call(strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
+        await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}/fees', {
           claims: f.claims,
           params: { strategyId: s.strategyId },
         })
@@ -297,7 +180,7 @@ describe('the monthly settlement', () => {
     ).toBe(404);
     expect(
       (
-        await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/charges', {
+        await call(copy.strategies, 'GET', '/v1/subscriptions/{subscriptionId}/charges', {
           claims: s.provider.claims,
           params: { subscriptionId: f.subscriptionId },
         })
@@ -378,7 +261,7 @@ describe('a withdrawal from a copy account', () => {
     await tradeResult(f.login, 1000n); // equity 1,100.00, mark 1,000.00: 20.00 due
 
     const withdraw = (amount: string, key?: string) =>
-      call(trading, 'POST', '/v1/trading-accounts/{accountId}/transfers', {
+      call(copy.trading, 'POST', '/v1/trading-accounts/{accountId}/transfers', {
         claims: f.claims,
         params: { accountId: f.accountId },
         body: { direction: 'withdrawal', amount: usd(amount) },
@@ -418,7 +301,7 @@ describe('a withdrawal from a copy account', () => {
     // a deposit raises the mark by its amount; new profit above it is charged at the anniversary, the old never again
     const { walletId, getBalance } = await import('#store/ledger/index.ts');
     expect((await getBalance(walletId(f.id, 'USD'))).ledger).toBe(500_00n);
-    const dep = await call(trading, 'POST', '/v1/trading-accounts/{accountId}/transfers', {
+    const dep = await call(copy.trading, 'POST', '/v1/trading-accounts/{accountId}/transfers', {
       claims: f.claims,
       params: { accountId: f.accountId },
       body: { direction: 'deposit', amount: usd('200.00') },
@@ -476,7 +359,7 @@ describe('stop and restart', () => {
     const s = await approvedStrategy();
     const f = await follower(s.strategyId, 1_000_00n);
     await tradeResult(f.login, -1000n); // -100.00: equity 900.00, mark 1,000.00
-    const stop = await call(strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
+    const stop = await call(copy.strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
       claims: f.claims,
       params: { subscriptionId: f.subscriptionId },
       body: { action: 'stop' },
@@ -526,7 +409,7 @@ describe('stop and restart', () => {
 
     // a stop with a gain: the final charge takes it
     await tradeResult(f.login, 1000n); // +100.00: equity 1,140.00 over the mark 1,040.00
-    const stopped = await call(strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
+    const stopped = await call(copy.strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
       claims: f.claims,
       params: { subscriptionId: again },
       body: { action: 'stop' },
@@ -572,11 +455,11 @@ describe('the daily job', () => {
       }
       await ingestDeals({ platform: 'mt5' }, ctx);
     };
-    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
+    const open = await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
     await copyNew();
-    await platform.closePosition(s.login, open.positionId);
+    await copy.platform.closePosition(s.login, open.positionId);
     await copyNew();
-    expect(await platform.positions(f.login)).toEqual([]);
+    expect(await copy.platform.positions(f.login)).toEqual([]);
     const { accountDeals } = await import('#store/trading.ts');
     let notional = 0n;
     for await (const page of accountDeals(f.accountId))

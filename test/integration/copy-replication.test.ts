@@ -9,104 +9,15 @@
  * platform (findTrade) without a second order; a held lease makes a twin wait; an equity stop stops the follower
  * and its stop message closes its copies; a close that overtakes its open leaves the open uncopied.
  */
-import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mt5Platform } from '#adapters/platforms/mt5.ts';
+import { describe, expect, it } from 'vitest';
 import type { DealSignal, QueuedSignal, SignalQueue } from '#app/copy/messages.ts';
-import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
-import { useHandlerEnv } from '../support/api-env.ts';
-import { seedClient } from '../support/clients.ts';
-import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
+import { call, ctx, useCopyEnv } from '../support/copy.ts';
+import { bodyOf } from '../support/events.ts';
 
-type Res = { statusCode: number; body: string };
-type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
-let strategies: Handler;
-let trading: Handler;
-let mt5: Mt5Server;
-let platform: Mt5Platform;
-const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
-const uid = () => randomUUID().slice(0, 8);
-const usd = (amount: string) => ({ amount, currency: 'USD' });
-const ctx = { requestId: 'test', locale: 'en' };
-
-const call = (
-  h: Handler,
-  method: string,
-  resource: string,
-  o: { claims: Record<string, string>; params?: Record<string, string>; body?: unknown; query?: Record<string, string> },
-) =>
-  h(
-    apiEvent({
-      method,
-      resource,
-      claims: o.claims,
-      ...(o.params ? { pathParameters: o.params } : {}),
-      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      ...(o.query ? { query: o.query } : {}),
-      headers: { 'Idempotency-Key': uid(), 'Content-Type': 'application/json' },
-    }),
-    lambdaContext(),
-  );
-
-async function client() {
-  const id = `client-cp-${uid()}`;
-  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
-  return { id, claims: claimsFor(id, ['client']) };
-}
-
-async function fundedAccount(claims: Record<string, string>, amount: bigint): Promise<{ accountId: string; login: number }> {
-  const res = await call(trading, 'POST', '/v1/trading-accounts', {
-    claims,
-    body: { accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const accountId = bodyOf<{ accountId: string }>(res).accountId;
-  const { getTradingAccount } = await import('#store/trading.ts');
-  const login = (await getTradingAccount(accountId))!.login!;
-  await platform.changeBalance({ login, amount, type: 'balance', comment: 'test funds', externalId: `t_${uid()}` });
-  return { accountId, login };
-}
-
-async function approvedStrategy() {
-  const p = await client();
-  const acc = await fundedAccount(p.claims, 10_000_00n);
-  const res = await call(strategies, 'POST', '/v1/strategies', {
-    claims: p.claims,
-    body: {
-      accountId: acc.accountId,
-      name: 'Copy test',
-      fees: { performanceBps: 2000, managementBpsPerYear: 0, volumePerMillion: usd('0.00'), subscriptionPerMonth: usd('0.00') },
-      minInvestment: usd('100.00'),
-    },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const strategyId = bodyOf<{ strategyId: string }>(res).strategyId;
-  const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
-    claims: claimsFor(`staff-${uid()}`, ['compliance']),
-    params: { strategyId },
-    body: { decision: 'approve', reason: 'Checked' },
-  });
-  expect(decided.statusCode, decided.body).toBe(200);
-  return { strategyId, provider: p, login: acc.login };
-}
-
-async function follower(
-  strategyId: string,
-  amount: bigint,
-  allocation: Record<string, unknown>,
-  protections: Record<string, unknown> = {},
-) {
-  const f = await client();
-  const acc = await fundedAccount(f.claims, amount);
-  const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
-    claims: f.claims,
-    params: { strategyId },
-    body: { accountId: acc.accountId, allocation, protections: { copyStops: false, ...protections } },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return { ...f, ...acc, subscriptionId: bodyOf<{ subscriptionId: string }>(res).subscriptionId };
-}
+const copy = useCopyEnv({ table: 'copyrep', clientPrefix: 'cp' });
+const approvedStrategy = () => copy.approvedStrategy({ name: 'Copy test' }, 10_000_00n);
+const follower = copy.follower;
 
 /** A queue that keeps what the fan-out sends. */
 const capture = (): SignalQueue & { sent: QueuedSignal[] } => {
@@ -149,25 +60,7 @@ async function replicateNew(login: number) {
   return results;
 }
 
-const positionsOf = (login: number) => platform.positions(login);
-
-beforeAll(async () => {
-  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
-  await useHandlerEnv('copyrep', {
-    MT5_WEB_API_URL: mt5.url,
-    MT5_MANAGER_LOGIN: String(MANAGER.login),
-    MT5_MANAGER_PASSWORD: MANAGER.password,
-    MT5_SERVER: 'test-mt5',
-  });
-  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
-  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
-  const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
-  platform = new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' });
-});
-
-afterAll(async () => {
-  await mt5?.stop();
-});
+const positionsOf = (login: number) => copy.platform.positions(login);
 
 describe('replication', () => {
   it('copies an open, a partial close and a close to two followers by their own allocation, once each', async () => {
@@ -175,7 +68,7 @@ describe('replication', () => {
     const a = await follower(s.strategyId, 5_000_00n, { mode: 'equity_proportional' });
     const b = await follower(s.strategyId, 2_000_00n, { mode: 'fixed_volume', volume: '2000' });
 
-    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
+    const open = await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
     const opened = await replicateNew(s.login);
     expect(opened.map((r) => r.status)).toEqual(['filled', 'filled']);
     const [pa] = await positionsOf(a.login);
@@ -183,18 +76,18 @@ describe('replication', () => {
     expect(pa).toMatchObject({ symbol: 'EURUSD', side: 'buy', volume: 5_000n });
     expect(pb).toMatchObject({ symbol: 'EURUSD', side: 'buy', volume: 2_000n });
 
-    await platform.closePosition(s.login, open.positionId, 4_000n);
+    await copy.platform.closePosition(s.login, open.positionId, 4_000n);
     await replicateNew(s.login);
     expect((await positionsOf(a.login))[0]!.volume).toBe(3_000n);
     expect((await positionsOf(b.login))[0]!.volume).toBe(1_200n);
 
-    await platform.closePosition(s.login, open.positionId);
+    await copy.platform.closePosition(s.login, open.positionId);
     await replicateNew(s.login);
     expect(await positionsOf(a.login)).toEqual([]);
     expect(await positionsOf(b.login)).toEqual([]);
 
     // What the follower sees, per trade.
-    const res = await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
+    const res = await call(copy.strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
       claims: a.claims,
       params: { subscriptionId: a.subscriptionId },
       query: { limit: '10' },
@@ -212,7 +105,7 @@ describe('replication', () => {
     expect(first.slippagePoints).toMatch(/^-?\d+$/);
     expect(first.slippage).toMatchObject({ currency: 'USD' });
     // Another client cannot read them.
-    const other = await call(strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
+    const other = await call(copy.strategies, 'GET', '/v1/subscriptions/{subscriptionId}/copies', {
       claims: b.claims,
       params: { subscriptionId: a.subscriptionId },
     });
@@ -222,7 +115,7 @@ describe('replication', () => {
   it('recovers a copy whose executor crashed after the fill: one follower position, found by its comment', async () => {
     const s = await approvedStrategy();
     const a = await follower(s.strategyId, 3_000_00n, { mode: 'fixed_volume', volume: '1000' });
-    await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'sell', volume: 3_000n });
+    await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'sell', volume: 3_000n });
     const { fanOutDeal } = await import('#app/copy/fan-out.ts');
     const { replicate, faults, CopyBusyError } = await import('#app/copy/replicate.ts');
     const { CopySignalSchema } = await import('#app/copy/messages.ts');
@@ -264,11 +157,11 @@ describe('replication', () => {
   it('an equity stop stops the follower and its stop closes the copies; the stop is audited and published', async () => {
     const s = await approvedStrategy();
     const a = await follower(s.strategyId, 1_000_00n, { mode: 'fixed_volume', volume: '1000' });
-    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
+    const open = await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
     expect((await replicateNew(s.login)).map((r) => r.status)).toEqual(['filled']);
     // The follower's equity falls below its stop: its position loses (the quote moves 300 points down).
-    const q = mt5.simulator.quote('EURUSD');
-    mt5.simulator.setQuote('EURUSD', q.bid - 3_000n, q.ask - 3_000n);
+    const q = copy.mt5.simulator.quote('EURUSD');
+    copy.mt5.simulator.setQuote('EURUSD', q.bid - 3_000n, q.ask - 3_000n);
     const { subscriptionEntity } = await import('#store/copy.ts');
     const { subscriptionKeys } = await import('#store/keys.ts');
     const sub = (await subscriptionEntity.get(subscriptionKeys.key(a.subscriptionId), { consistent: true }))!;
@@ -287,7 +180,7 @@ describe('replication', () => {
       },
     });
 
-    await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
+    await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
     const events = await providerEvents(s.login);
     const { fanOutDeal, fanOutStop } = await import('#app/copy/fan-out.ts');
     const { replicate } = await import('#app/copy/replicate.ts');
@@ -321,14 +214,14 @@ describe('replication', () => {
     expect(open.positionId).toBeGreaterThan(0);
     // The stop message again: nothing left to close.
     expect(await replicate(CopySignalSchema.parse(JSON.parse(stopQueue.sent[0]!.body)), ctx)).toEqual([]);
-    mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
+    copy.mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
   });
 
   it('a close that overtakes its open leaves the open uncopied (provider_closed_first)', async () => {
     const s = await approvedStrategy();
     const a = await follower(s.strategyId, 2_000_00n, { mode: 'fixed_volume', volume: '1000' });
-    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 2_000n });
-    await platform.closePosition(s.login, open.positionId);
+    const open = await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 2_000n });
+    await copy.platform.closePosition(s.login, open.positionId);
     const [opened, closed] = await providerEvents(s.login);
     const { fanOutDeal } = await import('#app/copy/fan-out.ts');
     const { replicate } = await import('#app/copy/replicate.ts');
@@ -357,7 +250,7 @@ describe('social exposure', () => {
       const a = await follower(s.strategyId, 5_000_00n, { mode: 'fixed_volume', volume: '1000' });
       const b = await follower(s.strategyId, 5_000_00n, { mode: 'fixed_volume', volume: '1000' });
       const symbol = 'GBPUSD';
-      const open = await platform.marketOrder({ login: s.login, symbol, side: 'sell', volume: 3_000n });
+      const open = await copy.platform.marketOrder({ login: s.login, symbol, side: 'sell', volume: 3_000n });
       await replicateNew(s.login);
       expect((await positionsOf(a.login)).length + (await positionsOf(b.login)).length).toBe(2);
 
@@ -395,7 +288,7 @@ describe('social exposure', () => {
         }),
       ).toBe(false);
 
-      await platform.closePosition(s.login, open.positionId);
+      await copy.platform.closePosition(s.login, open.positionId);
       await replicateNew(s.login);
       // nothing open: the desk's view leaves the row out, and its counters are exactly zero
       expect(await rowOf()).toBeUndefined();

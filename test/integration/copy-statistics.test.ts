@@ -11,103 +11,19 @@
  * anonymised, their equity and the assets under copy, and nobody else does; the snapshot job writes each account's
  * day once (a re-run, and the scheduled handler the same day, change nothing) and neutralises the day's deposit.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mt5Platform } from '#adapters/platforms/mt5.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { addDays, strategyRiskScore } from '#domain/copy/marketplace.ts';
 import { dailyReturns, type EquityPoint, strategyStatistics } from '#domain/copy/statistics.ts';
 import { parseTenantConfig } from '#domain/tenant/config.ts';
-import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
 import { setTenantConfig, tenantConfig } from '#shared/tenant.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
-import { useHandlerEnv } from '../support/api-env.ts';
-import { seedClient } from '../support/clients.ts';
-import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
+import { call, compliance, ctx, uid, usd, useCopyEnv } from '../support/copy.ts';
+import { bodyOf, lambdaContext } from '../support/events.ts';
 
-type Res = { statusCode: number; body: string };
-type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
-let strategies: Handler;
-let trading: Handler;
-let mt5: Mt5Server;
-let platform: Mt5Platform;
-const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
-const uid = () => randomUUID().slice(0, 8);
-const usd = (amount: string) => ({ amount, currency: 'USD' });
-const ctx = { requestId: 'test', locale: 'en' };
-const compliance = () => claimsFor(`staff-${uid()}`, ['compliance']);
-
-const call = (
-  h: Handler,
-  method: string,
-  resource: string,
-  o: { claims: Record<string, string>; params?: Record<string, string>; body?: unknown; query?: Record<string, string> },
-) =>
-  h(
-    apiEvent({
-      method,
-      resource,
-      claims: o.claims,
-      ...(o.params ? { pathParameters: o.params } : {}),
-      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      ...(o.query ? { query: o.query } : {}),
-      headers: { 'Idempotency-Key': uid(), 'Content-Type': 'application/json' },
-    }),
-    lambdaContext(),
-  );
-
-async function client() {
-  const id = `client-cs-${uid()}`;
-  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
-  return { id, claims: claimsFor(id, ['client']) };
-}
-
-async function liveAccount(claims: Record<string, string>, amount = 0n): Promise<{ accountId: string; login: number }> {
-  const res = await call(trading, 'POST', '/v1/trading-accounts', {
-    claims,
-    body: { accountType: 'standard', kind: 'live', currency: 'USD', leverage: 30 },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const accountId = bodyOf<{ accountId: string }>(res).accountId;
-  const { getTradingAccount } = await import('#store/trading.ts');
-  const login = (await getTradingAccount(accountId))!.login!;
-  if (amount > 0n) await platform.changeBalance({ login, amount, type: 'balance', comment: 'funds', externalId: `t_${uid()}` });
-  return { accountId, login };
-}
-
-async function approvedStrategy(amount = 0n, name = 'Stats test') {
-  const p = await client();
-  const acc = await liveAccount(p.claims, amount);
-  const res = await call(strategies, 'POST', '/v1/strategies', {
-    claims: p.claims,
-    body: {
-      accountId: acc.accountId,
-      name,
-      fees: { performanceBps: 2000, managementBpsPerYear: 0, volumePerMillion: usd('0.00'), subscriptionPerMonth: usd('0.00') },
-      minInvestment: usd('100.00'),
-    },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  const strategyId = bodyOf<{ strategyId: string }>(res).strategyId;
-  const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
-    claims: compliance(),
-    params: { strategyId },
-    body: { decision: 'approve', reason: 'Checked' },
-  });
-  expect(decided.statusCode, decided.body).toBe(200);
-  return { strategyId, provider: p, ...acc };
-}
-
-async function follow(strategyId: string, amount: bigint) {
-  const f = await client();
-  const acc = await liveAccount(f.claims, amount);
-  const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
-    claims: f.claims,
-    params: { strategyId },
-    body: { accountId: acc.accountId, allocation: { mode: 'equity_proportional' }, protections: { copyStops: false } },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return { ...f, ...acc, subscriptionId: bodyOf<{ subscriptionId: string }>(res).subscriptionId };
-}
+const copy = useCopyEnv({ table: 'copystats', clientPrefix: 'cs', fundingComment: 'funds' });
+const client = copy.client;
+const approvedStrategy = (amount = 0n, name = 'Stats test') => copy.approvedStrategy({ name }, amount);
+const follow = (strategyId: string, amount: bigint) => copy.follower(strategyId, amount, { mode: 'equity_proportional' });
 
 /** Writes an account's daily snapshots as the job would have (each day's cutoff at 22:10 UTC). */
 async function writeSeries(accountId: string, series: EquityPoint[]) {
@@ -165,14 +81,14 @@ type Detail = {
   equityCurve: { date: string; equity: string; netFlow: string; return: string | null }[];
 };
 const detail = async (strategyId: string, claims = compliance()) => {
-  const res = await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims, params: { strategyId } });
+  const res = await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}', { claims, params: { strategyId } });
   expect(res.statusCode, res.body).toBe(200);
   expect(res.body).not.toMatch(/NaN|Infinity/);
   return bodyOf<Detail>(res);
 };
 type Listed = { strategyId: string; isNew: boolean; rank: number | null; ageDays: number; statistics: Stats };
 const list = async (claims: Record<string, string>, query: Record<string, string>) => {
-  const res = await call(strategies, 'GET', '/v1/strategies', { claims, query: { limit: '100', ...query } });
+  const res = await call(copy.strategies, 'GET', '/v1/strategies', { claims, query: { limit: '100', ...query } });
   expect(res.statusCode, res.body).toBe(200);
   return bodyOf<{ items: Listed[]; hasMore: boolean; nextCursor?: string }>(res);
 };
@@ -188,23 +104,8 @@ const RATIOS = [
   'currentDrawdown',
 ] as const;
 
-beforeAll(async () => {
-  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
-  await useHandlerEnv('copystats', {
-    MT5_WEB_API_URL: mt5.url,
-    MT5_MANAGER_LOGIN: String(MANAGER.login),
-    MT5_MANAGER_PASSWORD: MANAGER.password,
-    MT5_SERVER: 'test-mt5',
-  });
-  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
-  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
-  const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
-  platform = new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' });
-});
-
-afterAll(async () => {
+afterAll(() => {
   setTenantConfig(parseTenantConfig(demo));
-  await mt5?.stop();
 });
 
 describe('statistics served', () => {
@@ -384,7 +285,7 @@ describe('statistics served', () => {
     // bad input: problem+json 400
     const first = await list(reader, { sort: 'return', limit: '1' });
     const bad = async (query: Record<string, string>) => {
-      const res = await call(strategies, 'GET', '/v1/strategies', { claims: reader, query });
+      const res = await call(copy.strategies, 'GET', '/v1/strategies', { claims: reader, query });
       expect(res.statusCode, JSON.stringify(query)).toBe(400);
       const headers = (res as unknown as { headers: Record<string, string> }).headers;
       expect(headers['content-type'] ?? headers['Content-Type']).toMatch(/problem\+json/);
@@ -403,7 +304,7 @@ describe('statistics served', () => {
     const b = await follow(s.strategyId, 3_000_00n);
     const c = await follow(s.strategyId, 1_000_00n);
     const status = (f: { claims: Record<string, string>; subscriptionId: string }, action: string) =>
-      call(strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
+      call(copy.strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', {
         claims: f.claims,
         params: { subscriptionId: f.subscriptionId },
         body: { action },
@@ -412,7 +313,7 @@ describe('statistics served', () => {
     expect((await status(c, 'stop')).statusCode).toBe(200);
 
     const followers = (claims: Record<string, string>) =>
-      call(strategies, 'GET', '/v1/strategies/{strategyId}/followers', { claims, params: { strategyId: s.strategyId } });
+      call(copy.strategies, 'GET', '/v1/strategies/{strategyId}/followers', { claims, params: { strategyId: s.strategyId } });
     const res = await followers(s.provider.claims);
     expect(res.statusCode, res.body).toBe(200);
     const body = bodyOf<{
@@ -431,7 +332,7 @@ describe('statistics served', () => {
       for (const secret of [f.id, f.accountId, f.subscriptionId, String(f.login)]) expect(res.body).not.toContain(secret);
     }
     const onlyActive = bodyOf<{ items: unknown[] }>(
-      await call(strategies, 'GET', '/v1/strategies/{strategyId}/followers', {
+      await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}/followers', {
         claims: s.provider.claims,
         params: { strategyId: s.strategyId },
         query: { status: 'active' },
@@ -478,19 +379,19 @@ describe('the daily equity snapshot job', () => {
     expect((await getStrategyStats(s.strategyId))!.computedAt).toBe(stats1.computedAt);
 
     // the next day: a deposit of 5,000.00 and a winning round trip
-    await platform.changeBalance({
+    await copy.platform.changeBalance({
       login: s.login,
       amount: 5_000_00n,
       type: 'balance',
       comment: 'more',
       externalId: `t_${uid()}`,
     });
-    const q = mt5.simulator.quote('EURUSD');
-    const open = await platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
-    mt5.simulator.setQuote('EURUSD', q.ask + 500n, q.ask + 500n + (q.ask - q.bid));
-    await platform.closePosition(s.login, open.positionId);
-    mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
-    const e2 = (await platform.accountState(s.login)).equity;
+    const q = copy.mt5.simulator.quote('EURUSD');
+    const open = await copy.platform.marketOrder({ login: s.login, symbol: 'EURUSD', side: 'buy', volume: 10_000n });
+    copy.mt5.simulator.setQuote('EURUSD', q.ask + 500n, q.ask + 500n + (q.ask - q.bid));
+    await copy.platform.closePosition(s.login, open.positionId);
+    copy.mt5.simulator.setQuote('EURUSD', q.bid, q.ask);
+    const e2 = (await copy.platform.accountState(s.login)).equity;
 
     const second = await snapshotEquity({ now: new Date(Date.now() + 86_400_000) }, ctx);
     const day2 = todayTenant();

@@ -6,85 +6,28 @@
  * allow, a role that may not moderate, a missing reason. Then following: a funded live copy account follows an
  * approved strategy, pauses, resumes and stops (releasing the account), and the refusals of a follow.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Mt5Server, startMt5Server } from '#local/platforms/mt5-server.ts';
-import { useHandlerEnv } from '../support/api-env.ts';
-import { seedClient } from '../support/clients.ts';
+import { describe, expect, it } from 'vitest';
+import { call, type Res, uid, useCopyEnv } from '../support/copy.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
-type Res = { statusCode: number; body: string };
-type Handler = (e: ReturnType<typeof apiEvent>, c: ReturnType<typeof lambdaContext>) => Promise<Res>;
-let strategies: Handler;
-let trading: Handler;
-let mt5: Mt5Server;
-const MANAGER = { login: 1000, password: 'Manager-Pass-1' };
-const uid = () => randomUUID().slice(0, 8);
-const usd = (amount: string) => ({ amount, currency: 'USD' });
-
-const call = (
-  h: Handler,
-  method: string,
-  resource: string,
-  o: { claims: Record<string, string>; params?: Record<string, string>; body?: unknown; query?: Record<string, string> },
-) =>
-  h(
-    apiEvent({
-      method,
-      resource,
-      claims: o.claims,
-      ...(o.params ? { pathParameters: o.params } : {}),
-      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-      ...(o.query ? { query: o.query } : {}),
-      headers: { 'Idempotency-Key': uid(), 'Content-Type': 'application/json' },
-    }),
-    lambdaContext(),
-  );
-
-async function provider() {
-  const id = `client-st-${uid()}`;
-  await seedClient({ clientId: id, countryOfResidence: 'DE', jurisdiction: 'EU', clientType: 'retail', kycStatus: 'approved' });
-  return { id, claims: claimsFor(id, ['client']) };
-}
-
-async function account(claims: Record<string, string>, kind: 'live' | 'demo' = 'live'): Promise<string> {
-  const res = await call(trading, 'POST', '/v1/trading-accounts', {
-    claims,
-    body: { accountType: 'standard', kind, currency: 'USD', leverage: 30 },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return bodyOf<{ accountId: string }>(res).accountId;
-}
+const copy = useCopyEnv({ table: 'strategies', clientPrefix: 'st' });
+const provider = copy.client;
+const account = copy.openAccount;
 
 const strategyBody = (accountId: string, over: Record<string, unknown> = {}) => ({
-  accountId,
-  name: 'Steady EURUSD',
-  description: 'Intraday EURUSD, at most 1:10 effective',
-  fees: { performanceBps: 2000, managementBpsPerYear: 200, volumePerMillion: usd('5.00'), subscriptionPerMonth: usd('0.00') },
-  minInvestment: usd('500.00'),
+  ...copy.strategyBody(accountId, {
+    name: 'Steady EURUSD',
+    description: 'Intraday EURUSD, at most 1:10 effective',
+    fees: { performanceBps: 2000, managementBpsPerYear: 200, volumePerMillion: '5.00', subscriptionPerMonth: '0.00' },
+    minInvestment: '500.00',
+  }),
   ...over,
 });
 
 const listed = async (claims: Record<string, string>) =>
   bodyOf<{ items: { strategyId: string }[] }>(
-    await call(strategies, 'GET', '/v1/strategies', { claims, query: { limit: '100' } }),
+    await call(copy.strategies, 'GET', '/v1/strategies', { claims, query: { limit: '100' } }),
   ).items.map((s) => s.strategyId);
-
-beforeAll(async () => {
-  mt5 = await startMt5Server({ manager: MANAGER, tickMs: 0 });
-  await useHandlerEnv('strategies', {
-    MT5_WEB_API_URL: mt5.url,
-    MT5_MANAGER_LOGIN: String(MANAGER.login),
-    MT5_MANAGER_PASSWORD: MANAGER.password,
-    MT5_SERVER: 'test-mt5',
-  });
-  strategies = (await import('#functions/api/strategies.ts')).handler as Handler;
-  trading = (await import('#functions/api/trading-accounts.ts')).handler as Handler;
-});
-
-afterAll(async () => {
-  await mt5?.stop();
-});
 
 describe('strategies', () => {
   it('submitted, moderated, listed, hidden and shown again', async () => {
@@ -92,17 +35,21 @@ describe('strategies', () => {
     const other = await provider();
     const compliance = claimsFor(`staff-${uid()}`, ['compliance']);
     const acc = await account(p.claims);
-    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    const res = await call(copy.strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
     expect(res.statusCode, res.body).toBe(201);
     const s = bodyOf<{ strategyId: string; status: string; isNew: boolean }>(res);
     expect(s).toMatchObject({ status: 'pending_review', isNew: true });
     expect(await listed(other.claims)).not.toContain(s.strategyId);
     const params = { strategyId: s.strategyId };
-    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(404);
-    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: p.claims, params })).statusCode).toBe(200);
+    expect((await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(
+      404,
+    );
+    expect((await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}', { claims: p.claims, params })).statusCode).toBe(
+      200,
+    );
 
     const decide = (decision: string, claims = compliance, reason: string | null = 'Track record and disclosures checked') =>
-      call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
+      call(copy.strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
         claims,
         params,
         body: { decision, ...(reason !== null ? { reason } : {}) },
@@ -112,7 +59,9 @@ describe('strategies', () => {
     const approved = await decide('approve');
     expect(approved.statusCode, approved.body).toBe(200);
     expect(await listed(other.claims)).toContain(s.strategyId);
-    expect((await call(strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(200);
+    expect((await call(copy.strategies, 'GET', '/v1/strategies/{strategyId}', { claims: other.claims, params })).statusCode).toBe(
+      200,
+    );
     const reject = await decide('reject');
     expect(reject.statusCode).toBe(409);
     expect(bodyOf<{ code: string }>(reject).code).toBe('strategy_decision_not_allowed');
@@ -128,7 +77,7 @@ describe('strategies', () => {
     const live = await account(p.claims);
     const demo = await account(p.claims, 'demo');
     const submit = (claims: Record<string, string>, body: unknown) =>
-      call(strategies, 'POST', '/v1/strategies', { claims, body });
+      call(copy.strategies, 'POST', '/v1/strategies', { claims, body });
     const code = async (r: Promise<Res>) => {
       const res = await r;
       return [res.statusCode, bodyOf<{ code: string }>(res).code];
@@ -154,30 +103,14 @@ describe('following', () => {
   async function approvedStrategy(): Promise<{ strategyId: string; provider: Awaited<ReturnType<typeof provider>> }> {
     const p = await provider();
     const acc = await account(p.claims);
-    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    const res = await call(copy.strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
     const { strategyId } = bodyOf<{ strategyId: string }>(res);
-    const decided = await call(strategies, 'POST', '/v1/admin/strategies/{strategyId}/decision', {
-      claims: claimsFor(`staff-${uid()}`, ['compliance']),
-      params: { strategyId },
-      body: { decision: 'approve', reason: 'Checked' },
-    });
-    expect(decided.statusCode, decided.body).toBe(200);
+    await copy.approve(strategyId);
     return { strategyId, provider: p };
   }
 
   async function fundedCopyAccount(claims: Record<string, string>, amount: bigint): Promise<string> {
-    const accountId = await account(claims);
-    const { getTradingAccount } = await import('#store/trading.ts');
-    const login = (await getTradingAccount(accountId))!.login!;
-    const { Mt5Platform } = await import('#adapters/platforms/mt5.ts');
-    await new Mt5Platform({ baseUrl: mt5.url, manager: MANAGER, server: 'test-mt5' }).changeBalance({
-      login,
-      amount,
-      type: 'balance',
-      comment: 'test funds',
-      externalId: `t_${uid()}`,
-    });
-    return accountId;
+    return (await copy.fundedAccount(claims, amount)).accountId;
   }
 
   const followBody = (accountId: string, allocation: Record<string, unknown> = { mode: 'equity_proportional' }) => ({
@@ -190,7 +123,7 @@ describe('following', () => {
     const { strategyId } = await approvedStrategy();
     const f = await provider();
     const acc = await fundedCopyAccount(f.claims, 1_000_00n);
-    const res = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+    const res = await call(copy.strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
       claims: f.claims,
       params: { strategyId },
       body: followBody(acc),
@@ -200,26 +133,26 @@ describe('following', () => {
     expect(sub).toMatchObject({ status: 'active', protections: { maxDrawdownBps: 3000, copyStops: true } });
     const params = { subscriptionId: sub.subscriptionId };
     const act = (action: string, claims = f.claims) =>
-      call(strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', { claims, params, body: { action } });
+      call(copy.strategies, 'POST', '/v1/subscriptions/{subscriptionId}/status', { claims, params, body: { action } });
     expect(bodyOf<{ status: string }>(await act('pause')).status).toBe('paused');
     expect(bodyOf<{ code: string }>(await act('pause')).code).toBe('subscription_change_not_allowed');
     expect((await act('resume', (await provider()).claims)).statusCode).toBe(404);
     expect(bodyOf<{ status: string }>(await act('resume')).status).toBe('active');
-    const second = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+    const second = await call(copy.strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
       claims: f.claims,
       params: { strategyId },
       body: followBody(acc),
     });
     expect(bodyOf<{ code: string }>(second).code).toBe('account_already_copying');
     expect(bodyOf<{ status: string }>(await act('stop')).status).toBe('stopped');
-    const again = await call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
+    const again = await call(copy.strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', {
       claims: f.claims,
       params: { strategyId },
       body: followBody(acc),
     });
     expect(again.statusCode, again.body).toBe(201);
     const mine = bodyOf<{ items: { status: string }[] }>(
-      await call(strategies, 'GET', '/v1/subscriptions', { claims: f.claims }),
+      await call(copy.strategies, 'GET', '/v1/subscriptions', { claims: f.claims }),
     );
     expect(mine.items.map((i) => i.status).sort()).toEqual(['active', 'stopped']);
   });
@@ -230,7 +163,7 @@ describe('following', () => {
     const poor = await fundedCopyAccount(f.claims, 100_00n);
     const rich = await fundedCopyAccount(f.claims, 1_000_00n);
     const followWith = (claims: Record<string, string>, body: unknown, id = strategyId) =>
-      call(strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', { claims, params: { strategyId: id }, body });
+      call(copy.strategies, 'POST', '/v1/strategies/{strategyId}/subscriptions', { claims, params: { strategyId: id }, body });
     const code = async (r: Promise<Res>) => {
       const res = await r;
       return [res.statusCode, bodyOf<{ code: string }>(res).code];
@@ -250,11 +183,11 @@ describe('disclosures', () => {
   it('shows the fees and the past-performance and risk warnings in the client’s language', async () => {
     const p = await provider();
     const acc = await account(p.claims);
-    const res = await call(strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
+    const res = await call(copy.strategies, 'POST', '/v1/strategies', { claims: p.claims, body: strategyBody(acc) });
     expect(res.statusCode, res.body).toBe(201);
     const { strategyId } = bodyOf<{ strategyId: string }>(res);
     const read = async (language: string) => {
-      const r = await strategies(
+      const r = await copy.strategies(
         apiEvent({
           method: 'GET',
           resource: '/v1/strategies/{strategyId}',
