@@ -323,7 +323,7 @@ describe('statistics served', () => {
       items: { followerId: string; status: string; startedAt: string; equity: unknown }[];
     }>(res);
     // active + paused; their equity read when they started (no daily snapshot yet)
-    expect(body).toMatchObject({ followers: 2, assetsUnderCopy: usd('5000.00'), feeIncome: null });
+    expect(body).toMatchObject({ followers: 2, assetsUnderCopy: usd('5000.00'), feeIncome: usd('0.00') });
     expect(body.items.map((i) => i.status).sort()).toEqual(['active', 'paused', 'stopped']);
     expect(body.items.find((i) => i.status === 'paused')!.equity).toEqual(usd('3000.00'));
     for (const i of body.items) expect(i.followerId).toMatch(/^f_[0-9a-f]{16}$/);
