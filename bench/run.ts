@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- suite ...]`: runs the benchmark suites against a local runtime on DynamoDB
  * Local (in memory) and prints medians, p99 and throughput beside baselines measured in the same run.
- * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, copy, size, synth (default: all but synth, which times `cdk synth` against a
+ * Suites: http, audit, ledger (includes hot-wallet), hot-wallet, kyc, payments, trading, copy, copy-fees, size, synth (default: all but synth, which times `cdk synth` against a
  * baseline commit). Set BENCH_OPS to change the operations per figure; trading: BENCH_TRADING_PARTS (fills,transfers,ingestion),
  * BENCH_DEALS (100000), BENCH_TRANSFER_OPS; copy: BENCH_COPY_FOLLOWERS (2000), BENCH_COPY_POSITIONS (15),
- * BENCH_COPY_FANOUT_RUNS (5). With the copy suite the local queues run at timeScale 0.01 (see bench/suites/copy.ts).
+ * BENCH_COPY_FANOUT_RUNS (5); copy-fees: BENCH_COPY_FEE_FOLLOWERS (2000). With the copy or copy-fees suite the local queues
+ * run at timeScale 0.1 (see bench/suites/copy.ts).
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -13,7 +14,7 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'copy', 'size', 'synth'];
+const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'copy', 'copy-fees', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
@@ -24,7 +25,11 @@ console.log(`# bench: ${suites.join(', ')} | ${ops} ops per figure | node ${proc
 
 const needsRuntime = suites.some((s) => s !== 'size' && s !== 'synth');
 const rt = needsRuntime
-  ? await startRuntime({ seed: false, schedules: false, ...(suites.includes('copy') ? { timeScale: 0.01 } : {}) })
+  ? await startRuntime({
+      seed: false,
+      schedules: false,
+      ...(suites.includes('copy') || suites.includes('copy-fees') ? { timeScale: 0.1 } : {}),
+    })
   : undefined;
 try {
   if (rt && suites.includes('http')) await httpSuite({ apiUrl: rt.apiUrl, ops, concurrencies });
@@ -43,6 +48,7 @@ try {
       parts: (process.env.BENCH_TRADING_PARTS ?? 'fills,transfers,ingestion').split(','),
     });
   if (rt && suites.includes('copy')) await (await import('./suites/copy.ts')).copySuite({ rt });
+  if (rt && suites.includes('copy-fees')) await (await import('./suites/copy-fees.ts')).copyFeesSuite({ rt });
   if (suites.includes('size')) printSizes(await bundleSizes());
   if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {
