@@ -13,8 +13,9 @@
  *   published twice (a duplicate signal), and the executor crashing after the platform's fill on 1 % of the copies
  *   (their redelivery finds the order by its comment); then every follower's deals on the simulator are counted by
  *   copy id: each copy id exactly once, followers x positions x 2 in all, nothing left open
- * The queue emulator runs at timeScale 0.01 for this suite (a 180 s visibility timeout passes in 1.8 s), and the copy
- * lease at 3 s (COPY_LEASE_MS), so a crashed copy is retried within the run.
+ * The queue emulator runs at timeScale 0.1 for this suite (a 180 s visibility timeout passes in 18 s: longer than a
+ * batch takes under this load, so only crashed messages come back), and the copy lease at 3 s (COPY_LEASE_MS), so a
+ * crashed copy is retried within the run.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
