@@ -452,7 +452,9 @@ export const functions: readonly FunctionSpec[] = [
     // platform:secrets: the provider's balance and equity, read once per opening deal for the proportional modes
     permissions: ['table:read', 'platform:secrets', 'queue:send:copy-replication'],
     memoryMb: 512,
-    timeoutSeconds: 60,
+    // A strategy with thousands of followers is thousands of messages: never cut off half-sent (a retry re-sends
+    // the same deduplication ids, but a timeout under load made the bench's local bus give the event up).
+    timeoutSeconds: 300,
   },
   {
     name: 'copy-executor',

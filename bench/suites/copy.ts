@@ -13,6 +13,7 @@
  *   published twice (a duplicate signal), and the executor crashing after the platform's fill on 1 % of the copies
  *   (their redelivery finds the order by its comment); then every follower's deals on the simulator are counted by
  *   copy id: each copy id exactly once, followers x positions x 2 in all, nothing left open
+ * BENCH_COPY_PARTS (default latency,fanout,once) picks the figures.
  * The queue emulator runs at timeScale 0.1 for this suite (a 180 s visibility timeout passes in 18 s: longer than a
  * batch takes under this load, so only crashed messages come back), and the copy lease at 3 s (COPY_LEASE_MS), so a
  * crashed copy is retried within the run.
@@ -238,9 +239,10 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
   const records = async (dealKey: string) =>
     copyTradeEntity.getMany(subs.map((s) => copyTradeKeys.key(copyIdFor(dealKey, s.subscriptionId))));
 
+  const parts = (process.env.BENCH_COPY_PARTS ?? 'latency,fanout,once').split(',');
   // --- latency: one provider deal to every follower (first with cold handlers and caches, then warm) ----------
   let signal = detailOf({ deal: 0, positionId: 0, price: 0n, volume: 0n }, 'buy', 'in');
-  for (const run of ['cold', 'warm']) {
+  for (const run of parts.includes('latency') ? ['cold', 'warm'] : []) {
     const open = await platform.marketOrder({ login: providerLogin, symbol: 'EURUSD', side: 'buy', volume: 1_000n });
     signal = detailOf(open, 'buy', 'in');
     const started = performance.now();
@@ -268,37 +270,39 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
   }
 
   // --- fan-out against a raw SendMessageBatch of the same messages ------------------------------------------
-  opts.rt.sqs.stop();
-  const purge = () => opts.rt.sqs.handle('PurgeQueue', { QueueUrl: env.queueUrl('copy-replication') });
-  const fanoutTimes: number[] = [];
-  const rawTimes: number[] = [];
-  const ctx = { requestId: 'bench', locale: 'en' };
-  for (let run = 0; run < fanoutRuns; run++) {
-    const detail = { ...signal, dealKey: `${signal.dealKey}-fanout-${run}`, eventId: ulid() };
-    let bodies: { body: string; groupId: string; dedupId: string }[] = [];
-    let t = performance.now();
-    await fanOutDeal({ kind: 'open', deal: detail as never }, ctx, {
-      send: async (m) => {
-        bodies = [...m];
-        await sendMessages('copy-replication', m);
-      },
-    });
-    fanoutTimes.push(performance.now() - t);
-    await purge();
-    const raw = bodies.map((b) => ({ ...b, dedupId: `${b.dedupId}-raw` }));
-    t = performance.now();
-    await sendMessages('copy-replication', raw);
-    rawTimes.push(performance.now() - t);
-    await purge();
+  if (parts.includes('fanout')) {
+    opts.rt.sqs.stop();
+    const purge = () => opts.rt.sqs.handle('PurgeQueue', { QueueUrl: env.queueUrl('copy-replication') });
+    const fanoutTimes: number[] = [];
+    const rawTimes: number[] = [];
+    const ctx = { requestId: 'bench', locale: 'en' };
+    for (let run = 0; run < fanoutRuns; run++) {
+      const detail = { ...signal, dealKey: `${signal.dealKey}-fanout-${run}`, eventId: ulid() };
+      let bodies: { body: string; groupId: string; dedupId: string }[] = [];
+      let t = performance.now();
+      await fanOutDeal({ kind: 'open', deal: detail as never }, ctx, {
+        send: async (m) => {
+          bodies = [...m];
+          await sendMessages('copy-replication', m);
+        },
+      });
+      fanoutTimes.push(performance.now() - t);
+      await purge();
+      const raw = bodies.map((b) => ({ ...b, dedupId: `${b.dedupId}-raw` }));
+      t = performance.now();
+      await sendMessages('copy-replication', raw);
+      rawTimes.push(performance.now() - t);
+      await purge();
+    }
+    opts.rt.sqs.start();
+    fanoutTimes.sort((a, b) => a - b);
+    rawTimes.sort((a, b) => a - b);
+    const fanMedian = percentile(fanoutTimes, 50);
+    const rawMedian = percentile(rawTimes, 50);
+    console.log(
+      `fan-out of ${followers} messages\tmedian ${fmt(fanMedian)} ms (${fmt((followers / fanMedian) * 1000)} msg/s)\t| raw SendMessageBatch median ${fmt(rawMedian)} ms (${fmt((followers / rawMedian) * 1000)} msg/s)\t| throughput ratio ${(rawMedian / fanMedian).toFixed(2)}`,
+    );
   }
-  opts.rt.sqs.start();
-  fanoutTimes.sort((a, b) => a - b);
-  rawTimes.sort((a, b) => a - b);
-  const fanMedian = percentile(fanoutTimes, 50);
-  const rawMedian = percentile(rawTimes, 50);
-  console.log(
-    `fan-out of ${followers} messages\tmedian ${fmt(fanMedian)} ms (${fmt((followers / fanMedian) * 1000)} msg/s)\t| raw SendMessageBatch median ${fmt(rawMedian)} ms (${fmt((followers / rawMedian) * 1000)} msg/s)\t| throughput ratio ${(rawMedian / fanMedian).toFixed(2)}`,
-  );
 
   // --- exactly once: positions opened and closed, duplicates and crashes ----------------------------------
   const crashed = new Set<string>();
@@ -339,7 +343,7 @@ export async function copySuite(opts: { rt: Runtime }): Promise<void> {
     if (!followerLogins.has(d.login) || (d.action !== 'buy' && d.action !== 'sell')) continue;
     byComment.set(d.comment, (byComment.get(d.comment) ?? 0) + 1);
   }
-  const expected = followers * positions * 2 + followers * 4; // + the two latency deals' opens and closes
+  const expected = followers * positions * 2 + (parts.includes('latency') ? followers * 4 : 0); // + the latency deals' opens and closes
   const total = [...byComment.values()].reduce((a, b) => a + b, 0);
   const twice = [...byComment.values()].filter((n) => n > 1).length;
   console.log(

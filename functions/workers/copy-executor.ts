@@ -42,7 +42,7 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
           logger.warn('copy executor: record failed, retried in order', {
             messageId: records[i]!.messageId,
             error: (err as Error).name,
-            message: (err as Error).message,
+            reason: (err as Error).message,
           });
           for (const r of records.slice(i)) failures.push(r.messageId);
           return;
