@@ -97,3 +97,27 @@ export function printComparison(rows: { subject: Stats; baseline: Stats }[]): vo
     );
   }
 }
+
+/** Puts items with BatchWriteItem, 25 at a time, into the environment's table (bench fixtures: no audit, no events). */
+export async function batchPut(items: Record<string, unknown>[]): Promise<void> {
+  const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { ddb } = await import('#shared/clients.ts');
+  const { env } = await import('#shared/env.ts');
+  for (let i = 0; i < items.length; i += 25) {
+    await ddb().send(
+      new BatchWriteCommand({
+        RequestItems: { [env.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time. */
+export async function pool<T>(items: readonly T[], concurrency: number, work: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}

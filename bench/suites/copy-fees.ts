@@ -25,7 +25,7 @@
  *   the accrual, the audit entries and the event cost over the journal
  */
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { runFeeSettlement, settleFees } from '#app/copy/settle-fees.ts';
 import { createTransfer } from '#app/trading/transfers.ts';
 import { transferJournal } from '#domain/ledger/index.ts';
@@ -54,7 +54,7 @@ import {
   walletId,
 } from '#store/ledger/index.ts';
 import { tradingAccountEntity } from '#store/trading.ts';
-import { measure, percentile, printComparison, type Stats } from '../lib.ts';
+import { batchPut, measure, percentile, pool, printComparison, type Stats } from '../lib.ts';
 
 const manager = { login: 1000, password: 'bench-copy-fees-manager-password' };
 const SERVER = 'bench-copy-fees';
@@ -62,25 +62,6 @@ const GROUP = 'real\\bench-usd';
 const FUNDS = 1_000_00n; // 1,000.00 USD moved wallet -> copy account: the mark
 const GAIN_POINTS = 1_000n; // a 0.1-lot EURUSD buy closed 1,000 points up: +100.00 USD
 const BROKER_SHARE_BPS = 2_000;
-
-async function batchPut(items: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    await ddb().send(
-      new BatchWriteCommand({
-        RequestItems: { [env.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, work: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const seconds = (ms: number) => `${fmt(ms / 1000)} s`;

@@ -19,7 +19,6 @@
  * crashed copy is retried within the run.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { fanOutDeal } from '#app/copy/fan-out.ts';
 import { faults } from '#app/copy/replicate.ts';
@@ -29,36 +28,16 @@ import { mt5Platform } from '#functions/adapters/platforms/mt5.ts';
 import { sendMessages } from '#functions/adapters/queues/sqs.ts';
 import { startMt5Server } from '#local/platforms/mt5-server.ts';
 import type { Runtime } from '#local/runtime.ts';
-import { ddb } from '#shared/clients.ts';
 import { env } from '#shared/env.ts';
 import { accountClaimEntity, copyAccountClaimEntity, strategyEntity, subscriptionEntity } from '#store/copy.ts';
 import { copyStateEntity, copyTradeEntity } from '#store/copy-trades.ts';
 import { copyTradeKeys } from '#store/keys.ts';
 import { tradingAccountEntity } from '#store/trading.ts';
-import { percentile } from '../lib.ts';
+import { batchPut, percentile, pool } from '../lib.ts';
 
 const manager = { login: 1000, password: 'bench-copy-manager-password' };
 const SERVER = 'bench-copy';
 const FUNDS = 10_000_000n; // 100,000.00 USD per follower: margin never runs out
-
-async function batchPut(items: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    await ddb().send(
-      new BatchWriteCommand({
-        RequestItems: { [env.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, work: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
 
 const fmt = (n: number) => n.toFixed(1);
 const HOUR = 3_600_000;
