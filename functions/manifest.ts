@@ -80,7 +80,7 @@ export type StreamFilter = 'outbox' | 'audit';
  * `sandbox` holds stand-ins for outside systems (the sandbox PSP): they call our API like a provider would,
  * so they deploy apart from the contexts whose routes the API serves.
  */
-export const CONTEXTS = ['platform', 'identity', 'kyc', 'ledger', 'payments', 'trading', 'sandbox'] as const;
+export const CONTEXTS = ['platform', 'identity', 'kyc', 'ledger', 'payments', 'trading', 'partners', 'sandbox'] as const;
 export type Context = (typeof CONTEXTS)[number];
 
 export interface FunctionSpec {

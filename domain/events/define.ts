@@ -18,7 +18,7 @@ import * as z from 'zod';
 import { DomainError, type FieldError } from '../errors.ts';
 
 /** The bounded contexts that produce events (functions/manifest.ts CONTEXTS; the catalogue test checks them). */
-export const EVENT_CONTEXTS = ['identity', 'kyc', 'ledger', 'payments', 'trading'] as const;
+export const EVENT_CONTEXTS = ['identity', 'kyc', 'ledger', 'payments', 'trading', 'partners'] as const;
 export type EventContext = (typeof EVENT_CONTEXTS)[number];
 
 const DETAIL_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;

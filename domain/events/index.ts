@@ -25,6 +25,7 @@ import { EventContractError, fieldErrorsOf } from './define.ts';
 import { IDENTITY_EVENTS } from './identity.ts';
 import { KYC_EVENTS } from './kyc.ts';
 import { LEDGER_EVENTS } from './ledger.ts';
+import { PARTNER_EVENTS } from './partners.ts';
 import { PAYMENT_EVENTS } from './payments.ts';
 import { TRADING_EVENTS } from './trading.ts';
 
@@ -51,6 +52,7 @@ const DEFINITIONS = [
   ...PAYMENT_EVENTS,
   ...TRADING_EVENTS,
   ...COPY_EVENTS,
+  ...PARTNER_EVENTS,
   ...COMPLIANCE_EVENTS,
 ] as const;
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { CopyConfigSchema } from '../copy/config.ts';
+import { PartnersConfigSchema } from '../partners/config.ts';
 import { isCurrency, toMinor } from '../money/index.ts';
 import {
   DOCUMENT_SIDES,
@@ -468,6 +469,8 @@ export const TenantConfigSchema = z
     trading: TradingConfigSchema.prefault({}),
     /** Copy trading: sizing policy, signal age, fee caps and split, exposure alert (domain/copy/config.ts). */
     copy: CopyConfigSchema.prefault({}),
+    /** Introducing brokers: attribution policy, network depth, clawback window, payout minimums (domain/partners/config.ts). */
+    partners: PartnersConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     checkProduction(cfg, ctx);

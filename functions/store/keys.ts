@@ -660,3 +660,70 @@ export const copyStatsKeys = {
   snapshot: (accountId: string, date: string): Key => ({ pk: copyStatsKeys.snapshotPartition(accountId), sk: `DAY#${date}` }),
   stats: (strategyId: string): Key => ({ pk: `STRATEGY#${strategyId}`, sk: 'STATS' }),
 } as const;
+
+/**
+ * Introducing brokers (functions/store/partners.ts, partner-accruals.ts, partner-payouts.ts; issue 16, ADR 0018):
+ * - partner        pk PARTNER#<partnerId>                 sk PARTNER
+ *     gsi1 PARTNERS#<status> / <createdAt>#<partnerId>      (staff list by status)
+ *     gsi2 PARTNERCLIENT#<clientId> / PARTNER               (a client's partner record, at most one)
+ *     gsi3 PARTNERCHILDREN#<parentId|ROOT> / <partnerId>    (the current tree, one level at a time)
+ * - parent edge    pk PARTNERTREE#<partnerId>             sk FROM#<iso>   (versioned: parent from that instant)
+ * - assignment     pk PARTNERPLAN#<partnerId>             sk FROM#<iso>   (versioned: plan + overrides from then)
+ * - plan version   pk PLAN#<planId>                       sk V#<version padded>   (immutable)
+ *     gsi1 PLANS / <planId>#<version padded>                (every plan's versions)
+ * - link           pk PLINK#<code>                        sk LINK    (ADD counters: clicks, registrations, ...)
+ *     gsi1 PARTNERLINKS#<partnerId> / <createdAt>#<code>
+ * - click          pk PCLICK#<visitorId>                  sk <iso>#<code>   (first/last touch, TTL)
+ * - attribution    pk PATTR#<clientId>                    sk FROM#<iso>   (versioned: partner from that instant)
+ * - referral       pk PATTR#<clientId>                    sk CURRENT  (the current partner and the client's funnel)
+ *     gsi1 PARTNERREFS#<partnerId> / <registeredAt>#<clientId>
+ * - accrual line   pk PACCR#<sourceKey>                   sk LINE#<partnerId>#<rule>#<seq padded>
+ *     gsi1 PACCRP#<partnerId> / <accruedAt>#<lineId>         (a partner's lines in accrual order: payouts, dashboard)
+ *     gsi2 PACCRC#<clientId> / <dealTime>#<lineId>           (a client's lines by deal time: clawbacks)
+ * - deal result    pk PACCR#<sourceKey>                   sk RESULT   (why a deal earned what it earned, or nothing)
+ * - payout         pk PPAYOUT#<payoutId>                  sk PAYOUT
+ *     gsi1 PARTNERPAYOUTS#<partnerId> / <periodEnd>#<payoutId>
+ */
+export const partnerKeys = {
+  type: 'partner',
+  edgeType: 'partner-edge',
+  assignmentType: 'partner-assignment',
+  planType: 'partner-plan',
+  linkType: 'partner-link',
+  clickType: 'partner-click',
+  attributionType: 'partner-attribution',
+  referralType: 'partner-referral',
+  lineType: 'partner-accrual',
+  resultType: 'partner-deal-result',
+  payoutType: 'partner-payout',
+  ROOT: 'ROOT',
+  partner: (partnerId: string): Key => ({ pk: `PARTNER#${partnerId}`, sk: 'PARTNER' }),
+  statusPartition: (status: string) => `PARTNERS#${status}`,
+  clientPartition: (clientId: string) => `PARTNERCLIENT#${clientId}`,
+  childrenPartition: (parentId: string | null) => `PARTNERCHILDREN#${parentId ?? 'ROOT'}`,
+  edgePartition: (partnerId: string) => `PARTNERTREE#${partnerId}`,
+  edge: (partnerId: string, from: string): Key => ({ pk: `PARTNERTREE#${partnerId}`, sk: `FROM#${from}` }),
+  assignmentPartition: (partnerId: string) => `PARTNERPLAN#${partnerId}`,
+  assignment: (partnerId: string, from: string): Key => ({ pk: `PARTNERPLAN#${partnerId}`, sk: `FROM#${from}` }),
+  planPartition: (planId: string) => `PLAN#${planId}`,
+  plan: (planId: string, version: number): Key => ({ pk: `PLAN#${planId}`, sk: `V#${String(version).padStart(6, '0')}` }),
+  plansPartition: 'PLANS',
+  link: (code: string): Key => ({ pk: `PLINK#${code}`, sk: 'LINK' }),
+  linksPartition: (partnerId: string) => `PARTNERLINKS#${partnerId}`,
+  clickPartition: (visitorId: string) => `PCLICK#${visitorId}`,
+  click: (visitorId: string, at: string, code: string): Key => ({ pk: `PCLICK#${visitorId}`, sk: `${at}#${code}` }),
+  attributionPartition: (clientId: string) => `PATTR#${clientId}`,
+  attribution: (clientId: string, from: string): Key => ({ pk: `PATTR#${clientId}`, sk: `FROM#${from}` }),
+  referral: (clientId: string): Key => ({ pk: `PATTR#${clientId}`, sk: 'CURRENT' }),
+  referralsPartition: (partnerId: string) => `PARTNERREFS#${partnerId}`,
+  sourcePartition: (sourceKey: string) => `PACCR#${sourceKey}`,
+  line: (sourceKey: string, partnerId: string, rule: string, seq: number): Key => ({
+    pk: `PACCR#${sourceKey}`,
+    sk: `LINE#${partnerId}#${rule}#${String(seq).padStart(4, '0')}`,
+  }),
+  result: (sourceKey: string): Key => ({ pk: `PACCR#${sourceKey}`, sk: 'RESULT' }),
+  partnerLinesPartition: (partnerId: string) => `PACCRP#${partnerId}`,
+  clientLinesPartition: (clientId: string) => `PACCRC#${clientId}`,
+  payout: (payoutId: string): Key => ({ pk: `PPAYOUT#${payoutId}`, sk: 'PAYOUT' }),
+  payoutsPartition: (partnerId: string) => `PARTNERPAYOUTS#${partnerId}`,
+} as const;
