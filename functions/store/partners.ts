@@ -127,7 +127,8 @@ export const AssignmentSchema = z.object({
   partnerId: id,
   /** ISO instant from which the plan applies to the partner (and, by inheritance, its sub-network without one). */
   from: iso,
-  planId: id,
+  /** Absent: the partner keeps inheriting its nearest ancestor's plan, with its own `overrides` on top. */
+  planId: id.optional(),
   overrides: PlanOverridesSchema.optional(),
   by: id,
   reason: z.string().optional(),
