@@ -147,16 +147,27 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The version in effect at `at` (ISO): the latest whose effectiveFrom is not after it, or undefined. */
+/**
+ * ISO instants compared as instants ("...00Z" and "...00.000Z" are the same instant, an offset is honoured), and as
+ * strings only when one does not parse: -1, 0, 1.
+ */
+function compareInstants(a: string, b: string): number {
+  const x = Date.parse(a);
+  const y = Date.parse(b);
+  if (Number.isNaN(x) || Number.isNaN(y)) return a < b ? -1 : a > b ? 1 : 0;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The version in effect at `at` (ISO): the latest whose effectiveFrom is not after it (ties: the highest version). */
 export function versionAt<V extends { effectiveFrom: string; version: number }>(
   versions: readonly V[],
   at: string,
 ): V | undefined {
   let best: V | undefined;
   for (const v of versions) {
-    if (v.effectiveFrom > at) continue;
-    if (!best || v.effectiveFrom > best.effectiveFrom || (v.effectiveFrom === best.effectiveFrom && v.version > best.version))
-      best = v;
+    if (compareInstants(v.effectiveFrom, at) > 0) continue;
+    const c = best ? compareInstants(v.effectiveFrom, best.effectiveFrom) : 1;
+    if (!best || c > 0 || (c === 0 && v.version > best.version)) best = v;
   }
   return best;
 }
