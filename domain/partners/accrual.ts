@@ -193,6 +193,22 @@ export function formatLots(volume: bigint): string {
   return `${neg ? '-' : ''}${int}.${frac}`;
 }
 
+/**
+ * A stored deal price (points, an integer string, with the symbol's digits) as the decimal string DealInput takes:
+ * ("110050", 5) -> "1.10050", ("15012", 0) -> "15012". Commission and notional are stored in minor units: pass them
+ * through formatAmount (domain/money) to get DealInput's major-unit decimal strings.
+ */
+export function pointsToPrice(points: string, digits: number): string {
+  if (!/^\d+$/.test(points) || !Number.isSafeInteger(digits) || digits < 0 || digits > 12) {
+    throw new RangeError(`pointsToPrice: bad points or digits: ${JSON.stringify(points).slice(0, 30)}, ${digits}`);
+  }
+  if (digits === 0) return BigInt(points).toString();
+  const s = BigInt(points)
+    .toString()
+    .padStart(digits + 1, '0');
+  return `${s.slice(0, s.length - digits)}.${s.slice(s.length - digits)}`;
+}
+
 const exponentOf = (code: string): number | undefined =>
   Object.hasOwn(CURRENCIES, code) ? CURRENCIES[code]!.exponent : undefined;
 

@@ -17,6 +17,7 @@ import {
   type HedgeDeal,
   hedgedVolume,
   type LineDraft,
+  pointsToPrice,
   REASON_CODES,
   type StoredLine,
 } from '#domain/partners/accrual.ts';
@@ -881,5 +882,16 @@ describe('adjustmentsFor: stored + adjustments sums to expected per (partnerId, 
         },
       ),
     );
+  });
+});
+
+describe('stored prices in points become DealInput decimal strings with the symbol’s digits', () => {
+  it('pointsToPrice', () => {
+    expect(pointsToPrice('110050', 5)).toBe('1.10050');
+    expect(pointsToPrice('15012', 3)).toBe('15.012');
+    expect(pointsToPrice('7', 5)).toBe('0.00007');
+    expect(pointsToPrice('15012', 0)).toBe('15012');
+    expect(() => pointsToPrice('-1', 2)).toThrow(RangeError);
+    expect(() => pointsToPrice('1.5', 2)).toThrow(RangeError);
   });
 });
