@@ -465,6 +465,7 @@ export const paymentKeys = {
  *     gsi2 TTRANSFERS#PENDING / <createdAt>#<transferId>             (sparse: pending ones, for the resolver)
  * - deal              pk TDEAL#<platform>#<server>#<deal>             sk DEAL    (written once per platform deal)
  *     gsi1 TACCDEALS#<accountId> / <timeMsc>#<deal>                  (an account's deals, when the login is ours)
+ *     gsi2 TPOS#<platform>#<server>#<positionId> / <timeMsc>#<deal>  (a position's deals: IB hold time, price move)
  * - deal cursor       pk TDEALCURSOR#<platform>#<server>              sk CURSOR
  * - turnover          pk TURNOVER#<clientId>#<currency>              sk <yyyy-mm-ddThh>  (ADD counter per hour)
  */
@@ -505,6 +506,11 @@ export const tradingKeys = {
     gsi1sk: `${String(timeMsc).padStart(15, '0')}#${padSeq(deal)}`,
   }),
   cursor: (platform: string, server: string): Key => ({ pk: `TDEALCURSOR#${platform}#${server}`, sk: 'CURSOR' }),
+  positionDealsPartition: (platform: string, server: string, positionId: number) => `TPOS#${platform}#${server}#${positionId}`,
+  positionDealsIndex: (platform: string, server: string, positionId: number, timeMsc: number, deal: number) => ({
+    gsi2pk: tradingKeys.positionDealsPartition(platform, server, positionId),
+    gsi2sk: `${String(timeMsc).padStart(15, '0')}#${padSeq(deal)}`,
+  }),
   turnoverPartition: (clientId: string, currency: string) => `TURNOVER#${clientId}#${currency}`,
   turnover: (clientId: string, currency: string, hour: string): Key => ({
     pk: tradingKeys.turnoverPartition(clientId, currency),

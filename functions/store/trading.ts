@@ -364,10 +364,41 @@ export const dealEntity = defineEntity({
   type: tradingKeys.dealType,
   schema: DealSchema,
   key: (d) => tradingKeys.deal(d.platform, d.server, d.deal),
-  indexes: (d) => (d.accountId ? tradingKeys.accountDealsIndex(d.accountId, d.timeMsc, d.deal) : {}),
+  indexes: (d) => ({
+    ...(d.accountId ? tradingKeys.accountDealsIndex(d.accountId, d.timeMsc, d.deal) : {}),
+    ...(d.positionId > 0 ? tradingKeys.positionDealsIndex(d.platform, d.server, d.positionId, d.timeMsc, d.deal) : {}),
+  }),
   what: 'deal',
 });
 export type DealItem = ItemOf<typeof dealEntity>;
+
+/** A position's deals (its opening deal first), by the platform's time (IB commissions: hold time and price move). */
+export async function positionDeals(platform: string, server: string, positionId: number): Promise<DealItem[]> {
+  const out: DealItem[] = [];
+  for await (const page of dealEntity.queryPages({
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :p',
+    ExpressionAttributeValues: { ':p': tradingKeys.positionDealsPartition(platform, server, positionId) },
+  }))
+    out.push(...page);
+  return out;
+}
+
+/** An account's deals with deal time in [fromMs, toMs], oldest first (IB commissions: hedged volume). */
+export async function accountDealsBetween(accountId: string, fromMs: number, toMs: number): Promise<DealItem[]> {
+  const out: DealItem[] = [];
+  for await (const page of dealEntity.queryPages({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':p': tradingKeys.accountDealsPartition(accountId),
+      ':from': tradingKeys.accountDealsIndex(accountId, Math.max(0, Math.floor(fromMs)), 0).gsi1sk,
+      ':to': `${tradingKeys.accountDealsIndex(accountId, Math.max(0, Math.floor(toMs)), 0).gsi1sk.split('#')[0]}#~`,
+    },
+  }))
+    out.push(...page);
+  return out;
+}
 
 /** An account's deals, newest first. */
 export const listAccountDeals = (accountId: string, opts: { limit: number; cursor?: string | undefined }) =>

@@ -37,28 +37,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type ClientNotification, notifyClient } from '#app/platform/notify-client.ts';
 import { parseEvent } from '#domain/events/index.ts';
+import { dedupeIdOf, type EventEnvelope, parseEnvelope } from '#shared/envelope.ts';
 import { instrumented } from '#shared/handler.ts';
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
-export interface EventEnvelope {
-  id: string;
-  source: string;
-  'detail-type': string;
-  detail: Record<string, unknown>;
-}
-
-export function parseEnvelope(body: string): EventEnvelope {
-  const e = JSON.parse(body) as Partial<EventEnvelope>;
-  if (!e || typeof e.id !== 'string' || typeof e['detail-type'] !== 'string' || !e.detail || typeof e.detail !== 'object') {
-    throw new Error('notifications: record body is not an EventBridge envelope');
-  }
-  return e as EventEnvelope;
-}
-
-export const dedupeIdOf = (e: EventEnvelope) => (typeof e.detail.eventId === 'string' ? e.detail.eventId : e.id);
+export { dedupeIdOf, type EventEnvelope, parseEnvelope } from '#shared/envelope.ts';
 
 /** Emails the event's client (functions/app/platform/notify-client.ts); an unknown client fails the record. */
 async function notify(e: EventEnvelope, notification: ClientNotification): Promise<void> {
@@ -153,7 +139,7 @@ const HANDLERS: Record<string, (e: EventEnvelope) => Promise<void>> = {
 };
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const e = parseEnvelope(record.body);
+  const e = parseEnvelope(record.body, 'notifications');
   const h = Object.hasOwn(HANDLERS, e['detail-type']) ? HANDLERS[e['detail-type']] : undefined;
   if (!h) {
     logger.info('event ignored: no notification for this type', { detailType: e['detail-type'], eventId: dedupeIdOf(e) });
