@@ -739,6 +739,30 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 512,
     timeoutSeconds: 900,
   },
+  api(
+    'partners',
+    'api-partner-payouts',
+    'partner-payouts',
+    "Partner payouts: a partner's own payouts and statements (JSON, CSV); staff read any partner's and pay one now",
+    [
+      // the caller's own partner record (found by its client id); another partner's payout is 404
+      { method: 'GET', path: '/v1/partners/me/payouts', auth: ['client', 'partner'] },
+      { method: 'GET', path: '/v1/partners/me/payouts/{payoutId}/statement', auth: ['client', 'partner'] },
+      { method: 'GET', path: '/v1/admin/partners/{partnerId}/payouts', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'GET', path: '/v1/admin/partner-payouts/{payoutId}/statement', auth: ['finance', 'compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/partners/{partnerId}/payouts/run', auth: ['finance', 'admin'] },
+    ],
+    ['table:write'],
+  ),
+  {
+    name: 'job-partner-payouts',
+    context: 'partners',
+    entry: 'functions/jobs/partner-payouts.ts',
+    description: 'Pays each approved partner due today (its schedule) the commission lines accrued since its last payout',
+    permissions: ['table:write'],
+    memoryMb: 512,
+    timeoutSeconds: 900,
+  },
   {
     name: 'job-ledger-reconciliation',
     context: 'ledger',
@@ -960,6 +984,15 @@ export const schedules: readonly ScheduleSpec[] = [
     timezone: 'tenant',
     function: 'job-copy-fee-settlement',
     description: 'Daily copy-fee accrual and settlement (performance, management, volume, subscription)',
+  },
+  {
+    // 01:00 in the tenant's time zone: partners are paid on the broker's business day (daily, Mondays or the 1st,
+    // by each partner's schedule), the lines accrued up to the run less the tenant's payoutSafetySeconds.
+    name: 'partner-payouts',
+    cron: 'cron(0 1 * * ? *)',
+    timezone: 'tenant',
+    function: 'job-partner-payouts',
+    description: 'Daily partner payouts (commission lines to the partner wallet, above the tenant minimum)',
   },
 ];
 

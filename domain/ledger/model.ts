@@ -20,6 +20,8 @@ export const ACCOUNT_KINDS = [
   'strategy_pool',
   'chargeback_receivable',
   'suspense',
+  /** The broker's expense of partner (IB) commissions paid out: debited by each payout, so it goes negative. */
+  'commission_expense',
 ] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 

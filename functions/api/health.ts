@@ -100,6 +100,7 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
     import('./ledger-admin.ts'),
     import('./me.ts'),
     import('./onboarding.ts'),
+    import('./partner-payouts.ts'),
     import('./payment-methods.ts'),
     import('./payments-admin.ts'),
     import('./psp-reconciliation.ts'),
