@@ -33,7 +33,7 @@ export const PARTNER_EVENTS = [
     detailType: 'partner.applied',
     version: 1,
     context: 'partners',
-    external: false,
+    external: true,
     description: 'A client applied to become a partner (or staff created one); compliance decides.',
     schema: z.object({ partnerId: id, clientId: id, parentId: id.nullable(), referralCode: id.nullable() }),
     example: { partnerId: 'ib_01J8Z3', clientId: 'client-01J8Z3', parentId: null, referralCode: null },

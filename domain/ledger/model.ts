@@ -29,7 +29,7 @@ export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 export const NO_NEGATIVE_KINDS: readonly AccountKind[] = ['client_wallet', 'trading_account', 'ib_payable', 'strategy_pool'];
 
 /** House kinds that most movements touch: sharded by default. */
-export const HOT_KINDS: readonly AccountKind[] = ['psp_clearing', 'fee_income', 'fx_position'];
+export const HOT_KINDS: readonly AccountKind[] = ['psp_clearing', 'fee_income', 'fx_position', 'commission_expense'];
 export const DEFAULT_HOT_SHARDS = 8;
 export const MAX_SHARDS = 64;
 
