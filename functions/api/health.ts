@@ -101,6 +101,8 @@ export function apiModules(): Promise<ReadonlyArray<{ routes: readonly AnyRoute[
     import('./me.ts'),
     import('./onboarding.ts'),
     import('./partner-payouts.ts'),
+    import('./partners.ts'),
+    import('./partners-admin.ts'),
     import('./payment-methods.ts'),
     import('./payments-admin.ts'),
     import('./psp-reconciliation.ts'),

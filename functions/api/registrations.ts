@@ -60,6 +60,14 @@ export const RegistrationBody = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{3,32}$/)
     .optional(),
+  visitorId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/)
+    .optional()
+    .meta({
+      description:
+        'The visitor id the referral clicks were recorded under (POST /v1/referrals/clicks): first- or last-touch attribution',
+    }),
   marketingSource: z
     .strictObject({ utmSource: utm.optional(), utmMedium: utm.optional(), utmCampaign: utm.optional() })
     .optional(),

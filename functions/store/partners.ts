@@ -16,14 +16,17 @@
  *   trading; a referral's volume and windowVolume (MT5 volume units). A referral's volumes are READ as integer
  *   strings but stored as Numbers so ADD works: the referral is written new by newReferralWrite and changed by
  *   patch (which never SETs an unchanged attribute) or by the ADD/milestone writes here, never by replace
+ * - a click is recorded with its link's counter in one transaction but without audit or event (recordClick)
  * - a funnel milestone (verified, funded, trading) is set on the referral once, conditioned on it being unset,
  *   with the link's counter ADDed in the same transaction (referralMilestoneWrites)
  */
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { DomainError } from '#domain/errors.ts';
 import { PlanOverridesSchema, type PlanVersion, PlanVersionSchema } from '#domain/partners/plans.ts';
+import { ddb } from '#shared/clients.ts';
 import { defineEntity, type IndexAttributes, type ItemOf } from './entity.ts';
-import type { CommitWrite } from './items.ts';
+import { type CommitWrite, tableName } from './items.ts';
 import { partnerKeys } from './keys.ts';
 import type { Page } from './pagination.ts';
 
@@ -145,7 +148,7 @@ export type AssignmentItem = ItemOf<typeof assignmentEntity>;
 
 export const planEntity = defineEntity({
   type: partnerKeys.planType,
-  schema: PlanVersionSchema.extend({ createdBy: id }),
+  schema: PlanVersionSchema.extend({ createdBy: id, retroactive: z.boolean().optional(), reason: z.string().optional() }),
   key: (p) => partnerKeys.plan(p.planId, p.version),
   indexes: (p) => ({
     gsi1pk: partnerKeys.plansPartition,
@@ -203,17 +206,43 @@ export const clickEntity = defineEntity({
 });
 export type ClickItem = ItemOf<typeof clickEntity>;
 
+const linkCounterUpdate = (code: string, counter: 'clicks' | 'registrations' | Milestone) => ({
+  Key: partnerKeys.link(code),
+  UpdateExpression: 'ADD #c :one',
+  ConditionExpression: 'attribute_exists(pk)',
+  ExpressionAttributeNames: { '#c': counter },
+  ExpressionAttributeValues: { ':one': 1 },
+});
+
 /** ADD one to a link's counter (the link must exist). */
 export const linkCounterAdd = (code: string, counter: 'clicks' | 'registrations' | Milestone): CommitWrite => ({
-  Update: {
-    Key: partnerKeys.link(code),
-    UpdateExpression: 'ADD #c :one',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#c': counter },
-    ExpressionAttributeValues: { ':one': 1 },
-  },
+  Update: linkCounterUpdate(code, counter),
   conditionFailedError: linkNotFound(),
 });
+
+/**
+ * Records a click: the click item (put-if-absent) and the link's clicks counter in one transaction, without an audit
+ * entry or an event (anonymous marketing bookkeeping with a TTL, like the sign-in throttle's counters: not a business
+ * change). false: the same click (visitor, instant, code) was recorded before, or the link is gone.
+ */
+export async function recordClick(click: ClickItem): Promise<boolean> {
+  const table = tableName();
+  try {
+    await ddb().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table, Item: clickEntity.indexed(click), ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Update: { ...linkCounterUpdate(click.code, 'clicks'), TableName: table } },
+        ],
+      }),
+    );
+    return true;
+  } catch (err) {
+    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+    throw err;
+  }
+}
 
 // ------------------------------------------------------------------------------------------------ attribution, referral
 

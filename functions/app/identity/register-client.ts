@@ -13,8 +13,13 @@
  * - the address is unverified: Cognito email_verified 'false', profile emailVerified false (proving
  *   it belongs to the onboarding flow)
  * - the clientId is the Cognito sub; the client is its own actor; passwords are never stored or logged
+ * - a referral (the carried referralCode, or a recorded click of `visitorId`, per the tenant's first/last touch
+ *   policy: functions/app/partners/links.ts) attributes the client to an approved partner in the same commit:
+ *   referral, attribution version, the link's registrations counter, an audit entry and partner.client.attributed.
+ *   An unknown code or one of a partner not approved attributes nothing and never fails the registration
  */
 import type { CommandContext } from '#app/context.ts';
+import { isReferralAttributionFailure, registrationReferral, resolveReferral } from '#app/partners/links.ts';
 import { initialOnboarding } from '#domain/identity/onboarding.ts';
 import { jurisdictionCode, normalizeEmail } from '#domain/identity/rules.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -34,6 +39,8 @@ export interface RegisterClientInput {
   countryOfResidence: string;
   clientType: ClientType;
   referralCode?: string | undefined;
+  /** The visitor id the referral clicks were recorded under (first/last touch attribution). */
+  visitorId?: string | undefined;
   marketingSource?: MarketingSource | undefined;
   /** One of the tenant's locales; defaults to the request's. */
   locale?: string | undefined;
@@ -53,6 +60,8 @@ export async function registerClient(input: RegisterClientInput, ctx: CommandCon
   const cfg = tenantConfig();
   const email = normalizeEmail(input.email);
   const locale = input.locale ?? ctx.locale;
+  // read before the user is created; never fails the registration (no attribution instead)
+  const referral = await resolveReferral({ referralCode: input.referralCode, visitorId: input.visitorId });
   const { result: profile } = await provisionUser({
     pool: 'client',
     user: { email, givenName: input.firstName, familyName: input.lastName, password: input.password, emailVerified: false },
@@ -77,30 +86,45 @@ export async function registerClient(input: RegisterClientInput, ctx: CommandCon
         },
         now,
       );
-      await commit({
-        writes: [putClientProfile(profile), claim],
-        audit: {
-          actor: { id: clientId, role: 'client' },
-          action: 'client.registered',
-          entity: { type: 'client', id: clientId },
-          clientId,
-          before: null,
-          after: clientProfileRecord(profile),
-          requestId: ctx.requestId,
-        },
-        outbox: [
-          {
-            detailType: 'client.registered',
-            detail: {
+      const write = (attribution: ReturnType<typeof registrationReferral> | undefined) =>
+        commit({
+          writes: [putClientProfile(profile), claim, ...(attribution?.writes ?? [])],
+          audit: [
+            {
+              actor: { id: clientId, role: 'client' },
+              action: 'client.registered',
+              entity: { type: 'client', id: clientId },
               clientId,
-              country: input.countryOfResidence,
-              clientType: input.clientType,
-              referralCode: input.referralCode ?? null,
-              locale,
+              before: null,
+              after: clientProfileRecord(profile),
+              requestId: ctx.requestId,
             },
-          },
-        ],
-      });
+            ...(attribution ? [attribution.audit] : []),
+          ],
+          outbox: [
+            {
+              detailType: 'client.registered',
+              detail: {
+                clientId,
+                country: input.countryOfResidence,
+                clientType: input.clientType,
+                referralCode: input.referralCode ?? null,
+                locale,
+              },
+            },
+            ...(attribution?.outbox ?? []),
+          ],
+        });
+      const attribution = referral
+        ? registrationReferral(clientId, referral, now, { id: clientId, role: 'client' }, ctx.requestId)
+        : undefined;
+      try {
+        await write(attribution);
+      } catch (err) {
+        // the referral's own writes failed (its link vanished meanwhile): register without attribution
+        if (!attribution || !isReferralAttributionFailure(err)) throw err;
+        await write(undefined);
+      }
       return profile;
     },
   });
