@@ -23,6 +23,7 @@ import { parseTenantConfig } from '#domain/tenant/config.ts';
 import { setTenantConfig } from '#shared/tenant.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
 import { useHandlerEnv } from '../support/api-env.ts';
+import { seedClient } from '../support/clients.ts';
 import { countItemsBesidesSecurityEvents } from '../support/dynamodb.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
@@ -62,7 +63,12 @@ interface Seeded {
 }
 
 async function seedPartner(
-  o: { status?: 'approved' | 'pending'; hold?: boolean; schedule?: 'daily' | 'weekly' | 'monthly' } = {},
+  o: {
+    status?: 'approved' | 'pending';
+    hold?: boolean;
+    schedule?: 'daily' | 'weekly' | 'monthly';
+    kyc?: 'approved' | 'pending';
+  } = {},
 ): Promise<Seeded> {
   const { partnerEntity } = await import('#store/partners.ts');
   const { commit, systemActor } = await import('#store/audit.ts');
@@ -70,6 +76,14 @@ async function seedPartner(
   const partnerId = `ib_${id}`;
   const clientId = `client-pp-${id}`;
   const at = new Date().toISOString();
+  // KYC is required for payouts: the partner's client profile (approved unless the test says otherwise).
+  await seedClient({
+    clientId,
+    countryOfResidence: 'DE',
+    jurisdiction: 'EU',
+    clientType: 'retail',
+    kycStatus: o.kyc ?? 'approved',
+  });
   const item = partnerEntity.item(
     {
       partnerId,
@@ -360,6 +374,29 @@ describe('below the minimum or not positive: recorded and carried forward', () =
 // ------------------------------------------------------------------------------------------------ held
 
 describe('a held partner', () => {
+  it('a partner whose KYC is not approved is held (kyc_required), nothing moves; verified, the next run pays', async () => {
+    const p = await seedPartner({ kyc: 'in_review' });
+    await seedLines(p.partnerId, [60_00n], () => RUN - DAY);
+    const r = await pay(p.partnerId, 'USD', cutoffOf(RUN), '2026-03-02');
+    expect(r).toMatchObject({ outcome: 'held', payout: { status: 'held', amount: '6000', lines: 1 } });
+    expect((r as { payout: { holdReason?: string } }).payout.holdReason).toMatch(/^kyc_required/);
+    expect(await balanceOf(await walletOf(p.clientId))).toBe(0n);
+    const { clientKeys } = await import('#store/keys.ts');
+    const { ddb } = await import('#shared/clients.ts');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    await ddb().send(
+      new UpdateCommand({
+        TableName: table,
+        Key: clientKeys.key(p.clientId),
+        UpdateExpression: 'SET kycStatus = :a',
+        ExpressionAttributeValues: { ':a': 'approved' },
+      }),
+    );
+    const next = await pay(p.partnerId, 'USD', cutoffOf(RUN + DAY), '2026-03-03');
+    expect(next).toMatchObject({ outcome: 'paid', payout: { status: 'paid', amount: '6000' } });
+    expect(await balanceOf(await walletOf(p.clientId))).toBe(60_00n);
+  });
+
   it('gets a held payout with the hold reason and no journal; released, the next run pays the whole window', async () => {
     const p = await seedPartner({ hold: true });
     await seedLines(p.partnerId, [80_00n], () => RUN - DAY);

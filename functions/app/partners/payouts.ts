@@ -45,6 +45,7 @@ import {
 import { logger } from '#shared/powertools.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { type AuditInput, commit, systemActor } from '#store/audit.ts';
+import { getClientProfile } from '#store/clients.ts';
 import type { CommitWrite } from '#store/items.ts';
 import { ensureWallet, getJournal, houseAccount } from '#store/ledger/index.ts';
 import { executeJournal } from '#store/ledger/journals.ts';
@@ -117,7 +118,11 @@ interface Window {
   periodEnd: string;
   net: bigint;
   lines: number;
+  /** Why the payout is held: the partner's compliance hold, or KYC not approved. */
+  holdReason?: string | undefined;
 }
+
+export const KYC_HOLD_REASON = 'kyc_required: the partner’s identity is not verified; payouts wait for KYC approval';
 
 const payoutFields = (w: Window, status: PayoutStatus) => ({
   payoutId: w.payoutId,
@@ -215,7 +220,10 @@ export async function payPartner(input: PayPartnerInput, ctx: CommandContext): P
       lines: lines.length,
     };
     const minimum = minimumOf(tenantConfig().partners.payoutMinimum, input.currency);
-    const status = payoutOutcome({ net: w.net, minimum, held: partner.hold !== undefined });
+    // KYC is required for payouts (not for approval): an unverified partner's payouts are held like a review hold.
+    const kycApproved = (await getClientProfile(partner.clientId))?.kycStatus === 'approved';
+    w.holdReason = partner.hold?.reason ?? (kycApproved ? undefined : KYC_HOLD_REASON);
+    const status = payoutOutcome({ net: w.net, minimum, held: w.holdReason !== undefined });
     try {
       if (status !== 'paid') return await recordUnpaid(w, status, minimum, existing, ctx);
       return await pay(w, ctx);
@@ -239,7 +247,7 @@ async function recordUnpaid(
   const fields = {
     ...payoutFields(w, status),
     ...(status === 'below_minimum' ? { minimum: minimum.toString() } : {}),
-    ...(status === 'held' && w.partner.hold ? { holdReason: w.partner.hold.reason } : {}),
+    ...(status === 'held' && w.holdReason ? { holdReason: w.holdReason } : {}),
   };
   const next = nextPayout(current, fields, at);
   if (current && JSON.stringify(payoutSnapshot(current)) === JSON.stringify(payoutSnapshot(next))) {
