@@ -808,9 +808,38 @@ export const functions: readonly FunctionSpec[] = [
     memoryMb: 1024,
     timeoutSeconds: 900,
   },
+  {
+    name: 'partner-events',
+    context: 'partners',
+    entry: 'functions/workers/partner-events.ts',
+    description:
+      "IB commissions: a closed deal's commission lines, a referral's funnel milestones and CPA, a chargeback's clawback",
+    permissions: ['table:write'],
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'job-partner-accrual-replay',
+    context: 'partners',
+    entry: 'functions/jobs/partner-accrual-replay.ts',
+    description: "Recomputes the previous day's commission lines from the stored deals and plan versions and compares them to the cent",
+    permissions: ['table:write'],
+    memoryMb: 1024,
+    timeoutSeconds: 900,
+  },
 ];
 
 export const queues: readonly QueueSpec[] = [
+  {
+    // IB commissions (ADR 0018): deals, milestones and chargebacks, in any order; every use case is idempotent.
+    name: 'partner-events',
+    fifo: false,
+    consumer: 'partner-events',
+    batchSize: 10,
+    // At least 6x the consumer's 30 s timeout.
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 10,
+    maxConcurrency: 10,
+  },
   {
     // Copy-trade replication (ADR 0017): one message per follower and provider deal; MessageGroupId = the follower's
     // copy account, so one follower's opens, closes and stop apply in order while followers run in parallel.
@@ -857,6 +886,12 @@ const onEvents = (...detailTypes: DetailType[]): EventRuleSpec['pattern'] => ({
 });
 
 export const rules: readonly EventRuleSpec[] = [
+  {
+    // IB commissions (ADR 0018): what accrues, what qualifies a referral, what claws back.
+    name: 'partner-events-to-queue',
+    pattern: onEvents('trading.deal.closed', 'kyc.approved', 'payment.deposit.completed', 'payment.chargeback.received'),
+    target: { queue: 'partner-events' },
+  },
   {
     name: 'client-registered-to-notifications',
     pattern: onEvents('client.registered'),
@@ -907,6 +942,14 @@ export const rules: readonly EventRuleSpec[] = [
 ];
 
 export const schedules: readonly ScheduleSpec[] = [
+  {
+    // Nightly, after the day's deals are in: yesterday's commissions recomputed from the facts, to the cent.
+    name: 'partner-accrual-replay',
+    cron: 'cron(45 2 * * ? *)',
+    timezone: 'UTC',
+    function: 'job-partner-accrual-replay',
+    description: "Nightly replay of the previous day's IB commission lines",
+  },
   {
     name: 'copy-exposure-alerts',
     cron: 'cron(* * * * ? *)',
