@@ -305,7 +305,7 @@ export const routes = [
       200: { description: 'Moved (the partner as of its latest move)', schema: StaffPartnerView },
       400: { description: 'reason_required' },
       404: { description: 'partner_not_found' },
-      409: { description: 'partner_not_approved, move_no_change, conflict' },
+      409: { description: 'partner_not_approved, move_no_change, move_superseded, conflict' },
       422: { description: 'move_in_past, partner_cycle, network_too_deep, subtree_too_large' },
     },
     handler: async ({ params, body, caller, correlationId, locale }) => ({
@@ -327,7 +327,7 @@ export const routes = [
       200: { description: 'Moved', schema: MoveView },
       400: { description: 'reason_required' },
       404: { description: 'client_not_found, partner_not_found' },
-      409: { description: 'partner_not_approved, move_no_change, conflict' },
+      409: { description: 'partner_not_approved, move_no_change, move_superseded, conflict' },
       422: { description: 'move_in_past' },
     },
     handler: async ({ params, body, caller, correlationId, locale }) => ({

@@ -11,7 +11,7 @@
  *   FROM#iso) are versioned: the value at time t is the latest item with from <= t; they are put-if-absent and
  *   never changed. The partner's parentId/path/depth and the referral's partnerId are the LATEST version's (a
  *   move effective in the future shows there at once; chainAt reads the versions)
- * - plan versions are immutable (put-if-absent, version n+1 conditioned on n existing: see the use case)
+ * - plan versions are immutable (put-if-absent; newPlanItem: the item's `version` is the plan's version)
  * - counters are DynamoDB Numbers changed with ADD only: a link's clicks, registrations, verified, funded,
  *   trading; a referral's volume and windowVolume (MT5 volume units). A referral's volumes are READ as integer
  *   strings but stored as Numbers so ADD works: the referral is written new by newReferralWrite and changed by
@@ -157,6 +157,16 @@ export const planEntity = defineEntity({
   what: 'plan',
 });
 export type PlanItem = ItemOf<typeof planEntity>;
+
+/**
+ * A new plan version item. Its `version` attribute is the PLAN's version (the envelope's is the same attribute:
+ * planEntity.item would set it to 1, and the key with it), so it is put back and the key recomputed; a plan version
+ * is never replaced, so the envelope's optimistic version is never needed.
+ */
+export function newPlanItem(fields: Parameters<typeof planEntity.item>[0], now: string): PlanItem {
+  const item = planEntity.item(fields, now);
+  return planEntity.indexed({ ...item, version: fields.version });
+}
 
 /** The domain's plan version of a stored one (no envelope). */
 export const planVersionOf = (p: PlanItem): PlanVersion => ({

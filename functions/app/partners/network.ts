@@ -13,7 +13,8 @@
  *   client's KYC approved (422 kyc_required); hold and release only change `hold` (payouts stop, accruals go on)
  * - a move is a new versioned item (attribution or parent edge) effective from a date not in the past unless
  *   `retroactive` with a reason (422 move_in_past, 400 reason_required), to an approved partner (or to none), never
- *   to the partner the subject already has at that date (409 move_no_change). A sub-IB is never moved under itself
+ *   to the partner the subject already has at that date (409 move_no_change), never dated before a version already
+ *   in effect (409 move_superseded: it would end there; a scheduled later move still happens). A sub-IB is never moved under itself
  *   or its own sub-network, now or at the date (422 partner_cycle), nor so deep that its sub-network passes
  *   maxDepth (422 network_too_deep); the current items (the referral's partner; the partner's parent, path and
  *   depth, and its descendants' paths) follow the latest version, in the same transaction (at most
@@ -89,6 +90,20 @@ const partnerCycle = () =>
   new DomainError('partner_cycle', 'unprocessable', 'A partner cannot be placed under itself or its own sub-network', [
     { field: 'parentId', code: 'partner_cycle', message: 'Would make a cycle' },
   ]);
+/** A move dated before a version already in effect would only apply until that version: refused. */
+function assertNotSuperseded(versions: readonly { from: string }[], from: string, now: Date): void {
+  const nowIso = now.toISOString();
+  const later = versions.find((v) => v.from > from && v.from <= nowIso);
+  if (later) {
+    throw new DomainError(
+      'move_superseded',
+      'conflict',
+      `A later change (from ${later.from}) is already in effect; a move dated before it would end there`,
+      [{ field: 'effectiveFrom', code: 'move_superseded', message: `Before ${later.from}` }],
+    );
+  }
+}
+
 const versionTaken = () =>
   new DomainError('conflict', 'conflict', 'Another change takes effect at the same instant; choose another date');
 
@@ -391,6 +406,7 @@ export async function moveClient(
   if (!profile) throw clientNotFound();
   await approvedTarget(input.partnerId, 'partnerId');
   const attributions = await attributionsOf(input.clientId);
+  assertNotSuperseded(attributions, from, now);
   const previousPartnerId = atInstant(attributions, from)?.partnerId ?? null;
   if (previousPartnerId === input.partnerId) throw moveNoChange();
   const at = now.toISOString();
@@ -493,6 +509,7 @@ export async function moveSubPartner(
   if (parent && (parent.partnerId === p.partnerId || parent.path.includes(p.partnerId))) throw partnerCycle();
   if (parent && (await chainReader().ancestorsAt(parent.partnerId, from)).includes(p.partnerId)) throw partnerCycle();
   const edges = await edgesOf(p.partnerId);
+  assertNotSuperseded(edges, from, now);
   const previousParentId = atInstant(edges, from)?.parentId ?? null;
   if (previousParentId === input.parentId) throw moveNoChange();
 

@@ -35,6 +35,7 @@ import {
   allPlanVersions,
   assignmentEntity,
   getPartner,
+  newPlanItem,
   type PlanItem,
   partnerEntity,
   partnerNotFound,
@@ -112,7 +113,7 @@ export async function createPlan(
   const from = effectiveInstant(input, now, 'effective_in_past');
   const planId = input.planId ?? `plan_${ulid().toLowerCase()}`;
   const at = now.toISOString();
-  const plan = planEntity.item(versionFields(planId, 1, input.currency, input, from, caller.sub), at);
+  const plan = newPlanItem(versionFields(planId, 1, input.currency, input, from, caller.sub), at);
   await commit({
     writes: [
       planEntity.putNew(
@@ -149,7 +150,7 @@ export async function addPlanVersion(
   const now = ctx.now ?? new Date();
   const from = effectiveInstant(input, now, 'effective_in_past');
   const at = now.toISOString();
-  const plan = planEntity.item(
+  const plan = newPlanItem(
     versionFields(input.planId, last.version + 1, last.currency, { ...input, name: input.name ?? last.name }, from, caller.sub),
     at,
   );
