@@ -6,19 +6,22 @@
  * Invariants:
  * - a client has at most one partner record (the claim is put-if-absent with it: 409 already_a_partner); a partner
  *   starts pending, parent and edge from its creation; a parent is an approved partner reached through its sub_ib
- *   link (422 invalid_referral_code, not_a_sub_ib_link, partner_not_approved), and the new depth is within the
+ *   link (422 invalid_referral_code, not_a_sub_ib_link; 409 partner_not_approved), and the new depth is within the
  *   tenant's partners.maxDepth (422 network_too_deep). Applying without a code takes the sub_ib link the client
  *   registered through, if that link's partner is approved
- * - a decision follows DECISIONS (409 partner_decision_not_allowed) and carries a reason; approval needs the
+ * - a decision follows `decided` (approve: pending or rejected; reject: pending; hold: approved, not held;
+ *   release: held) (409 partner_decision_not_allowed) and carries a reason; approval needs the
  *   client's KYC approved (422 kyc_required); hold and release only change `hold` (payouts stop, accruals go on)
  * - a move is a new versioned item (attribution or parent edge) effective from a date not in the past unless
- *   `retroactive` with a reason (422 move_in_past, 400 reason_required), to an approved partner (or to none), never
- *   to the partner the subject already has at that date (409 move_no_change), never dated before a version already
- *   in effect (409 move_superseded: it would end there; a scheduled later move still happens). A sub-IB is never moved under itself
- *   or its own sub-network, now or at the date (422 partner_cycle), nor so deep that its sub-network passes
- *   maxDepth (422 network_too_deep); the current items (the referral's partner; the partner's parent, path and
- *   depth, and its descendants' paths) follow the latest version, in the same transaction (at most
- *   MAX_SUBTREE_MOVE descendants: 422 subtree_too_large)
+ *   `retroactive` with a reason (422 move_in_past, 400 reason_required), to an approved partner or to none (409
+ *   partner_not_approved), never to the partner the subject already has at that date (409 move_no_change), never
+ *   dated before a version already in effect (409 move_superseded: it would end there; a scheduled later move still
+ *   happens). A sub-IB is never moved under itself or its own sub-network, now or at the date (422 partner_cycle),
+ *   nor so deep that its sub-network passes maxDepth (422 network_too_deep); the current items (the referral's
+ *   partner; the partner's parent, path and depth, and its descendants' paths) follow the latest version, in the
+ *   same transaction (at most MAX_SUBTREE_MOVE descendants: 422 subtree_too_large). A retroactive move only writes
+ *   the version and its event (partner.client.attributed, effectiveFrom in the past): re-accruing the deals since
+ *   then is the accrual's (adjustment lines)
  * - every change is one commit: the items, an audit entry (actor: the client or the staff member) and its event
  *   (partner.applied, partner.decided, partner.client.attributed)
  */
