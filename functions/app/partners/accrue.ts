@@ -10,13 +10,19 @@
  * - the first evaluation writes the lines (seq 0, kind 'accrual'), the deal's result (why it earned what it earned,
  *   or nothing: every member's reasons), the referral's volume and milestones, an audit entry and
  *   `partner.commission.accrued`: one transaction, conditioned on the result being absent, so a redelivered or
- *   concurrent evaluation cannot add volume twice or write a line twice
+ *   concurrent evaluation cannot add volume twice or write a line twice (one that loses the race evaluates again and
+ *   finds the deal done: 'unchanged')
  * - a later evaluation (a retroactive move, a corrected plan assignment) never edits a line: it writes the
  *   difference per (partner, rule, currency) as adjustment lines with the next seq, or nothing when equal
  * - a CPA is paid once per referred client: its line (source `cpa#<clientId>`) and the referral's cpaPaid flag are
- *   one transaction, whichever event (a deal or the first deposit) completes the qualification
+ *   one transaction, whichever event (a deal or the first deposit) completes the qualification; a deal that pays no
+ *   CPA commits only if the referral's first deposit and window volume are still as read, so a deposit or another
+ *   deal committing meanwhile cannot leave a qualified client unpaid
+ * - hedged volume: the closes read start at the earliest open among them, so what an opposite leg has left to hedge
+ *   is what the engine's full-history matching leaves it
  */
 
+import { DomainError } from '#domain/errors.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import {
   accrueDeal,
@@ -25,6 +31,7 @@ import {
   type DealAccrual,
   type DealInput,
   evaluateCpa,
+  type HedgeDeal,
   hedgedVolume,
   type LineDraft,
   pointsToPrice,
@@ -69,23 +76,42 @@ export async function dealInputOf(d: DealItem & { clientId: string; accountId: s
   let hedged = 0n;
   if (open) {
     // The same symbol's closes of this account while the position was open, both sides, each with its own
-    // position's open time (the engine matches opposite legs earliest first: domain/partners/accrual.ts).
-    const window = await accountDealsBetween(d.accountId, open.timeMsc, d.timeMsc);
-    const closes = window.filter(
-      (x) => x.deal !== d.deal && x.symbol === d.symbol && CLOSING_ENTRIES.has(x.entry) && side(x.action),
-    );
-    const others = await Promise.all(
-      closes.map(async (x) => {
-        const opened = (await positionDeals(x.platform, x.server, x.positionId)).find((y) => y.entry === 'in');
-        return {
-          action: side(x.action)!,
-          volume: BigInt(x.volume),
-          timeMsc: x.timeMsc,
-          deal: x.deal,
-          ...(opened ? { openTimeMsc: opened.timeMsc } : {}),
-        };
-      }),
-    );
+    // position's open time (the engine matches opposite legs earliest first: domain/partners/accrual.ts). What a
+    // close in the window has left to hedge depends on what it matched while ITS position was open, so the window
+    // starts at the earliest open among its closes (repeated until it no longer moves): a volume already counted
+    // on an earlier leg is not counted again.
+    const openTimes = new Map<number, Promise<number | undefined>>();
+    const openTimeOf = (x: DealItem) => {
+      let t = openTimes.get(x.positionId);
+      if (!t) {
+        t = positionDeals(x.platform, x.server, x.positionId).then((ds) => ds.find((y) => y.entry === 'in')?.timeMsc);
+        openTimes.set(x.positionId, t);
+      }
+      return t;
+    };
+    let from = open.timeMsc;
+    let others: HedgeDeal[];
+    for (;;) {
+      const window = await accountDealsBetween(d.accountId, from, d.timeMsc);
+      const closes = window.filter(
+        (x) => x.deal !== d.deal && x.symbol === d.symbol && CLOSING_ENTRIES.has(x.entry) && side(x.action),
+      );
+      others = await Promise.all(
+        closes.map(async (x) => {
+          const openTimeMsc = x.positionId > 0 ? await openTimeOf(x) : undefined;
+          return {
+            action: side(x.action)!,
+            volume: BigInt(x.volume),
+            timeMsc: x.timeMsc,
+            deal: x.deal,
+            ...(openTimeMsc !== undefined ? { openTimeMsc } : {}),
+          };
+        }),
+      );
+      const earliest = Math.min(from, ...others.map((o) => o.openTimeMsc ?? from));
+      if (earliest >= from) break;
+      from = earliest;
+    }
     hedged = hedgedVolume(
       { action, volume: BigInt(d.volume), timeMsc: d.timeMsc, deal: d.deal, openTimeMsc: open.timeMsc },
       others,
@@ -131,8 +157,25 @@ export async function priceDeal(
   return { input, chain, accrual: accrueDeal(input, chain) };
 }
 
+/** Another evaluation of the same deal (or a write to the same referral) committed between our reads and our commit. */
+const RACED = 'accrual_raced';
+const raced = () => new DomainError(RACED, 'conflict', 'Another evaluation of this deal or client committed first; retry');
+const ATTEMPTS = 3;
+
 /** Accrues (or re-accrues) one deal's commissions, exactly once per (deal, partner, rule) and seq. */
 export async function accrueDealCommissions(dealKey: string, ctx: CommandContext): Promise<AccrueResult> {
+  // A concurrent evaluation that committed first makes ours fail on its condition (the result, a line, the
+  // referral): evaluating again against what it wrote gives 'unchanged' (or the remaining difference).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await evaluate(dealKey, ctx);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== RACED || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function evaluate(dealKey: string, ctx: CommandContext): Promise<AccrueResult> {
   const k = parseDealKey(dealKey);
   const d = await dealEntity.get(tradingKeys.deal(k.platform, k.server, k.deal), { consistent: true });
   if (!d) throw new Error(`partner accruals: deal ${dealKey} is not stored`);
@@ -161,8 +204,8 @@ export async function accrueDealCommissions(dealKey: string, ctx: CommandContext
   const next = resultItemFields(dealKey, input, accrual, result.lines + lines.length, at);
   await commit({
     writes: [
-      ...lines.map((l) => lineEntity.putNew(lineEntity.item(l, at))),
-      resultEntity.replace(result, { ...result, ...next }, at),
+      ...lines.map((l) => lineEntity.putNew(lineEntity.item(l, at), raced())),
+      resultEntity.replace(result, { ...result, ...next }, at, { onRace: raced() }),
     ],
     audit: [auditOf(dealKey, input.clientId, result, next, lines, 'partner.commission.adjusted', ctx)],
     outbox: [accruedEvent(dealKey, input.clientId, 'adjustment', lines)],
@@ -180,16 +223,16 @@ async function firstEvaluation(
 ): Promise<AccrueResult> {
   const lines = numbered(input.dealKey, accrual.lines, [], 'accrual', input, at);
   const result = resultItemFields(input.dealKey, input, accrual, lines.length, at);
-  const referral = await getReferral(input.clientId);
+  const referral = await getReferral(input.clientId, { consistent: true });
   const extra = referral ? referralWrites(referral, chain[0]!, accrual, input.volume, d.timeMsc, at) : { writes: [], cpa: [] };
   const outbox: OutboxEvent[] = [];
   if (lines.length > 0) outbox.push(accruedEvent(input.dealKey, input.clientId, 'deal', lines));
   if (extra.cpa.length > 0) outbox.push(accruedEvent(cpaSource(input.clientId), input.clientId, 'cpa', extra.cpa));
   await commit({
     writes: [
-      resultEntity.putNew(resultEntity.item(result, at)),
-      ...lines.map((l) => lineEntity.putNew(lineEntity.item(l, at))),
-      ...extra.cpa.map((l) => lineEntity.putNew(lineEntity.item(l, at))),
+      resultEntity.putNew(resultEntity.item(result, at), raced()),
+      ...lines.map((l) => lineEntity.putNew(lineEntity.item(l, at), raced())),
+      ...extra.cpa.map((l) => lineEntity.putNew(lineEntity.item(l, at), raced())),
       ...extra.writes,
     ],
     audit: [
@@ -308,6 +351,16 @@ function referralWrites(
     sets.push('#cpa = :yes');
     conditions.push('(attribute_not_exists(#cpa) OR #cpa = :no)');
   }
+  if (cpaRule && inWindow && !r.cpaPaid && cpa.length === 0) {
+    // No CPA on what was read: a first deposit or another deal of the client committed meanwhile could complete it,
+    // so this commit holds only if neither did (else raced: evaluated again on the new referral).
+    values[':wvRead'] = Number(r.windowVolume ?? 0);
+    conditions.push('#wv = :wvRead');
+    if (!r.firstDeposit) {
+      names['#fd'] = 'firstDeposit';
+      conditions.push('attribute_not_exists(#fd)');
+    }
+  }
   const firstTrade = !r.firstTradeAt;
   if (firstTrade) conditions.push('attribute_not_exists(#first)');
   const writes: CommitWrite[] = [
@@ -319,6 +372,7 @@ function referralWrites(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       },
+      conditionFailedError: raced(),
     },
   ];
   if (firstTrade && r.code) writes.push(linkCounterAdd(r.code, 'trading'));
