@@ -8,9 +8,11 @@
  *   ADDed in the same transaction, so a redelivered event counts nothing twice
  * - the first deposit is the one the payments context marks `first` (or, failing that, the first one seen here)
  * - a first deposit that completes a CPA qualification writes the CPA line and the referral's cpaPaid in the same
- *   transaction (at most one CPA per referred client)
+ *   transaction (at most one CPA per referred client); one that does not commits only if the window's volume is still
+ *   as read (a deal committing meanwhile makes it read again), so a qualified client is never left unpaid
  * - a client without a referral (not referred) is ignored
  */
+import { DomainError } from '#domain/errors.ts';
 import { toMinor } from '#domain/money/index.ts';
 import { commit, systemActor } from '#store/audit.ts';
 import { lineEntity } from '#store/partner-accruals.ts';
@@ -33,11 +35,24 @@ export async function recordVerified(clientId: string, at: string, ctx: CommandC
   return 'recorded';
 }
 
+const RACED = 'referral_raced';
+const ATTEMPTS = 3;
+
+type DepositInput = { clientId: string; amount: string; currency: string; at: string; first: boolean };
+
 /** The referred client's deposit completed: the first one is its funnel's `funded` and may complete its CPA. */
-export async function recordDeposit(
-  input: { clientId: string; amount: string; currency: string; at: string; first: boolean },
-  ctx: CommandContext,
-): Promise<MilestoneOutcome> {
+export async function recordDeposit(input: DepositInput, ctx: CommandContext): Promise<MilestoneOutcome> {
+  // A deal of the client (or another delivery of a deposit) committed between our read and our commit: read again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordDepositOnce(input, ctx);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== RACED || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function recordDepositOnce(input: DepositInput, ctx: CommandContext): Promise<MilestoneOutcome> {
   const r = await getReferral(input.clientId, { consistent: true });
   if (!r) return 'not_referred';
   if (r.firstDeposit) return 'already_set';
@@ -46,18 +61,26 @@ export async function recordDeposit(
   const [direct] = await chainAt(input.clientId, input.at);
   const now = new Date().toISOString();
   const cpa = direct ? cpaLines({ ...r, firstDeposit } as ReferralItem, direct, BigInt(r.windowVolume), now) : [];
+  // The milestone's update and the CPA flag are one item: one Update with both.
+  const u = (
+    writes[0] as {
+      Update: {
+        UpdateExpression: string;
+        ConditionExpression: string;
+        ExpressionAttributeNames: Record<string, string>;
+        ExpressionAttributeValues: Record<string, unknown>;
+      };
+    }
+  ).Update;
+  if (cpa.length === 0 && direct?.rules?.cpa && !r.cpaPaid) {
+    // No CPA on the lots read: a deal of the client committed meanwhile could complete it, so this commit holds only
+    // if the window's volume is still what was read (else raced: read again; a set milestone is then already_set).
+    u.ConditionExpression = `${u.ConditionExpression} AND #wv = :wvRead`;
+    u.ExpressionAttributeNames['#wv'] = 'windowVolume';
+    u.ExpressionAttributeValues[':wvRead'] = Number(r.windowVolume);
+    writes[0]!.conditionFailedError = new DomainError(RACED, 'conflict', 'The referral changed meanwhile; retry');
+  }
   if (cpa.length > 0) {
-    // The milestone's update and the CPA flag are one item: one Update with both.
-    const u = (
-      writes[0] as {
-        Update: {
-          UpdateExpression: string;
-          ConditionExpression: string;
-          ExpressionAttributeNames: Record<string, string>;
-          ExpressionAttributeValues: Record<string, unknown>;
-        };
-      }
-    ).Update;
     u.UpdateExpression = `${u.UpdateExpression}, #cpa = :yes`;
     u.ConditionExpression = `${u.ConditionExpression} AND (attribute_not_exists(#cpa) OR #cpa = :no)`;
     u.ExpressionAttributeNames['#cpa'] = 'cpaPaid';
