@@ -741,6 +741,34 @@ export const functions: readonly FunctionSpec[] = [
   },
   api(
     'partners',
+    'api-partner-dashboard',
+    'partner-dashboard',
+    "The partner dashboard: the caller's network tree with counts, referred clients, accruals by day, rule or client, and the links' funnel",
+    [
+      // the caller's own approved partner record (found by its client id); sub-partners' clients are aggregates only.
+      // Declared before api-partners: local/gateway.ts takes the first matching route, and /links/funnel must not
+      // be read as /links/{code} (API Gateway prefers the static segment; the local gateway follows this order)
+      { method: 'GET', path: '/v1/partners/me/network', auth: ['client', 'partner'] },
+      { method: 'GET', path: '/v1/partners/me/clients', auth: ['client', 'partner'] },
+      { method: 'GET', path: '/v1/partners/me/accruals', auth: ['client', 'partner'] },
+      { method: 'GET', path: '/v1/partners/me/links/funnel', auth: ['client', 'partner'] },
+    ],
+    ['table:write'],
+  ),
+  api(
+    'partners',
+    'api-partners-reports',
+    'partners-reports',
+    "Staff: a deal's commissions explained and recomputed, a client's fraud flag (clawback), a period's replay",
+    [
+      { method: 'GET', path: '/v1/admin/partner-deals/{dealKey}/explanation', auth: ['compliance', 'finance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/clients/{clientId}/fraud-flag', auth: ['compliance', 'admin'] },
+      { method: 'POST', path: '/v1/admin/partners/replay', auth: ['finance', 'compliance', 'admin'] },
+    ],
+    ['table:write'],
+  ),
+  api(
+    'partners',
     'api-partners',
     'partners',
     'Partner network for clients: apply, your partner account, your referral links; the public click recorder',

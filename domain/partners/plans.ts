@@ -10,6 +10,7 @@
  * - per-lot rates resolve by symbol, then the symbol's group, then the default (the first match wins)
  * - tier overrides pay a partner's ancestors: tier 1 is the direct partner's parent, tier 2 its grandparent, ...
  *   A tier's rule is the ancestor's own plan's, so each partner's plan says what it earns from its sub-network
+ * - rules are strict: an unknown key (a misspelt rule) is refused, never silently dropped
  */
 import * as z from 'zod';
 
@@ -21,16 +22,16 @@ const bps = z.number().int().min(0).max(10_000);
 const symbol = z.string().regex(/^[A-Za-z0-9._#-]{1,32}$/);
 const days = z.number().int().min(1).max(3_650);
 
-export const PerLotRuleSchema = z.object({
+export const PerLotRuleSchema = z.strictObject({
   /** Money per lot (one side: the closing deal's lots), in the plan's currency. */
   default: amount.optional(),
   symbols: z.record(symbol, amount).default({}),
   groups: z.record(z.string().min(1).max(40), amount).default({}),
 });
 
-export const SpreadShareRuleSchema = z.object({
+export const SpreadShareRuleSchema = z.strictObject({
   /** The broker's markup over the raw spread, in points, by symbol then group then default. */
-  markupPoints: z.object({
+  markupPoints: z.strictObject({
     default: z.number().int().min(0).max(100_000).optional(),
     symbols: z.record(symbol, z.number().int().min(0).max(100_000)).default({}),
     groups: z.record(z.string().min(1).max(40), z.number().int().min(0).max(100_000)).default({}),
@@ -39,9 +40,9 @@ export const SpreadShareRuleSchema = z.object({
   shareBps: bps,
 });
 
-export const CommissionShareRuleSchema = z.object({ shareBps: bps });
+export const CommissionShareRuleSchema = z.strictObject({ shareBps: bps });
 
-export const CpaRuleSchema = z.object({
+export const CpaRuleSchema = z.strictObject({
   /** Paid once per referred client, in the plan's currency. */
   amount,
   /** First deposit at least this much (in the plan's currency), within this many days of registration. */
@@ -58,7 +59,7 @@ export const TierOverrideSchema = z.union([
   z.object({ tier: z.number().int().min(1).max(20), childShareBps: bps }).strict(),
 ]);
 
-export const QualificationSchema = z.object({
+export const QualificationSchema = z.strictObject({
   /** A position held less than this earns nothing (0: no minimum). */
   minHoldSeconds: z
     .number()
@@ -74,7 +75,7 @@ export const QualificationSchema = z.object({
   hedgedOnce: z.boolean().default(true),
 });
 
-export const PlanRulesSchema = z.object({
+export const PlanRulesSchema = z.strictObject({
   perLot: PerLotRuleSchema.optional(),
   spreadShare: SpreadShareRuleSchema.optional(),
   commissionShare: CommissionShareRuleSchema.optional(),

@@ -50,7 +50,7 @@ const CreateBody = z.strictObject({
   approve: z
     .strictObject({ reason: Reason })
     .optional()
-    .meta({ description: 'Approve at once (the client’s KYC must be approved)' }),
+    .meta({ description: 'Approve at once (its payouts are held until the client’s KYC is approved)' }),
 });
 const DecisionBody = z.strictObject({ decision: z.enum(PARTNER_DECISIONS), reason: Reason });
 const MoveParentBody = z.strictObject({

@@ -208,15 +208,16 @@ describe('applying and deciding', () => {
     ]);
   });
 
-  it('refusals: applying twice, approval without KYC, an unknown partner, no reason, no partner account, bad input', async () => {
+  it('refusals: applying twice, an unknown partner, no reason, no partner account, bad input; approval does not wait for KYC', async () => {
     const c = await client();
     ok(await apply(c.claims), 201);
     expect(await refused(() => apply(c.claims))).toEqual([409, 'already_a_partner']);
 
     const unverified = await client('in_review');
     const { partnerId } = ok<{ partnerId: string }>(await apply(unverified.claims), 201);
-    expect(await refused(() => decide(partnerId, 'approve'))).toEqual([422, 'kyc_required']);
+    // KYC is required for payouts (held until approved: partner-payouts.test.ts), not for approval.
     expect(ok(await decide(partnerId, 'reject'))).toMatchObject({ status: 'rejected', reason: 'Checked by compliance' });
+    expect(ok(await decide(partnerId, 'approve'))).toMatchObject({ status: 'approved' });
 
     expect(await refused(() => decide('ib_unknown', 'approve'))).toEqual([404, 'partner_not_found']);
     expect((await refused(() => decide(partnerId, 'approve', compliance(), null)))[0]).toBe(400);
@@ -246,10 +247,9 @@ describe('applying and deciding', () => {
     expect(await refused(() => create({ clientId: c.id }))).toEqual([409, 'already_a_partner']);
     expect(await refused(() => create({ clientId: 'client-nobody' }))).toEqual([404, 'client_not_found']);
     const unverified = await client('in_review');
-    expect(await refused(() => create({ clientId: unverified.id, approve: { reason: 'Signed' } }))).toEqual([
-      422,
-      'kyc_required',
-    ]);
+    expect(ok(await create({ clientId: unverified.id, approve: { reason: 'Signed' } }), 201)).toMatchObject({
+      status: 'approved',
+    });
     const other = await client();
     expect(await refused(() => create({ clientId: other.id, parentId: 'ib_unknown' }))).toEqual([404, 'partner_not_found']);
     const pending = await partner({ approve: false });

@@ -10,8 +10,9 @@
  *   tenant's partners.maxDepth (422 network_too_deep). Applying without a code takes the sub_ib link the client
  *   registered through, if that link's partner is approved
  * - a decision follows `decided` (approve: pending or rejected; reject: pending; hold: approved, not held;
- *   release: held) (409 partner_decision_not_allowed) and carries a reason; approval needs the
- *   client's KYC approved (422 kyc_required); hold and release only change `hold` (payouts stop, accruals go on)
+ *   release: held) (409 partner_decision_not_allowed) and carries a reason; approval does not wait for the
+ *   client's KYC (a partner may refer while its review runs), its payouts do: they are held until the KYC is
+ *   approved (functions/app/partners/payouts.ts); hold and release only change `hold` (payouts stop, accruals go on)
  * - a move is a new versioned item (attribution or parent edge) effective from a date not in the past unless
  *   `retroactive` with a reason (422 move_in_past, 400 reason_required), to an approved partner or to none (409
  *   partner_not_approved), never to the partner the subject already has at that date (409 move_no_change), never
@@ -86,8 +87,6 @@ const alreadyAPartner = () =>
   ]);
 const invalidReferralCode = (message: string, code = 'invalid_referral_code') =>
   new DomainError(code, 'unprocessable', message, [{ field: 'referralCode', code, message }]);
-const kycRequired = () =>
-  new DomainError('kyc_required', 'unprocessable', "The client's identity must be verified before it is approved as a partner");
 const moveNoChange = () => new DomainError('move_no_change', 'conflict', 'The subject already has this partner at that date');
 const partnerCycle = () =>
   new DomainError('partner_cycle', 'unprocessable', 'A partner cannot be placed under itself or its own sub-network', [
@@ -112,10 +111,6 @@ const versionTaken = () =>
 
 const newPartnerId = () => `ib_${ulid().toLowerCase()}`;
 const normaliseCode = (code: string) => code.trim().toUpperCase();
-
-async function kycApproved(clientId: string): Promise<boolean> {
-  return (await getClientProfile(clientId, { consistent: true }))?.kycStatus === 'approved';
-}
 
 /** The parent a new partner gets: the approved partner whose link it names (module invariants). */
 async function parentFromCode(code: string): Promise<PartnerItem> {
@@ -245,7 +240,7 @@ export interface CreatePartnerInput {
   parentId?: string | null | undefined;
   name?: string | undefined;
   payoutSchedule?: PayoutSchedule | undefined;
-  /** Approve at once (the client's KYC must be approved), with this reason. */
+  /** Approve at once, with this reason (payouts still wait for the client's KYC). */
   approveReason?: string | undefined;
 }
 
@@ -260,7 +255,6 @@ export async function createPartner(input: CreatePartnerInput, caller: Caller, c
     if (!parent) throw parentNotFound();
     if (parent.status !== 'approved') throw partnerNotApproved('The parent', parent.status, 'parentId');
   }
-  if (input.approveReason && !(await kycApproved(input.clientId))) throw kycRequired();
   return createPartnerRecord(
     {
       clientId: input.clientId,
@@ -318,7 +312,6 @@ export async function decidePartner(
       `A partner that is ${p.status}${p.hold ? ' (held)' : ''} cannot be given '${input.decision}'`,
     );
   }
-  if (input.decision === 'approve' && !(await kycApproved(p.clientId))) throw kycRequired();
   const after = partnerEntity.replaced(p, next, at);
   await commit({
     writes: [partnerEntity.patch(p, next, at)],
