@@ -917,7 +917,13 @@ export const rules: readonly EventRuleSpec[] = [
   {
     // IB commissions (ADR 0018): what accrues, what qualifies a referral, what claws back.
     name: 'partner-events-to-queue',
-    pattern: onEvents('trading.deal.closed', 'kyc.approved', 'payment.deposit.completed', 'payment.chargeback.received'),
+    pattern: onEvents(
+      'trading.deal.closed',
+      'kyc.approved',
+      'payment.deposit.completed',
+      'payment.chargeback.received',
+      'partner.client.attributed',
+    ),
     target: { queue: 'partner-events' },
   },
   {

@@ -5,6 +5,7 @@
  * - kyc.approved              -> the referral's `verified` milestone (functions/app/partners/funnel.ts)
  * - payment.deposit.completed -> the referral's `funded` milestone, and a CPA it completes
  * - payment.chargeback.received -> the clawback of the client's commissions in the window (clawback.ts)
+ * - partner.client.attributed (a staff move dated in the past) -> the moved deals re-priced (reaccrue.ts)
  *
  * Invariants:
  * - every detail is parsed against the event catalogue; a record that breaks its contract fails (retried, then the DLQ)
@@ -16,6 +17,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { accrueDealCommissions } from '#app/partners/accrue.ts';
 import { clawBack } from '#app/partners/clawback.ts';
 import { recordDeposit, recordVerified } from '#app/partners/funnel.ts';
+import { reaccrueAfterMove } from '#app/partners/reaccrue.ts';
 import { parseEvent } from '#domain/events/index.ts';
 import { dedupeIdOf, type EventEnvelope, parseEnvelope } from '#shared/envelope.ts';
 import { instrumented } from '#shared/handler.ts';
@@ -37,6 +39,14 @@ const HANDLERS: Record<string, (e: EventEnvelope) => Promise<unknown>> = {
     const d = parseEvent('payment.deposit.completed', e.detail);
     return recordDeposit(
       { clientId: d.clientId, amount: d.amount, currency: d.currency, at: timeOf(e), first: d.first },
+      ctxOf(e),
+    );
+  },
+  'partner.client.attributed': (e) => {
+    const d = parseEvent('partner.client.attributed', e.detail);
+    if (d.source !== 'move') return Promise.resolve({ outcome: 'not_a_move' });
+    return reaccrueAfterMove(
+      { subject: d.subject, subjectId: d.subjectId, effectiveFrom: d.effectiveFrom, movedAt: timeOf(e) },
       ctxOf(e),
     );
   },

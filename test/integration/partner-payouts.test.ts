@@ -67,7 +67,7 @@ async function seedPartner(
     status?: 'approved' | 'pending';
     hold?: boolean;
     schedule?: 'daily' | 'weekly' | 'monthly';
-    kyc?: 'approved' | 'pending';
+    kyc?: 'approved' | 'in_review';
   } = {},
 ): Promise<Seeded> {
   const { partnerEntity } = await import('#store/partners.ts');
