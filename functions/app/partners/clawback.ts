@@ -11,7 +11,9 @@
  * - idempotent: a line already clawed back by this cause is skipped, each new one is put-if-absent; a redelivered or
  *   resumed cause writes only what is missing, so a crash between chunks loses nothing and doubles nothing
  * - clawback lines and adjustments of a cause are never clawed back again by another cause (a second chargeback
- *   of the same client nets only lines not already reversed)
+ *   of the same client nets only lines not already reversed); causes of one client are serialised on its referral
+ *   (each chunk ADDs its cause to the referral's clawbackCauses and its clawbackCommits, conditioned on the count
+ *   read), so two causes at once never reverse the same line: the loser reads the winner's lines and goes on
  * - `partner.commission.clawed_back` is written with the chunk that completes the cause, with the cause's totals
  */
 
@@ -20,6 +22,8 @@ import { DomainError } from '#domain/errors.ts';
 import { formatAmount } from '#domain/money/index.ts';
 import { tenantConfig } from '#shared/tenant.ts';
 import { commit, systemActor } from '#store/audit.ts';
+import type { CommitWrite } from '#store/items.ts';
+import { partnerKeys } from '#store/keys.ts';
 import { clientLinesFrom, type LineItem, lineEntity, lineIdOf, sourceLines } from '#store/partner-accruals.ts';
 import { getReferral } from '#store/partners.ts';
 import type { CommandContext } from '../context.ts';
@@ -44,12 +48,39 @@ export interface ClawbackResult {
   totals: { partnerId: string; amount: string; currency: string }[];
 }
 
+/** Another cause of the client (or another run of this one) committed between our reads and our commit. */
+const RACED = 'clawback_raced';
+const raced = () => new DomainError(RACED, 'conflict', 'Another clawback of this client committed first; retry');
+const ATTEMPTS = 3;
+/** On the referral: the causes that clawed back (a string set) and a counter of their commits (the client's lock). */
+const CAUSES = 'clawbackCauses';
+const COMMITS = 'clawbackCommits';
+
 export async function clawBack(input: ClawbackInput, ctx: CommandContext, actor?: AuditActor): Promise<ClawbackResult> {
-  const referral = await getReferral(input.clientId);
+  // Causes of one client are serialised on its referral: one that loses the race reads again what the winner
+  // reversed and reverses only the rest (never a line twice).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await clawBackOnce(input, ctx, actor);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== RACED || attempt >= ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function clawBackOnce(input: ClawbackInput, ctx: CommandContext, actor?: AuditActor): Promise<ClawbackResult> {
+  const referral = await getReferral(input.clientId, { consistent: true });
+  const raw = referral as unknown as Record<string, unknown> | undefined;
+  const causes = raw?.[CAUSES] instanceof Set ? [...(raw[CAUSES] as Set<string>)] : [];
+  let commits = typeof raw?.[COMMITS] === 'number' ? (raw[COMMITS] as number) : 0;
   const mine: LineItem[] = [];
   // Lines already reversed (by this cause or an earlier one): a clawback line keeps its original's deal time, so
-  // both are in the same window.
+  // both are in the same window. The causes recorded on the referral are read strongly consistent (the index may lag).
   const reversed = new Set<string>();
+  for (const c of causes) {
+    if (c === input.causeId) continue;
+    for (const l of (await sourceLines(clawbackSource(c))).lines) if (l.clawsBack) reversed.add(l.clawsBack);
+  }
   const windowFromMs = Date.parse(input.at) - tenantConfig().partners.clawbackWindowDays * 86_400_000;
   const untilMs = Date.parse(input.at);
   for await (const page of clientLinesFrom(input.clientId, windowFromMs)) {
@@ -107,13 +138,26 @@ export async function clawBack(input: ClawbackInput, ctx: CommandContext, actor?
     });
     written.push(...chunk);
     const last = i + CHUNK >= todo.length;
+    const lock: CommitWrite[] = referral
+      ? [
+          {
+            Update: {
+              Key: partnerKeys.referral(input.clientId),
+              UpdateExpression: 'ADD #causes :cause, #commits :one',
+              ConditionExpression: commits === 0 ? 'attribute_not_exists(#commits)' : '#commits = :commits',
+              ExpressionAttributeNames: { '#causes': CAUSES, '#commits': COMMITS },
+              ExpressionAttributeValues: {
+                ':cause': new Set([input.causeId]),
+                ':one': 1,
+                ...(commits === 0 ? {} : { ':commits': commits }),
+              },
+            },
+            conditionFailedError: raced(),
+          },
+        ]
+      : [];
     await commit({
-      writes: chunk.map((l) =>
-        lineEntity.putNew(
-          l,
-          new DomainError('clawback_raced', 'conflict', 'Another run of this clawback wrote the same line; retry'),
-        ),
-      ),
+      writes: [...chunk.map((l) => lineEntity.putNew(l, raced())), ...lock],
       audit: [
         {
           actor: who,
@@ -146,6 +190,7 @@ export async function clawBack(input: ClawbackInput, ctx: CommandContext, actor?
           ]
         : [],
     });
+    commits++;
   }
   return { outcome: 'clawed_back', lines: todo.length, totals: totalsOf(written) };
 }
