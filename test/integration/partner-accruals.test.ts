@@ -478,6 +478,30 @@ describe('re-evaluation: adjustments, never edits', () => {
     expect((await linesOf(trade.dealKey)).lines).toHaveLength(12);
   });
 
+  it('a retroactive detach (to no partner from before the deal): what was accrued is reversed by adjustments', async () => {
+    const { tree, client } = await network();
+    const trade = await seedTrade(client, TRADE);
+    await accrue(trade.dealKey);
+    await putItems(attributionItems({ clientId: client.clientId, partnerId: null, from: iso(T0 - DAY_MS), retroactive: true }));
+
+    expect(await accrue(trade.dealKey)).toEqual({ outcome: 'adjusted', lines: 5 });
+    const { lines, result } = await linesOf(trade.dealKey);
+    const [t0, t1, t2] = tree.ids as [string, string, string];
+    expect(lines.filter((l) => l.kind === 'adjustment').map(shape)).toEqual(
+      expect.arrayContaining([
+        [t0, 0, 'per_lot', 'adjustment', 1, '-259'],
+        [t0, 0, 'spread_share', 'adjustment', 1, '-185'],
+        [t0, 0, 'commission_share', 'adjustment', 1, '-52'],
+        [t1, 1, 'override', 'adjustment', 1, '-74'],
+        [t2, 2, 'override', 'adjustment', 1, '-7'],
+      ]),
+    );
+    expect(Object.values(sums(lines)).every((v) => v === 0n)).toBe(true);
+    expect(result).toMatchObject({ lines: 10, chain: [] });
+    expect(await accrue(trade.dealKey)).toEqual({ outcome: 'no_partner', lines: 0 });
+    expect((await linesOf(trade.dealKey)).lines).toHaveLength(10);
+  });
+
   it('a new plan assignment from before the deal re-prices it: only the difference, as an adjustment line', async () => {
     const { tree, client } = await network();
     const trade = await seedTrade(client, TRADE);

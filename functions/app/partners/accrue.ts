@@ -13,7 +13,8 @@
  *   concurrent evaluation cannot add volume twice or write a line twice (one that loses the race evaluates again and
  *   finds the deal done: 'unchanged')
  * - a later evaluation (a retroactive move, a corrected plan assignment) never edits a line: it writes the
- *   difference per (partner, rule, currency) as adjustment lines with the next seq, or nothing when equal
+ *   difference per (partner, rule, currency) as adjustment lines with the next seq, or nothing when equal; a deal
+ *   with no partner at its time any more (a retroactive detach) has everything it earned reversed that way
  * - a CPA is paid once per referred client: its line (source `cpa#<clientId>`) and the referral's cpaPaid flag are
  *   one transaction, whichever event (a deal or the first deposit) completes the qualification; a deal that pays no
  *   CPA commits only if the referral's first deposit and window volume are still as read, so a deposit or another
@@ -180,9 +181,13 @@ async function evaluate(dealKey: string, ctx: CommandContext): Promise<AccrueRes
   const d = await dealEntity.get(tradingKeys.deal(k.platform, k.server, k.deal), { consistent: true });
   if (!d) throw new Error(`partner accruals: deal ${dealKey} is not stored`);
   const priced = await priceDeal(d);
-  if ('outcome' in priced) return { outcome: priced.outcome, lines: 0 };
-  const { input, chain, accrual } = priced;
+  if ('outcome' in priced && priced.outcome !== 'no_partner') return { outcome: priced.outcome, lines: 0 };
   const { lines: stored, result } = await sourceLines(dealKey);
+  // No partner at the deal's time: nothing to accrue, unless an earlier evaluation accrued it (a retroactive detach
+  // since): then what it wrote is brought to zero by adjustments, like any other change of the chain.
+  if ('outcome' in priced && !result) return { outcome: 'no_partner', lines: 0 };
+  const detached = 'outcome' in priced;
+  const { input, chain, accrual } = 'outcome' in priced ? await unattributed(d) : priced;
   const at = new Date().toISOString();
   if (!result) return firstEvaluation(d, input, chain, accrual, at, ctx);
 
@@ -199,7 +204,7 @@ async function evaluate(dealKey: string, ctx: CommandContext): Promise<AccrueRes
       planVersion: l.planVersion,
     })),
   );
-  if (drafts.length === 0) return { outcome: 'unchanged', lines: 0 };
+  if (drafts.length === 0) return { outcome: detached ? 'no_partner' : 'unchanged', lines: 0 };
   const lines = numbered(dealKey, drafts, own, 'adjustment', input, at);
   const next = resultItemFields(dealKey, input, accrual, result.lines + lines.length, at);
   await commit({
@@ -211,6 +216,12 @@ async function evaluate(dealKey: string, ctx: CommandContext): Promise<AccrueRes
     outbox: [accruedEvent(dealKey, input.clientId, 'adjustment', lines)],
   });
   return { outcome: 'adjusted', lines: lines.length };
+}
+
+/** A deal priced with no partner chain (it earns nothing). */
+async function unattributed(d: DealItem): Promise<{ input: DealInput; chain: ChainMember[]; accrual: DealAccrual }> {
+  const input = await dealInputOf(d as DealItem & { clientId: string; accountId: string });
+  return { input, chain: [], accrual: accrueDeal(input, []) };
 }
 
 async function firstEvaluation(

@@ -9,7 +9,8 @@
  * - a deal's stored total per (partner, rule, currency) is its accrual and adjustment lines (clawbacks are the
  *   separate reversal of a cause and are not part of what a deal earns)
  * - every closing deal of every referred client's accounts in the period is checked, so a deal whose event was
- *   lost (never accrued) is a mismatch too ('not_accrued'), not a silent gap
+ *   lost (never accrued) is a mismatch too ('not_accrued'), not a silent gap; so is a deal with lines but no
+ *   partner at its time any more (a retroactive detach whose reversal is missing: expected 0)
  * - read-only: a replay writes nothing but its run's record (the job edge); correcting is a re-accrual (adjustments)
  */
 import { formatAmount } from '#domain/money/index.ts';
@@ -86,10 +87,14 @@ export async function replayAccruals(period: { from: string; to: string }): Prom
       const window = await accountDealsBetween(account.accountId, fromMs, toMs);
       for (const d of window) {
         const priced = await priceDeal(d);
-        if ('outcome' in priced) continue;
-        deals++;
+        if ('outcome' in priced && priced.outcome !== 'no_partner') continue;
         const dealKey = dealKeyOf(d);
         const have = await sourceLines(dealKey);
+        // No partner at the deal's time (a retroactive detach): it should have earned nothing, so what is stored
+        // for it (an accrual never reversed) is a mismatch; never accrued, it is not a deal of the network.
+        if ('outcome' in priced && have.lines.length === 0) continue;
+        const expectedLines = 'outcome' in priced ? [] : priced.accrual.lines;
+        deals++;
         const sums = new Map<string, { partnerId: string; rule: string; currency: string; stored: bigint; expected: bigint }>();
         const slot = (partnerId: string, rule: string, currency: string) => {
           const key = `${partnerId}#${rule}#${currency}`;
@@ -97,7 +102,7 @@ export async function replayAccruals(period: { from: string; to: string }): Prom
           sums.set(key, s);
           return s;
         };
-        for (const l of priced.accrual.lines) {
+        for (const l of expectedLines) {
           slot(l.partnerId, l.rule, l.currency).expected += l.amount;
           add(expected, l.currency, l.amount);
         }
