@@ -569,6 +569,20 @@ describe('the statement', () => {
       planVersion: 2,
     });
     expect(s.lines.reduce((sum, l) => sum + toMinor(l.amount, 'USD'), 0n)).toBe(credited);
+    // A line earned through a sub-partner does not name that sub-partner's client to the partner; staff see it.
+    const shown = s.lines as unknown as { clientId: string }[];
+    expect(shown.map((l) => l.clientId)).toEqual(['client-ref-0', 'tier:1', 'tier:2', 'client-ref-3']);
+    const staffView = await call('GET', '/v1/admin/partner-payouts/{payoutId}/statement', {
+      claims: claimsFor('staff-f1', ['finance']),
+      params: { payoutId },
+    });
+    expect(staffView.statusCode, staffView.body).toBe(200);
+    expect(bodyOf<{ lines: { clientId: string }[] }>(staffView).lines.map((l) => l.clientId)).toEqual([
+      'client-ref-0',
+      'client-ref-1',
+      'client-ref-2',
+      'client-ref-3',
+    ]);
 
     const csv = await call('GET', '/v1/partners/me/payouts/{payoutId}/statement', {
       claims: p.claims,
@@ -615,7 +629,9 @@ describe('the statement', () => {
       query: { format: 'csv' },
     });
     expect(staff.statusCode).toBe(200);
-    expect(staff.body).toBe(csv.body);
+    // The same statement, but staff see the clients of the lines earned through sub-partners.
+    expect(staff.body).toBe(String(csv.body).replace(',tier:1,', ',client-ref-1,').replace(',tier:2,', ',client-ref-2,'));
+    expect(String(csv.body)).toContain(',tier:1,');
   });
 });
 

@@ -67,7 +67,7 @@ export async function myPayoutStatement(
   if (!payout || !partner || payout.partnerId !== partner.partnerId) {
     throw crossClientProbe(payoutNotFound(), caller, payout?.clientId ?? caller.sub);
   }
-  return payoutStatement(input.payoutId);
+  return payoutStatement(input.payoutId, 'partner');
 }
 
 /** Any payout's statement, for staff. */

@@ -54,8 +54,12 @@ export interface PayoutStatementJson {
   }[];
 }
 
-/** The statement of a payout (404 payout_not_found). */
-export async function payoutStatement(payoutId: string): Promise<PayoutStatementResult> {
+/**
+ * The statement of a payout (404 payout_not_found). The partner's own view names the client of a line only when
+ * the client is its own referral (tier 0): a line earned through a sub-partner shows `tier:<n>` instead, as the
+ * dashboard does (a sub-partner's clients reach an ancestor as aggregates only). Staff see every client.
+ */
+export async function payoutStatement(payoutId: string, view: 'partner' | 'staff' = 'staff'): Promise<PayoutStatementResult> {
   const payout = await getPayout(payoutId, { consistent: true });
   if (!payout) throw payoutNotFound();
   const lines: StatementLine[] = [];
@@ -68,7 +72,7 @@ export async function payoutStatement(payoutId: string): Promise<PayoutStatement
         kind: l.kind,
         rule: l.rule,
         tier: l.tier,
-        clientId: l.clientId,
+        clientId: view === 'partner' && l.tier > 0 ? `tier:${l.tier}` : l.clientId,
         amount: BigInt(l.amount),
         currency: l.currency,
         rate: l.rate,
