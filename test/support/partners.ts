@@ -26,9 +26,9 @@ import {
   attributionEntity,
   edgeEntity,
   linkEntity,
+  newPlanItem,
   partnerClaimEntity,
   partnerEntity,
-  planEntity,
   referralEntity,
 } from '#store/partners.ts';
 import { type DealItem, loginEntity, tradingAccountEntity } from '#store/trading.ts';
@@ -132,10 +132,8 @@ export function planVersion(spec: PlanSpec = {}): PlanVersion {
 
 export function planItems(spec: PlanSpec = {}, now = new Date().toISOString()): { plan: PlanVersion; items: Item[] } {
   const plan = planVersion(spec);
-  // planEntity.item sets the envelope's `version` (1), which is also the plan version's attribute, and computes the
-  // key from it (V#000001 whatever the version): the plan's own version is put back, key and index recomputed.
-  const item = planEntity.item({ ...plan, createdBy: CREATED_BY }, now);
-  return { plan, items: [planEntity.indexed({ ...item, version: plan.version })] };
+  // newPlanItem: the item keeps the plan's version (the envelope's `version` is the same attribute)
+  return { plan, items: [newPlanItem({ ...plan, createdBy: CREATED_BY }, now)] };
 }
 
 /** Writes a plan version (a new plan, or version n+1 of spec.planId). */
