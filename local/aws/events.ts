@@ -127,7 +127,13 @@ export class LocalEventBus implements JsonService {
     if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
     }
-    const time = entry.Time ? new Date(entry.Time) : new Date();
+    // The SDK's JSON protocol sends a timestamp as epoch seconds (a number); a string is an ISO date.
+    const time =
+      entry.Time === undefined || entry.Time === null
+        ? new Date()
+        : typeof entry.Time === 'number'
+          ? new Date(entry.Time * 1000)
+          : new Date(entry.Time);
     const event = this.envelope(entry.Source, entry.DetailType, detail as Record<string, unknown>, entry.Resources ?? [], time);
     this.dispatch(event);
     return { EventId: event.id };

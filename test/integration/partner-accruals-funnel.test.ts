@@ -118,6 +118,10 @@ describe('funnel milestones are set once', () => {
     const plan = await seedPlan(); // no CPA
     const tree = await seedTree({ tiers: 1, planId: plan.planId });
     const client = await seedReferredClient({ partnerId: tree.leaf.partnerId, registeredAt: REGISTERED });
+    // A later deposit delivered before the first one's event never counts as the first.
+    expect(
+      await recordDeposit({ clientId: client.clientId, amount: '5.00', currency: 'USD', at: DEPOSITED, first: false }, ctx),
+    ).toBe('not_first');
     expect(await deposit(client.clientId, '250.00')).toBe('recorded');
     expect(await deposit(client.clientId, '900.00', iso(NOW - DAY_MS))).toBe('already_set');
     expect(await getReferral(client.clientId, { consistent: true })).toMatchObject({

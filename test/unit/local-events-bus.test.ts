@@ -87,6 +87,23 @@ describe('LocalEventBus', () => {
     expect(bus.recent().map((r) => r.matchedRules)).toEqual([['r1'], []]);
   });
 
+  it('takes an entry’s Time as the SDK sends it (epoch seconds) or as an ISO string, into the envelope’s time', async () => {
+    const calls: BusEvent[] = [];
+    const bus = new LocalEventBus({
+      rules: [{ name: 'r', pattern: { source: ['s'] }, target: { function: 'f' } }],
+      log: quiet,
+      invoke: async (_fn, e) => void calls.push(e as BusEvent),
+    });
+    await bus.handle('PutEvents', {
+      Entries: [
+        { Source: 's', DetailType: 'd', Detail: '{}', Time: 1_796_654_254 },
+        { Source: 's', DetailType: 'd', Detail: '{}', Time: '2026-12-07T14:37:34.000Z' },
+      ],
+    });
+    await bus.drain();
+    expect(calls.map((c) => c.time).sort()).toEqual(['2026-12-07T14:37:34Z', '2026-12-07T14:37:34Z']);
+  });
+
   it('retries a failing target with backoff', async () => {
     let attempts = 0;
     const bus = new LocalEventBus({

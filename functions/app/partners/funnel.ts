@@ -6,7 +6,8 @@
  * Invariants:
  * - each milestone is set once: the referral's attribute is conditioned on being unset and the link's counter is
  *   ADDed in the same transaction, so a redelivered event counts nothing twice
- * - the first deposit is the one the payments context marks `first` (or, failing that, the first one seen here)
+ * - the first deposit is the one the payments context marks `first`; a later deposit never sets it, even when its
+ *   event is delivered before the first one's
  * - a first deposit that completes a CPA qualification writes the CPA line and the referral's cpaPaid in the same
  *   transaction (at most one CPA per referred client); one that does not commits only if the window's volume is still
  *   as read (a deal committing meanwhile makes it read again), so a qualified client is never left unpaid
@@ -24,7 +25,7 @@ import { chainAt } from './chain.ts';
 const ACTOR = systemActor('partner-funnel');
 const REFERRAL_ENTITY = 'partner-referral';
 
-export type MilestoneOutcome = 'not_referred' | 'already_set' | 'recorded';
+export type MilestoneOutcome = 'not_referred' | 'not_first' | 'already_set' | 'recorded';
 
 /** The referred client was verified. */
 export async function recordVerified(clientId: string, at: string, ctx: CommandContext): Promise<MilestoneOutcome> {
@@ -53,6 +54,7 @@ export async function recordDeposit(input: DepositInput, ctx: CommandContext): P
 }
 
 async function recordDepositOnce(input: DepositInput, ctx: CommandContext): Promise<MilestoneOutcome> {
+  if (!input.first) return 'not_first';
   const r = await getReferral(input.clientId, { consistent: true });
   if (!r) return 'not_referred';
   if (r.firstDeposit) return 'already_set';
