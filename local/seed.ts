@@ -68,8 +68,11 @@ export async function seedDemo(runtime: Runtime): Promise<SeedResult> {
     );
   }
   await seedDemoWallets();
+  const partners = await import('./seed-partners.ts');
+  await partners.registerSubPartners();
   await seedDemoKyc();
   await seedDemoTradingAccount();
+  await partners.seedDemoPartners();
   return result;
 }
 
@@ -209,9 +212,9 @@ async function seedDemoTradingAccount(): Promise<void> {
 
 /**
  * The demo clients' verification, through the product's own routes and the real kyc-review state
- * machine (sandbox analyzer): client@demo.test completes onboarding with clean documents and is
- * approved automatically; partner@demo.test submits a blurry passport, so the compliance demo user
- * finds one review waiting in the queue. Idempotent: a client that already submitted is left alone.
+ * machine (sandbox analyzer): client@demo.test (and the demo IB network's sub-IBs) complete onboarding with clean
+ * documents and are approved automatically; partner@demo.test submits a blurry passport, so the compliance demo
+ * user finds one review waiting in the queue. Idempotent: a client that already submitted is left alone.
  */
 async function seedDemoKyc(): Promise<void> {
   const { findEmailOwner } = await import('#store/unique-email.ts');
@@ -232,6 +235,9 @@ async function seedDemoKyc(): Promise<void> {
   const demo = [
     { email: 'client@demo.test', number: 'C01DEMO01', confidence: 0.97 },
     { email: 'partner@demo.test', number: 'C01DEMO02', confidence: 0.45 },
+    // The demo IB network's sub-IBs (local/seed-partners.ts): verified, so their payouts are not held.
+    { email: 'ib-north@demo.test', number: 'C01DEMO03', confidence: 0.97 },
+    { email: 'ib-city@demo.test', number: 'C01DEMO04', confidence: 0.97 },
   ];
   for (const d of demo) {
     const owner = await findEmailOwner(d.email);

@@ -31,8 +31,11 @@ const best = Object.fromEntries(
   MIFID2_APPROPRIATENESS.questions.map((q) => [q.id, [...q.options].sort((a, b) => b.score - a.score)[0]!.id]),
 );
 
-/** Registers the fixture person (resident in DE), signs in, and completes the profile and the questionnaire. */
-export async function onboardedClient(e2e: E2E, prefix = 'kyc'): Promise<string> {
+/**
+ * Registers the fixture person (resident in DE), signs in, and completes the profile and the questionnaire.
+ * `registration`: more registration fields (a referral code and visitor id).
+ */
+export async function onboardedClient(e2e: E2E, prefix = 'kyc', registration: Record<string, unknown> = {}): Promise<string> {
   const email = `${prefix}-${randomUUID().slice(0, 8)}@example.test`;
   const reg = await e2e.call('POST', '/v1/registrations', {
     body: {
@@ -41,6 +44,7 @@ export async function onboardedClient(e2e: E2E, prefix = 'kyc'): Promise<string>
       ...FIXTURE_PERSON,
       countryOfResidence: 'DE',
       clientType: 'retail',
+      ...registration,
     },
   });
   expect(reg.status, JSON.stringify(reg.body)).toBe(201);
@@ -115,8 +119,8 @@ export async function approvedClient(e2e: E2E, prefix = 'client'): Promise<strin
  * Like approvedClient, for a journey with several clients: the same fixture person again is a possible duplicate,
  * which the automatic checks send to manual review; a compliance officer then approves it through the review API.
  */
-export async function verifiedClient(e2e: E2E, prefix = 'client'): Promise<string> {
-  const token = await onboardedClient(e2e, prefix);
+export async function verifiedClient(e2e: E2E, prefix = 'client', registration: Record<string, unknown> = {}): Promise<string> {
+  const token = await onboardedClient(e2e, prefix, registration);
   const passport = await upload(e2e, token, PASSPORT, fixture('passport-valid.json'));
   const bill = await upload(e2e, token, BILL, recentBill());
   const submissionId = await submit(e2e, token, [passport, bill]);
