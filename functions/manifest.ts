@@ -915,7 +915,7 @@ const onEvents = (...detailTypes: DetailType[]): EventRuleSpec['pattern'] => ({
 
 export const rules: readonly EventRuleSpec[] = [
   {
-    // IB commissions (ADR 0018): what accrues, what qualifies a referral, what claws back.
+    // IB commissions (ADR 0018): what accrues, what qualifies a referral, what claws back, what re-prices past deals.
     name: 'partner-events-to-queue',
     pattern: onEvents(
       'trading.deal.closed',
@@ -923,6 +923,7 @@ export const rules: readonly EventRuleSpec[] = [
       'payment.deposit.completed',
       'payment.chargeback.received',
       'partner.client.attributed',
+      'partner.plan.changed',
     ),
     target: { queue: 'partner-events' },
   },

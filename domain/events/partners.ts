@@ -90,6 +90,30 @@ export const PARTNER_EVENTS = [
     },
   }),
   defineEvent({
+    detailType: 'partner.plan.changed',
+    version: 1,
+    context: 'partners',
+    external: true,
+    description:
+      "A plan version was written, or a partner's plan assignment changed, from `effectiveFrom` (in the past only when retroactive: the deals since then are re-priced).",
+    schema: z.object({
+      planId: id.nullable(),
+      version: z.number().int().min(1).nullable(),
+      partnerId: id.nullable(),
+      effectiveFrom: instant,
+      retroactive: z.boolean(),
+      changedBy: id,
+    }),
+    example: {
+      planId: 'demo-ib',
+      version: 2,
+      partnerId: null,
+      effectiveFrom: '2026-12-07T10:00:00.000Z',
+      retroactive: false,
+      changedBy: 'staff-01J8Z3',
+    },
+  }),
+  defineEvent({
     detailType: 'partner.commission.accrued',
     version: 1,
     context: 'partners',

@@ -6,6 +6,7 @@
  * - payment.deposit.completed -> the referral's `funded` milestone, and a CPA it completes
  * - payment.chargeback.received -> the clawback of the client's commissions in the window (clawback.ts)
  * - partner.client.attributed (a staff move dated in the past) -> the moved deals re-priced (reaccrue.ts)
+ * - partner.plan.changed (a plan version or an assignment dated in the past) -> the network's deals re-priced
  *
  * Invariants:
  * - every detail is parsed against the event catalogue; a record that breaks its contract fails (retried, then the DLQ)
@@ -17,7 +18,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { accrueDealCommissions } from '#app/partners/accrue.ts';
 import { clawBack } from '#app/partners/clawback.ts';
 import { recordDeposit, recordVerified } from '#app/partners/funnel.ts';
-import { reaccrueAfterMove } from '#app/partners/reaccrue.ts';
+import { reaccrueAfterMove, reaccrueAfterPlanChange } from '#app/partners/reaccrue.ts';
 import { parseEvent } from '#domain/events/index.ts';
 import { dedupeIdOf, type EventEnvelope, parseEnvelope } from '#shared/envelope.ts';
 import { instrumented } from '#shared/handler.ts';
@@ -44,9 +45,20 @@ const HANDLERS: Record<string, (e: EventEnvelope) => Promise<unknown>> = {
   },
   'partner.client.attributed': (e) => {
     const d = parseEvent('partner.client.attributed', e.detail);
-    if (d.source !== 'move') return Promise.resolve({ outcome: 'not_a_move' });
+    // A move effective from when it was made changes no past deal; one dated before its event is retroactive.
+    if (d.source !== 'move' || !(Date.parse(d.effectiveFrom) < Date.parse(timeOf(e)) - 1_000)) {
+      return Promise.resolve({ outcome: 'not_retroactive' });
+    }
     return reaccrueAfterMove(
-      { subject: d.subject, subjectId: d.subjectId, effectiveFrom: d.effectiveFrom, movedAt: timeOf(e) },
+      { subject: d.subject, subjectId: d.subjectId, effectiveFrom: d.effectiveFrom, movedAt: new Date().toISOString() },
+      ctxOf(e),
+    );
+  },
+  'partner.plan.changed': (e) => {
+    const d = parseEvent('partner.plan.changed', e.detail);
+    if (!d.retroactive) return Promise.resolve({ outcome: 'not_retroactive' });
+    return reaccrueAfterPlanChange(
+      { planId: d.planId, partnerId: d.partnerId, effectiveFrom: d.effectiveFrom, changedAt: new Date().toISOString() },
       ctxOf(e),
     );
   },

@@ -342,3 +342,51 @@ describe('the partner-events worker', () => {
     expect(await getLink(client.code!, { consistent: true })).toMatchObject({ verified: 1, funded: 1, trading: 1 });
   });
 });
+
+describe('retroactive changes through the worker', () => {
+  it('a plan assignment dated before a deal re-prices it by adjustments (replay then equal); one dated now re-prices nothing', async () => {
+    const { handler } = await import('#functions/workers/partner-events.ts');
+    const plan = await seedPlan();
+    const better = await seedPlan({ rules: { perLot: { default: '9.00' } } });
+    const tree = await seedTree({ tiers: 1, planId: plan.planId });
+    const client = await seedReferredClient({ partnerId: tree.leaf.partnerId, registeredAt: iso(NOW - 20 * DAY_MS) });
+    const t = await seedTrade(client, {
+      volume: LOT,
+      openPrice: 110_000n,
+      closePrice: 110_050n,
+      openAt: NOW - 5 * DAY_MS,
+      closeAt: NOW - 5 * DAY_MS + 600_000,
+    });
+    await accrueDealCommissions(t.dealKey, { requestId: 'test', locale: 'en' });
+    const before = (await linesOf(t.dealKey)).lines.length;
+    const changed = (from: number) =>
+      record('partner.plan.changed', {
+        planId: better.planId,
+        version: null,
+        partnerId: tree.leaf.partnerId,
+        effectiveFrom: iso(from),
+        retroactive: from < Date.now(),
+        changedBy: 'staff-f1',
+        eventId: `evt-plan-${from}`,
+      });
+
+    // effective now: the past deal keeps its price
+    const now = Date.now();
+    await putItems(assignmentItems({ partnerId: tree.leaf.partnerId, from: iso(now + 60_000), planId: better.planId }));
+    expect((await handler({ Records: [changed(now + 60_000)] }, lambdaContext('partner-events'))).batchItemFailures).toEqual([]);
+    expect((await linesOf(t.dealKey)).lines).toHaveLength(before);
+
+    // dated ten days back: the deal is re-priced with 9.00 a lot, as new lines
+    await putItems(assignmentItems({ partnerId: tree.leaf.partnerId, from: iso(NOW - 10 * DAY_MS), planId: better.planId }));
+    expect((await handler({ Records: [changed(NOW - 10 * DAY_MS)] }, lambdaContext('partner-events'))).batchItemFailures).toEqual(
+      [],
+    );
+    const after = (await linesOf(t.dealKey)).lines;
+    expect(after.length).toBeGreaterThan(before);
+    expect(after.filter((l) => l.kind === 'adjustment').length).toBeGreaterThan(0);
+    const perLot = after.filter((l) => l.rule === 'per_lot').reduce((s, l) => s + BigInt(l.amount), 0n);
+    expect(perLot).toBe(900n);
+    const replay = await replayAccruals({ from: iso(NOW - 6 * DAY_MS), to: iso(NOW) });
+    expect(replay.mismatches.filter((m) => m.dealKey === t.dealKey)).toEqual([]);
+  });
+});

@@ -164,6 +164,19 @@ export async function addPlanVersion(
       after: planAudit(plan),
       requestId: ctx.requestId,
     },
+    outbox: [
+      {
+        detailType: 'partner.plan.changed',
+        detail: {
+          planId: plan.planId,
+          version: plan.version,
+          partnerId: null,
+          effectiveFrom: from,
+          retroactive: from < at,
+          changedBy: caller.sub,
+        },
+      },
+    ],
   });
   return { planId: plan.planId, name: plan.name, currency: plan.currency, versions: [...versions, plan] };
 }
@@ -244,6 +257,19 @@ export async function assignPlan(
       },
       requestId: ctx.requestId,
     },
+    outbox: [
+      {
+        detailType: 'partner.plan.changed',
+        detail: {
+          planId: input.planId ?? null,
+          version: null,
+          partnerId: partner.partnerId,
+          effectiveFrom: from,
+          retroactive: from < at,
+          changedBy: caller.sub,
+        },
+      },
+    ],
   });
   return assignment;
 }
