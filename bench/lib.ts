@@ -121,3 +121,64 @@ export async function pool<T>(items: readonly T[], concurrency: number, work: (t
     }),
   );
 }
+
+/**
+ * Puts items with BatchWriteItem, 25 per call, `concurrency` writers at a time, retrying what DynamoDB leaves
+ * unprocessed (until nothing is left), into the environment's table. Returns each call's latency in ms (a baseline's
+ * p50/p99).
+ */
+export async function batchWriteAll(items: readonly object[], opts: { concurrency?: number } = {}): Promise<number[]> {
+  const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { ddb } = await import('#shared/clients.ts');
+  const { env } = await import('#shared/env.ts');
+  const table = env.tableName;
+  const chunks: object[][] = [];
+  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+  const latencies: number[] = [];
+  await pool(chunks, opts.concurrency ?? 1, async (chunk) => {
+    const t = performance.now();
+    let pending: { PutRequest: { Item: Record<string, unknown> } }[] | undefined = chunk.map((Item) => ({
+      PutRequest: { Item: Item as Record<string, unknown> },
+    }));
+    while (pending && pending.length > 0) {
+      const res = await ddb().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = res.UnprocessedItems?.[table] as typeof pending;
+    }
+    latencies.push(performance.now() - t);
+  });
+  return latencies;
+}
+
+/**
+ * Runs `fn` against a table of its own on the runtime's DynamoDB Local (TABLE_NAME switched for its duration, the
+ * table deleted after), so the runtime's stream relay and audit archiver do not compete with what is measured.
+ * `stream: false` creates it without a stream (nothing reads it, and DynamoDB Local pays for recording one).
+ */
+export async function onOwnTable<T>(prefix: string, fn: () => Promise<T>, opts: { stream?: boolean } = {}): Promise<T> {
+  const { CreateTableCommand, DeleteTableCommand, waitUntilTableExists } = await import('@aws-sdk/client-dynamodb');
+  const { ensureTable, localClient, tableDefinition } = await import('#local/dynamodb.ts');
+  const table = `${prefix}-${Date.now().toString(36)}`;
+  const admin = localClient(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  if (opts.stream === false) {
+    const { StreamSpecification: _stream, ...definition } = tableDefinition(table);
+    await admin.send(new CreateTableCommand(definition));
+    await waitUntilTableExists({ client: admin, maxWaitTime: 60 }, { TableName: table });
+  } else {
+    await ensureTable(admin, table);
+  }
+  const previous = process.env.TABLE_NAME;
+  process.env.TABLE_NAME = table;
+  try {
+    return await fn();
+  } finally {
+    process.env.TABLE_NAME = previous;
+    await admin.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+    admin.destroy();
+  }
+}
+
+/** Median, p99 and mean of latencies in ms (sorted in place). */
+export function latencySummary(ms: number[]): { p50: number; p99: number; mean: number } {
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99), mean: ms.reduce((s, x) => s + x, 0) / (ms.length || 1) };
+}

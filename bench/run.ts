@@ -5,7 +5,9 @@
  * baseline commit). Set BENCH_OPS to change the operations per figure; trading: BENCH_TRADING_PARTS (fills,transfers,ingestion),
  * BENCH_DEALS (100000), BENCH_TRANSFER_OPS; copy: BENCH_COPY_FOLLOWERS (2000), BENCH_COPY_POSITIONS (15),
  * BENCH_COPY_FANOUT_RUNS (5); copy-fees: BENCH_COPY_FEE_FOLLOWERS (2000). With the copy or copy-fees suite the local queues
- * run at timeScale 0.1 (see bench/suites/copy.ts).
+ * run at timeScale 0.1 (see bench/suites/copy.ts). ib (introducing brokers: the commission run, its raw batch-write
+ * baseline, replay equality, a payout run; BENCH_IB_PARTNERS 200, BENCH_IB_CLIENTS 10000, BENCH_IB_DEALS 100000,
+ * BENCH_IB_CONCURRENCY 16, BENCH_IB_PAYOUTS=0 to skip the payouts) is not in the default set: it takes tens of minutes.
  */
 import './env.ts';
 import { startRuntime } from '#local/runtime.ts';
@@ -14,9 +16,9 @@ import { auditSuite } from './suites/audit.ts';
 import { httpSuite } from './suites/http.ts';
 import { ledgerSuite } from './suites/ledger.ts';
 
-const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'copy', 'copy-fees', 'size', 'synth'];
+const all = ['http', 'audit', 'ledger', 'hot-wallet', 'kyc', 'payments', 'trading', 'copy', 'copy-fees', 'ib', 'size', 'synth'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet');
+const suites = wanted.length ? wanted : all.filter((s) => s !== 'synth' && s !== 'hot-wallet' && s !== 'ib');
 for (const s of suites) if (!all.includes(s)) throw new Error(`Unknown suite ${s}; choose from ${all.join(', ')}`);
 
 const ops = Number(process.env.BENCH_OPS ?? 600);
@@ -49,6 +51,7 @@ try {
     });
   if (rt && suites.includes('copy')) await (await import('./suites/copy.ts')).copySuite({ rt });
   if (rt && suites.includes('copy-fees')) await (await import('./suites/copy-fees.ts')).copyFeesSuite({ rt });
+  if (rt && suites.includes('ib')) await (await import('./suites/ib.ts')).ibSuite({ rt });
   if (suites.includes('size')) printSizes(await bundleSizes());
   if (suites.includes('synth')) await (await import('./suites/synth.ts')).synthSuite();
 } finally {
