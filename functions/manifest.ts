@@ -849,7 +849,8 @@ export const functions: readonly FunctionSpec[] = [
     name: 'job-partner-accrual-replay',
     context: 'partners',
     entry: 'functions/jobs/partner-accrual-replay.ts',
-    description: "Recomputes the previous day's commission lines from the stored deals and plan versions and compares them to the cent",
+    description:
+      "Recomputes the previous day's commission lines from the stored deals and plan versions and compares them to the cent",
     permissions: ['table:write'],
     memoryMb: 1024,
     timeoutSeconds: 900,

@@ -5,7 +5,6 @@
  */
 import * as z from 'zod';
 import { CopyConfigSchema } from '../copy/config.ts';
-import { PartnersConfigSchema } from '../partners/config.ts';
 import { isCurrency, toMinor } from '../money/index.ts';
 import {
   DOCUMENT_SIDES,
@@ -16,6 +15,7 @@ import {
   PROOF_OF_ADDRESS_TYPES,
   QUESTIONNAIRE_IDS,
 } from '../onboarding/catalog.ts';
+import { PartnersConfigSchema } from '../partners/config.ts';
 import {
   DEFAULT_ORDER_KEY,
   MAX_FEE_BPS,
