@@ -12,7 +12,6 @@
  * before the KYC step (registerSubPartners) and become partners after it (seedDemoPartners).
  */
 import type { Role } from '#functions/manifest.ts';
-import { DEMO_PASSWORD } from './seed.ts';
 
 export const DEMO_PLAN_ID = 'demo-ib';
 
@@ -45,7 +44,7 @@ const DEMO_PLAN = {
 };
 
 /** Registers the demo sub-IBs (before the KYC step verifies them): each through its parent's sub-IB link. */
-export async function registerSubPartners(): Promise<void> {
+export async function registerSubPartners(password: string): Promise<void> {
   const { findEmailOwner } = await import('#store/unique-email.ts');
   const { registerClient } = await import('#app/identity/register-client.ts');
   await ensureTopPartner();
@@ -54,7 +53,7 @@ export async function registerSubPartners(): Promise<void> {
     await registerClient(
       {
         email: s.email,
-        password: DEMO_PASSWORD,
+        password,
         firstName: s.firstName,
         lastName: s.lastName,
         dateOfBirth: s.dateOfBirth,

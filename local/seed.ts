@@ -69,7 +69,7 @@ export async function seedDemo(runtime: Runtime): Promise<SeedResult> {
   }
   await seedDemoWallets();
   const partners = await import('./seed-partners.ts');
-  await partners.registerSubPartners();
+  await partners.registerSubPartners(DEMO_PASSWORD);
   await seedDemoKyc();
   await seedDemoTradingAccount();
   await partners.seedDemoPartners();
