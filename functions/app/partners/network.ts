@@ -27,6 +27,7 @@
  *   (partner.applied, partner.decided, partner.client.attributed)
  */
 import { ulid } from 'ulid';
+import type { AuditActor } from '#domain/audit/chain.ts';
 import { DomainError } from '#domain/errors.ts';
 import type { Caller, Role } from '#domain/identity/roles.ts';
 import { tenantConfig } from '#shared/tenant.ts';
@@ -442,37 +443,18 @@ export async function moveClient(
       );
     }
   }
-  await commit({
+  await commitMove({
     writes,
-    audit: {
-      actor,
-      action: 'partner.client.moved',
-      entity: { type: referralEntity.type, id: input.clientId },
-      clientId: input.clientId,
-      before: { partnerId: previousPartnerId },
-      after: {
-        partnerId: input.partnerId,
-        effectiveFrom: from,
-        reason: input.reason,
-        ...(input.retroactive ? { retroactive: true } : {}),
-      },
-      requestId: ctx.requestId,
-    },
-    outbox: [
-      {
-        detailType: 'partner.client.attributed',
-        detail: {
-          subject: 'client',
-          subjectId: input.clientId,
-          partnerId: input.partnerId,
-          previousPartnerId,
-          effectiveFrom: from,
-          source: 'move',
-          movedBy: caller.sub,
-          reason: input.reason,
-        },
-      },
-    ],
+    actor,
+    subject: 'client',
+    entity: { type: referralEntity.type, id: input.clientId },
+    clientId: input.clientId,
+    to: input.partnerId,
+    previous: previousPartnerId,
+    from,
+    input,
+    by: caller.sub,
+    ctx,
   });
   return { clientId: input.clientId, partnerId: input.partnerId, previousPartnerId, effectiveFrom: from };
 }
@@ -550,37 +532,70 @@ export async function moveSubPartner(
       writes.push(partnerEntity.patch(d, { ...d, path: dPath, depth: dPath.length }, at));
     }
   }
-  await commit({
+  await commitMove({
     writes,
+    actor,
+    subject: 'partner',
+    entity: { type: partnerEntity.type, id: p.partnerId },
+    clientId: p.clientId,
+    to: input.parentId,
+    previous: previousParentId,
+    from,
+    input,
+    by: caller.sub,
+    ctx,
+  });
+  return after;
+}
+
+/**
+ * A move's writes with its audit entry (partner.client.moved / partner.parent.moved: before and after the partner or
+ * parent, the date, the reason) and its partner.client.attributed event, in one transaction.
+ */
+async function commitMove(m: {
+  writes: CommitWrite[];
+  actor: AuditActor;
+  subject: 'client' | 'partner';
+  entity: { type: string; id: string };
+  clientId: string;
+  to: string | null;
+  previous: string | null;
+  from: string;
+  input: { reason: string; retroactive?: boolean | undefined };
+  by: string;
+  ctx: CommandContext;
+}): Promise<void> {
+  const [action, field] = m.subject === 'client' ? ['partner.client.moved', 'partnerId'] : ['partner.parent.moved', 'parentId'];
+  await commit({
+    writes: m.writes,
     audit: {
-      actor,
-      action: 'partner.parent.moved',
-      entity: { type: partnerEntity.type, id: p.partnerId },
-      clientId: p.clientId,
-      before: { parentId: previousParentId },
+      actor: m.actor,
+      action,
+      entity: m.entity,
+      clientId: m.clientId,
+      before: { [field]: m.previous },
       after: {
-        parentId: input.parentId,
-        effectiveFrom: from,
-        reason: input.reason,
-        ...(input.retroactive ? { retroactive: true } : {}),
+        [field]: m.to,
+        effectiveFrom: m.from,
+        reason: m.input.reason,
+        ...(m.input.retroactive ? { retroactive: true } : {}),
       },
-      requestId: ctx.requestId,
+      requestId: m.ctx.requestId,
     },
     outbox: [
       {
         detailType: 'partner.client.attributed',
         detail: {
-          subject: 'partner',
-          subjectId: p.partnerId,
-          partnerId: input.parentId,
-          previousPartnerId: previousParentId,
-          effectiveFrom: from,
+          subject: m.subject,
+          subjectId: m.entity.id,
+          partnerId: m.to,
+          previousPartnerId: m.previous,
+          effectiveFrom: m.from,
           source: 'move',
-          movedBy: caller.sub,
-          reason: input.reason,
+          movedBy: m.by,
+          reason: m.input.reason,
         },
       },
     ],
   });
-  return after;
 }
