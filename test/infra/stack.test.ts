@@ -401,10 +401,14 @@ describe('queues, rules and schedules', () => {
   it('queues that rules deliver to, and the event-target DLQ, hold one statement for the tenant bus rules', () => {
     const policies = all(demo, 'AWS::SQS::QueuePolicy');
     const busRules = policies.filter((p) => JSON.stringify(p.r.Properties!.PolicyDocument).includes('TenantBusRules'));
-    expect(busRules.map((p) => p.id.replace(/Policy.*$/, '')).sort()).toEqual([
-      'MessagingDlqeventtargets',
-      'MessagingQueuenotifications',
-    ]);
+    // The event-target DLQ and every queue a manifest rule targets (a logical id drops the construct id's hyphens).
+    const ruleQueues = manifest.rules.flatMap((r) =>
+      'queue' in r.target ? [`MessagingQueue${r.target.queue.replace(/[^A-Za-z0-9]/g, '')}`] : [],
+    );
+    expect(busRules.map((p) => p.id.replace(/Policy.*$/, '')).sort()).toEqual(
+      [...new Set(['MessagingDlqeventtargets', ...ruleQueues])].sort(),
+    );
+    expect(ruleQueues).toContain('MessagingQueuepartnerevents');
     for (const p of policies) {
       const statements = (p.r.Properties!.PolicyDocument as { Statement: unknown[] }).Statement;
       expect(statements.length, p.id).toBeLessThanOrEqual(2);
