@@ -24,6 +24,7 @@ import { setTenantConfig } from '#shared/tenant.ts';
 import demo from '../../infra/tenants/demo.json' with { type: 'json' };
 import { useHandlerEnv } from '../support/api-env.ts';
 import { seedClient } from '../support/clients.ts';
+import { parseCsv as parseRfc4180 } from '../support/csv.ts';
 import { countItemsBesidesSecurityEvents } from '../support/dynamodb.ts';
 import { apiEvent, bodyOf, claimsFor, lambdaContext } from '../support/events.ts';
 
@@ -203,31 +204,7 @@ const finance = () => claimsFor(`staff-${uid()}`, ['finance']);
 /** Parses our CSV (RFC 4180 as statementCsv writes it: CRLF rows, quoted cells only when needed). */
 function parseCsv(text: string): string[][] {
   expect(text.endsWith('\r\n')).toBe(true);
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return rows;
+  return parseRfc4180(text);
 }
 
 /** The sum of a CSV statement's amount column, minor units. */
