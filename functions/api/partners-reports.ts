@@ -142,17 +142,18 @@ export const ExplanationView = z.object({
         reasons: z.array(Reason),
       }),
     ),
+    // A recomputed line: a stored line's pricing fields (it has no id, seq or accrual time yet).
     lines: z.array(
-      z.object({
-        partnerId: z.string(),
-        tier: z.number().int(),
-        rule: z.string(),
-        amount: z.string(),
-        currency: z.string(),
-        rate: z.string(),
-        inputs: z.record(z.string(), z.string()),
-        planId: z.string(),
-        planVersion: z.number().int(),
+      LineView.pick({
+        partnerId: true,
+        tier: true,
+        rule: true,
+        amount: true,
+        currency: true,
+        rate: true,
+        inputs: true,
+        planId: true,
+        planVersion: true,
       }),
     ),
     lots: z.string().nullable(),
